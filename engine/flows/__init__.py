@@ -1,0 +1,1 @@
+"""flows: see engine/README.md."""

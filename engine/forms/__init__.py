@@ -1,0 +1,1 @@
+"""forms: see engine/README.md."""

@@ -1,0 +1,1 @@
+"""jobs: see engine/README.md."""

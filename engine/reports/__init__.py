@@ -1,0 +1,1 @@
+"""reports: see engine/README.md."""

@@ -1,0 +1,1 @@
+"""security: see engine/README.md."""
