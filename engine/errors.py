@@ -103,7 +103,9 @@ class TesseraError(Exception):
         self.errors: list[dict[str, Any]] = [_normalise(e) for e in (errors or [])]
         if not self.errors and message:
             self.errors = [error_entry(message)]
-        self.message = message or (self.errors[0]["message"] if self.errors else self.default_message)
+        self.message = message or (
+            self.errors[0]["message"] if self.errors else self.default_message
+        )
         self.sources = dict(sources or {})
         super().__init__(self.message)
 

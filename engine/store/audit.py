@@ -1,0 +1,86 @@
+"""The audit trail: who changed what, when, before and after, in the write's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from engine.store.system import audit_log
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot audit a {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    """Deterministic JSON (sorted keys) for audit rows and metadata."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that differ, as (before, after) maps of just those fields."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    keys += [k for k in before if k not in after and before[k] is not None]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def audit_rows(
+    entity: str,
+    action: str,
+    actor: str | None,
+    at: dt.datetime,
+    changes: Iterable[tuple[int, int, dict[str, Any], dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Rows for ``ts_audit``; ``changes`` yields (record id, version, before, after)."""
+    return [
+        {
+            "at": at,
+            "actor": actor,
+            "entity": entity,
+            "record_id": rid,
+            "action": action,
+            "version": version,
+            "changes": dumps({"before": before, "after": after}),
+        }
+        for rid, version, before, after in changes
+    ]
+
+
+def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(audit_log), rows)
+
+
+def history(conn: Connection, entity: str, record_id: int) -> list[dict[str, Any]]:
+    """The record's audit entries, oldest first."""
+    result = conn.execute(
+        select(audit_log)
+        .where(audit_log.c.entity == entity, audit_log.c.record_id == record_id)
+        .order_by(audit_log.c.id)
+    )
+    out = []
+    for row in result.mappings():
+        changes = orjson.loads(row["changes"])
+        out.append(
+            {
+                "at": row["at"],
+                "user": row["actor"],
+                "action": row["action"],
+                "version": row["version"],
+                "before": changes["before"],
+                "after": changes["after"],
+            }
+        )
+    return out

@@ -1,0 +1,84 @@
+"""One database per platform: engine creation, dialect set-up and transactions.
+
+A write is one transaction. Services call :meth:`Database.transaction`; when a
+transaction is already open in the current context (a flow step creating a
+record, an install applying many files) the inner call joins it, so the whole
+operation commits or rolls back together.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+
+_current: contextvars.ContextVar[dict[int, Connection] | None] = contextvars.ContextVar(
+    "tessera_connection", default=None
+)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """SQLite: foreign keys on, WAL for concurrent readers, and explicit BEGIN.
+
+    pysqlite's own transaction handling issues BEGIN lazily and defers the
+    write lock; we take over so that a write transaction starts with
+    ``BEGIN IMMEDIATE`` and holds the write lock from its first statement
+    (id blocks and counters rely on that), while reads stay deferred.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("tessera_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The platform's SQLAlchemy engine plus the transaction discipline."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, echo=echo)
+        self.dialect: str = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            _sqlite_setup(self.engine)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """Yield a connection inside a transaction; join the one already open here."""
+        open_map = _current.get()
+        key = id(self)
+        if open_map and key in open_map:
+            yield open_map[key]
+            return
+        conn = self.engine.connect()
+        if write:
+            conn = conn.execution_options(tessera_write=True)
+        token = _current.set({**(open_map or {}), key: conn})
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            _current.reset(token)
+            conn.close()
+
+    def in_transaction(self) -> bool:
+        open_map = _current.get()
+        return bool(open_map and id(self) in open_map)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,424 @@
+"""Schema evolution: compare two definitions of an entity, plan the change, check rows, apply.
+
+The plan is data (a list of steps a person can read) and changes nothing.
+Additive steps (new table, new column, new index, a wider type) apply online.
+Removing a field is a soft removal: the column and its data stay, the field is
+hidden and can come back. A rename (``x-renamed-from``) keeps the column, since
+physical names never follow keys or labels. A narrowing change (shorter text,
+fewer options, tighter bounds, a new required field, a new unique constraint)
+first checks the rows already stored and is refused, naming up to 20 of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import MetaData, and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import error_entry
+from engine.forms.entity import MAX_FIELDS, EntityModel, Field, build_model
+from engine.store.schema import build_tables, field_column, index_name
+from engine.store.system import physical_fields
+
+MAX_NAMED_ROWS = 20
+
+
+@dataclass
+class Step:
+    action: str  # create_table, add_column, add_index, drop_index, widen, narrow, remove, restore, rename, metadata
+    entity: str
+    field: str | None = None
+    detail: str = ""
+    ddl: bool = True
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> str:
+        where = f"{self.entity}.{self.field}" if self.field else self.entity
+        return f"{self.action:<12} {where}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class Plan:
+    entity: str
+    old: EntityModel | None
+    new: EntityModel
+    steps: list[Step]
+
+    @property
+    def changes_tables(self) -> bool:
+        return any(s.ddl for s in self.steps)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "action": s.action,
+                "entity": s.entity,
+                "field": s.field,
+                "detail": s.detail,
+                "ddl": s.ddl,
+            }
+            for s in self.steps
+        ]
+
+
+def plan_entity(
+    old: EntityModel | None, new_definition: dict[str, Any], physical: dict[str, dict[str, Any]]
+) -> Plan:
+    """The steps that take the live table from ``old`` to ``new_definition``."""
+    name = new_definition["name"]
+    phys = dict(physical)
+    new_props = new_definition.get("schema", {}).get("properties", {})
+    steps: list[Step] = []
+    # Renames first: the new key inherits the old key's physical column.
+    for key, prop in new_props.items():
+        src = prop.get("x-renamed-from")
+        if src and key not in phys and src in phys:
+            phys[key] = phys.pop(src)
+            for k in [k for k in phys if k.startswith(src + ".")]:
+                phys[key + k[len(src) :]] = phys.pop(k)
+            steps.append(
+                Step(
+                    "rename", name, key, f"from {src} (column kept)", ddl=False, data={"from": src}
+                )
+            )
+    new = build_model(new_definition, phys)
+    if old is None:
+        steps.append(Step("create_table", name, None, new.table_name))
+        return Plan(name, None, new, steps)
+    _diff_fields(old, new, steps, name)
+    if old.definition.get("label") != new.definition.get("label") or old.definition.get(
+        "layout"
+    ) != new.definition.get("layout"):
+        steps.append(Step("metadata", name, None, "labels or layout (no table change)", ddl=False))
+    return Plan(name, old, new, steps)
+
+
+def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: str) -> None:
+    renamed = {s.data["from"]: s.field for s in steps if s.action == "rename"}
+    for key, nf in new.fields.items():
+        of = old.fields.get(key) or old.fields.get(
+            next((o for o, n in renamed.items() if n == key), ""), None
+        )
+        where = f"{name}.{key}" if old.parent is None else f"{old.name}.{key}"
+        if of is None:
+            if nf.child is not None:
+                steps.append(
+                    Step("create_table", where, None, f"child table {nf.child.table_name}")
+                )
+            elif nf.stored:
+                steps.append(
+                    Step(
+                        "add_column",
+                        name,
+                        key,
+                        f"{nf.type.name} column {nf.column}",
+                        data={"model": new},
+                    )
+                )
+                if nf.required:
+                    steps.append(
+                        Step(
+                            "narrow",
+                            name,
+                            key,
+                            "new required field",
+                            ddl=False,
+                            data={"check": "required"},
+                        )
+                    )
+            continue
+        if nf.removed and not of.removed:
+            steps.append(Step("remove", name, key, "hidden; column and data kept", ddl=False))
+            continue
+        if of.removed and not nf.removed:
+            steps.append(Step("restore", name, key, "visible again", ddl=False))
+        if of.child is not None and nf.child is not None:
+            _diff_fields(of.child, nf.child, steps, f"{name}.{key}")
+            continue
+        if of.type.name != nf.type.name and not _compatible(of, nf):
+            steps.append(
+                Step(
+                    "refuse",
+                    name,
+                    key,
+                    f"changing {of.type.name} to {nf.type.name} is not supported; add a new field and copy the values",
+                    ddl=False,
+                )
+            )
+            continue
+        if of.stored and nf.stored:
+            widened = nf.type.widens(of.prop, nf.prop)
+            if widened is True:
+                steps.append(
+                    Step(
+                        "widen",
+                        name,
+                        key,
+                        f"{of.type.column_type(of.prop)} → {nf.type.column_type(nf.prop)}",
+                        data={"field": nf},
+                    )
+                )
+            elif widened is False:
+                steps.append(
+                    Step(
+                        "narrow",
+                        name,
+                        key,
+                        f"{of.type.column_type(of.prop)} → {nf.type.column_type(nf.prop)}",
+                        data={"check": "type", "field": nf},
+                    )
+                )
+        for check, detail in _narrowings(of, nf):
+            steps.append(
+                Step("narrow", name, key, detail, ddl=False, data={"check": check, "field": nf})
+            )
+        if nf.stored and (nf.unique, nf.indexed) != (of.unique, of.indexed):
+            if of.unique or of.indexed:
+                steps.append(Step("drop_index", name, key, "", data={"unique": of.unique}))
+            if nf.unique or nf.indexed:
+                steps.append(
+                    Step(
+                        "add_index",
+                        name,
+                        key,
+                        "unique" if nf.unique else "",
+                        data={"unique": nf.unique},
+                    )
+                )
+        if (of.prop.get("x-label"), of.prop.get("x-help")) != (
+            nf.prop.get("x-label"),
+            nf.prop.get("x-help"),
+        ):
+            steps.append(Step("metadata", name, key, "label or help (no table change)", ddl=False))
+    for key, of in old.fields.items():
+        if key not in new.fields and key not in renamed and not of.removed:
+            steps.append(
+                Step(
+                    "remove",
+                    name,
+                    key,
+                    "dropped from the definition; column and data kept",
+                    ddl=False,
+                )
+            )
+
+
+def _compatible(of: Field, nf: Field) -> bool:
+    same_storage = {
+        frozenset({"text", "long_text", "rich_text", "email", "phone", "url", "select", "user"}),
+        frozenset({"decimal", "currency", "percent"}),
+        frozenset({"multi_select", "tags"}),
+    }
+    if of.type.name in {"integer"} and nf.type.name in {"decimal", "currency", "percent"}:
+        return True
+    return any(of.type.name in g and nf.type.name in g for g in same_storage)
+
+
+def _narrowings(of: Field, nf: Field) -> list[tuple[str, str]]:
+    o, n = of.prop, nf.prop
+    out = []
+    if n.get("maxLength") is not None and (
+        o.get("maxLength") is None or n["maxLength"] < o["maxLength"]
+    ):
+        out.append(("maxLength", f"at most {n['maxLength']} characters"))
+    if "enum" in n and set(o.get("enum") or []) - set(n["enum"]):
+        out.append(
+            (
+                "enum",
+                f"options removed: {', '.join(map(str, sorted(set(o.get('enum') or []) - set(n['enum']))))}",
+            )
+        )
+    for kw, cmp in (("minimum", "lt"), ("maximum", "gt")):
+        if n.get(kw) is not None and (
+            o.get(kw) is None or (n[kw] > o[kw] if cmp == "lt" else n[kw] < o[kw])
+        ):
+            out.append((kw, f"{kw} {n[kw]}"))
+    if nf.required and not of.required:
+        out.append(("required", "now required"))
+    if nf.unique and not of.unique:
+        out.append(("unique", "now unique"))
+    return out
+
+
+def offending_rows(conn: Connection, plan: Plan, live_table: Any) -> list[dict[str, Any]]:
+    """Errors for stored rows the new definition would not accept (up to 20 ids each)."""
+    errors = []
+    for step in plan.steps:
+        if step.action == "refuse":
+            errors.append(error_entry(step.detail, field=step.field))
+            continue
+        if step.action != "narrow" or live_table is None or step.field not in plan.new.fields:
+            continue
+        f = plan.new.fields[step.field]
+        if not f.stored or f.column not in live_table.c:
+            if (
+                step.data.get("check") == "required"
+                and conn.execute(select(func.count()).select_from(live_table)).scalar()
+            ):
+                ids = (
+                    conn.execute(
+                        select(live_table.c.id).order_by(live_table.c.id).limit(MAX_NAMED_ROWS)
+                    )
+                    .scalars()
+                    .all()
+                )
+                errors.append(
+                    _rows_error(
+                        f.key, "is a new required field but records exist without a value", ids
+                    )
+                )
+            continue
+        col = live_table.c[f.column]
+        cond = _violation(step.data.get("check"), f, col)
+        if cond is None:
+            continue
+        if step.data.get("check") == "unique":
+            dup = select(col).group_by(col).having(func.count() > 1).where(col.is_not(None))
+            cond = col.in_(dup)
+        ids = (
+            conn.execute(
+                select(live_table.c.id).where(cond).order_by(live_table.c.id).limit(MAX_NAMED_ROWS)
+            )
+            .scalars()
+            .all()
+        )
+        if ids:
+            errors.append(_rows_error(f.key, f"cannot become {step.detail}", ids))
+    return errors
+
+
+def _violation(check: str | None, f: Field, col: Any) -> Any:
+    p = f.prop
+    if check == "maxLength":
+        return func.length(col) > p["maxLength"]
+    if check == "enum":
+        return and_(col.is_not(None), col.not_in(list(p["enum"])))
+    if check == "minimum":
+        return col < p["minimum"]
+    if check == "maximum":
+        return col > p["maximum"]
+    if check == "required":
+        return col.is_(None)
+    if check == "unique":
+        return col.is_not(None)
+    if check == "type":
+        return or_(False)  # covered by the specific checks above
+    return None
+
+
+def _rows_error(key: str, message: str, ids: list[int]) -> dict[str, Any]:
+    shown = ", ".join(map(str, ids[:MAX_NAMED_ROWS]))
+    return error_entry(f"{key} {message}: records {shown}", field=key, ids=list(ids))
+
+
+def check_field_cap(model: EntityModel) -> list[dict[str, Any]]:
+    count = len(model.fields)
+    if count > MAX_FIELDS:
+        return [
+            error_entry(
+                f"{model.name} has {count} fields; the limit is {MAX_FIELDS}",
+                field="schema.properties",
+            )
+        ]
+    return []
+
+
+def apply_plan(conn: Connection, plan: Plan, live_table: Any, ids: Any) -> None:
+    """Run the plan's DDL and record physical names, in the caller's transaction."""
+    ops = Operations(MigrationContext.configure(conn))
+    scratch = MetaData()
+    new_tables = build_tables(plan.new, scratch)
+    by_name = {t.name: t for t in new_tables}
+    if plan.old is None:
+        scratch.create_all(conn, tables=new_tables)
+        for t in new_tables:
+            ids.create(conn, t.name)
+        _record_physical(conn, plan.new)
+        return
+    for step in plan.steps:
+        if step.action == "create_table":
+            key = step.entity.split(".", 1)[1]
+            f = plan.new.fields[key]
+            assert f.child is not None
+            t = by_name[f.child.table_name]
+            t.create(conn)
+            ids.create(conn, t.name)
+        elif step.action == "add_column":
+            f = plan.new.fields[step.field]
+            ops.add_column(plan.new.table_name, field_column(plan.new, f).copy())
+            if f.unique or f.indexed:
+                ops.create_index(
+                    index_name(plan.new.table_name, f.column, f.unique),
+                    plan.new.table_name,
+                    [f.column],
+                    unique=f.unique,
+                )
+        elif step.action == "add_index":
+            f = plan.new.fields[step.field]
+            ops.create_index(
+                index_name(plan.new.table_name, f.column, f.unique),
+                plan.new.table_name,
+                [f.column],
+                unique=f.unique,
+            )
+        elif step.action == "drop_index":
+            f = plan.new.fields[step.field]
+            ops.drop_index(
+                index_name(plan.new.table_name, f.column, step.data["unique"]),
+                table_name=plan.new.table_name,
+            )
+        elif (
+            step.action in ("widen", "narrow")
+            and "field" in step.data
+            and step.data.get("check") in (None, "type", "maxLength")
+        ):
+            f = step.data["field"]
+            if (
+                conn.dialect.name != "sqlite"
+            ):  # SQLite's type affinity ignores lengths and precision
+                ops.alter_column(plan.new.table_name, f.column, type_=f.type.column_type(f.prop))
+    _record_physical(conn, plan.new)
+
+
+def _record_physical(conn: Connection, model: EntityModel) -> None:
+    conn.execute(physical_fields.delete().where(physical_fields.c.entity == model.name))
+    rows = []
+    for f in model.fields.values():
+        if f.child is not None:
+            rows.append(
+                {
+                    "entity": model.name,
+                    "key": f.key,
+                    "column_name": "",
+                    "table_name": f.child.table_name,
+                    "removed": f.removed,
+                }
+            )
+            for c in f.child.fields.values():
+                rows.append(
+                    {
+                        "entity": model.name,
+                        "key": f"{f.key}.{c.key}",
+                        "column_name": c.column or "",
+                        "table_name": f.child.table_name,
+                        "removed": c.removed,
+                    }
+                )
+        elif f.column:
+            rows.append(
+                {
+                    "entity": model.name,
+                    "key": f.key,
+                    "column_name": f.column,
+                    "table_name": model.table_name,
+                    "removed": f.removed,
+                }
+            )
+    if rows:
+        conn.execute(insert(physical_fields), rows)
+    _ = update

@@ -1,0 +1,392 @@
+"""The record service: create, read, update, delete and list records of one entity as a user.
+
+Each call is one transaction: the row, its child rows, its autonumbers and its
+audit entry commit together or not at all. Values go in and come out in their
+Python form (see ``engine.forms.fieldtypes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import ConflictError, NotFound, TesseraError, ValidationError, error_entry
+from engine.store import audit
+from engine.store.query import child_rows, order_clauses, simple_filters
+from engine.store.values import (
+    input_errors,
+    record_from_row,
+    row_values,
+    to_json_form,
+    to_python_form,
+)
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+    from engine.store.registry import LiveEntity
+
+
+class RecordService:
+    """Records of one entity, acting as ``user`` (``None`` acts as the system)."""
+
+    def __init__(self, platform: Platform, entity: str, user: str | None = None) -> None:
+        self.platform = platform
+        self.entity = entity
+        self.user = user
+        self.live: LiveEntity = platform.entities.get(entity)
+        self.model = self.live.model
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, record_id: int) -> dict[str, Any]:
+        """The record with ``record_id``; raises NotFound."""
+        with self.platform.db.transaction(write=False) as conn:
+            return self._get(conn, record_id)
+
+    def _get(self, conn: Connection, record_id: int, *, lock: bool = False) -> dict[str, Any]:
+        stmt = select(self.live.table).where(self.live.table.c.id == record_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFound(
+                f"{self.entity} {record_id} does not exist",
+                [error_entry(f"{self.entity} {record_id} does not exist", field="id")],
+            )
+        record = record_from_row(self.model, row)
+        for key, rows in child_rows(conn, self.live, [record_id]).items():
+            record[key] = rows.get(record_id, [])
+        return record
+
+    def list(
+        self,
+        where: str | None = None,
+        order_by: str | Iterable[str] | None = None,
+        limit: int | None = 50,
+        offset: int = 0,
+        *,
+        filters: dict[str, Any] | None = None,
+        children: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Records matching ``where`` (rule language) and ``filters`` (field == value)."""
+        table = self.live.table
+        stmt = select(table)
+        for clause in self._conditions(where, filters):
+            stmt = stmt.where(clause)
+        stmt = stmt.order_by(*order_clauses(self.model, table, order_by))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        with self.platform.db.transaction(write=False) as conn:
+            rows = [record_from_row(self.model, r) for r in conn.execute(stmt).mappings()]
+            if children and rows:
+                kids = child_rows(conn, self.live, [r["id"] for r in rows])
+                for r in rows:
+                    for key, by_parent in kids.items():
+                        r[key] = by_parent.get(r["id"], [])
+        return rows
+
+    def count(self, where: str | None = None, *, filters: dict[str, Any] | None = None) -> int:
+        stmt = select(func.count()).select_from(self.live.table)
+        for clause in self._conditions(where, filters):
+            stmt = stmt.where(clause)
+        with self.platform.db.transaction(write=False) as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def _conditions(self, where: str | None, filters: dict[str, Any] | None) -> list[Any]:
+        clauses = simple_filters(self.model, self.live.table, filters or {})
+        if where:
+            clauses.append(self.platform.where_clause(self.entity, where, self.live.table))
+        return clauses
+
+    def history(self, record_id: int) -> list[dict[str, Any]]:
+        """The audit trail of one record, oldest first."""
+        with self.platform.db.transaction(write=False) as conn:
+            return audit.history(conn, self.entity, record_id)
+
+    # -- writing ---------------------------------------------------------------
+
+    def create(self, data: dict[str, Any], *, internal: bool = False) -> dict[str, Any]:
+        """Validate and insert one record (with its child rows); returns it with ``id``."""
+        return self.create_many([data], internal=internal, _single=True)[0]
+
+    def create_many(
+        self, rows: list[dict[str, Any]], *, internal: bool = False, _single: bool = False
+    ) -> list[dict[str, Any]]:
+        """Insert many records in one transaction: all are valid and stored, or none."""
+        prepared, errors = [], []
+        for i, data in enumerate(rows):
+            prefix = "" if _single else f"[{i}]."
+            try:
+                prepared.append(self._prepare_new(data, internal=internal, prefix=prefix))
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ValidationError(f"{len(errors)} problem(s) in {self.entity}", errors)
+        now = self.platform.clock.now()
+        with self.platform.db.transaction() as conn:
+            ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
+            self._fill_autonumbers(conn, prepared, now)
+            table_rows, records = [], []
+            for rid, record in zip(ids, prepared):
+                owner = record.pop("owner", None) or self.user
+                team = record.pop("team", None) or self.platform.user_team(owner)
+                system = {
+                    "id": rid,
+                    "owner": owner,
+                    "team": team,
+                    "created_by": self.user,
+                    "created_on": now,
+                    "modified_by": self.user,
+                    "modified_on": now,
+                    "version": 1,
+                }
+                table_rows.append({**system, **row_values(self.model, record)})
+                records.append({**system, **record})
+            self._run(conn, insert(self.live.table), table_rows)
+            for f in self.model.child_fields():
+                self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
+            audit.write(
+                conn,
+                audit.audit_rows(
+                    self.entity,
+                    "create",
+                    self.user,
+                    now,
+                    ((r["id"], 1, {}, _audit_view(self.model, r)) for r in records),
+                ),
+            )
+            self.platform.bump_data_version(conn, self.entity)
+        return [self._public(r) for r in records]
+
+    def update(
+        self,
+        record_id: int,
+        changes: dict[str, Any],
+        *,
+        version: int | None = None,
+        internal: bool = False,
+    ) -> dict[str, Any]:
+        """Change some fields. ``version`` (optional) must match the stored one: else ConflictError."""
+        errors = input_errors(self.model, changes, internal=internal)
+        if errors:
+            raise ValidationError("the changes are invalid", errors)
+        now = self.platform.clock.now()
+        with self.platform.db.transaction() as conn:
+            before = self._get(conn, record_id, lock=True)
+            if version is not None and before["version"] != version:
+                raise ConflictError(
+                    f"{self.entity} {record_id} was changed by someone else (version {before['version']}, you had {version})",
+                    [error_entry("stale version", field="version")],
+                )
+            merged = {k: v for k, v in before.items() if k in self.model.fields}
+            merged.update({k: v for k, v in changes.items() if k in self.model.fields})
+            after = self._validate(merged)
+            for key in ("owner", "team"):
+                after[key] = changes.get(key, before[key])
+            old_view = _audit_view(self.model, before)
+            new_view = _audit_view(self.model, after)
+            b, a = audit.diff(old_view, new_view)
+            if not a and not b:
+                return before
+            values = row_values(self.model, {k: after[k] for k in a if k in self.model.fields})
+            for key in ("owner", "team"):
+                if key in a:
+                    values[key] = after[key]
+            values.update(modified_by=self.user, modified_on=now, version=before["version"] + 1)
+            table = self.live.table
+            result = conn.execute(
+                update(table)
+                .where(table.c.id == record_id, table.c.version == before["version"])
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise ConflictError(f"{self.entity} {record_id} was changed by someone else")
+            for f in self.model.child_fields():
+                if f.key in a:
+                    self._replace_children(
+                        conn, f.key, record_id, after.get(f.key) or [], before.get(f.key) or []
+                    )
+            audit.write(
+                conn,
+                audit.audit_rows(
+                    self.entity,
+                    "update",
+                    self.user,
+                    now,
+                    [(record_id, before["version"] + 1, b, a)],
+                ),
+            )
+            self.platform.bump_data_version(conn, self.entity)
+            return self._get(conn, record_id)
+
+    def delete(self, record_id: int) -> None:
+        """Delete a record and its child rows; refused while other records refer to it."""
+        now = self.platform.clock.now()
+        with self.platform.db.transaction() as conn:
+            before = self._get(conn, record_id, lock=True)
+            self._refuse_if_referenced(conn, record_id)
+            conn.execute(delete(self.live.table).where(self.live.table.c.id == record_id))
+            audit.write(
+                conn,
+                audit.audit_rows(
+                    self.entity,
+                    "delete",
+                    self.user,
+                    now,
+                    [(record_id, before["version"], _audit_view(self.model, before), {})],
+                ),
+            )
+            self.platform.bump_data_version(conn, self.entity)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _prepare_new(self, data: dict[str, Any], *, internal: bool, prefix: str) -> dict[str, Any]:
+        errors = input_errors(self.model, data, internal=internal, prefix=prefix)
+        if errors:
+            raise ValidationError("the record is invalid", errors)
+        record = self.platform.defaults(self.model, data, self.user)
+        prepared = self._validate(record, prefix=prefix)
+        for key in ("owner", "team"):
+            if data.get(key) is not None:
+                prepared[key] = data[key]
+        return prepared
+
+    def _validate(self, record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        doc = to_json_form(self.model, record)
+        errors = self.platform.validator(self.entity).errors(doc, prefix=prefix)
+        if errors:
+            raise ValidationError("the record is invalid", errors)
+        return to_python_form(self.model, doc)
+
+    def _fill_autonumbers(self, conn: Connection, records: list[dict[str, Any]], now: Any) -> None:
+        today = now.astimezone(self.platform.clock.timezone).date()
+        for f in self.model.active_fields():
+            if f.type.name == "autonumber":
+                numbers = self.platform.autonumbers.take(
+                    conn, f"{self.entity}.{f.key}", f.prop["x-pattern"], today, len(records)
+                )
+                for record, number in zip(records, numbers):
+                    record[f.key] = number
+
+    def _insert_children(
+        self, conn: Connection, key: str, parents: list[tuple[int, list[dict[str, Any]]]]
+    ) -> None:
+        child = self.model.fields[key].child
+        assert child is not None
+        table = self.live.child_tables[key]
+        total = sum(len(rows) for _, rows in parents)
+        fresh = iter(self.platform.ids.allocate(conn, table.name, total))
+        out = []
+        for parent_id, rows in parents:
+            for idx, row in enumerate(rows):
+                rid = row.get("id") or next(fresh)
+                row["id"] = rid
+                out.append(
+                    {"id": rid, "parent_id": parent_id, "idx": idx, **row_values(child, row)}
+                )
+        self._run(conn, insert(table), out)
+
+    def _replace_children(
+        self,
+        conn: Connection,
+        key: str,
+        parent_id: int,
+        rows: list[dict[str, Any]],
+        old: list[dict[str, Any]],
+    ) -> None:
+        known = {r["id"] for r in old}
+        bad = [r["id"] for r in rows if r.get("id") is not None and r["id"] not in known]
+        if bad:
+            raise ValidationError(
+                "child rows belong to another record",
+                [error_entry(f"row id {i} is not a row of this record", field=key) for i in bad],
+            )
+        table = self.live.child_tables[key]
+        conn.execute(delete(table).where(table.c.parent_id == parent_id))
+        self._insert_children(conn, key, [(parent_id, rows)])
+
+    def _refuse_if_referenced(self, conn: Connection, record_id: int) -> None:
+        problems = []
+        for name, live in self.platform.entities.all().items():
+            for f in live.model.stored_fields():
+                if f.ref == self.entity:
+                    col = live.table.c[f.column]
+                    ids = (
+                        conn.execute(select(live.table.c.id).where(col == record_id).limit(5))
+                        .scalars()
+                        .all()
+                    )
+                    if ids:
+                        problems.append(
+                            error_entry(
+                                f"{name} {', '.join(map(str, ids))} refer to it through {f.key}",
+                                field=f"{name}.{f.key}",
+                            )
+                        )
+        if problems:
+            raise ConflictError(f"{self.entity} {record_id} is still referenced", problems)
+
+    def _run(self, conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            conn.execute(stmt, rows)
+        except IntegrityError as exc:
+            raise self._integrity_error(exc) from None
+
+    def _integrity_error(self, exc: IntegrityError) -> TesseraError:
+        text = str(exc.orig)
+        for f in self.model.stored_fields():
+            if f.unique and (f.column in text or f"ux_{self.live.table.name}" in text):
+                label = f.key
+                return ValidationError(
+                    f"{label} must be unique",
+                    [error_entry("this value is already used by another record", field=f.key)],
+                )
+            if f.ref and (f"fk_{self.live.table.name}" in text or "FOREIGN KEY" in text):
+                return ValidationError(
+                    "a reference points at a record that does not exist",
+                    [error_entry(f"no {f.ref} with this id", field=f.key)],
+                )
+        return ValidationError(
+            "the database refused the record", [error_entry(text.splitlines()[0])]
+        )
+
+    def _public(self, record: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            k: record.get(k)
+            for k in (
+                "id",
+                "owner",
+                "team",
+                "created_by",
+                "created_on",
+                "modified_by",
+                "modified_on",
+                "version",
+            )
+        }
+        for f in self.model.active_fields():
+            if f.child is not None:
+                out[f.key] = record.get(f.key) or []
+            elif f.stored:
+                out[f.key] = record.get(f.key)
+        return out
+
+
+def _audit_view(model: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """The fields an audit entry shows: active fields plus owner and team."""
+    view = {k: record.get(k) for k in ("owner", "team") if k in record}
+    for f in model.active_fields():
+        if f.key in record:
+            value = record[f.key]
+            if f.child is not None:
+                value = [dict(r) for r in (value or [])]
+            view[f.key] = value
+    return view

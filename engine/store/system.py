@@ -1,0 +1,108 @@
+"""The engine's own tables: metadata versions, physical names, audit, counters.
+
+Entity tables are generated from definitions (see ``schema.py``); these are
+fixed and created when a platform first opens a database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from engine.store.types import IdType, UTCDateTime
+
+system_metadata = MetaData()
+
+bundles = Table(
+    "ts_bundle",
+    system_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(32), nullable=False),
+    Column("manifest", Text, nullable=False),
+    Column("installed_on", UTCDateTime, nullable=False),
+    Column("installed_by", String(64)),
+)
+
+# One row per definition (kind, name): where it came from and which version is live.
+meta_items = Table(
+    "ts_meta_item",
+    system_metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("bundle", String(64)),
+    Column("current_version", Integer, nullable=False),
+    # The version number that holds the definition as the bundle last shipped it.
+    Column("base_version", Integer),
+    # True when the live definition differs from the shipped one (a browser edit).
+    Column("overlay", Boolean, nullable=False, default=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+)
+
+# Every definition ever saved: immutable rows.
+meta_versions = Table(
+    "ts_meta_version",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("origin", String(16), nullable=False),  # bundle | edit | merge
+    Column("bundle_version", String(32)),
+    Column("definition", Text, nullable=False),  # canonical JSON
+    Column("hash", String(64), nullable=False),
+    Column("created_on", UTCDateTime, nullable=False),
+    Column("created_by", String(64)),
+    Column("note", Text),
+    UniqueConstraint("kind", "name", "version", name="uq_meta_version"),
+)
+
+# Physical names, fixed when a field is created; renames never touch them.
+physical_fields = Table(
+    "ts_field",
+    system_metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("column_name", String(63), nullable=False),
+    Column("table_name", String(63), nullable=False),
+    Column("removed", Boolean, nullable=False, default=False),
+)
+
+audit_log = Table(
+    "ts_audit",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64)),
+    Column("entity", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),  # create | update | delete
+    Column("version", Integer),
+    Column("changes", Text, nullable=False),  # JSON {"before": {...}, "after": {...}}
+    Index("ix_audit_record", "entity", "record_id"),
+)
+
+# Id blocks for dialects without sequences, and autonumber counters.
+counters = Table(
+    "ts_counter",
+    system_metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# Bumped by every write in its own transaction; report caches key on it.
+data_versions = Table(
+    "ts_data_version",
+    system_metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

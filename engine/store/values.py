@@ -1,0 +1,99 @@
+"""Values between their forms: caller input, the JSON form validation sees, rows and records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import error_entry
+from engine.forms.entity import ASSIGNABLE_SYSTEM_FIELDS, SYSTEM_FIELDS, EntityModel
+
+SYSTEM_KEYS = frozenset(SYSTEM_FIELDS)
+
+
+def input_errors(
+    model: EntityModel, data: dict[str, Any], *, internal: bool, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Keys a caller may not send: unknown, engine-maintained or read-only fields.
+
+    Nothing is silently dropped: a key the entity does not define is an error.
+    """
+    errors = []
+    if not isinstance(data, dict):
+        return [
+            error_entry("a record must be a mapping of field names to values", field=prefix or None)
+        ]
+    for key in data:
+        f = model.fields.get(key)
+        where = f"{prefix}{key}"
+        if f is None or f.removed:
+            if key in SYSTEM_KEYS and model.parent is None:
+                if key not in ASSIGNABLE_SYSTEM_FIELDS:
+                    errors.append(error_entry(f"{key} is maintained by the engine", field=where))
+            elif model.parent is not None and key == "id":
+                continue
+            else:
+                known = ", ".join(sorted(k for k, v in model.fields.items() if not v.removed))
+                errors.append(
+                    error_entry(
+                        f"{key} is not a field of {model.name} (fields: {known})", field=where
+                    )
+                )
+        elif f.read_only and not internal:
+            errors.append(error_entry(f"{key} is read-only", field=where))
+        elif f.child is not None and isinstance(data[key], list):
+            for i, row in enumerate(data[key]):
+                errors += input_errors(f.child, row, internal=internal, prefix=f"{where}[{i}].")
+    return errors
+
+
+def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
+    """The record's fields (no system fields) in JSON form, for validation."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        f = model.fields.get(key)
+        if f is None or f.removed:
+            continue
+        if f.child is not None and isinstance(value, list):
+            out[key] = [
+                to_json_form(f.child, row)
+                | ({"id": row["id"]} if isinstance(row, dict) and row.get("id") is not None else {})
+                if isinstance(row, dict)
+                else row
+                for row in value
+            ]
+        else:
+            out[key] = f.type.to_json(value)
+    return out
+
+
+def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
+    """A validated JSON-form record → Python values (dates, Decimals, timedeltas)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        f = model.fields.get(key)
+        if f is None:
+            out[key] = value
+        elif f.child is not None:
+            out[key] = [to_python_form(f.child, row) for row in (value or [])]
+        else:
+            out[key] = f.type.to_python(value)
+    return out
+
+
+def row_values(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
+    """Column name → value for the stored fields present in ``record``."""
+    return {
+        f.column: record[f.key] for f in model.stored_fields() if f.key in record and not f.removed
+    }
+
+
+def record_from_row(model: EntityModel, row: Any, *, system: bool = True) -> dict[str, Any]:
+    """A row mapping → the record dict the API returns (active fields, Python values)."""
+    out: dict[str, Any] = {}
+    if system:
+        for key in SYSTEM_FIELDS:
+            out[key] = row[key]
+    for f in model.active_fields():
+        if f.stored:
+            out[f.key] = f.type.from_db(row[f.column])
+    return out
