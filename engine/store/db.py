@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 _current: contextvars.ContextVar[dict[int, Connection] | None] = contextvars.ContextVar(
     "tessera_connection", default=None
@@ -52,7 +53,11 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, echo=echo)
+        kwargs: dict[str, Any] = {}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            # One shared connection, or each connection would see its own empty database.
+            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        self.engine: Engine = create_engine(url, echo=echo, **kwargs)
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)

@@ -17,13 +17,14 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import MetaData, and_, func, insert, or_, select, update
+from sqlalchemy import Column, MetaData, Table, and_, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import error_entry
 from engine.forms.entity import MAX_FIELDS, EntityModel, Field, build_model
-from engine.store.schema import build_tables, field_column, index_name
+from engine.store.schema import build_child_table, build_tables, field_column, index_name
 from engine.store.system import physical_fields
+from engine.store.types import IdType
 
 MAX_NAMED_ROWS = 20
 
@@ -99,6 +100,11 @@ def plan_entity(
 
 
 def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: str) -> None:
+    def add(step: Step) -> None:
+        step.data.setdefault("model", new)
+        step.data.setdefault("key", step.field)
+        steps.append(step)
+
     renamed = {s.data["from"]: s.field for s in steps if s.action == "rename"}
     for key, nf in new.fields.items():
         of = old.fields.get(key) or old.fields.get(
@@ -107,11 +113,17 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
         where = f"{name}.{key}" if old.parent is None else f"{old.name}.{key}"
         if of is None:
             if nf.child is not None:
-                steps.append(
-                    Step("create_table", where, None, f"child table {nf.child.table_name}")
+                add(
+                    Step(
+                        "create_table",
+                        where,
+                        None,
+                        f"child table {nf.child.table_name}",
+                        data={"table_of": nf},
+                    )
                 )
             elif nf.stored:
-                steps.append(
+                add(
                     Step(
                         "add_column",
                         name,
@@ -121,7 +133,7 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     )
                 )
                 if nf.required:
-                    steps.append(
+                    add(
                         Step(
                             "narrow",
                             name,
@@ -133,15 +145,15 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     )
             continue
         if nf.removed and not of.removed:
-            steps.append(Step("remove", name, key, "hidden; column and data kept", ddl=False))
+            add(Step("remove", name, key, "hidden; column and data kept", ddl=False))
             continue
         if of.removed and not nf.removed:
-            steps.append(Step("restore", name, key, "visible again", ddl=False))
+            add(Step("restore", name, key, "visible again", ddl=False))
         if of.child is not None and nf.child is not None:
             _diff_fields(of.child, nf.child, steps, f"{name}.{key}")
             continue
         if of.type.name != nf.type.name and not _compatible(of, nf):
-            steps.append(
+            add(
                 Step(
                     "refuse",
                     name,
@@ -154,7 +166,7 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
         if of.stored and nf.stored:
             widened = nf.type.widens(of.prop, nf.prop)
             if widened is True:
-                steps.append(
+                add(
                     Step(
                         "widen",
                         name,
@@ -164,7 +176,7 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     )
                 )
             elif widened is False:
-                steps.append(
+                add(
                     Step(
                         "narrow",
                         name,
@@ -174,14 +186,12 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     )
                 )
         for check, detail in _narrowings(of, nf):
-            steps.append(
-                Step("narrow", name, key, detail, ddl=False, data={"check": check, "field": nf})
-            )
+            add(Step("narrow", name, key, detail, ddl=False, data={"check": check, "field": nf}))
         if nf.stored and (nf.unique, nf.indexed) != (of.unique, of.indexed):
             if of.unique or of.indexed:
-                steps.append(Step("drop_index", name, key, "", data={"unique": of.unique}))
+                add(Step("drop_index", name, key, "", data={"unique": of.unique}))
             if nf.unique or nf.indexed:
-                steps.append(
+                add(
                     Step(
                         "add_index",
                         name,
@@ -194,10 +204,10 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
             nf.prop.get("x-label"),
             nf.prop.get("x-help"),
         ):
-            steps.append(Step("metadata", name, key, "label or help (no table change)", ddl=False))
+            add(Step("metadata", name, key, "label or help (no table change)", ddl=False))
     for key, of in old.fields.items():
         if key not in new.fields and key not in renamed and not of.removed:
-            steps.append(
+            add(
                 Step(
                     "remove",
                     name,
@@ -245,25 +255,37 @@ def _narrowings(of: Field, nf: Field) -> list[tuple[str, str]]:
     return out
 
 
-def offending_rows(conn: Connection, plan: Plan, live_table: Any) -> list[dict[str, Any]]:
-    """Errors for stored rows the new definition would not accept (up to 20 ids each)."""
+def offending_rows(conn: Connection, plan: Plan, live: Any) -> list[dict[str, Any]]:
+    """Errors for stored rows the new definition would not accept (up to 20 record ids each).
+
+    ``live`` is the entity as it is stored now (``None`` for a new entity). A
+    child-table field names the parent records whose rows do not fit.
+    """
     errors = []
     for step in plan.steps:
         if step.action == "refuse":
             errors.append(error_entry(step.detail, field=step.field))
             continue
-        if step.action != "narrow" or live_table is None or step.field not in plan.new.fields:
+        model: EntityModel = step.data.get("model", plan.new)
+        key = step.data.get("key")
+        if step.action != "narrow" or live is None or key not in model.fields:
             continue
-        f = plan.new.fields[step.field]
+        f = model.fields[key]
+        if model.parent is None:
+            live_table = live.table
+            id_col = live_table.c.id
+        else:
+            live_table = live.child_tables.get(model.name.split(".", 1)[1])
+            if live_table is None:
+                continue
+            id_col = live_table.c.parent_id
         if not f.stored or f.column not in live_table.c:
             if (
                 step.data.get("check") == "required"
                 and conn.execute(select(func.count()).select_from(live_table)).scalar()
             ):
                 ids = (
-                    conn.execute(
-                        select(live_table.c.id).order_by(live_table.c.id).limit(MAX_NAMED_ROWS)
-                    )
+                    conn.execute(select(id_col).distinct().order_by(id_col).limit(MAX_NAMED_ROWS))
                     .scalars()
                     .all()
                 )
@@ -282,7 +304,7 @@ def offending_rows(conn: Connection, plan: Plan, live_table: Any) -> list[dict[s
             cond = col.in_(dup)
         ids = (
             conn.execute(
-                select(live_table.c.id).where(cond).order_by(live_table.c.id).limit(MAX_NAMED_ROWS)
+                select(id_col).distinct().where(cond).order_by(id_col).limit(MAX_NAMED_ROWS)
             )
             .scalars()
             .all()
@@ -328,61 +350,93 @@ def check_field_cap(model: EntityModel) -> list[dict[str, Any]]:
     return []
 
 
-def apply_plan(conn: Connection, plan: Plan, live_table: Any, ids: Any) -> None:
-    """Run the plan's DDL and record physical names, in the caller's transaction."""
-    ops = Operations(MigrationContext.configure(conn))
+def apply_plans(conn: Connection, plans: list[Plan], ids: Any, live_tables: dict[str, Any]) -> None:
+    """Run the plans' DDL in the caller's transaction and record the physical names.
+
+    New entities are created together in one metadata, so references between
+    them (and cycles, through ``use_alter``) resolve; tables that already exist
+    stand in as stubs that are never created.
+    """
     scratch = MetaData()
-    new_tables = build_tables(plan.new, scratch)
-    by_name = {t.name: t for t in new_tables}
-    if plan.old is None:
-        scratch.create_all(conn, tables=new_tables)
-        for t in new_tables:
-            ids.create(conn, t.name)
+    created = []
+    for plan in plans:
+        if plan.old is None:
+            created += build_tables(plan.new, scratch)
+    for plan in plans:
+        for step in plan.steps:
+            if step.action == "create_table" and plan.old is not None:
+                f = step.data["table_of"]
+                created.append(build_child_table(step.data["model"], f.child, scratch))
+    _add_stubs(scratch)
+    if created:
+        scratch.create_all(conn, tables=created)
+        for table in created:
+            ids.create(conn, table.name)
+    for plan in plans:
+        if plan.old is not None:
+            _alter(conn, plan, live_tables.get(plan.entity))
         _record_physical(conn, plan.new)
-        return
+
+
+def _add_stubs(metadata: MetaData) -> None:
+    """Stand-ins for referenced tables outside ``metadata`` so foreign keys compile."""
+    for table in list(metadata.tables.values()):
+        for fk in table.foreign_keys:
+            target = fk.target_fullname.split(".")[0]
+            if target not in metadata.tables:
+                Table(target, metadata, Column("id", IdType, primary_key=True))
+
+
+def _alter(conn: Connection, plan: Plan, live_table: Any) -> None:
+    ops = Operations(MigrationContext.configure(conn))
     for step in plan.steps:
-        if step.action == "create_table":
-            key = step.entity.split(".", 1)[1]
-            f = plan.new.fields[key]
-            assert f.child is not None
-            t = by_name[f.child.table_name]
-            t.create(conn)
-            ids.create(conn, t.name)
-        elif step.action == "add_column":
-            f = plan.new.fields[step.field]
-            ops.add_column(plan.new.table_name, field_column(plan.new, f).copy())
+        model: EntityModel = step.data.get("model", plan.new)
+        f = model.fields.get(step.data.get("key") or "") if step.field else None
+        if step.action == "add_column" and f is not None:
+            _add_column(conn, ops, model, field_column(model, f))
             if f.unique or f.indexed:
                 ops.create_index(
-                    index_name(plan.new.table_name, f.column, f.unique),
-                    plan.new.table_name,
+                    index_name(model.table_name, f.column, f.unique),
+                    model.table_name,
                     [f.column],
                     unique=f.unique,
                 )
-        elif step.action == "add_index":
-            f = plan.new.fields[step.field]
+        elif step.action == "add_index" and f is not None:
             ops.create_index(
-                index_name(plan.new.table_name, f.column, f.unique),
-                plan.new.table_name,
+                index_name(model.table_name, f.column, f.unique),
+                model.table_name,
                 [f.column],
                 unique=f.unique,
             )
-        elif step.action == "drop_index":
-            f = plan.new.fields[step.field]
+        elif step.action == "drop_index" and f is not None:
             ops.drop_index(
-                index_name(plan.new.table_name, f.column, step.data["unique"]),
-                table_name=plan.new.table_name,
+                index_name(model.table_name, f.column, step.data["unique"]),
+                table_name=model.table_name,
             )
         elif (
             step.action in ("widen", "narrow")
-            and "field" in step.data
+            and f is not None
+            and f.stored
+            # SQLite's type affinity ignores lengths and precision: nothing to alter there.
+            and conn.dialect.name != "sqlite"
             and step.data.get("check") in (None, "type", "maxLength")
         ):
-            f = step.data["field"]
-            if (
-                conn.dialect.name != "sqlite"
-            ):  # SQLite's type affinity ignores lengths and precision
-                ops.alter_column(plan.new.table_name, f.column, type_=f.type.column_type(f.prop))
-    _record_physical(conn, plan.new)
+            ops.alter_column(model.table_name, f.column, type_=f.type.column_type(f.prop))
+
+
+def _add_column(conn: Connection, ops: Operations, model: EntityModel, column: Column) -> None:
+    """Add one column; on SQLite a reference goes inline, since SQLite cannot add constraints."""
+    if conn.dialect.name != "sqlite" or not column.foreign_keys:
+        ops.add_column(model.table_name, column)
+        return
+    prep = conn.dialect.identifier_preparer
+    fk = next(iter(column.foreign_keys))
+    target, target_col = fk.target_fullname.split(".")
+    col_type = column.type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"ALTER TABLE {prep.quote(model.table_name)} ADD COLUMN {prep.quote(column.name)} "
+        f"{col_type} REFERENCES {prep.quote(target)} ({prep.quote(target_col)})"
+    )
 
 
 def _record_physical(conn: Connection, model: EntityModel) -> None:
@@ -421,4 +475,3 @@ def _record_physical(conn: Connection, model: EntityModel) -> None:
             )
     if rows:
         conn.execute(insert(physical_fields), rows)
-    _ = update

@@ -19,6 +19,7 @@ from engine.store import audit
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.values import (
     input_errors,
+    known_fields,
     record_from_row,
     row_values,
     to_json_form,
@@ -248,10 +249,17 @@ class RecordService:
 
     def _prepare_new(self, data: dict[str, Any], *, internal: bool, prefix: str) -> dict[str, Any]:
         errors = input_errors(self.model, data, internal=internal, prefix=prefix)
+        if errors and not isinstance(data, dict):
+            raise ValidationError("the record is invalid", errors)
+        # Report every problem at once: the values of the known fields are checked too.
+        record = self.platform.defaults(self.model, known_fields(self.model, data), self.user)
+        try:
+            prepared = self._validate(record, prefix=prefix)
+        except ValidationError as exc:
+            seen = {e["field"] for e in errors}
+            errors += [e for e in exc.errors if e["field"] not in seen]
         if errors:
             raise ValidationError("the record is invalid", errors)
-        record = self.platform.defaults(self.model, data, self.user)
-        prepared = self._validate(record, prefix=prefix)
         for key in ("owner", "team"):
             if data.get(key) is not None:
                 prepared[key] = data[key]

@@ -67,7 +67,8 @@ class EntityRegistry:
         with self._lock:
             if self._entities is not None:
                 return self._entities
-            with self.db.engine.connect() as conn:
+            # Joins the transaction open in this context (an install reads its own new tables).
+            with self.db.transaction(write=False) as conn:
                 defs = self.repo.all_current(conn, "entity")
                 phys = all_physical_maps(conn)
             metadata = MetaData()

@@ -46,6 +46,21 @@ def input_errors(
     return errors
 
 
+def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the keys ``input_errors`` refuses, so the rest can still be checked."""
+    out = {}
+    for key, value in data.items():
+        f = model.fields.get(key)
+        if f is None or f.removed:
+            if model.parent is not None and key == "id":
+                out[key] = value
+            continue
+        if f.child is not None and isinstance(value, list):
+            value = [known_fields(f.child, r) if isinstance(r, dict) else r for r in value]
+        out[key] = value
+    return out
+
+
 def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
     """The record's fields (no system fields) in JSON form, for validation."""
     out: dict[str, Any] = {}

@@ -1,0 +1,93 @@
+"""The ``tessera`` command: bundles in and out of a platform's database.
+
+Errors print as ``file:line:column: message`` with the offending line and a
+caret, and the command exits 1, so editors and CI can jump to the place.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.errors import TesseraError
+
+DB_HELP = "Database URL (any SQLAlchemy URL) or a SQLite file path; default TESSERA_DATABASE_URL or ./tessera.db."
+
+
+def _url(db: str | None) -> str | None:
+    if db is None or "://" in db:
+        return db
+    return f"sqlite:///{Path(db).resolve()}"
+
+
+def _platform(db: str | None) -> Any:
+    from engine.platform import Platform
+
+    return Platform(_url(db))
+
+
+def _fail(exc: TesseraError) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="tessera")
+def main() -> None:
+    """Tessera: a no-code platform engine."""
+
+
+@main.command()
+@click.argument("bundle_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--db", help=DB_HELP + " Without it the bundle is checked on its own.")
+def check(bundle_dir: Path, db: str | None) -> None:
+    """Check a bundle without installing it."""
+    platform = _platform(db or "sqlite://")
+    try:
+        source = platform.check(bundle_dir)
+    except TesseraError as exc:
+        _fail(exc)
+    finally:
+        platform.close()
+    click.echo(f"{bundle_dir}: ok ({len(source.files)} files)")
+
+
+@main.command()
+@click.argument("bundle_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--plan", "plan_only", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--db", help=DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def install(bundle_dir: Path, plan_only: bool, db: str | None, as_json: bool) -> None:
+    """Install or upgrade a bundle: all of it or nothing."""
+    platform = _platform(db)
+    try:
+        report = platform.install(bundle_dir, plan_only=plan_only)
+    except TesseraError as exc:
+        _fail(exc)
+    finally:
+        platform.close()
+    click.echo(json.dumps(report.to_dict(), default=str, indent=2) if as_json else report.summary())
+
+
+@main.command("export-bundle")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--bundle", help="Which installed bundle (needed when there are several).")
+@click.option("--db", help=DB_HELP)
+def export_bundle(out_dir: Path, bundle: str | None, db: str | None) -> None:
+    """Write the current metadata, browser edits included, back to a bundle folder."""
+    platform = _platform(db)
+    try:
+        written = platform.export_bundle(out_dir, bundle=bundle)
+    except TesseraError as exc:
+        _fail(exc)
+    finally:
+        platform.close()
+    click.echo(f"wrote {len(written)} files to {out_dir}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

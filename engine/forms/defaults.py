@@ -1,0 +1,59 @@
+"""Default values for fields a new record leaves out.
+
+Two ways to give one, as users of JSON Schema and of no-code builders expect:
+``default`` (a JSON literal, copied as it is) and ``x-default`` (a literal or
+one of the clock and user expressions ``now()``, ``today()``, ``user()``).
+Richer expressions arrive with the rule language; until then an unknown
+expression is refused when the definition is checked, never ignored here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from engine.clock import Clock
+from engine.forms.entity import EntityModel
+
+DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
+    "now()": lambda clock, user: clock.now(),
+    "today()": lambda clock, user: clock.today(),
+    "user()": lambda clock, user: user,
+}
+
+
+def is_default_expression(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().endswith(")") and "(" in value
+
+
+def default_value(prop: dict[str, Any], clock: Clock, user: str | None) -> tuple[bool, Any]:
+    """(True, value) when the field has a default, else (False, None)."""
+    if "x-default" in prop:
+        raw = prop["x-default"]
+        if is_default_expression(raw):
+            return True, DEFAULT_EXPRESSIONS[raw.strip()](clock, user)
+        return True, copy.deepcopy(raw)
+    if "default" in prop:
+        return True, copy.deepcopy(prop["default"])
+    return False, None
+
+
+def apply_defaults(
+    model: EntityModel, data: dict[str, Any], clock: Clock, user: str | None
+) -> dict[str, Any]:
+    """A copy of ``data`` with defaults for the active fields it leaves out (child rows too)."""
+    out = dict(data)
+    for f in model.active_fields():
+        if f.child is not None and isinstance(out.get(f.key), list):
+            out[f.key] = [
+                apply_defaults(f.child, row, clock, user) if isinstance(row, dict) else row
+                for row in out[f.key]
+            ]
+            continue
+        if f.key in out or f.computed:
+            continue
+        found, value = default_value(f.prop, clock, user)
+        if found:
+            out[f.key] = value
+    return out

@@ -1,0 +1,164 @@
+"""The platform facade: one object that owns the database and hands out the services.
+
+Everything a script, a test or the web layer does goes through a ``Platform``:
+``records()`` for data, ``meta`` for definitions, ``install()`` for bundles. The
+facade holds no business logic of its own; it wires the services together and
+keeps the caches (entity tables, validators) that depend on metadata versions.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from engine.clock import Clock
+from engine.forms.entity import EntityModel
+from engine.forms.validation import RecordValidator
+from engine.meta.repository import MetaRepository
+from engine.store.counters import AutonumberSource, IdAllocator
+from engine.store.db import Database
+from engine.store.registry import EntityRegistry
+from engine.store.system import data_versions, system_metadata
+
+DEFAULT_URL = "sqlite:///tessera.db"
+
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def database_url(url: str | None = None) -> str:
+    """``url``, else ``TESSERA_DATABASE_URL``, else a SQLite file in the working directory."""
+    return url or os.environ.get("TESSERA_DATABASE_URL") or DEFAULT_URL
+
+
+class Platform:
+    """A Tessera platform on one database (any SQLAlchemy URL; SQLite by default)."""
+
+    def __init__(
+        self, url: str | None = None, *, clock: Clock | None = None, echo: bool = False
+    ) -> None:
+        self.url = database_url(url)
+        self.db = Database(self.url, echo=echo)
+        self.clock = clock or Clock()
+        self.repo = MetaRepository(self.clock)
+        self.ids = IdAllocator(self.db.engine)
+        self.autonumbers = AutonumberSource(self.db.engine)
+        self.entities = EntityRegistry(self.db, self.repo)
+        self._validators: dict[tuple[str, int], RecordValidator] = {}
+        self._lock = threading.Lock()
+        with self.db.transaction() as conn:
+            system_metadata.create_all(conn)
+        from engine.meta.service import MetaService
+
+        self.meta = MetaService(self)
+
+    # -- services ------------------------------------------------------------
+
+    def records(self, entity: str, user: str | None = None) -> Any:
+        """The record service for ``entity`` acting as ``user`` (``None`` is the system)."""
+        from engine.store.records import RecordService
+
+        return RecordService(self, entity, user)
+
+    def install(self, path: str | Path, *, plan_only: bool = False, user: str | None = None) -> Any:
+        """Install or upgrade the bundle at ``path``: all of it or nothing. Raises BundleError."""
+        from engine.meta.install import install_bundle
+
+        return install_bundle(self, Path(path), plan_only=plan_only, user=user)
+
+    def check(self, path: str | Path) -> Any:
+        """Read and check the bundle at ``path`` without installing; raises BundleError."""
+        from engine.meta.install import check_bundle
+
+        return check_bundle(self, Path(path))
+
+    def export_bundle(self, out_dir: str | Path, *, bundle: str | None = None) -> list[Path]:
+        """Write the live metadata (overlays included) back to bundle folders."""
+        from engine.meta.export import export_bundle
+
+        return export_bundle(self, Path(out_dir), bundle=bundle)
+
+    # -- hooks the record service calls ---------------------------------------
+
+    def validator(self, entity: str) -> RecordValidator:
+        """The validator of the entity's live version, built once per version."""
+        live = self.entities.get(entity)
+        key = (entity, live.version)
+        found = self._validators.get(key)
+        if found is None:
+            found = RecordValidator(live.model)
+            with self._lock:
+                self._validators[key] = found
+        return found
+
+    def defaults(
+        self, model: EntityModel, data: dict[str, Any], user: str | None
+    ) -> dict[str, Any]:
+        """``data`` with defaults filled in for the fields it leaves out."""
+        from engine.forms.defaults import apply_defaults
+
+        return apply_defaults(model, data, self.clock, user)
+
+    def user_team(self, user: str | None) -> str | None:
+        """The team of ``user``; the security layer fills this in once users exist."""
+        return None
+
+    def where_clause(self, entity: str, where: str, table: Any) -> Any:
+        """A rule-language condition as a SQL clause over ``table``."""
+        from engine.errors import TesseraError, error_entry
+
+        raise TesseraError(
+            "filters in the rule language need the rule compiler, which is not installed yet",
+            [error_entry("use filters={field: value} for now", field="where")],
+        )
+
+    def bump_data_version(self, conn: Connection, entity: str) -> None:
+        """Count writes per entity, so caches of derived data (reports, counts) know they are stale."""
+        upsert = _UPSERTS.get(conn.dialect.name)
+        if upsert is not None:
+            stmt = upsert(data_versions).values(entity=entity, version=1)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["entity"], set_={"version": data_versions.c.version + 1}
+                )
+            )
+            return
+        done = conn.execute(
+            update(data_versions)
+            .where(data_versions.c.entity == entity)
+            .values(version=data_versions.c.version + 1)
+        ).rowcount
+        if not done:
+            conn.execute(data_versions.insert().values(entity=entity, version=1))
+
+    def data_version(self, entity: str) -> int:
+        with self.db.transaction(write=False) as conn:
+            value = conn.execute(
+                select(data_versions.c.version).where(data_versions.c.entity == entity)
+            ).scalar()
+        return int(value or 0)
+
+    # -- life cycle ------------------------------------------------------------
+
+    def metadata_changed(self) -> None:
+        """Drop every cache built from definitions; the next use rebuilds them."""
+        self.entities.invalidate()
+        with self._lock:
+            self._validators.clear()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Platform({self.url!r})"
