@@ -181,6 +181,16 @@ class Decimal_(FieldType):
             return None
         return p2 >= p1 and s2 >= s1 and (p2 - s2) >= (p1 - s1)
 
+    def to_json(self, value: Any) -> Any:
+        """Numeric text ("1200.50", as CSV files and JSON clients send money) becomes a Decimal."""
+        if isinstance(value, str):
+            try:
+                number = Decimal(value.strip())
+            except ArithmeticError:
+                return value
+            return number if number.is_finite() else value
+        return value
+
     def to_python(self, value: Any) -> Any:
         if value is None or isinstance(value, Decimal):
             return value

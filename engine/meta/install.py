@@ -189,7 +189,12 @@ def install_bundle(
                 )
             if plan_only:
                 return report
-            apply_entities(platform, conn, entity_defs)
+            stored = {
+                p.entity: p.new.definition for p in apply_entities(platform, conn, entity_defs)
+            }
+            for t in targets:
+                if t["kind"] == "entity" and t["name"] in stored:
+                    t["target"] = stored[t["name"]]
             for t in targets:
                 _store(platform, conn, t, name, version, user)
             _record_bundle(conn, platform, manifest, user)
@@ -272,7 +277,7 @@ def _store(
     repo = platform.repo
     if t["action"] in ("added", "updated"):
         repo.add_version(
-            conn, kind, name, t["theirs"], origin="bundle", user=user,
+            conn, kind, name, t["target"], origin="bundle", user=user,
             bundle=bundle, bundle_version=version, base=True,
         )  # fmt: skip
     elif t["action"] in ("merged", "kept"):

@@ -103,7 +103,8 @@ class MetaService:
                 if kind == "entity":
                     from engine.meta.apply import apply_entities
 
-                    apply_entities(self.platform, conn, [definition])
+                    (plan,) = apply_entities(self.platform, conn, [definition])
+                    definition = plan.new.definition
                 version = self.platform.repo.add_version(
                     conn, kind, name, definition, origin="edit", user=user, note=note
                 )

@@ -11,6 +11,7 @@ first checks the rows already stored and is refused, naming up to 20 of them.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,41 @@ class Plan:
         ]
 
 
+def carry_removed(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with the fields it dropped kept as ``x-removed`` (soft removal).
+
+    The column and its data stay, so the definition keeps saying what the
+    column holds; adding the key back restores the field with its data.
+    """
+    if old is None:
+        return new
+    out = copy.deepcopy(new)
+    _carry(old.get("schema", {}), out.setdefault("schema", {}))
+    return out
+
+
+def _carry(old_schema: dict[str, Any], new_schema: dict[str, Any]) -> None:
+    old_props = old_schema.get("properties") or {}
+    new_props = new_schema.setdefault("properties", {})
+    renamed = {p.get("x-renamed-from") for p in new_props.values() if isinstance(p, dict)}
+    for key, prop in old_props.items():
+        if key in new_props:
+            old_items, new_items = prop.get("items"), new_props[key].get("items")
+            if isinstance(old_items, dict) and isinstance(new_items, dict):
+                _carry(old_items, new_items)
+        elif key not in renamed:
+            new_props[key] = {**prop, "x-removed": True}
+
+
 def plan_entity(
     old: EntityModel | None, new_definition: dict[str, Any], physical: dict[str, dict[str, Any]]
 ) -> Plan:
-    """The steps that take the live table from ``old`` to ``new_definition``."""
+    """The steps that take the live table from ``old`` to ``new_definition``.
+
+    Fields the new definition leaves out are carried as removed (see
+    ``carry_removed``); ``plan.new.definition`` is what gets stored.
+    """
+    new_definition = carry_removed(old.definition if old else None, new_definition)
     name = new_definition["name"]
     phys = dict(physical)
     new_props = new_definition.get("schema", {}).get("properties", {})

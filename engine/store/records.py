@@ -147,7 +147,7 @@ class RecordService:
                     "modified_on": now,
                     "version": 1,
                 }
-                table_rows.append({**system, **row_values(self.model, record)})
+                table_rows.append({**system, **row_values(self.model, record, complete=True)})
                 records.append({**system, **record})
             self._run(conn, insert(self.live.table), table_rows)
             for f in self.model.child_fields():
@@ -296,7 +296,12 @@ class RecordService:
                 rid = row.get("id") or next(fresh)
                 row["id"] = rid
                 out.append(
-                    {"id": rid, "parent_id": parent_id, "idx": idx, **row_values(child, row)}
+                    {
+                        "id": rid,
+                        "parent_id": parent_id,
+                        "idx": idx,
+                        **row_values(child, row, complete=True),
+                    }
                 )
         self._run(conn, insert(table), out)
 

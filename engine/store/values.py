@@ -95,10 +95,18 @@ def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def row_values(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
-    """Column name → value for the stored fields present in ``record``."""
+def row_values(
+    model: EntityModel, record: dict[str, Any], *, complete: bool = False
+) -> dict[str, Any]:
+    """Column name → value for the stored fields in ``record``.
+
+    ``complete`` gives every active stored column (None where absent), as a
+    many-row INSERT needs the same keys in every row.
+    """
     return {
-        f.column: record[f.key] for f in model.stored_fields() if f.key in record and not f.removed
+        f.column: record.get(f.key)
+        for f in model.stored_fields()
+        if not f.removed and (complete or f.key in record)
     }
 
 
