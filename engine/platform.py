@@ -23,6 +23,7 @@ from engine.forms.validation import RecordValidator
 from engine.meta.repository import MetaRepository
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
+from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import data_versions, system_metadata
 
@@ -49,6 +50,7 @@ class Platform:
         self.ids = IdAllocator(self.db.engine)
         self.autonumbers = AutonumberSource(self.db.engine)
         self.entities = EntityRegistry(self.db, self.repo)
+        self.lookups = Lookups(self.entities)
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
         with self.db.transaction() as conn:

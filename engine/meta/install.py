@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.errors import BundleError
 from engine.meta.merge import three_way
 from engine.meta.repository import content_hash
+from engine.store.lookups import lookup_errors
 from engine.store.system import bundles
 
 if TYPE_CHECKING:
@@ -137,6 +138,10 @@ def check_bundle(platform: Platform, root: Path) -> BundleSource:
     errors += check_entities(source, installed)
     entities = dict(installed)
     entities.update({f.name: f.data for f in source.items("entity")})
+    for f in source.items("entity"):
+        for entry in lookup_errors(f.data, entities):
+            line, column = f.marks.locate(tuple(entry["field"].split(".")))
+            errors.append({**entry, "file": f.relpath, "line": line, "column": column})
     for kind in sorted(_CHECKERS):
         errors += _CHECKERS[kind](source, entities)
     if errors:
@@ -154,7 +159,10 @@ def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) 
 
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
-    return check_single(kind, definition, installed)
+    errors = check_single(kind, definition, installed)
+    if kind == "entity":
+        errors += lookup_errors(definition, {**installed, definition["name"]: definition})
+    return errors
 
 
 def install_bundle(

@@ -61,6 +61,7 @@ class RecordService:
         record = record_from_row(self.model, row)
         for key, rows in child_rows(conn, self.live, [record_id]).items():
             record[key] = rows.get(record_id, [])
+        self.platform.lookups.fill(conn, self.model, [record], stored=False)
         return record
 
     def list(
@@ -85,6 +86,7 @@ class RecordService:
             stmt = stmt.offset(offset)
         with self.platform.db.transaction(write=False) as conn:
             rows = [record_from_row(self.model, r) for r in conn.execute(stmt).mappings()]
+            self.platform.lookups.fill(conn, self.model, rows, stored=False)
             if children and rows:
                 kids = child_rows(conn, self.live, [r["id"] for r in rows])
                 for r in rows:
@@ -133,6 +135,7 @@ class RecordService:
         with self.platform.db.transaction() as conn:
             ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
             self._fill_autonumbers(conn, prepared, now)
+            self.platform.lookups.fill(conn, self.model, prepared, stored=True)
             table_rows, records = [], []
             for rid, record in zip(ids, prepared):
                 owner = record.pop("owner", None) or self.user
@@ -163,6 +166,7 @@ class RecordService:
                 ),
             )
             self.platform.bump_data_version(conn, self.entity)
+            self.platform.lookups.fill(conn, self.model, records, stored=False)
         return [self._public(r) for r in records]
 
     def update(
@@ -188,6 +192,7 @@ class RecordService:
             merged = {k: v for k, v in before.items() if k in self.model.fields}
             merged.update({k: v for k, v in changes.items() if k in self.model.fields})
             after = self._validate(merged)
+            self.platform.lookups.fill(conn, self.model, [after], stored=True)
             for key in ("owner", "team"):
                 after[key] = changes.get(key, before[key])
             old_view = _audit_view(self.model, before)
@@ -208,6 +213,7 @@ class RecordService:
             )
             if result.rowcount != 1:
                 raise ConflictError(f"{self.entity} {record_id} was changed by someone else")
+            self.platform.lookups.refresh(conn, self.entity, record_id, set(a))
             for f in self.model.child_fields():
                 if f.key in a:
                     self._replace_children(
@@ -388,7 +394,7 @@ class RecordService:
         for f in self.model.active_fields():
             if f.child is not None:
                 out[f.key] = record.get(f.key) or []
-            elif f.stored:
+            elif f.stored or f.computed:
                 out[f.key] = record.get(f.key)
         return out
 
