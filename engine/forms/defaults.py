@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.clock import Clock
+from engine.errors import error_entry
 from engine.forms.entity import EntityModel
 
 DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
@@ -25,6 +26,23 @@ DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
 
 def is_default_expression(value: Any) -> bool:
     return isinstance(value, str) and value.strip().endswith(")") and "(" in value
+
+
+def default_errors(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Refuse an ``x-default`` expression the engine cannot evaluate (never ignore it)."""
+    errors = []
+    props = (definition.get("schema") or {}).get("properties") or {}
+    for key, prop in props.items():
+        raw = prop.get("x-default") if isinstance(prop, dict) else None
+        if is_default_expression(raw) and raw.strip() not in DEFAULT_EXPRESSIONS:
+            known = ", ".join(DEFAULT_EXPRESSIONS)
+            errors.append(
+                error_entry(
+                    f"unknown default {raw!r}; use a literal value or one of {known}",
+                    field=f"schema.properties.{key}.x-default",
+                )
+            )
+    return errors
 
 
 def default_value(prop: dict[str, Any], clock: Clock, user: str | None) -> tuple[bool, Any]:

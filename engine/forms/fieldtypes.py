@@ -49,6 +49,10 @@ class FieldType:
         """Whether a property without ``x-type`` is of this type (built-ins only)."""
         return False
 
+    def implied(self, prop: dict[str, Any]) -> dict[str, Any]:
+        """The keywords this property implies (override when they depend on the options)."""
+        return dict(self.implied_schema)
+
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
         raise NotImplementedError(f"field type {self.name!r} has no column type")
 
@@ -148,19 +152,52 @@ def infer_field_type(prop: dict[str, Any]) -> FieldType:
 
 def effective_property(prop: dict[str, Any]) -> dict[str, Any]:
     """The property with the keywords its type implies filled in (for validation)."""
-    ft = infer_field_type(prop)
-    if not ft.implied_schema:
+    implied = infer_field_type(prop).implied(prop)
+    if not implied:
         return prop
-    merged = dict(ft.implied_schema)
-    merged.update(prop)
-    return merged
+    implied.update(prop)
+    return implied
+
+
+ENTRY_POINT_GROUP = "tessera.field_types"
+
+
+_loaded = False
 
 
 def _ensure_builtins() -> None:
-    if not _registry:
-        from engine.forms import builtin_types
+    """Register the built-in types, then the installed plugins, once (on first use)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from engine.forms import builtin_types
 
-        builtin_types.register_all()
+    builtin_types.register_all()
+    load_entry_points()
+
+
+def load_entry_points() -> list[str]:
+    """Register the field types installed packages declare in ``tessera.field_types``.
+
+    Each entry point names a FieldType subclass (or instance). A broken one
+    raises PluginError naming it, instead of disappearing from the palette.
+    """
+    from importlib.metadata import entry_points
+
+    names = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # any import failure of a third-party package
+            raise PluginError(
+                f"field type entry point {ep.name!r} failed to load: {exc}",
+                [{"field": ep.value, "message": str(exc)}],
+            ) from exc
+        instance = obj() if isinstance(obj, type) else obj
+        register_field_type(instance, infer=bool(getattr(instance, "infer", False)))
+        names.append(instance.name)
+    return names
 
 
 def type_names(types: Iterable[Any]) -> list[str]:

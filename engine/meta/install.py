@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import BundleError
+from engine.forms.defaults import default_errors
 from engine.meta.merge import three_way
 from engine.meta.repository import content_hash
 from engine.store.lookups import lookup_errors
@@ -118,6 +119,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def definition_errors(
+    definition: dict[str, Any], entities: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The engine's own checks of an entity definition: lookup paths and default expressions."""
+    return lookup_errors(definition, entities) + default_errors(definition)
+
+
 def item_definition(file: Any) -> Any:
     """The definition stored for one source file: its data, or the text of a rules file."""
     if file.kind == "rules":
@@ -139,7 +147,7 @@ def check_bundle(platform: Platform, root: Path) -> BundleSource:
     entities = dict(installed)
     entities.update({f.name: f.data for f in source.items("entity")})
     for f in source.items("entity"):
-        for entry in lookup_errors(f.data, entities):
+        for entry in definition_errors(f.data, entities):
             line, column = f.marks.locate(tuple(entry["field"].split(".")))
             errors.append({**entry, "file": f.relpath, "line": line, "column": column})
     for kind in sorted(_CHECKERS):
@@ -161,7 +169,7 @@ def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) 
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
     errors = check_single(kind, definition, installed)
     if kind == "entity":
-        errors += lookup_errors(definition, {**installed, definition["name"]: definition})
+        errors += definition_errors(definition, {**installed, definition["name"]: definition})
     return errors
 
 
