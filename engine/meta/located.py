@@ -168,7 +168,13 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
             "exclusiveMinimum": "more than",
             "exclusiveMaximum": "less than",
         }[kind]
-        return [(path, False, f"{instance!r} is out of range: it must be {words} {error.validator_value}")]
+        return [
+            (
+                path,
+                False,
+                f"{instance!r} is out of range: it must be {words} {error.validator_value}",
+            )
+        ]
     if kind in ("minItems", "minLength", "minProperties"):
         if error.validator_value == 1:
             return [(path, False, f"{_where(path)} must not be empty")]
