@@ -132,13 +132,11 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
         hint = did_you_mean(instance, _enum_values(error)) if isinstance(instance, str) else ""
         return [(path, False, custom + hint)]
     if kind == "type":
-        return [
-            (
-                path,
-                False,
-                f"expected {_expected(error.validator_value)}, got {describe_value(instance)}",
-            )
-        ]
+        message = f"expected {_expected(error.validator_value)}, got {describe_value(instance)}"
+        wanted = error.validator_value
+        if wanted == "string" and isinstance(instance, int | float | bool):
+            message += " (put it in quotes so YAML keeps it as text)"
+        return [(path, False, message)]
     if kind == "required" and isinstance(instance, Mapping):
         missing = [k for k in error.validator_value if k not in instance]
         words = ", ".join(repr(k) for k in missing)
