@@ -236,6 +236,116 @@ def check_manifest(
     return errors
 
 
+def _entity_fields(source: BundleSource, installed: Mapping[str, dict]) -> dict[str, set[str]]:
+    """Entity name → its field keys, for the bundle's entities and the installed ones."""
+    out: dict[str, set[str]] = {}
+    for name, definition in installed.items():
+        props = _mapping(_mapping(_mapping(definition).get("schema")).get("properties"))
+        out[name] = set(props)
+    for sf in source.items("entity"):
+        data = _mapping(sf.data)
+        out[sf.name] = set(_mapping(_mapping(data.get("schema")).get("properties")))
+    return out
+
+
+def check_permissions(
+    source: BundleSource, installed: Mapping[str, dict], installed_roles: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Check the permission table's names against the roles, entities and fields that exist.
+
+    A row for a misspelt role or entity would grant nothing and fail silently,
+    so it is an error. Roles are those of the permissions file, the manifest's
+    ``roles``, ``installed_roles`` and ``admin``.
+    """
+    fields = _entity_fields(source, installed)
+    errors: list[dict[str, Any]] = []
+    for sf in source.items("permissions"):
+        marks = sf.marks or Marks(sf.relpath)
+        data = _mapping(sf.data)
+        roles = {
+            "admin",
+            *installed_roles,
+            *_mapping(data.get("roles")),
+            *(r for r in source.manifest.get("roles") or [] if isinstance(r, str)),
+        }
+        rows = data.get("permissions") if isinstance(data.get("permissions"), list) else []
+        for index, row in enumerate(rows):
+            row = _mapping(row)
+            role, entity = row.get("role"), row.get("entity")
+            if isinstance(role, str) and role not in roles:
+                errors.append(
+                    marks.entry(
+                        ("permissions", index, "role"),
+                        f"role {role!r} is not defined; add it under 'roles'"
+                        f"{did_you_mean(role, roles)}",
+                    )
+                )
+            if not isinstance(entity, str):
+                continue
+            if entity not in fields:
+                errors.append(
+                    marks.entry(
+                        ("permissions", index, "entity"),
+                        f"entity {entity!r} is neither in this bundle nor installed"
+                        f"{did_you_mean(entity, fields)}",
+                    )
+                )
+                continue
+            known = fields[entity] | set(SYSTEM_FIELDS)
+            for key in _mapping(row.get("fields")):
+                if key not in known:
+                    errors.append(
+                        marks.entry(
+                            ("permissions", index, "fields", key),
+                            f"{entity} has no field {key!r}{did_you_mean(key, known)}",
+                            at_key=True,
+                        )
+                    )
+    return errors
+
+
+def check_seed(source: BundleSource, installed: Mapping[str, dict]) -> list[dict[str, Any]]:
+    """Check that each seed file is named after an entity and holds a list of records.
+
+    Record values are validated by the record service when the seed is
+    loaded; here only what would make that step meaningless is refused.
+    """
+    fields = _entity_fields(source, installed)
+    errors: list[dict[str, Any]] = []
+    for sf in source.items("seed"):
+        marks = sf.marks or Marks(sf.relpath)
+        if sf.name not in fields:
+            errors.append(
+                marks.entry(
+                    (),
+                    f"seed file {sf.relpath} is named after no entity; name it <entity>"
+                    f"{Path(sf.relpath).suffix}{did_you_mean(sf.name, fields)}",
+                )
+            )
+            continue
+        if not isinstance(sf.data, list):
+            errors.append(marks.entry((), "seed data is a list of records (one mapping each)"))
+            continue
+        reported: set[str] = set()
+        for index, row in enumerate(sf.data):
+            if not isinstance(row, dict):
+                errors.append(
+                    marks.entry((index,), "each seed record is a mapping of field: value")
+                )
+                continue
+            for key in row:
+                if key not in fields[sf.name] and key not in {*SYSTEM_FIELDS, *reported}:
+                    reported.add(key)
+                    errors.append(
+                        marks.entry(
+                            (index, key),
+                            f"{sf.name} has no field {key!r}{did_you_mean(key, fields[sf.name])}",
+                            at_key=True,
+                        )
+                    )
+    return errors
+
+
 def check_bundle(
     path: str | Path,
     installed: Mapping[str, dict] | None = None,
@@ -249,6 +359,8 @@ def check_bundle(
     source = read_bundle(path)
     errors = check_manifest(source, installed_bundles, {"entity": list(installed or {})})
     errors += check_entities(source, installed or {})
+    errors += check_permissions(source, installed or {})
+    errors += check_seed(source, installed or {})
     if errors:
         count = len(errors)
         raise BundleError(
@@ -259,4 +371,11 @@ def check_bundle(
     return source
 
 
-__all__ = ["FIELD_KEY", "check_bundle", "check_entities", "check_manifest"]
+__all__ = [
+    "FIELD_KEY",
+    "check_bundle",
+    "check_entities",
+    "check_manifest",
+    "check_permissions",
+    "check_seed",
+]

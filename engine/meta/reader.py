@@ -40,9 +40,9 @@ class SourceFile:
     kind: str
     relpath: str
     name: str
-    text: str
-    data: Any
-    marks: Marks | None
+    text: str = field(repr=False)
+    data: Any = field(repr=False)
+    marks: Marks | None = field(repr=False)
 
 
 @dataclass
@@ -50,10 +50,10 @@ class BundleSource:
     """A whole bundle as read from its folder, before anything is installed."""
 
     root: Path
-    manifest: dict[str, Any]
-    manifest_marks: Marks
+    manifest: dict[str, Any] = field(repr=False)
+    manifest_marks: Marks = field(repr=False)
     files: list[SourceFile] = field(default_factory=list)
-    manifest_text: str = ""
+    manifest_text: str = field(default="", repr=False)
 
     @property
     def name(self) -> str:
@@ -107,11 +107,19 @@ def _read_csv(text: str, relpath: str) -> tuple[list[dict[str, Any]], Marks, lis
     errors: list[dict[str, Any]] = []
     reader = csv.DictReader(io.StringIO(text))
     try:
+        header: dict[str, tuple[int, int]] = {}
+        first_line, offset = text.split("\n", 1)[0], 0
+        for name in reader.fieldnames or []:
+            found = first_line.find(name, offset)
+            header[name] = (1, found + 1 if found >= 0 else 1)
+            offset = max(offset, found + len(name))
         last = 1
         for index, row in enumerate(reader):
             start = last + 1
             last = reader.line_num
             marks.values[(index,)] = (start, 1)
+            for name, where in header.items():
+                marks.keys[(index, name)] = where
             if None in row:
                 errors.append(
                     error_entry(
