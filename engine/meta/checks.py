@@ -1,0 +1,381 @@
+"""Semantic checks of a read bundle: what a meta-schema cannot say.
+
+A meta-schema checks one file's shape; these checks look across fields and
+files: a reference must name an entity that will exist, a layout must show
+fields that are defined, a field type must be registered and happy with its
+options, and a manifest must depend on bundles that are installed. Every
+entry is located, so ``tessera check`` can print ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import BundleError
+from engine.forms.entity import CHILD_SYSTEM_FIELDS, MAX_FIELDS, SYSTEM_FIELDS, resolve_type
+from engine.forms.fieldtypes import field_types
+from engine.meta.located import did_you_mean
+from engine.meta.reader import BundleSource, SourceFile, read_bundle
+from engine.meta.yamlpos import Marks
+from engine.meta.yamlpos import Path as DataPath
+
+FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+#: ``x-type`` values the model resolves without a registered type of that name.
+_PSEUDO_TYPES = ("computed",)
+
+
+class _Entity:
+    """What the checks of one entity file need at hand."""
+
+    def __init__(self, sf: SourceFile, known_entities: Collection[str]) -> None:
+        self.sf = sf
+        self.marks: Marks = sf.marks or Marks(sf.relpath)
+        self.data: dict[str, Any] = sf.data if isinstance(sf.data, dict) else {}
+        self.known = known_entities
+        self.errors: list[dict[str, Any]] = []
+
+    def error(self, path: DataPath, message: str, *, at_key: bool = False) -> None:
+        self.errors.append(self.marks.entry(path, message, at_key=at_key))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _check_properties(ent: _Entity, schema: dict[str, Any], base: DataPath, child: bool) -> None:
+    """Check one object schema's fields (the entity's, or a child table's rows)."""
+    props = _mapping(schema.get("properties"))
+    reserved = CHILD_SYSTEM_FIELDS if child else SYSTEM_FIELDS
+    where = "child table rows" if child else "records"
+    for key, prop in props.items():
+        path = (*base, "properties", key)
+        if not FIELD_KEY.fullmatch(key) or len(key) > 63:
+            ent.error(
+                path,
+                f"field key {key!r} is not an identifier: use lower-case letters, digits "
+                "and underscores, starting with a letter (put the display name in x-label)",
+                at_key=True,
+            )
+        if key in reserved:
+            ent.error(
+                path,
+                f"field {key!r} collides with a system field: the engine keeps {key!r} on "
+                f"all {where} ({', '.join(reserved)}); choose another key",
+                at_key=True,
+            )
+        if isinstance(prop, dict):
+            _check_property(ent, key, prop, path, props)
+    for index, name in enumerate(schema.get("required") or []):
+        if isinstance(name, str) and name not in props:
+            ent.error(
+                (*base, "required", index),
+                f"required names {name!r}, which is not a field{did_you_mean(name, props)}",
+            )
+
+
+def _check_property(
+    ent: _Entity, key: str, prop: dict[str, Any], path: DataPath, siblings: Mapping[str, Any]
+) -> None:
+    types = field_types()
+    xtype = prop.get("x-type")
+    ftype = None
+    if isinstance(xtype, str) and xtype not in _PSEUDO_TYPES:
+        if xtype in types:
+            ftype = types[xtype]
+        else:
+            ent.error(
+                (*path, "x-type"),
+                f"unknown field type {xtype!r}{did_you_mean(xtype, [*types, *_PSEUDO_TYPES])}",
+            )
+    else:
+        ftype = resolve_type(prop)
+    if ftype is not None:
+        options = list(ftype.config_schema.get("properties") or {})
+        at = next((o for o in options if o in prop), None)
+        for problem in ftype.check_definition(prop):
+            ent.error((*path, at) if at else path, problem)
+    ref = prop.get("x-ref")
+    if isinstance(ref, str) and ref not in ent.known:
+        ent.error(
+            (*path, "x-ref"),
+            f"x-ref names entity {ref!r}, which is neither in this bundle nor installed"
+            f"{did_you_mean(ref, ent.known)}",
+        )
+    renamed = prop.get("x-renamed-from")
+    if isinstance(renamed, str) and renamed in siblings and renamed != key:
+        ent.error(
+            (*path, "x-renamed-from"),
+            f"{key!r} is renamed from {renamed!r}, but {renamed!r} is still defined; "
+            "remove the old field or drop x-renamed-from",
+        )
+    labels = prop.get("x-options-labels")
+    enum = prop.get("enum") or _mapping(prop.get("items")).get("enum")
+    if isinstance(labels, dict) and isinstance(enum, list):
+        for option in labels:
+            if option not in enum:
+                ent.error(
+                    (*path, "x-options-labels", option),
+                    f"x-options-labels names {option!r}, which is not an option"
+                    f"{did_you_mean(option, enum)}",
+                    at_key=True,
+                )
+    items = prop.get("items")
+    if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+        _check_properties(ent, items, (*path, "items"), child=True)
+
+
+def _layout_fields(layout: Any) -> Iterator[tuple[DataPath, Any]]:
+    """(path, name) of every field a layout shows, through sections and tabs."""
+    if not isinstance(layout, list):
+        return
+    for i, block in enumerate(layout):
+        block = _mapping(block)
+        if "tabs" in block:
+            for t, tab in enumerate(block.get("tabs") or []):
+                for s, section in enumerate(_mapping(tab).get("sections") or []):
+                    base = ("layout", i, "tabs", t, "sections", s)
+                    for f, name in enumerate(_mapping(section).get("fields") or []):
+                        yield (*base, "fields", f), name
+        else:
+            for f, name in enumerate(block.get("fields") or []):
+                yield ("layout", i, "fields", f), name
+
+
+def check_entities(source: BundleSource, installed: Mapping[str, dict]) -> list[dict[str, Any]]:
+    """Check every entity of ``source`` beyond its meta-schema; return located entries.
+
+    ``installed`` maps the names of entities already in the database to their
+    definitions, so a bundle may reference entities of the bundles it depends
+    on. Nothing is raised: the caller gathers entries from every check first.
+    """
+    entities = source.items("entity")
+    known = sorted({*installed, *(sf.name for sf in entities)})
+    errors: list[dict[str, Any]] = []
+    for sf in entities:
+        ent = _Entity(sf, known)
+        schema = _mapping(ent.data.get("schema"))
+        props = _mapping(schema.get("properties"))
+        if len(props) > MAX_FIELDS:
+            ent.error(
+                ("schema", "properties"),
+                f"{sf.name} has {len(props)} fields; an entity may have at most {MAX_FIELDS} "
+                "(split it, or move repeating data into a child table)",
+                at_key=True,
+            )
+        _check_properties(ent, schema, ("schema",), child=False)
+        title = ent.data.get("title_field")
+        if isinstance(title, str) and title not in props:
+            ent.error(
+                ("title_field",),
+                f"title_field {title!r} is not a field{did_you_mean(title, props)}",
+            )
+        for path, name in _layout_fields(ent.data.get("layout")):
+            if isinstance(name, str) and name not in props:
+                ent.error(
+                    path, f"layout shows {name!r}, which is not a field{did_you_mean(name, props)}"
+                )
+        errors.extend(ent.errors)
+    return errors
+
+
+def _menu_items(menus: Any, base: DataPath) -> Iterator[tuple[DataPath, dict[str, Any]]]:
+    if not isinstance(menus, list):
+        return
+    for i, item in enumerate(menus):
+        if isinstance(item, dict):
+            yield (*base, i), item
+            yield from _menu_items(item.get("items"), (*base, i, "items"))
+
+
+def check_manifest(
+    source: BundleSource,
+    installed_bundles: Collection[str],
+    installed: Mapping[str, Collection[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Check ``bundle.yaml`` against what exists; return located entries.
+
+    ``installed_bundles`` names the bundles already in the database (a
+    dependency must be installed first). ``installed`` maps a kind (``entity``,
+    ``report``, ``dashboard``) to the names already in the database, so a menu
+    may point into a dependency.
+    """
+    marks = source.manifest_marks
+    manifest = source.manifest
+    installed = installed or {}
+    errors: list[dict[str, Any]] = []
+    for index, dep in enumerate(manifest.get("depends") or []):
+        if not isinstance(dep, str):
+            continue
+        if dep == source.name:
+            errors.append(marks.entry(("depends", index), f"bundle {dep!r} depends on itself"))
+        elif dep not in installed_bundles:
+            errors.append(
+                marks.entry(
+                    ("depends", index),
+                    f"depends on bundle {dep!r}, which is not installed; install it first"
+                    f"{did_you_mean(dep, installed_bundles)}",
+                )
+            )
+    for path, item in _menu_items(manifest.get("menus"), ("menus",)):
+        for kind in ("entity", "report", "dashboard"):
+            target = item.get(kind)
+            if not isinstance(target, str):
+                continue
+            known = {*installed.get(kind, ()), *(sf.name for sf in source.items(kind))}
+            if target not in known:
+                errors.append(
+                    marks.entry(
+                        (*path, kind),
+                        f"menu points at {kind} {target!r}, which is neither in this bundle "
+                        f"nor installed{did_you_mean(target, known)}",
+                    )
+                )
+    return errors
+
+
+def _entity_fields(source: BundleSource, installed: Mapping[str, dict]) -> dict[str, set[str]]:
+    """Entity name → its field keys, for the bundle's entities and the installed ones."""
+    out: dict[str, set[str]] = {}
+    for name, definition in installed.items():
+        props = _mapping(_mapping(_mapping(definition).get("schema")).get("properties"))
+        out[name] = set(props)
+    for sf in source.items("entity"):
+        data = _mapping(sf.data)
+        out[sf.name] = set(_mapping(_mapping(data.get("schema")).get("properties")))
+    return out
+
+
+def check_permissions(
+    source: BundleSource, installed: Mapping[str, dict], installed_roles: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Check the permission table's names against the roles, entities and fields that exist.
+
+    A row for a misspelt role or entity would grant nothing and fail silently,
+    so it is an error. Roles are those of the permissions file, the manifest's
+    ``roles``, ``installed_roles`` and ``admin``.
+    """
+    fields = _entity_fields(source, installed)
+    errors: list[dict[str, Any]] = []
+    for sf in source.items("permissions"):
+        marks = sf.marks or Marks(sf.relpath)
+        data = _mapping(sf.data)
+        roles = {
+            "admin",
+            *installed_roles,
+            *_mapping(data.get("roles")),
+            *(r for r in source.manifest.get("roles") or [] if isinstance(r, str)),
+        }
+        rows = data.get("permissions") if isinstance(data.get("permissions"), list) else []
+        for index, row in enumerate(rows):
+            row = _mapping(row)
+            role, entity = row.get("role"), row.get("entity")
+            if isinstance(role, str) and role not in roles:
+                errors.append(
+                    marks.entry(
+                        ("permissions", index, "role"),
+                        f"role {role!r} is not defined; add it under 'roles'"
+                        f"{did_you_mean(role, roles)}",
+                    )
+                )
+            if not isinstance(entity, str):
+                continue
+            if entity not in fields:
+                errors.append(
+                    marks.entry(
+                        ("permissions", index, "entity"),
+                        f"entity {entity!r} is neither in this bundle nor installed"
+                        f"{did_you_mean(entity, fields)}",
+                    )
+                )
+                continue
+            known = fields[entity] | set(SYSTEM_FIELDS)
+            for key in _mapping(row.get("fields")):
+                if key not in known:
+                    errors.append(
+                        marks.entry(
+                            ("permissions", index, "fields", key),
+                            f"{entity} has no field {key!r}{did_you_mean(key, known)}",
+                            at_key=True,
+                        )
+                    )
+    return errors
+
+
+def check_seed(source: BundleSource, installed: Mapping[str, dict]) -> list[dict[str, Any]]:
+    """Check that each seed file is named after an entity and holds a list of records.
+
+    Record values are validated by the record service when the seed is
+    loaded; here only what would make that step meaningless is refused.
+    """
+    fields = _entity_fields(source, installed)
+    errors: list[dict[str, Any]] = []
+    for sf in source.items("seed"):
+        marks = sf.marks or Marks(sf.relpath)
+        if sf.name not in fields:
+            errors.append(
+                marks.entry(
+                    (),
+                    f"seed file {sf.relpath} is named after no entity; name it <entity>"
+                    f"{Path(sf.relpath).suffix}{did_you_mean(sf.name, fields)}",
+                )
+            )
+            continue
+        if not isinstance(sf.data, list):
+            errors.append(marks.entry((), "seed data is a list of records (one mapping each)"))
+            continue
+        reported: set[str] = set()
+        for index, row in enumerate(sf.data):
+            if not isinstance(row, dict):
+                errors.append(
+                    marks.entry((index,), "each seed record is a mapping of field: value")
+                )
+                continue
+            for key in row:
+                if key not in fields[sf.name] and key not in {*SYSTEM_FIELDS, *reported}:
+                    reported.add(key)
+                    errors.append(
+                        marks.entry(
+                            (index, key),
+                            f"{sf.name} has no field {key!r}{did_you_mean(key, fields[sf.name])}",
+                            at_key=True,
+                        )
+                    )
+    return errors
+
+
+def check_bundle(
+    path: str | Path,
+    installed: Mapping[str, dict] | None = None,
+    installed_bundles: Collection[str] = (),
+) -> BundleSource:
+    """Read the bundle at ``path`` and run every check here; what ``tessera check`` needs.
+
+    Raises one :class:`BundleError` with all entries (the reader's first, as
+    the semantic checks need well-formed files); returns the source when clean.
+    """
+    source = read_bundle(path)
+    errors = check_manifest(source, installed_bundles, {"entity": list(installed or {})})
+    errors += check_entities(source, installed or {})
+    errors += check_permissions(source, installed or {})
+    errors += check_seed(source, installed or {})
+    if errors:
+        count = len(errors)
+        raise BundleError(
+            f"bundle {source.name!r}: {count} problem{'s' if count > 1 else ''}",
+            errors,
+            sources=source.sources,
+        )
+    return source
+
+
+__all__ = [
+    "FIELD_KEY",
+    "check_bundle",
+    "check_entities",
+    "check_manifest",
+    "check_permissions",
+    "check_seed",
+]
