@@ -7,7 +7,7 @@ import copy
 import pytest
 from sqlalchemy import inspect
 
-from engine import ConflictError, MigrationError, ValidationError
+from engine import BundleError, ConflictError, MigrationError, ValidationError
 from tests.floor_defs import ACCOUNT, CONTACT, definition, save
 
 
@@ -208,7 +208,7 @@ def test_field_cap_checked_before_ddl(p):
     wide = definition(ACCOUNT)
     for i in range(500):
         wide["schema"]["properties"][f"f{i}"] = {"type": "integer"}
-    with pytest.raises(MigrationError) as info:
+    with pytest.raises(BundleError) as info:
         save(p, wide)
-    assert "limit is 500" in str(info.value)
+    assert "at most 500" in str(info.value)
     assert "f0" not in columns(p, "t_account")

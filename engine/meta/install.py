@@ -135,15 +135,22 @@ def item_definition(file: Any) -> Any:
 
 def check_bundle(platform: Platform, root: Path) -> BundleSource:
     """Read and check a bundle against this platform; raises BundleError with every problem."""
-    from engine.meta.checks import check_entities, check_manifest
+    from engine.meta.checks import (
+        check_entities,
+        check_manifest,
+        check_permissions,
+        check_seed,
+    )
     from engine.meta.reader import read_bundle
 
     source = read_bundle(root)
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
-        installed_bundles = {r.name: r.version for r in conn.execute(select(bundles))}
-    errors = check_manifest(source, installed_bundles)
+        installed_bundles = [r.name for r in conn.execute(select(bundles.c.name))]
+    errors = check_manifest(source, installed_bundles, {"entity": list(installed)})
     errors += check_entities(source, installed)
+    errors += check_permissions(source, installed)
+    errors += check_seed(source, installed)
     entities = dict(installed)
     entities.update({f.name: f.data for f in source.items("entity")})
     for f in source.items("entity"):
@@ -154,21 +161,42 @@ def check_bundle(platform: Platform, root: Path) -> BundleSource:
         errors += _CHECKERS[kind](source, entities)
     if errors:
         raise BundleError(
-            f"{source.manifest.get('name', root.name)}: {len(errors)} problem(s)",
-            errors,
-            sources=source.sources,
+            f"bundle {source.name!r}: {len(errors)} problem(s)", errors, sources=source.sources
         )
     return source
 
 
 def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) -> list[dict]:
-    """Check one definition saved through the metadata API, as if it were a bundle file."""
-    from engine.meta.checks import check_single
+    """Check one definition saved through the metadata API, exactly as a bundle file is checked.
+
+    The definition is written out as the YAML file export would produce, so
+    the entries carry the field path and a line in that rendering.
+    """
+    from engine.meta.checks import check_entities
+    from engine.meta.kinds import kinds
+    from engine.meta.located import schema_errors
+    from engine.meta.reader import BundleSource, SourceFile, metaschema
+    from engine.meta.yamlpos import load_yaml
 
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
-    errors = check_single(kind, definition, installed)
-    if kind == "entity":
+    file_kind = kinds().get(kind)
+    if kind == "rules":
+        return []
+    relpath = f"{kind}:{definition['name']}"
+    text = dump_yaml(definition)
+    data, marks = load_yaml(text, relpath)
+    errors: list[dict[str, Any]] = []
+    if file_kind is not None and file_kind.metaschema:
+        errors += schema_errors(data, marks, metaschema(file_kind.metaschema), relpath)
+    if kind == "entity" and not errors:
+        source = BundleSource(
+            root=Path("."),
+            manifest={},
+            manifest_marks=marks,
+            files=[SourceFile("entity", relpath, definition["name"], text, data, marks)],
+        )
+        errors += check_entities(source, installed)
         errors += definition_errors(definition, {**installed, definition["name"]: definition})
     return errors
 

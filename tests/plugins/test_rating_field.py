@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from engine import PluginError, ValidationError
+from engine import BundleError, PluginError, ValidationError
 from engine.forms.fieldtypes import FieldType, field_types, register_field_type
 from tests.floor_defs import save
 from tests.plugins.rating_field import Rating
@@ -51,9 +51,13 @@ def test_definition_checked_by_the_type(p):
         **REVIEW,
         "schema": {"type": "object", "properties": {"stars": {"x-type": "rating", "x-stars": 50}}},
     }
-    with pytest.raises(Exception) as info:
+    with pytest.raises(BundleError) as info:
         save(p, bad)
-    assert "x-stars must be a whole number from 2 to 10" in str(info.value)
+    # The type's config_schema joins the entity meta-schema, so the option is checked there.
+    assert "x-stars" in str(info.value) and "at most 10" in str(info.value)
+    assert Rating().check_definition({"x-stars": 1}) == [
+        "x-stars must be a whole number from 2 to 10, not 1"
+    ]
 
 
 def test_a_type_that_breaks_the_contract_is_refused():
