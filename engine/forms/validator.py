@@ -222,7 +222,12 @@ class _Writer:
             types = [value] if isinstance(value, str) else list(value)
             test = " or ".join(_type_test(t, x) for t in types) or "False"
             self.put(depth, f"if not ({test}):")
-            self.fail(depth + 1, path, "type", f"{{'expected': list({k}) if isinstance({k}, list) else [{k}]}}")
+            self.fail(
+                depth + 1,
+                path,
+                "type",
+                f"{{'expected': list({k}) if isinstance({k}, list) else [{k}]}}",
+            )
         elif keyword in ("minLength", "maxLength"):
             d = self.guard("string", x, depth)
             self.put(d, f"if len({x}) {_LIMIT[keyword]} {k}:")
