@@ -319,6 +319,9 @@ def test_record_validator_locates_and_words_errors(lead_validator: RecordValidat
 
 
 def test_record_validator_speaks_chinese(lead_validator: RecordValidator) -> None:
+    assert lead_validator.errors({"company": None}) == [
+        {"field": "company", "message": "Company is required", "code": "type"}
+    ]
     got = lead_validator.errors({"email": "nobody", "foo": 1}, prefix="rows[3].", lang="zh-CN")
     assert got == [
         {"field": "rows[3].company", "message": "公司 为必填项", "code": "required"},

@@ -102,6 +102,8 @@ def _text(value: Any) -> str:
 
 
 def _type(params: dict[str, Any], label: str, lang: str) -> str:
+    if params.get("null"):  # an empty required field arrives as null: say it is required
+        return f"{label} 为必填项" if lang == "zh-CN" else f"{label} is required"
     words = _TYPE_WORDS[lang]
     expected = [t for t in params.get("expected", []) if t != "null"]
     names = [words.get(t, t) for t in expected] or [words["string"]]

@@ -226,7 +226,7 @@ class _Writer:
                 depth + 1,
                 path,
                 "type",
-                f"{{'expected': list({k}) if isinstance({k}, list) else [{k}]}}",
+                f"{{'expected': list({k}) if isinstance({k}, list) else [{k}], 'null': {x} is None}}",
             )
         elif keyword in ("minLength", "maxLength"):
             d = self.guard("string", x, depth)
