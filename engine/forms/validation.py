@@ -1,74 +1,91 @@
-"""Record validation: one validator per entity version, errors a business user can read."""
+"""Record validation: one compiled validator per entity version, errors a business user can read."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from engine.forms.entity import EntityModel, label_text
+from engine.forms.messages import message
+from engine.forms.validator import CompiledValidator, compile_validator
+
+_SEGMENT = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 
 
-def _path(error: Any) -> str:
-    out = ""
-    for part in error.absolute_path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _message(error: Any, label: str) -> str:
-    v = error.validator
-    if v == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "a value"
-        return f"{missing} is required"
-    if v == "maxLength":
-        return f"{label} must be at most {error.validator_value} characters"
-    if v == "minLength":
-        return f"{label} must be at least {error.validator_value} characters"
-    if v == "enum":
-        allowed = ", ".join(str(x) for x in error.validator_value if x is not None)
-        return f"{label} must be one of: {allowed}"
-    if v == "format":
-        return f"{label} is not a valid {error.validator_value}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "more than",
-            "exclusiveMaximum": "less than",
-        }[v]
-        return f"{label} must be {words} {error.validator_value}"
-    if v == "type":
-        t = error.validator_value
-        t = [x for x in t if x != "null"] if isinstance(t, list) else [t]
-        return f"{label} must be {' or '.join(t)}"
-    if v == "additionalProperties":
-        return error.message
-    return f"{label}: {error.message}"
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 class RecordValidator:
-    """Validates a record's JSON form against its entity; returns located entries."""
+    """Validates a record's JSON form against its entity; returns located, translated entries.
+
+    The schema is compiled once (:mod:`engine.forms.validator`), so saving a
+    record pays for the checks and not for interpreting the schema; error
+    entries are built only when the quick yes/no check has failed.
+    """
 
     def __init__(self, model: EntityModel) -> None:
         self.model = model
         self.schema = model.validation_schema()
-        self._validator = Draft202012Validator(
-            self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
+        self._compiled: CompiledValidator = compile_validator(self.schema)
 
-    def errors(self, doc: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    def is_valid(self, doc: Any) -> bool:
+        """Whether ``doc`` is a valid record, without building any error entry."""
+        return self._compiled.is_valid(doc)
+
+    def errors(self, doc: Any, prefix: str = "", lang: str = "en") -> list[dict[str, Any]]:
+        """``[{field, message, code}]`` sorted by field; empty when ``doc`` is valid.
+
+        ``field`` is a path such as ``company`` or ``items[0].qty`` (after
+        ``prefix``); a missing or unknown field is reported at its own path.
+        """
+        if self._compiled.is_valid(doc):
+            return []
         out = []
-        for error in self._validator.iter_errors(doc):
-            path = _path(error)
-            if error.validator == "required" and "'" in error.message:
-                missing = error.message.split("'")[1]
-                path = f"{path}.{missing}" if path else missing
-            field = self.model.fields.get(path.split(".")[0].split("[")[0])
-            label = label_text(field.label, "en", path) if field else path
-            message = _message(error, label)
-            if error.validator == "required" and field is not None:
-                message = f"{label} is required"
-            out.append({"field": prefix + path, "message": message, "code": error.validator})
+        for error in self._compiled.errors(doc):
+            code, path, params = error["code"], error["field"], error["params"]
+            if code == "additionalProperties":
+                entity = self._model_at(path).name
+                for name in params.get("unexpected", []):
+                    text = message(code, {"unexpected": [name]}, entity, lang)
+                    out.append(
+                        {"field": prefix + _join(path, str(name)), "message": text, "code": code}
+                    )
+                continue
+            if code == "required" and "property" in params:
+                path = _join(path, params["property"])
+            text = message(code, params, self.label(path, lang), lang)
+            out.append({"field": prefix + path, "message": text, "code": code})
         out.sort(key=lambda e: e["field"])
         return out
+
+    def label(self, path: str, lang: str = "en") -> str:
+        """The label of the field at ``path``; a child row reads "Items row 2: Qty"."""
+        model: EntityModel | None = self.model
+        text = ""
+        for index, key in _SEGMENT.findall(path):
+            if index:
+                row = int(index) + 1
+                text = f"{text} 第 {row} 行" if lang.startswith("zh") else f"{text} row {row}"
+                continue
+            f = model.fields.get(key) if model is not None else None
+            name = label_text(f.label, lang, key) if f is not None else key
+            sep = "：" if lang.startswith("zh") else ": "
+            text = f"{text}{sep}{name}" if text else name
+            model = f.child if f is not None else None
+        return text or label_text(self.model.label, lang, self.model.name)
+
+    def _model_at(self, path: str) -> EntityModel:
+        """The entity (or child table) whose record sits at ``path``."""
+        model = self.model
+        for index, key in _SEGMENT.findall(path):
+            if index:
+                continue
+            f = model.fields.get(key)
+            if f is None or f.child is None:
+                return model
+            model = f.child
+        return model
+
+
+__all__ = ["RecordValidator"]
