@@ -1,0 +1,153 @@
+"""How fast is bulk insertion? ``create_many`` against raw inserts into the same table.
+
+Run: ``python bench/bench_insert.py [--n 100000] [--batch 5000]``.
+
+Three ways to put the same leads into the same SQLite table, in one run:
+
+- ``create_many``: what the platform does for an import: validate every
+  record, fill defaults, allocate ids, insert, write one audit row per record,
+  all in one transaction per batch;
+- raw ``sqlite3`` ``executemany`` in one transaction (the limit: no checks,
+  no audit);
+- SQLAlchemy Core ``executemany`` in one transaction.
+
+Each runs on a fresh database file. The ratios are against raw sqlite3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from leads import LEAD_DEFINITION, generate_leads
+
+from engine import Platform
+
+
+def fresh_platform(folder: Path, name: str) -> Platform:
+    p = Platform(f"sqlite:///{folder / name}")
+    p.meta.save("entity", "lead", LEAD_DEFINITION)
+    return p
+
+
+def db_value(value: Any) -> Any:
+    """What the raw drivers get: the values sqlite3 stores for our column types."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return str(value)
+    return value
+
+
+def run_create_many(folder: Path, leads: list[dict[str, Any]], batch: int) -> float:
+    p = fresh_platform(folder, "platform.db")
+    service = p.records("lead", user="bench")
+    start = time.perf_counter()
+    for i in range(0, len(leads), batch):
+        service.create_many(leads[i : i + batch])
+    elapsed = time.perf_counter() - start
+    assert service.count() == len(leads)
+    p.close()
+    return elapsed
+
+
+def table_rows(
+    p: Platform, leads: list[dict[str, Any]], *, raw: bool
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Rows for the lead table: driver values for raw sqlite3, Python values for Core."""
+    live = p.entities.get("lead")
+    convert = db_value if raw else (lambda v: v)
+    now = convert(dt.datetime.now(dt.UTC))
+    rows = []
+    for i, lead in enumerate(leads, start=1):
+        row = {c.name: None for c in live.table.columns}
+        row.update(id=i, created_on=now, modified_on=now, version=1, owner="bench")
+        for f in live.model.stored_fields():
+            if f.key in lead:
+                row[f.column] = convert(lead[f.key])
+        rows.append(row)
+    return live.table, rows
+
+
+def run_sqlite3(folder: Path, leads: list[dict[str, Any]]) -> float:
+    p = fresh_platform(folder, "raw.db")
+    table, rows = table_rows(p, leads, raw=True)
+    p.close()
+    cols = list(rows[0])
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    values = [tuple(r[c] for c in cols) for r in rows]
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(sql, values)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def run_core(folder: Path, leads: list[dict[str, Any]]) -> float:
+    p = fresh_platform(folder, "core.db")
+    table, rows = table_rows(p, leads, raw=False)
+    p.close()
+    engine = create_engine(f"sqlite:///{folder / 'core.db'}")
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        conn.execute(insert(table), rows)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    leads = generate_leads(args.n, seed=1)
+    results: dict[str, float] = {}
+    for _ in range(args.repeat):
+        for name, run in (
+            ("raw sqlite3 executemany", lambda d: run_sqlite3(d, leads)),
+            ("SQLAlchemy Core executemany", lambda d: run_core(d, leads)),
+            (
+                "create_many (validate+insert+audit)",
+                lambda d: run_create_many(d, leads, args.batch),
+            ),
+        ):
+            with tempfile.TemporaryDirectory() as folder:
+                seconds = run(Path(folder))
+            results[name] = min(results.get(name, seconds), seconds)
+    limit = results["raw sqlite3 executemany"]
+    print(
+        f"insert bench, {dt.date.today()}, Python {sys.version.split()[0]}, "
+        f"{args.n} leads, SQLite file, best of {args.repeat}"
+    )
+    print(f"{'method':<38}{'seconds':>9}{'records/s':>12}{'vs sqlite3':>12}")
+    for name, seconds in results.items():
+        print(f"{name:<38}{seconds:>9.2f}{args.n / seconds:>12,.0f}{limit / seconds:>11.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
