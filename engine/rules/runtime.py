@@ -319,10 +319,15 @@ def compile_pattern(pattern: str) -> Any:
         raise ValueError(f"the pattern is longer than {MAX_PATTERN_LENGTH} characters")
     found = _PATTERNS.get(pattern)
     if found is None:
+        options = re2.Options()
+        options.log_errors = False
         try:
-            found = re2.compile(pattern)
+            found = re2.compile(pattern, options)
         except Exception as exc:  # re2 raises its own error type
-            raise ValueError(str(exc)) from None
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            raise ValueError(str(reason)) from None
         if len(_PATTERNS) > 1000:
             _PATTERNS.clear()
         _PATTERNS[pattern] = found
