@@ -434,7 +434,7 @@ class Checker:
         lo = self.expr(node.low, scope)
         hi = self.expr(node.high, scope)
         same = self._same_kind(node, v, lo, "compare") and self._same_kind(node, v, hi, "compare")
-        if same and v.kind in ("boolean", "list", "record", "rows") and True:
+        if same and v.kind in ("boolean", "list", "record", "rows"):
             self.error(node, f"'between' needs values that have an order, not a {v.describe()}.")
         return BOOLEAN
 
