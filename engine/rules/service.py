@@ -66,10 +66,11 @@ class CompiledExpression:
         return self.checked.reads(self.checked.node)
 
     def sql(self, resolver: Callable[[str], Any] | None = None) -> Any:
-        """A SQLAlchemy clause; ``resolver`` maps a field path to its column."""
-        from engine.rules.compile_sql import compile_sql
+        """A SQLAlchemy clause; ``resolver`` maps a field path to its column.
 
-        return compile_sql(self.checked, resolver or self._service.resolver(self.entity))
+        Not in this slice: the SQL compiler comes next (RULES_DSL.md section 3).
+        """
+        raise NotImplementedError("the SQL compiler is not written yet")
 
     def js(self) -> str:
         raise NotImplementedError("the JavaScript compiler is not written yet")
@@ -124,11 +125,6 @@ class RuleService:
         return Context(
             tz=self.tz, clock=self.clock, loader=self.loader, users=self.users, event=event
         )
-
-    def resolver(self, entity: str) -> Callable[[str], Any]:
-        if self._resolver is None:
-            raise NotImplementedError("this service was given no column resolver for SQL")
-        return lambda path: self._resolver(entity, path)  # type: ignore[misc]
 
     def _fingerprint(self, entities: Iterable[str]) -> str:
         blob = json.dumps(
