@@ -1,0 +1,272 @@
+"""Checked tree to Python: source generated from the tree only, compiled once, run without builtins.
+
+No text the admin typed reaches the generated source: every literal, field
+key and label is passed in as a constant (``_k3``), and names are resolved
+by the checker. The source calls the helpers of :mod:`engine.rules.runtime`
+and the function registry; that namespace is all it can reach. Rule sets
+compile to one function each, which returns the result and, when asked,
+appends one trace entry per rule it evaluated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from engine.rules import ast
+from engine.rules.check import Checked
+from engine.rules.functions import get_function
+from engine.rules.runtime import namespace
+
+_BINARY = {
+    "+": "_add",
+    "-": "_sub",
+    "*": "_mul",
+    "/": "_div",
+    "%": "_mod",
+    "==": "_eq",
+    "!=": "_ne",
+    "<": "_lt",
+    "<=": "_le",
+    ">": "_gt",
+    ">=": "_ge",
+    "in": "_in_",
+    "not in": "_not_in",
+    "contains": "_contains",
+    "starts with": "_starts_with",
+    "ends with": "_ends_with",
+    "matches": "_matches",
+}
+_COERCE = {
+    "number": "_as_number({})",
+    "date": "_as_date({}, ctx)",
+    "datetime": "_as_datetime({}, ctx)",
+    "duration": "_as_duration({})",
+}
+
+#: Arguments of every compiled function: record, old record, acting user, context.
+ARGS = "r, old, user, ctx"
+
+
+class PyCompiler:
+    """Generates one Python module per expression or rule set."""
+
+    def __init__(self, checked: Checked, tz: dt.tzinfo) -> None:
+        self.checked = checked
+        self.tz = tz
+        self.consts: dict[str, Any] = {}
+        self.rows: list[str] = []
+        self.reads: dict[str, ast.Node] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def build(self, source: str, entry: str) -> Callable[..., Any]:
+        """Compile ``source`` in the whitelisted namespace and return ``entry``."""
+        extra = {f"_f_{k}": v for k, v in _function_impls().items()}
+        extra.update(self.consts)
+        extra["_fmt"] = _fmt
+        extra["_hit"] = _hit
+        ns = namespace(extra.items())
+        code = compile(source, "<rules>", "exec")
+        exec(code, ns)  # the source is generated from the checked tree, never from rule text
+        return ns[entry]
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node: ast.Expr) -> str:
+        method = getattr(self, f"_c_{type(node).__name__}", None)
+        if method is None:
+            raise NotImplementedError(f"no Python for {type(node).__name__}")
+        return method(node)
+
+    def _c_Literal(self, node: ast.Literal) -> str:
+        value = node.value
+        if node.kind == "null":
+            return "None"
+        if node.kind == "boolean":
+            return "True" if value else "False"
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        return self.const(value)
+
+    def _c_ListLiteral(self, node: ast.ListLiteral) -> str:
+        return "[" + ", ".join(self.expr(i) for i in node.items) + "]"
+
+    def _coerce(self, node: ast.Expr, source: str) -> str:
+        t = self.checked.type_of(node)
+        pattern = _COERCE.get(t.kind)
+        return pattern.format(source) if pattern else source
+
+    def _c_Name(self, node: ast.Name) -> str:
+        res = self.checked.resolved[id(node)]
+        if res.kind == "old":
+            return "old"
+        if res.kind == "user":
+            return "user"
+        if res.kind == "it":
+            return self.rows[-1] if self.rows else "None"
+        if res.kind == "event":
+            return f"_event(ctx, {self.const(res.key)})"
+        record = self.rows[-1] if (res.owner and "." in res.owner and self.rows) else "r"
+        self._note_read(node)
+        return self._coerce(node, f"_get({record}, {self.const(res.key)})")
+
+    def _c_Attr(self, node: ast.Attr) -> str:
+        res = self.checked.resolved[id(node)]
+        base = self.expr(node.obj)
+        self._note_read(node)
+        nav = f"_nav({base}, {self.const(res.owner)}, ctx)"
+        return self._coerce(node, f"_get({nav}, {self.const(res.key)})")
+
+    def _note_read(self, node: ast.Expr) -> None:
+        path = self.checked.paths.get(id(node))
+        if path is not None:
+            self.reads.setdefault(path, node)
+
+    def _c_Index(self, node: ast.Index) -> str:
+        return f"_index({self.expr(node.obj)}, {self.expr(node.index)})"
+
+    def _c_Unary(self, node: ast.Unary) -> str:
+        helper = "_not_" if node.op == "not" else "_neg"
+        return f"{helper}({self.expr(node.operand)})"
+
+    def _c_Binary(self, node: ast.Binary) -> str:
+        return f"{_BINARY[node.op]}({self.expr(node.left)}, {self.expr(node.right)})"
+
+    def _c_BoolOp(self, node: ast.BoolOp) -> str:
+        helper = "_and_" if node.op == "and" else "_or_"
+        return f"{helper}(" + ", ".join(self.expr(o) for o in node.operands) + ")"
+
+    def _c_Between(self, node: ast.Between) -> str:
+        return f"_between({self.expr(node.value)}, {self.expr(node.low)}, {self.expr(node.high)})"
+
+    def _c_IsTest(self, node: ast.IsTest) -> str:
+        test = f"_is_{node.what}({self.expr(node.operand)})"
+        return f"(not {test})" if node.negated else test
+
+    def _c_Changed(self, node: ast.Changed) -> str:
+        res = self.checked.resolved[id(node.operand)]
+        new = self.expr(node.operand)
+        key = self.const(res.key)
+        parts = [f"_changed({new}, old, {key})"]
+        if node.from_ is not None:
+            before = self._coerce(node.operand, f"_get(old, {key})")
+            parts.append(f"_eq({before}, {self.expr(node.from_)})")
+        if node.to is not None:
+            parts.append(f"_eq({new}, {self.expr(node.to)})")
+        return parts[0] if len(parts) == 1 else "_and_(" + ", ".join(parts) + ")"
+
+    def _c_If(self, node: ast.If) -> str:
+        return (
+            f"({self.expr(node.then)} if {self.expr(node.cond)} is True "
+            f"else {self.expr(node.else_)})"
+        )
+
+    def _c_Call(self, node: ast.Call) -> str:
+        if id(node) in self.checked.aggregates:
+            rows = self.expr(node.args[0])
+            if len(node.args) == 1:
+                return f"_agg_count({rows})"
+            var = f"_it{len(self.rows)}"
+            self.rows.append(var)
+            try:
+                body = self.expr(node.args[1])
+            finally:
+                self.rows.pop()
+            return f"_agg_{node.func}({rows}, lambda {var}: {body})"
+        if get_function(node.func) is None:
+            raise NotImplementedError(f"unknown function {node.func}")
+        args = "".join(", " + self.expr(a) for a in node.args)
+        return f"_f_{node.func}(ctx{args})"
+
+    # ------------------------------------------------------------ messages and actions
+
+    def template(self, owner: ast.Node, text: str) -> str:
+        parts = self.checked.templates.get(id(owner))
+        if not parts:
+            return self.const(text)
+        pieces = [self.const(p) if isinstance(p, str) else self.expr(p) for p in parts]
+        return "_fmt(" + ", ".join(pieces) + ")"
+
+    def action(self, node: ast.Action) -> str:
+        if isinstance(node, ast.SetAction):
+            return (
+                f"{{'type': 'set', 'field': {self.const(node.target)}, "
+                f"'value': {self.expr(node.value)}}}"
+            )
+        if isinstance(node, ast.AssignAction):
+            return (
+                f"{{'type': 'assign', 'to': {self.const(node.kind)}, "
+                f"'target': {self.expr(node.target)}, 'strategy': {self.const(node.strategy)}}}"
+            )
+        if isinstance(node, ast.TaskAction):
+            due = self.expr(node.due) if node.due is not None else "None"
+            return (
+                f"{{'type': 'task', 'title': {self.template(node, node.title)}, "
+                f"'for': {self.expr(node.assignee)}, 'due_in': {due}}}"
+            )
+        if isinstance(node, ast.NotifyAction):
+            return (
+                f"{{'type': 'notify', 'to': {self.expr(node.recipient)}, "
+                f"'message': {self.template(node, node.message)}}}"
+            )
+        if isinstance(node, ast.SimpleAction):
+            return f"{{'type': {self.const(node.kind)}, 'name': {self.template(node, node.name)}}}"
+        raise NotImplementedError(type(node).__name__)
+
+
+def _fmt(*parts: Any) -> str:
+    """Message interpolation: values as text, null as nothing."""
+    from engine.rules.functions import _text
+
+    return "".join("" if p is None else (p if isinstance(p, str) else _text(p)) for p in parts)
+
+
+def _hit(name: str, policy: str, matched: list[tuple[int, Any]], options: Any) -> Any:
+    """Apply a decision table's hit policy to the rows that matched (in order)."""
+    from engine.errors import RuleTypeError
+
+    if policy == "first":
+        return matched[0][1] if matched else None
+    if policy == "unique":
+        if len(matched) > 1:
+            rows = " and ".join(str(i + 1) for i, _ in matched)
+            raise RuleTypeError(
+                f"Table '{name}' is 'unique' but rows {rows} all match this record."
+            )
+        return matched[0][1] if matched else None
+    if policy == "collect":
+        return [v for _, v in matched]
+    if policy == "sum":
+        return sum((v for _, v in matched if v is not None), 0) if matched else None
+    if policy == "priority":
+        if not matched:
+            return None
+        if options:
+            order = {o: n for n, o in enumerate(options)}
+            return min(matched, key=lambda m: (order.get(m[1], len(order)), m[0]))[1]
+        return matched[0][1]
+    raise ValueError(policy)
+
+
+def _function_impls() -> dict[str, Callable[..., Any]]:
+    from engine.rules.functions import functions
+
+    return {name: fn.py for name, fn in functions().items()}
+
+
+def compile_expression(checked: Checked, tz: dt.tzinfo) -> tuple[Callable[..., Any], str]:
+    """A function ``(r, old, user, ctx) -> value`` for a checked expression, and its source."""
+    compiler = PyCompiler(checked, tz)
+    body = compiler.expr(checked.node)  # type: ignore[arg-type]
+    source = f"def _expr({ARGS}):\n    return {body}\n"
+    return compiler.build(source, "_expr"), source
+
+
+__all__ = ["ARGS", "PyCompiler", "compile_expression"]

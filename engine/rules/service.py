@@ -1,0 +1,369 @@
+"""The rule service the platform exposes as ``p.rules``: compile, check, load, evaluate.
+
+It owns the catalog (built from the entity definitions it is given), the
+cache of compiled expressions (keyed by the text, the entity and the
+definitions it was checked against) and the loaded rule sets, each an
+immutable version identified by the hash of its file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.errors import RuleSyntaxError, RuleTypeError
+from engine.rules import ast
+from engine.rules.catalog import Catalog
+from engine.rules.check import Checked, Checker
+from engine.rules.check_rules import check_file
+from engine.rules.compile_py import compile_expression
+from engine.rules.compile_rules import CompiledRuleSet, compile_ruleset
+from engine.rules.parse import parse_expression, parse_file, suggest
+from engine.rules.runtime import Context
+
+#: The order a save runs rule sets in (RULES_DSL.md section 2).
+EVALUATION_ORDER = ("scoring", "grading", "table", "routing", "validation")
+
+
+class CompiledExpression:
+    """A checked, compiled expression: call it on a record dict for True / False / None
+    (or the value, for a computed field)."""
+
+    def __init__(
+        self,
+        text: str,
+        entity: str,
+        checked: Checked,
+        fn: Callable[..., Any],
+        source: str,
+        service: RuleService,
+    ) -> None:
+        self.text = text
+        self.entity = entity
+        self.checked = checked
+        self.source = source
+        self.type = checked.type_of(checked.node)
+        self._fn = fn
+        self._service = service
+
+    def __call__(
+        self,
+        record: dict[str, Any],
+        *,
+        old: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+        event: str | None = None,
+    ) -> Any:
+        return self._fn(record, old, user, self._service.context(event))
+
+    def reads(self) -> list[str]:
+        """The record paths this expression reads (for dependency tracking and traces)."""
+        return self.checked.reads(self.checked.node)
+
+    def sql(self, resolver: Callable[[str], Any] | None = None) -> Any:
+        """A SQLAlchemy clause; ``resolver`` maps a field path to its column.
+
+        Not in this slice: the SQL compiler comes next (RULES_DSL.md section 3).
+        """
+        raise NotImplementedError("the SQL compiler is not written yet")
+
+    def js(self) -> str:
+        raise NotImplementedError("the JavaScript compiler is not written yet")
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.text!r}, entity={self.entity!r})"
+
+
+@dataclass
+class LoadedRuleSet:
+    name: str
+    entity: str
+    kind: str
+    version: str
+    path: str | None
+    compiled: CompiledRuleSet
+
+
+class RuleService:
+    """Compile, check and run rules against entity definitions.
+
+    ``definitions`` returns an entity's definition dict (or None); pass
+    ``entities`` to list the names for "did you mean". ``loader(entity, id)``
+    and ``users(name)`` resolve references and users for paths such as
+    ``account.industry`` and ``owner.team``.
+    """
+
+    def __init__(
+        self,
+        definitions: Callable[[str], dict[str, Any] | None],
+        *,
+        entities: Iterable[str] | None = None,
+        timezone: str = "UTC",
+        clock: Callable[[], dt.datetime] | None = None,
+        loader: Callable[[str, Any], dict[str, Any] | None] | None = None,
+        users: Callable[[str], dict[str, Any] | None] | None = None,
+        resolver: Callable[[str, str], Any] | None = None,
+    ) -> None:
+        self.definitions = definitions
+        self.catalog = Catalog(definitions, entities)
+        self.tz = ZoneInfo(timezone)
+        self.clock = clock
+        self.loader = loader
+        self.users = users
+        self._resolver = resolver
+        self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
+        self._rulesets: dict[str, LoadedRuleSet] = {}
+
+    # ------------------------------------------------------------ plumbing
+
+    def context(self, event: str | None = None) -> Context:
+        return Context(
+            tz=self.tz, clock=self.clock, loader=self.loader, users=self.users, event=event
+        )
+
+    def _fingerprint(self, entities: Iterable[str]) -> str:
+        blob = json.dumps(
+            [self.definitions(e) for e in sorted(set(entities))], sort_keys=True, default=str
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _related(self, entity: str) -> list[str]:
+        names = [entity]
+        for info in self.catalog.fields(entity).values():
+            if info.type.kind == "record" and info.type.entity and info.type.entity != "@user":
+                names.append(info.type.entity)
+        return names
+
+    # ------------------------------------------------------------ expressions
+
+    def compile(self, text: str, entity: str) -> CompiledExpression:
+        """Parse, check and compile one expression over ``entity``; cached per version.
+
+        Raises :class:`RuleSyntaxError` or :class:`RuleTypeError` (with every problem).
+        """
+        fingerprint = (
+            self._fingerprint(self._related(entity)) if self.catalog.exists(entity) else ""
+        )
+        key = (hashlib.sha256(text.encode()).hexdigest(), entity)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        node = parse_expression(text)
+        checked = Checker(self.catalog).check_expression(node, entity)
+        if not checked.ok:
+            raise RuleTypeError(
+                checked.diagnostics[0]["message"], checked.diagnostics, sources={"": text}
+            )
+        fn, source = compile_expression(checked, self.tz)
+        compiled = CompiledExpression(text, entity, checked, fn, source, self)
+        if len(self._cache) > 5000:
+            self._cache.clear()
+        self._cache[key] = (fingerprint, compiled)
+        return compiled
+
+    def check(
+        self, text: str, path: str | None = None, entity: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Diagnostics ``{file, line, column, end, message, severity}`` for an expression
+        (when ``entity`` is given) or a ``.rules`` file; never raises for bad rules."""
+        try:
+            if entity is not None:
+                node = parse_expression(text, file=path)
+                return Checker(self.catalog, file=path).check_expression(node, entity).diagnostics
+            tree = parse_file(text, file=path)
+        except RuleSyntaxError as exc:
+            return [
+                {
+                    "file": e.get("file"),
+                    "line": e.get("line"),
+                    "column": e.get("column"),
+                    "end": e.get("end"),
+                    "message": e.get("message"),
+                    "severity": "error",
+                }
+                for e in exc.errors
+            ]
+        checked = check_file(tree, Checker(self.catalog, file=path), existing=self._existing())
+        diagnostics = checked.diagnostics
+        if checked.ok and tree.examples:
+            diagnostics = diagnostics + self._run_examples(tree, checked, path)
+        return diagnostics
+
+    def suggest(
+        self, text: str, position: int | None = None, entity: str | None = None
+    ) -> list[str]:
+        """Completion: keywords and operators that fit at ``position``, with ``<name>``
+        replaced by the entity's field names when ``entity`` is given."""
+        words = suggest(text, position)
+        if entity is not None and "<name>" in words:
+            words = [w for w in words if w != "<name>"] + sorted(self.catalog.fields(entity))
+        return words
+
+    # ------------------------------------------------------------ rule sets
+
+    def _existing(self) -> dict[str, ast.RuleSet]:
+        return {name: r.compiled.node for name, r in self._rulesets.items()}
+
+    def load_ruleset(self, text: str, path: str | None = None) -> list[str]:
+        """Check, test and compile every rule set of a ``.rules`` file, then keep them.
+
+        All or nothing: any error (syntax, type, a failing example) raises and
+        nothing is replaced. Returns the names loaded.
+        """
+        tree = parse_file(text, file=path)
+        checked = check_file(tree, Checker(self.catalog, file=path), existing=self._existing())
+        problems = [d for d in checked.diagnostics if d["severity"] == "error"]
+        compiled = {} if problems else self._compile_all(tree, checked)
+        if not problems and tree.examples:
+            problems = self._run_examples(tree, checked, path, compiled)
+        if problems:
+            raise RuleTypeError(problems[0]["message"], problems, sources={path or "": text})
+        version = hashlib.sha256(text.encode()).hexdigest()[:16]
+        for name, c in compiled.items():
+            self._rulesets[name] = LoadedRuleSet(name, c.node.entity, c.kind, version, path, c)
+        return list(compiled)
+
+    def _compile_all(self, tree: ast.RuleFile, checked: Checked) -> dict[str, CompiledRuleSet]:
+        out = {}
+        for rs in tree.rulesets:
+            options = None
+            if isinstance(rs, ast.DecisionTable) and len(rs.targets) == 1:
+                info = self.catalog.lookup(rs.entity, rs.targets[0])
+                options = info.type.options if info else None
+            out[rs.name] = compile_ruleset(rs, checked, self.tz, options)
+        return out
+
+    def rulesets(self) -> dict[str, LoadedRuleSet]:
+        return dict(self._rulesets)
+
+    def evaluate(
+        self,
+        name: str,
+        record: dict[str, Any],
+        trace: bool = False,
+        *,
+        old: dict[str, Any] | None = None,
+        user: dict[str, Any] | None = None,
+        event: str | None = None,
+    ) -> dict[str, Any]:
+        """Run one loaded rule set on a record.
+
+        Returns ``{ruleset, kind, version, target, value}`` and, with ``trace``,
+        ``trace``: one entry per evaluated rule ``{rule, label, line, fired,
+        value, reads}`` where ``reads`` maps each field path the rule reads to
+        its value. Raises ``KeyError`` for an unknown rule set.
+        """
+        loaded = self._rulesets[name]
+        return self._evaluate(loaded.compiled, record, trace, old, user, event, loaded.version)
+
+    def _evaluate(
+        self,
+        c: CompiledRuleSet,
+        record: dict[str, Any],
+        trace: bool,
+        old: dict[str, Any] | None,
+        user: dict[str, Any] | None,
+        event: str | None,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        ctx = self.context(event)
+        entries: list[tuple[int, bool, Any]] | None = [] if trace else None
+        value = c.run(record, old, user, ctx, entries)
+        result: dict[str, Any] = {
+            "ruleset": c.node.name,
+            "kind": c.kind,
+            "version": version,
+            "target": c.target,
+            "value": value,
+        }
+        if entries is not None:
+            values = {p: f(record, old, user, ctx) for p, f in c.readers.items()}
+            result["trace"] = [
+                {
+                    "rule": i,
+                    "label": c.labels[i],
+                    "line": c.lines[i],
+                    "fired": fired,
+                    "value": v,
+                    "reads": {p: values.get(p) for p in c.reads[i]},
+                }
+                for i, fired, v in entries
+            ]
+        return result
+
+    def run_all(
+        self,
+        entity: str,
+        record: dict[str, Any],
+        compiled: dict[str, CompiledRuleSet] | None = None,
+    ) -> dict[str, Any]:
+        """What a save computes: scoring, grading, tables, routing in order, each seeing the
+        values written before it. Returns the record with targets (and owner) filled in."""
+        out = dict(record)
+        sets = (
+            compiled if compiled is not None else {k: v.compiled for k, v in self._rulesets.items()}
+        )
+        for kind in EVALUATION_ORDER[:4]:
+            for c in sets.values():
+                if c.kind != kind or c.node.entity != entity:
+                    continue
+                value = self._evaluate(c, out, False, None, None, None)["value"]
+                if kind == "routing" and isinstance(value, dict):
+                    if value.get("type") == "assign" and value.get("to") in ("user", "field"):
+                        out["owner"] = value.get("target")
+                    elif value.get("type") == "assign" and value.get("to") == "team":
+                        out["team"] = value.get("target")
+                    elif value.get("type") == "set":
+                        out[value["field"]] = value["value"]
+                elif isinstance(c.target, list) and isinstance(value, dict):
+                    out.update(value)
+                elif c.target is not None:
+                    out[c.target] = value
+        return out
+
+    def _run_examples(
+        self,
+        tree: ast.RuleFile,
+        checked: Checked,
+        path: str | None,
+        compiled: dict[str, CompiledRuleSet] | None = None,
+    ) -> list[dict[str, Any]]:
+        from engine.rules.check import diagnostic
+        from engine.rules.compile_py import PyCompiler
+
+        compiled = compiled if compiled is not None else self._compile_all(tree, checked)
+        sets = {**{k: v.compiled for k, v in self._rulesets.items()}, **compiled}
+        problems = []
+        ctx = self.context()
+        for example in tree.examples:
+            if not example.given:
+                continue
+            given = example.given[0]
+            pc = PyCompiler(checked, self.tz)
+            record = {
+                k: pc.build(f"def _v(ctx):\n    return {pc.expr(v)}\n", "_v")(ctx)
+                for k, v in given.values
+            }
+            result = self.run_all(given.entity, record, sets)
+            for expect in example.expect:
+                pc = PyCompiler(checked, self.tz)
+                fn = pc.build(f"def _e(r, old, user, ctx):\n    return {pc.expr(expect)}\n", "_e")
+                if fn(result, None, None, ctx) is not True:
+                    shown = {k: result.get(k) for k in checked.reads(expect)}
+                    problems.append(
+                        diagnostic(
+                            expect,
+                            f'The example "{example.label}" fails: after the rules ran, '
+                            + ", ".join(f"{k} is {v!r}" for k, v in shown.items()),
+                            file=path,
+                        )
+                    )
+        return problems
+
+
+__all__ = ["EVALUATION_ORDER", "CompiledExpression", "LoadedRuleSet", "RuleService"]
