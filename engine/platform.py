@@ -53,6 +53,7 @@ class Platform:
         self.lookups = Lookups(self.entities)
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
+        self._rules: Any = None
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
         from engine.meta.service import MetaService
@@ -84,6 +85,37 @@ class Platform:
         from engine.meta.export import export_bundle
 
         return export_bundle(self, Path(out_dir), bundle=bundle)
+
+    @property
+    def rules(self) -> Any:
+        """The rule language over this platform's entities (``p.rules.compile``, ``check``, ...)."""
+        if self._rules is None:
+            from engine.rules.service import RuleService
+
+            self._rules = RuleService(
+                self._entity_definition,
+                timezone=self.clock.timezone.key,
+                clock=self.clock.now,
+                loader=self._load_record,
+            )
+        return self._rules
+
+    def _entity_definition(self, name: str) -> dict[str, Any] | None:
+        from engine.errors import NotFound
+
+        try:
+            return self.entities.get(name).model.definition
+        except NotFound:
+            return None
+
+    def _load_record(self, entity: str, record_id: Any) -> dict[str, Any] | None:
+        """How a rule follows a reference (``account.industry``) to the referenced record."""
+        from engine.errors import NotFound
+
+        try:
+            return self.records(entity).get(int(record_id))
+        except (NotFound, TypeError, ValueError):
+            return None
 
     # -- hooks the record service calls ---------------------------------------
 
@@ -152,6 +184,7 @@ class Platform:
         self.entities.invalidate()
         with self._lock:
             self._validators.clear()
+            self._rules = None
 
     def close(self) -> None:
         self.db.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from engine.forms.fieldtypes import FieldType, effective_property, field_type, infer_field_type
@@ -68,34 +69,34 @@ class Field:
     removed: bool = False
     child: EntityModel | None = None
 
-    @property
+    @cached_property
     def label(self) -> Any:
         return self.prop.get("x-label", self.key)
 
-    @property
+    @cached_property
     def ref(self) -> str | None:
         return self.prop.get("x-ref")
 
-    @property
+    @cached_property
     def unique(self) -> bool:
         return bool(self.prop.get("x-unique"))
 
-    @property
+    @cached_property
     def indexed(self) -> bool:
         return bool(self.prop.get("x-index")) or self.ref is not None or self.type.name == "user"
 
-    @property
+    @cached_property
     def computed(self) -> str | None:
         return self.prop.get("x-computed")
 
-    @property
+    @cached_property
     def stored(self) -> bool:
         """Whether the field has a column (read-time computed fields have none)."""
         if self.type.storage != "column":
             return False
         return not (self.computed and self.prop.get("x-store", "stored") == "read")
 
-    @property
+    @cached_property
     def read_only(self) -> bool:
         return bool(self.prop.get("readOnly") or self.computed or self.type.read_only)
 
@@ -126,6 +127,7 @@ class EntityModel:
     table_name: str
     fields: dict[str, Field] = field(default_factory=dict)
     parent: EntityModel | None = None
+    _lists: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> Any:
@@ -135,15 +137,25 @@ class EntityModel:
     def title_field(self) -> str | None:
         return self.definition.get("title_field")
 
+    # The field lists are read on every record; a model does not change once built.
+    def _cached(self, name: str, build: Any) -> list[Field]:
+        found = self._lists.get(name)
+        if found is None or self._lists.get("_size") != len(self.fields):
+            found = self._lists[name] = build()
+            self._lists["_size"] = len(self.fields)
+        return found
+
     def active_fields(self) -> list[Field]:
-        return [f for f in self.fields.values() if not f.removed]
+        return self._cached("active", lambda: [f for f in self.fields.values() if not f.removed])
 
     def stored_fields(self) -> list[Field]:
         """Fields with a column, removed ones included (soft removal keeps the data)."""
-        return [f for f in self.fields.values() if f.stored]
+        return self._cached("stored", lambda: [f for f in self.fields.values() if f.stored])
 
     def child_fields(self) -> list[Field]:
-        return [f for f in self.active_fields() if f.type.storage == "table"]
+        return self._cached(
+            "child", lambda: [f for f in self.active_fields() if f.type.storage == "table"]
+        )
 
     def validation_schema(self) -> dict[str, Any]:
         """The JSON Schema a record's JSON form must satisfy (active fields only, closed)."""
