@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError, NotFound, TesseraError, ValidationError, error_entry
+from engine.forms.entity import SYSTEM_FIELDS
 from engine.store import audit
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.values import (
@@ -378,19 +379,7 @@ class RecordService:
         )
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
-        out = {
-            k: record.get(k)
-            for k in (
-                "id",
-                "owner",
-                "team",
-                "created_by",
-                "created_on",
-                "modified_by",
-                "modified_on",
-                "version",
-            )
-        }
+        out = {k: record.get(k) for k in SYSTEM_FIELDS}
         for f in self.model.active_fields():
             if f.child is not None:
                 out[f.key] = record.get(f.key) or []
