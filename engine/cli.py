@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +26,19 @@ def _url(db: str | None) -> str | None:
     return f"sqlite:///{Path(db).resolve()}"
 
 
-def _platform(db: str | None) -> Any:
+@contextmanager
+def _platform(db: str | None) -> Iterator[Any]:
+    """A platform for one command: closed afterwards; a TesseraError prints and exits 1."""
     from engine.platform import Platform
 
-    return Platform(_url(db))
-
-
-def _fail(exc: TesseraError) -> None:
-    click.echo(str(exc), err=True)
-    sys.exit(1)
+    platform = Platform(_url(db))
+    try:
+        yield platform
+    except TesseraError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    finally:
+        platform.close()
 
 
 @click.group()
@@ -46,13 +52,8 @@ def main() -> None:
 @click.option("--db", help=DB_HELP + " Without it the bundle is checked on its own.")
 def check(bundle_dir: Path, db: str | None) -> None:
     """Check a bundle without installing it."""
-    platform = _platform(db or "sqlite://")
-    try:
+    with _platform(db or "sqlite://") as platform:
         source = platform.check(bundle_dir)
-    except TesseraError as exc:
-        _fail(exc)
-    finally:
-        platform.close()
     click.echo(f"{bundle_dir}: ok ({len(source.files)} files)")
 
 
@@ -63,13 +64,8 @@ def check(bundle_dir: Path, db: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def install(bundle_dir: Path, plan_only: bool, db: str | None, as_json: bool) -> None:
     """Install or upgrade a bundle: all of it or nothing."""
-    platform = _platform(db)
-    try:
+    with _platform(db) as platform:
         report = platform.install(bundle_dir, plan_only=plan_only)
-    except TesseraError as exc:
-        _fail(exc)
-    finally:
-        platform.close()
     click.echo(json.dumps(report.to_dict(), default=str, indent=2) if as_json else report.summary())
 
 
@@ -79,13 +75,8 @@ def install(bundle_dir: Path, plan_only: bool, db: str | None, as_json: bool) ->
 @click.option("--db", help=DB_HELP)
 def export_bundle(out_dir: Path, bundle: str | None, db: str | None) -> None:
     """Write the current metadata, browser edits included, back to a bundle folder."""
-    platform = _platform(db)
-    try:
+    with _platform(db) as platform:
         written = platform.export_bundle(out_dir, bundle=bundle)
-    except TesseraError as exc:
-        _fail(exc)
-    finally:
-        platform.close()
     click.echo(f"wrote {len(written)} files to {out_dir}")
 
 

@@ -13,10 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
@@ -25,11 +21,17 @@ from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
 from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
-from engine.store.system import data_versions, system_metadata
+from engine.store.system import system_metadata
 
 DEFAULT_URL = "sqlite:///tessera.db"
 
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+def _register_kind_checkers() -> None:
+    """Bundles are checked by every engine that owns a file kind (the facade wires them)."""
+    from engine.meta.install import register_checker
+    from engine.rules.bundle_check import check_rule_files
+
+    register_checker("rules", check_rule_files)
 
 
 def database_url(url: str | None = None) -> str:
@@ -54,6 +56,7 @@ class Platform:
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
         self._rules: Any = None
+        _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
         from engine.meta.service import MetaService
@@ -150,32 +153,6 @@ class Platform:
             "filters in the rule language need the rule compiler, which is not installed yet",
             [error_entry("use filters={field: value} for now", field="where")],
         )
-
-    def bump_data_version(self, conn: Connection, entity: str) -> None:
-        """Count writes per entity, so caches of derived data (reports, counts) know they are stale."""
-        upsert = _UPSERTS.get(conn.dialect.name)
-        if upsert is not None:
-            stmt = upsert(data_versions).values(entity=entity, version=1)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["entity"], set_={"version": data_versions.c.version + 1}
-                )
-            )
-            return
-        done = conn.execute(
-            update(data_versions)
-            .where(data_versions.c.entity == entity)
-            .values(version=data_versions.c.version + 1)
-        ).rowcount
-        if not done:
-            conn.execute(data_versions.insert().values(entity=entity, version=1))
-
-    def data_version(self, entity: str) -> int:
-        with self.db.transaction(write=False) as conn:
-            value = conn.execute(
-                select(data_versions.c.version).where(data_versions.c.entity == entity)
-            ).scalar()
-        return int(value or 0)
 
     # -- life cycle ------------------------------------------------------------
 

@@ -189,3 +189,31 @@ def test_cli_check_reports_file_line_column(tmp_path):
     assert "entities/account.yaml:5:" in result.output
     assert "maxLength" in result.output
     assert "^" in result.output
+
+
+GOOD_RULES = """scoring account_score on account into revenue:
+    +10 "Tech" when industry == "tech"
+"""
+BAD_RULES = """scoring account_score on account into revenue:
+    +10 "Tech" when industy == "tech"
+"""
+
+
+def test_rules_files_are_type_checked_before_install(platform, tmp_path):
+    root = write_bundle(tmp_path / "b", "1.0.0", ACCOUNT, extra={"rules/account.rules": BAD_RULES})
+    with pytest.raises(BundleError) as info:
+        platform.install(root)
+    entry = next(e for e in info.value.errors if e["file"] == "rules/account.rules")
+    assert entry["line"] == 2 and "industry" in entry["message"]
+    assert "t_account" not in tables(platform)
+    (root / "rules" / "account.rules").write_text(GOOD_RULES, encoding="utf-8")
+    platform.install(root)
+    assert platform.meta.get("rules", "account")["definition"]["text"] == GOOD_RULES
+
+
+def test_rules_saved_through_the_api_are_checked(platform, tmp_path):
+    platform.install(write_bundle(tmp_path / "b", "1.0.0", ACCOUNT))
+    with pytest.raises(BundleError) as info:
+        platform.meta.save("rules", "account", {"name": "account", "text": BAD_RULES})
+    assert "industry" in str(info.value)
+    platform.meta.save("rules", "account", {"name": "account", "text": GOOD_RULES})

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from engine import BundleError, ConflictError, MigrationError, ValidationError
+from engine.forms.entity import SYSTEM_FIELDS
 from tests.floor_defs import ACCOUNT, CONTACT, definition, save
 
 
@@ -34,14 +35,7 @@ def actions(steps: list[dict]) -> list[tuple[str, str | None]]:
 def test_tables_are_real_and_typed(p):
     cols = columns(p, "t_contact")
     for key in (
-        "id",
-        "owner",
-        "team",
-        "created_by",
-        "created_on",
-        "modified_by",
-        "modified_on",
-        "version",
+        *SYSTEM_FIELDS,
         "full_name",
         "email",
         "account",

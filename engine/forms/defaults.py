@@ -10,6 +10,7 @@ expression is refused when the definition is checked, never ignored here.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,12 @@ DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
 }
 
 
+_CALL = re.compile(r"[a-z_]+\(\s*\)")
+
+
 def is_default_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().endswith(")") and "(" in value
+    """``now()``-shaped text is an expression; ``"Acme (China)"`` stays a literal."""
+    return isinstance(value, str) and bool(_CALL.fullmatch(value.strip()))
 
 
 def default_errors(definition: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,7 +39,7 @@ def default_errors(definition: dict[str, Any]) -> list[dict[str, Any]]:
     props = (definition.get("schema") or {}).get("properties") or {}
     for key, prop in props.items():
         raw = prop.get("x-default") if isinstance(prop, dict) else None
-        if is_default_expression(raw) and raw.strip() not in DEFAULT_EXPRESSIONS:
+        if is_default_expression(raw) and raw.strip().replace(" ", "") not in DEFAULT_EXPRESSIONS:
             known = ", ".join(DEFAULT_EXPRESSIONS)
             errors.append(
                 error_entry(
@@ -50,7 +55,7 @@ def default_value(prop: dict[str, Any], clock: Clock, user: str | None) -> tuple
     if "x-default" in prop:
         raw = prop["x-default"]
         if is_default_expression(raw):
-            return True, DEFAULT_EXPRESSIONS[raw.strip()](clock, user)
+            return True, DEFAULT_EXPRESSIONS[raw.strip().replace(" ", "")](clock, user)
         return True, copy.deepcopy(raw)
     if "default" in prop:
         return True, copy.deepcopy(prop["default"])

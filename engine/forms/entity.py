@@ -127,7 +127,6 @@ class EntityModel:
     table_name: str
     fields: dict[str, Field] = field(default_factory=dict)
     parent: EntityModel | None = None
-    _lists: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> Any:
@@ -137,25 +136,29 @@ class EntityModel:
     def title_field(self) -> str | None:
         return self.definition.get("title_field")
 
-    # The field lists are read on every record; a model does not change once built.
-    def _cached(self, name: str, build: Any) -> list[Field]:
-        found = self._lists.get(name)
-        if found is None or self._lists.get("_size") != len(self.fields):
-            found = self._lists[name] = build()
-            self._lists["_size"] = len(self.fields)
-        return found
+    # Read on every record. A model is complete when build_model returns and never
+    # changes after, so each list is built once.
+    @cached_property
+    def _active(self) -> list[Field]:
+        return [f for f in self.fields.values() if not f.removed]
+
+    @cached_property
+    def _stored(self) -> list[Field]:
+        return [f for f in self.fields.values() if f.stored]
+
+    @cached_property
+    def _children(self) -> list[Field]:
+        return [f for f in self._active if f.type.storage == "table"]
 
     def active_fields(self) -> list[Field]:
-        return self._cached("active", lambda: [f for f in self.fields.values() if not f.removed])
+        return self._active
 
     def stored_fields(self) -> list[Field]:
         """Fields with a column, removed ones included (soft removal keeps the data)."""
-        return self._cached("stored", lambda: [f for f in self.fields.values() if f.stored])
+        return self._stored
 
     def child_fields(self) -> list[Field]:
-        return self._cached(
-            "child", lambda: [f for f in self.active_fields() if f.type.storage == "table"]
-        )
+        return self._children
 
     def validation_schema(self) -> dict[str, Any]:
         """The JSON Schema a record's JSON form must satisfy (active fields only, closed)."""

@@ -46,5 +46,12 @@ def apply_entities(
         raise MigrationError(
             f"{len(errors)} change(s) cannot be applied to the stored records", errors
         )
-    apply_plans(conn, plans, platform.ids, {name: e.table for name, e in live.items()})
+    run_plans(platform, conn, plans, live)
     return plans
+
+
+def run_plans(
+    platform: Platform, conn: Connection, plans: list[Plan], live: dict[str, LiveEntity]
+) -> None:
+    """Run plans already checked by ``plan_entities`` (the install path plans once)."""
+    apply_plans(conn, plans, platform.ids, {name: e.table for name, e in live.items()})

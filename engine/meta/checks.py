@@ -346,6 +346,20 @@ def check_seed(source: BundleSource, installed: Mapping[str, dict]) -> list[dict
     return errors
 
 
+def bundle_errors(
+    source: BundleSource,
+    installed: Mapping[str, dict] | None = None,
+    installed_bundles: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """Every check here, run on a bundle that read cleanly; located entries."""
+    installed = installed or {}
+    errors = check_manifest(source, installed_bundles, {"entity": list(installed)})
+    errors += check_entities(source, installed)
+    errors += check_permissions(source, installed)
+    errors += check_seed(source, installed)
+    return errors
+
+
 def check_bundle(
     path: str | Path,
     installed: Mapping[str, dict] | None = None,
@@ -357,10 +371,12 @@ def check_bundle(
     the semantic checks need well-formed files); returns the source when clean.
     """
     source = read_bundle(path)
-    errors = check_manifest(source, installed_bundles, {"entity": list(installed or {})})
-    errors += check_entities(source, installed or {})
-    errors += check_permissions(source, installed or {})
-    errors += check_seed(source, installed or {})
+    raise_if_any(source, bundle_errors(source, installed, installed_bundles))
+    return source
+
+
+def raise_if_any(source: BundleSource, errors: list[dict[str, Any]]) -> None:
+    """One BundleError carrying every entry, with the bundle's texts for caret excerpts."""
     if errors:
         count = len(errors)
         raise BundleError(
@@ -368,14 +384,15 @@ def check_bundle(
             errors,
             sources=source.sources,
         )
-    return source
 
 
 __all__ = [
     "FIELD_KEY",
+    "bundle_errors",
     "check_bundle",
     "check_entities",
     "check_manifest",
     "check_permissions",
     "check_seed",
+    "raise_if_any",
 ]

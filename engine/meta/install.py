@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import yaml
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import BundleError
 from engine.forms.defaults import default_errors
 from engine.meta.merge import three_way
 from engine.meta.repository import content_hash
+from engine.store.db import upsert
 from engine.store.lookups import lookup_errors
 from engine.store.system import bundles
 
@@ -135,42 +135,37 @@ def item_definition(file: Any) -> Any:
 
 def check_bundle(platform: Platform, root: Path) -> BundleSource:
     """Read and check a bundle against this platform; raises BundleError with every problem."""
-    from engine.meta.checks import (
-        check_entities,
-        check_manifest,
-        check_permissions,
-        check_seed,
-    )
+    from engine.meta.checks import bundle_errors, raise_if_any
     from engine.meta.reader import read_bundle
 
     source = read_bundle(root)
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
         installed_bundles = [r.name for r in conn.execute(select(bundles.c.name))]
-    errors = check_manifest(source, installed_bundles, {"entity": list(installed)})
-    errors += check_entities(source, installed)
-    errors += check_permissions(source, installed)
-    errors += check_seed(source, installed)
-    entities = dict(installed)
-    entities.update({f.name: f.data for f in source.items("entity")})
+    errors = bundle_errors(source, installed, installed_bundles)
+    entities = {**installed, **{f.name: f.data for f in source.items("entity")}}
+    raise_if_any(source, errors + _engine_errors(source, entities))
+    return source
+
+
+def _engine_errors(source: BundleSource, entities: dict[str, dict[str, Any]]) -> list[dict]:
+    """The engine's own entity checks and the registered kind checkers, located."""
+    errors = []
     for f in source.items("entity"):
         for entry in definition_errors(f.data, entities):
             line, column = f.marks.locate(tuple(entry["field"].split(".")))
             errors.append({**entry, "file": f.relpath, "line": line, "column": column})
     for kind in sorted(_CHECKERS):
         errors += _CHECKERS[kind](source, entities)
-    if errors:
-        raise BundleError(
-            f"bundle {source.name!r}: {len(errors)} problem(s)", errors, sources=source.sources
-        )
-    return source
+    return errors
 
 
 def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) -> list[dict]:
     """Check one definition saved through the metadata API, exactly as a bundle file is checked.
 
-    The definition is written out as the YAML file export would produce, so
-    the entries carry the field path and a line in that rendering.
+    The definition is written out as the file export would produce (YAML, or
+    the text of a rules file) and read back as a one-file bundle, so the
+    entries carry the field path and a line in that rendering.
     """
     from engine.meta.checks import check_entities
     from engine.meta.kinds import kinds
@@ -180,25 +175,29 @@ def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) 
 
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
-    file_kind = kinds().get(kind)
-    if kind == "rules":
-        return []
     relpath = f"{kind}:{definition['name']}"
-    text = dump_yaml(definition)
-    data, marks = load_yaml(text, relpath)
+    if kind == "rules":
+        text, data, marks = definition.get("text", ""), definition.get("text", ""), None
+    else:
+        text = dump_yaml(definition)
+        data, marks = load_yaml(text, relpath)
+    file_kind = kinds().get(kind)
     errors: list[dict[str, Any]] = []
     if file_kind is not None and file_kind.metaschema:
         errors += schema_errors(data, marks, metaschema(file_kind.metaschema), relpath)
-    if kind == "entity" and not errors:
-        source = BundleSource(
-            root=Path("."),
-            manifest={},
-            manifest_marks=marks,
-            files=[SourceFile("entity", relpath, definition["name"], text, data, marks)],
-        )
+    if errors:
+        return errors
+    source = BundleSource(
+        root=Path("."),
+        manifest={},
+        manifest_marks=marks,
+        files=[SourceFile(kind, relpath, definition["name"], text, data, marks)],
+    )
+    entities = dict(installed)
+    if kind == "entity":
         errors += check_entities(source, installed)
-        errors += definition_errors(definition, {**installed, definition["name"]: definition})
-    return errors
+        entities[definition["name"]] = definition
+    return errors + _engine_errors(source, entities)
 
 
 def install_bundle(
@@ -221,9 +220,10 @@ def install_bundle(
                 for t in targets
                 if t["kind"] == "entity" and t["action"] in ("added", "updated", "merged")
             ]
-            from engine.meta.apply import apply_entities, plan_entities
+            from engine.meta.apply import plan_entities, run_plans
 
-            plans, row_errors = plan_entities(conn, entity_defs, platform.entities.all())
+            live = platform.entities.all()
+            plans, row_errors = plan_entities(conn, entity_defs, live)
             report.steps = [s for p in plans for s in p.as_dicts()]
             if row_errors:
                 raise BundleError(
@@ -233,9 +233,8 @@ def install_bundle(
                 )
             if plan_only:
                 return report
-            stored = {
-                p.entity: p.new.definition for p in apply_entities(platform, conn, entity_defs)
-            }
+            run_plans(platform, conn, plans, live)
+            stored = {p.entity: p.new.definition for p in plans}
             for t in targets:
                 if t["kind"] == "entity" and t["name"] in stored:
                     t["target"] = stored[t["name"]]
@@ -339,7 +338,6 @@ def _store(
 def _record_bundle(
     conn: Any, platform: Platform, manifest: dict[str, Any], user: str | None
 ) -> None:
-    upsert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
     values = {
         "name": manifest["name"],
         "version": str(manifest["version"]),
@@ -347,11 +345,8 @@ def _record_bundle(
         "installed_on": platform.clock.now(),
         "installed_by": user,
     }
-    stmt = upsert(bundles).values(**values)
     conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["name"], set_={k: v for k, v in values.items() if k != "name"}
-        )
+        upsert(conn, bundles, values, "name", {k: v for k, v in values.items() if k != "name"})
     )
 
 

@@ -13,28 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Sequence, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from engine.store.db import upsert
 from engine.store.system import counters
-
-_UPSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _advance(conn: Connection, name: str, n: int) -> int:
     """Add ``n`` to counter ``name`` (creating it) and return the new value."""
-    insert = _UPSERTS[conn.dialect.name]
-    stmt = (
-        insert(counters)
-        .values(name=name, value=n)
-        .on_conflict_do_update(index_elements=["name"], set_={"value": counters.c.value + n})
-        .returning(counters.c.value)
+    stmt = upsert(
+        conn, counters, {"name": name, "value": n}, "name", {"value": counters.c.value + n}
     )
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(stmt.returning(counters.c.value)).scalar_one())
 
 
 def sequence_for(table_name: str) -> Sequence:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
@@ -87,3 +88,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def upsert(conn: Connection, table: Table, values: dict[str, Any], key: str, set_: dict) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET ...`` on the connection's dialect."""
+    stmt = _INSERTS[conn.dialect.name](table).values(**values)
+    return stmt.on_conflict_do_update(index_elements=[key], set_=set_)

@@ -105,6 +105,20 @@ class Lookups:
 
     def __init__(self, entities: EntityRegistry) -> None:
         self.entities = entities
+        self._dependents: dict[str, list[tuple[Any, Lookup]]] = {}
+        self._generation = -1
+
+    def _dependents_of(self, entity: str) -> list[tuple[Any, Lookup]]:
+        """Stored one-hop lookups reading ``entity``; indexed once per registry rebuild."""
+        live_all = self.entities.all()
+        if self._generation != self.entities.generation:
+            index: dict[str, list[tuple[Any, Lookup]]] = defaultdict(list)
+            for live in live_all.values():
+                for lk in lookups_of(live.model):
+                    if lk.stored and len(lk.hops) == 1:
+                        index[live.model.fields[lk.hops[0]].ref].append((live, lk))
+            self._dependents, self._generation = dict(index), self.entities.generation
+        return self._dependents.get(entity, [])
 
     def fill(
         self, conn: Connection, model: EntityModel, records: list[dict[str, Any]], *, stored: bool
@@ -143,11 +157,9 @@ class Lookups:
     def refresh(self, conn: Connection, entity: str, record_id: int, changed: set[str]) -> None:
         """After ``entity`` record ``record_id`` changed ``changed``, update stored copies."""
         by_field: dict[str, list[tuple[Any, Lookup]]] = defaultdict(list)
-        for live in self.entities.all().values():
-            for lk in lookups_of(live.model):
-                ref = live.model.fields[lk.hops[0]].ref
-                if lk.stored and len(lk.hops) == 1 and ref == entity and lk.target in changed:
-                    by_field[lk.target].append((live, lk))
+        for live, lk in self._dependents_of(entity):
+            if lk.target in changed:
+                by_field[lk.target].append((live, lk))
         if not by_field:
             return
         source = self.entities.get(entity)

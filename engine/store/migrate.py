@@ -472,38 +472,22 @@ def _add_column(conn: Connection, ops: Operations, model: EntityModel, column: C
 
 
 def _record_physical(conn: Connection, model: EntityModel) -> None:
+    """Write the model's physical names to ``ts_field`` (child fields as ``items.qty``)."""
+
+    def row(key: str, column: str | None, table: str, removed: bool) -> dict[str, Any]:
+        return {"entity": model.name, "key": key, "column_name": column or "",
+                "table_name": table, "removed": removed}  # fmt: skip
+
     conn.execute(physical_fields.delete().where(physical_fields.c.entity == model.name))
     rows = []
     for f in model.fields.values():
         if f.child is not None:
-            rows.append(
-                {
-                    "entity": model.name,
-                    "key": f.key,
-                    "column_name": "",
-                    "table_name": f.child.table_name,
-                    "removed": f.removed,
-                }
-            )
-            for c in f.child.fields.values():
-                rows.append(
-                    {
-                        "entity": model.name,
-                        "key": f"{f.key}.{c.key}",
-                        "column_name": c.column or "",
-                        "table_name": f.child.table_name,
-                        "removed": c.removed,
-                    }
-                )
+            rows.append(row(f.key, None, f.child.table_name, f.removed))
+            rows += [
+                row(f"{f.key}.{c.key}", c.column, f.child.table_name, c.removed)
+                for c in f.child.fields.values()
+            ]
         elif f.column:
-            rows.append(
-                {
-                    "entity": model.name,
-                    "key": f.key,
-                    "column_name": f.column,
-                    "table_name": model.table_name,
-                    "removed": f.removed,
-                }
-            )
+            rows.append(row(f.key, f.column, model.table_name, f.removed))
     if rows:
         conn.execute(insert(physical_fields), rows)

@@ -166,7 +166,6 @@ class RecordService:
                     ((r["id"], 1, {}, _audit_view(self.model, r)) for r in records),
                 ),
             )
-            self.platform.bump_data_version(conn, self.entity)
             self.platform.lookups.fill(conn, self.model, records, stored=False)
         return [self._public(r) for r in records]
 
@@ -230,7 +229,6 @@ class RecordService:
                     [(record_id, before["version"] + 1, b, a)],
                 ),
             )
-            self.platform.bump_data_version(conn, self.entity)
             return self._get(conn, record_id)
 
     def delete(self, record_id: int) -> None:
@@ -250,7 +248,6 @@ class RecordService:
                     [(record_id, before["version"], _audit_view(self.model, before), {})],
                 ),
             )
-            self.platform.bump_data_version(conn, self.entity)
 
     # -- helpers ---------------------------------------------------------------
 

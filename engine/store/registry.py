@@ -58,6 +58,8 @@ class EntityRegistry:
         self._lock = threading.Lock()
         self._entities: dict[str, LiveEntity] | None = None
         self.metadata = MetaData()
+        #: Counts rebuilds, so caches derived from the entities know when to rebuild.
+        self.generation = 0
 
     def invalidate(self) -> None:
         with self._lock:
@@ -88,6 +90,7 @@ class EntityRegistry:
                 )
             self.metadata = metadata
             self._entities = entities
+            self.generation += 1
             return entities
 
     def get(self, name: str) -> LiveEntity:

@@ -98,11 +98,3 @@ counters = Table(
     Column("name", String(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
-
-# Bumped by every write in its own transaction; report caches key on it.
-data_versions = Table(
-    "ts_data_version",
-    system_metadata,
-    Column("entity", String(64), primary_key=True),
-    Column("version", BigInteger, nullable=False),
-)
