@@ -98,3 +98,21 @@ counters = Table(
     Column("name", String(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Side effects leave through the outbox, written in the same transaction as the
+# change that caused them and delivered later by a worker (at least once; the
+# ``key`` column lets a producer make an effect idempotent).
+outbox = Table(
+    "ts_outbox",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),  # notify | webhook | task | flow | ...
+    Column("payload", Text, nullable=False),  # JSON
+    Column("key", String(200), unique=True),  # optional idempotency key
+    Column("created_on", UTCDateTime, nullable=False),
+    Column("due_on", UTCDateTime, nullable=False),
+    Column("delivered_on", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_outbox_due", "delivered_on", "due_on"),
+)
