@@ -417,7 +417,7 @@ def _register_builtins() -> None:
     )
     _builtin("lower", s, s, lambda ctx, x: x.lower(), sql=func.lower, doc="Lower-case text.")
     _builtin("upper", s, s, lambda ctx, x: x.upper(), sql=func.upper, doc="Upper-case text.")
-    _builtin("trim", s, s, lambda ctx, x: x.strip(), sql=func.trim,
+    _builtin("trim", s, s, lambda ctx, x: x.strip(runtime.BLANKS), sql=func.trim,
              doc="Text without spaces at either end.")  # fmt: skip
     _builtin("len", "any", n, _len, sql=func.length,
              doc="The number of characters of a text (or items of a list).")  # fmt: skip

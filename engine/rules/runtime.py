@@ -19,6 +19,11 @@ from zoneinfo import ZoneInfo
 
 import re2
 
+#: What counts as blank for ``trim`` and ``is empty``: spelled out (not Python's
+#: idea of whitespace) so that SQL's ``trim`` and JavaScript agree; the
+#: ideographic space is what Chinese input methods type.
+BLANKS = " \t\n\r\f\v\u00a0\u3000"
+
 #: The longest regular expression ``matches`` accepts.
 MAX_PATTERN_LENGTH = 1000
 
@@ -215,9 +220,13 @@ def div(a: Any, b: Any) -> Any:
 
 
 def mod(a: Any, b: Any) -> Any:
+    """The remainder with the sign of ``a`` (as SQL and JavaScript compute it)."""
     if a is None or b is None or b == 0:
         return None
-    return a % b
+    if isinstance(a, int) and isinstance(b, int):
+        r = abs(a) % abs(b)
+        return -r if a < 0 else r
+    return Decimal(a) % Decimal(b)
 
 
 def neg(a: Any) -> Any:
@@ -286,7 +295,13 @@ def not_in(value: Any, items: Any) -> bool | None:
 
 
 def fold(text: str) -> str:
-    return text.casefold()
+    """Case-insensitive text compares Unicode lower case (full mapping, final sigma too).
+
+    Chosen over ``casefold`` because PostgreSQL (ICU ``lower``) and
+    JavaScript (``toLowerCase``) compute exactly this: "Straße" does not
+    contain "STRASSE" anywhere, so every compiled form agrees.
+    """
+    return text.lower()
 
 
 def contains(a: Any, b: Any) -> bool | None:
@@ -353,7 +368,7 @@ def is_empty(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip() == ""
+        return value.strip(BLANKS) == ""
     if isinstance(value, list | tuple | dict):
         return len(value) == 0
     return False
@@ -499,6 +514,7 @@ def namespace(extra: Iterable[tuple[str, Any]] = ()) -> dict[str, Any]:
 
 __all__ = [
     "AGGREGATES",
+    "BLANKS",
     "MAX_PATTERN_LENGTH",
     "Context",
     "compile_pattern",

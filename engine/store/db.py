@@ -9,7 +9,7 @@ operation commits or rolls back together.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +17,18 @@ from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+
+#: Functions every SQLite connection gets (name → (number of arguments, implementation)).
+#: Layers above the store add theirs (the rule compiler's case folding, RE2,
+#: time-zone arithmetic) with :func:`register_sqlite_function` before a
+#: platform opens its database.
+_sqlite_functions: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+
+def register_sqlite_function(name: str, nargs: int, fn: Callable[..., Any]) -> None:
+    """Install ``fn`` as a deterministic SQL function on every new SQLite connection."""
+    _sqlite_functions[name] = (nargs, fn)
+
 
 _current: contextvars.ContextVar[dict[int, Connection] | None] = contextvars.ContextVar(
     "tessera_connection", default=None
@@ -36,6 +48,8 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        for name, (nargs, fn) in _sqlite_functions.items():
+            dbapi_conn.create_function(name, nargs, fn, deterministic=True)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
