@@ -16,6 +16,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
+from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
 from engine.meta.repository import MetaRepository
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
@@ -100,8 +101,18 @@ class Platform:
                 timezone=self.clock.timezone.key,
                 clock=self.clock.now,
                 loader=self._load_record,
+                tables=self._sql_table,
+                database=self.db,
             )
         return self._rules
+
+    def _sql_table(self, entity: str) -> tuple[EntityModel, Any]:
+        """The live model and table of ``entity`` or of a child table ``"entity.child"``."""
+        parent, _, child = entity.partition(".")
+        live = self.entities.get(parent)
+        if not child:
+            return live.model, live.table
+        return live.model.fields[child].child, live.child_tables[child]
 
     def _entity_definition(self, name: str) -> dict[str, Any] | None:
         from engine.errors import NotFound
@@ -145,14 +156,11 @@ class Platform:
         """The team of ``user``; the security layer fills this in once users exist."""
         return None
 
-    def where_clause(self, entity: str, where: str, table: Any) -> Any:
-        """A rule-language condition as a SQL clause over ``table``."""
-        from engine.errors import TesseraError, error_entry
-
-        raise TesseraError(
-            "filters in the rule language need the rule compiler, which is not installed yet",
-            [error_entry("use filters={field: value} for now", field="where")],
-        )
+    def where_clause(
+        self, entity: str, where: str, table: Any, user: dict[str, Any] | None = None
+    ) -> Any:
+        """A rule-language condition as a SQL clause over ``table`` (bound parameters only)."""
+        return self.rules.compile(where, entity).sql(table=table, user=user)
 
     # -- life cycle ------------------------------------------------------------
 

@@ -206,3 +206,12 @@ def test_field_cap_checked_before_ddl(p):
         save(p, wide)
     assert "at most 500" in str(info.value)
     assert "f0" not in columns(p, "t_account")
+
+
+def test_resaving_a_multi_select_keeps_its_type(p):
+    tags = {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}, "uniqueItems": True}
+    save(p, definition(ACCOUNT, tags=tags))
+    save(p, definition(ACCOUNT, tags=tags))  # once broke: the items gained empty properties
+    assert p.entities.get("account").model.fields["tags"].type.name == "multi_select"
+    created = p.records("account").create({"name": "Acme", "tags": ["b"]})
+    assert p.records("account").get(created["id"])["tags"] == ["b"]

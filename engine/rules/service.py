@@ -65,12 +65,27 @@ class CompiledExpression:
         """The record paths this expression reads (for dependency tracking and traces)."""
         return self.checked.reads(self.checked.node)
 
-    def sql(self, resolver: Callable[[str], Any] | None = None) -> Any:
-        """A SQLAlchemy clause; ``resolver`` maps a field path to its column.
+    def sql(self, *, table: Any = None, user: dict[str, Any] | None = None) -> Any:
+        """The condition as a SQLAlchemy WHERE clause (bound parameters only).
 
-        Not in this slice: the SQL compiler comes next (RULES_DSL.md section 3).
+        ``table`` is the table (or alias) the clause filters, by default the
+        entity's live table; ``user`` is the acting user's attributes, for
+        conditions that read ``user.team``. Raises :class:`SqlNotSupported`
+        (a rule error, located) for the parts that cannot run in a database.
         """
-        raise NotImplementedError("the SQL compiler is not written yet")
+        from engine.rules.compile_sql import compile_condition
+
+        return compile_condition(
+            self.checked, self._service.context(), self._service.tables, user=user, table=table
+        )
+
+    def sql_value(self, *, table: Any = None, user: dict[str, Any] | None = None) -> Any:
+        """The expression as a typed SQL column (any kind, not only conditions)."""
+        from engine.rules.compile_sql import compile_value
+
+        return compile_value(
+            self.checked, self._service.context(), self._service.tables, user=user, table=table
+        )
 
     def js(self) -> str:
         raise NotImplementedError("the JavaScript compiler is not written yet")
@@ -107,7 +122,8 @@ class RuleService:
         clock: Callable[[], dt.datetime] | None = None,
         loader: Callable[[str, Any], dict[str, Any] | None] | None = None,
         users: Callable[[str], dict[str, Any] | None] | None = None,
-        resolver: Callable[[str, str], Any] | None = None,
+        tables: Callable[[str], tuple[Any, Any]] | None = None,
+        database: Any = None,
     ) -> None:
         self.definitions = definitions
         self.catalog = Catalog(definitions, entities)
@@ -115,11 +131,21 @@ class RuleService:
         self.clock = clock
         self.loader = loader
         self.users = users
-        self._resolver = resolver
+        self._tables = tables
+        self._database = database
         self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
         self._rulesets: dict[str, LoadedRuleSet] = {}
 
     # ------------------------------------------------------------ plumbing
+
+    def tables(self, entity: str) -> tuple[Any, Any]:
+        """The model and table of an entity (``"lead.items"`` for a child table), for SQL."""
+        if self._tables is None:
+            raise RuleTypeError(
+                "this rule service has no database: SQL needs a platform",
+                [{"message": "use p.rules on a Platform to compile rules to SQL"}],
+            )
+        return self._tables(entity)
 
     def context(self, event: str | None = None) -> Context:
         return Context(
@@ -193,6 +219,40 @@ class RuleService:
         if checked.ok and tree.examples:
             diagnostics = diagnostics + self._run_examples(tree, checked, path)
         return diagnostics
+
+    def matching(
+        self,
+        condition: str,
+        *,
+        entity: str,
+        limit: int = 10,
+        user: dict[str, Any] | None = None,
+        database: Any = None,
+    ) -> dict[str, Any]:
+        """Which records would this condition hit? ``{"count": n, "sample": [ids...]}``.
+
+        Computed in SQL (a count and the first ``limit`` ids), so the editor can
+        show it as the admin types, on a table of any size.
+        """
+        from sqlalchemy import func, select
+
+        db = database if database is not None else self._database
+        if db is None:
+            raise RuleTypeError(
+                "this rule service has no database",
+                [{"message": "use p.rules on a Platform to count matching records"}],
+            )
+        compiled = self.compile(condition, entity)
+        _, table = self.tables(entity)
+        where = compiled.sql(table=table, user=user)
+        with db.transaction(write=False) as conn:
+            count = conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+            sample = (
+                conn.execute(select(table.c.id).where(where).order_by(table.c.id).limit(limit))
+                .scalars()
+                .all()
+            )
+        return {"count": int(count), "sample": list(sample)}
 
     def suggest(
         self, text: str, position: int | None = None, entity: str | None = None

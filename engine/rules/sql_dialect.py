@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean, Date, Float, Integer, Numeric, String
@@ -61,6 +62,10 @@ def _zone(name: str) -> dt.tzinfo:
 
 def _ts_fold(text: Any) -> Any:
     return text.lower() if isinstance(text, str) else None
+
+
+def _ts_upper(text: Any) -> Any:
+    return text.upper() if isinstance(text, str) else None
 
 
 def _ts_contains(a: Any, b: Any) -> Any:
@@ -104,6 +109,7 @@ def _ts_local_midnight(day: Any, zone: Any) -> Any:
 
 for _name, _nargs, _fn in (
     ("ts_fold", 1, _ts_fold),
+    ("ts_upper", 1, _ts_upper),
     ("ts_contains", 2, _ts_contains),
     ("ts_regexp", 2, _ts_regexp),
     ("ts_dt_add", 2, _ts_dt_add),
@@ -127,6 +133,7 @@ def _args(compiler: Any, element: Any, **kw: Any) -> list[str]:
 
 class Fold(_Construct):
     """Unicode lower case of a text (both sides of ``contains`` go through it)."""
+    inherit_cache = True
 
     type = String()
     name = "ts_fold"
@@ -142,8 +149,45 @@ def _fold_pg(element: Fold, compiler: Any, **kw: Any) -> str:
     return 'lower(({}) COLLATE "und-x-icu")'.format(*_args(compiler, element, **kw))
 
 
+class Upper(_Construct):
+    """Unicode upper case of a text."""
+    inherit_cache = True
+
+    type = String()
+    name = "ts_upper"
+
+
+@compiles(Upper, "sqlite")
+def _upper_sqlite(element: Upper, compiler: Any, **kw: Any) -> str:
+    return "ts_upper({})".format(*_args(compiler, element, **kw))
+
+
+@compiles(Upper, "postgresql")
+def _upper_pg(element: Upper, compiler: Any, **kw: Any) -> str:
+    return 'upper(({}) COLLATE "und-x-icu")'.format(*_args(compiler, element, **kw))
+
+
+class AsNumeric(_Construct):
+    """A number as the dialect's exact type where it has one (for ``round``)."""
+    inherit_cache = True
+
+    type = Numeric()
+    name = "ts_numeric"
+
+
+@compiles(AsNumeric, "sqlite")
+def _numeric_sqlite(element: AsNumeric, compiler: Any, **kw: Any) -> str:
+    return "({})".format(*_args(compiler, element, **kw))
+
+
+@compiles(AsNumeric, "postgresql")
+def _numeric_pg(element: AsNumeric, compiler: Any, **kw: Any) -> str:
+    return "CAST(({}) AS NUMERIC)".format(*_args(compiler, element, **kw))
+
+
 class ContainsText(_Construct):
     """``a contains b`` on text, ignoring case. ``ascii`` says b is known to be ASCII."""
+    inherit_cache = False
 
     type = Boolean()
     name = "ts_contains"
@@ -161,7 +205,9 @@ def _contains_sqlite(element: ContainsText, compiler: Any, **kw: Any) -> str:
     # An ASCII needle only meets ASCII case, except in text holding one of two
     # characters: SQLite's own lower() (ASCII) is exact elsewhere and fast.
     odd = " OR ".join(f"instr({a}, '{c}') > 0" for c in _ASCII_FOLD_EXCEPTIONS)
-    return f"(CASE WHEN {odd} THEN ts_contains({a}, {b}) ELSE instr(lower({a}), lower({b})) > 0 END)"
+    return (
+        f"(CASE WHEN {odd} THEN ts_contains({a}, {b}) ELSE instr(lower({a}), lower({b})) > 0 END)"
+    )
 
 
 @compiles(ContainsText, "postgresql")
@@ -172,6 +218,7 @@ def _contains_pg(element: ContainsText, compiler: Any, **kw: Any) -> str:
 
 class TextOrder(_Construct):
     """A text compared by code point (``<``, ``between``), whatever the database's locale."""
+    inherit_cache = True
 
     type = String()
     name = "ts_text_order"
@@ -188,24 +235,40 @@ def _order_pg(element: TextOrder, compiler: Any, **kw: Any) -> str:
 
 
 class Regexp(_Construct):
-    """``text matches pattern``; the pattern was checked to mean the same in RE2 and here."""
+    """``text matches pattern`` for a fixed pattern the compiler checked to mean the same
+    in RE2 and in PostgreSQL's engine; PostgreSQL gets the flag that keeps ``.`` off
+    line breaks, as in RE2."""
+    inherit_cache = False
 
     type = Boolean()
     name = "ts_regexp"
 
+    def __init__(self, text: Any, pattern: str) -> None:
+        super().__init__(text)
+        self.pattern = pattern
+
 
 @compiles(Regexp, "sqlite")
 def _regexp_sqlite(element: Regexp, compiler: Any, **kw: Any) -> str:
-    return "ts_regexp({}, {})".format(*_args(compiler, element, **kw))
+    (text,) = _args(compiler, element, **kw)
+    pattern = compiler.process(literal(element.pattern, String()), **kw)
+    return f"ts_regexp({text}, {pattern})"
 
 
 @compiles(Regexp, "postgresql")
 def _regexp_pg(element: Regexp, compiler: Any, **kw: Any) -> str:
-    return "(({}) ~ ({}))".format(*_args(compiler, element, **kw))
+    (text,) = _args(compiler, element, **kw)
+    pattern = element.pattern
+    if pattern.startswith("(?i)"):
+        pattern = "(?pi)" + pattern[4:]
+    elif not pattern.startswith("(?"):
+        pattern = "(?p)" + pattern
+    return f"(({text}) ~ {compiler.process(literal(pattern, String()), **kw)})"
 
 
 class ExactDiv(_Construct):
     """``a / b`` without integer truncation; null when b is zero."""
+    inherit_cache = True
 
     type = Numeric()
     name = "ts_div"
@@ -223,6 +286,7 @@ def _div_pg(element: ExactDiv, compiler: Any, **kw: Any) -> str:
 
 class TruncMod(_Construct):
     """``a % b`` with the sign of a (as SQL does); null when b is zero."""
+    inherit_cache = True
 
     type = Numeric()
     name = "ts_mod"
@@ -253,6 +317,7 @@ class Numeric6(_Construct):
     numbers round the difference to 9 places on SQLite. PostgreSQL's
     ``numeric`` is exact and needs nothing.
     """
+    inherit_cache = True
 
     type = Numeric()
     name = "ts_num"
@@ -270,6 +335,7 @@ def _num_pg(element: Numeric6, compiler: Any, **kw: Any) -> str:
 
 class DateTimeAdd(_Construct):
     """A datetime plus a number of seconds."""
+    inherit_cache = True
 
     type = UTCDateTime()
     name = "ts_dt_add"
@@ -287,6 +353,7 @@ def _dt_add_pg(element: DateTimeAdd, compiler: Any, **kw: Any) -> str:
 
 class DateTimeDiff(_Construct):
     """Seconds from the second datetime to the first."""
+    inherit_cache = True
 
     type = Float()
     name = "ts_dt_diff"
@@ -304,6 +371,7 @@ def _dt_diff_pg(element: DateTimeDiff, compiler: Any, **kw: Any) -> str:
 
 class DateAddDays(_Construct):
     """A date plus a whole number of days."""
+    inherit_cache = True
 
     type = Date()
     name = "ts_date_add"
@@ -321,6 +389,7 @@ def _date_add_pg(element: DateAddDays, compiler: Any, **kw: Any) -> str:
 
 class DateDiffDays(_Construct):
     """Whole days from the second date to the first."""
+    inherit_cache = True
 
     type = Integer()
     name = "ts_date_diff"
@@ -340,6 +409,7 @@ def _date_diff_pg(element: DateDiffDays, compiler: Any, **kw: Any) -> str:
 
 class LocalDate(_Construct):
     """The calendar date of a datetime in a named time zone (DST handled by the zone data)."""
+    inherit_cache = True
 
     type = Date()
     name = "ts_local_date"
@@ -358,6 +428,7 @@ def _local_date_pg(element: LocalDate, compiler: Any, **kw: Any) -> str:
 
 class LocalMidnight(_Construct):
     """The first instant of a date in a named time zone."""
+    inherit_cache = True
 
     type = UTCDateTime()
     name = "ts_local_midnight"
@@ -376,6 +447,7 @@ def _midnight_pg(element: LocalMidnight, compiler: Any, **kw: Any) -> str:
 
 class DatePart(_Construct):
     """A part of a date as a number: ``year``, ``month``, ``quarter``, ``isoweek``, ``isodow``."""
+    inherit_cache = False
 
     type = Integer()
     name = "ts_date_part"
@@ -408,11 +480,13 @@ def _part_sqlite(element: DatePart, compiler: Any, **kw: Any) -> str:
 @compiles(DatePart, "postgresql")
 def _part_pg(element: DatePart, compiler: Any, **kw: Any) -> str:
     (value,) = _args(compiler, element, **kw)
-    return f"CAST(EXTRACT({element.part.upper()} FROM ({value})) AS INTEGER)"
+    part = {"isoweek": "WEEK"}.get(element.part, element.part.upper())  # PostgreSQL's WEEK is ISO
+    return f"CAST(EXTRACT({part} FROM ({value})) AS INTEGER)"
 
 
 class Trim(_Construct):
     """``trim(text, characters)``: the text without those characters at either end."""
+    inherit_cache = True
 
     type = String()
     name = "ts_trim"
@@ -430,6 +504,7 @@ def _trim_pg(element: Trim, compiler: Any, **kw: Any) -> str:
 
 class ListHas(_Construct):
     """Membership in a list field (multi-select, tags) stored as JSON."""
+    inherit_cache = True
 
     type = Boolean()
     name = "ts_list_has"
@@ -448,13 +523,13 @@ def _has_sqlite(element: ListHas, compiler: Any, **kw: Any) -> str:
 def _has_pg(element: ListHas, compiler: Any, **kw: Any) -> str:
     items, value = _args(compiler, element, **kw)
     return (
-        f"(CASE WHEN ({value}) IS NULL THEN NULL "
-        f"ELSE ({items}) @> jsonb_build_array({value}) END)"
+        f"(CASE WHEN ({value}) IS NULL THEN NULL ELSE ({items}) @> jsonb_build_array({value}) END)"
     )
 
 
 class ListLength(_Construct):
     """The number of items of a JSON list field."""
+    inherit_cache = True
 
     type = Integer()
     name = "ts_list_length"
@@ -472,6 +547,7 @@ def _len_pg(element: ListLength, compiler: Any, **kw: Any) -> str:
 
 __all__ = [
     "BLANKS",
+    "AsNumeric",
     "ContainsText",
     "DateAddDays",
     "DateDiffDays",
@@ -489,4 +565,5 @@ __all__ = [
     "TextOrder",
     "Trim",
     "TruncMod",
+    "Upper",
 ]

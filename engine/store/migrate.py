@@ -88,7 +88,13 @@ def _carry(old_schema: dict[str, Any], new_schema: dict[str, Any]) -> None:
     for key, prop in old_props.items():
         if key in new_props:
             old_items, new_items = prop.get("items"), new_props[key].get("items")
-            if isinstance(old_items, dict) and isinstance(new_items, dict):
+            # only child tables (items with properties) carry removed sub-fields;
+            # a multi-select's items must not gain an empty "properties"
+            if (
+                isinstance(old_items, dict)
+                and isinstance(new_items, dict)
+                and "properties" in old_items
+            ):
                 _carry(old_items, new_items)
         elif key not in renamed:
             new_props[key] = {**prop, "x-removed": True}

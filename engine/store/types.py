@@ -15,7 +15,7 @@ UTC = dt.UTC
 IdType = BigInteger().with_variant(Integer(), "sqlite")
 
 # JSONB on PostgreSQL gives containment (@>) and GIN indexes for list fields.
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+JsonType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator):
