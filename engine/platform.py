@@ -16,8 +16,8 @@ from typing import Any
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
-from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
 from engine.meta.repository import MetaRepository
+from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
 from engine.store.lookups import Lookups
