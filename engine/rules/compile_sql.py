@@ -432,8 +432,8 @@ class SqlCompiler:
             days = delta_node.value.days if sign > 0 else (-delta_node.value).days
             return d.DateAddDays(value, literal(days, Integer()))
         # a date moves by whole days (a duration of 36h moves it by one)
-        whole = func.floor(d.ExactDiv(seconds, 86400))
-        return d.DateAddDays(value, whole if sign > 0 else -func.floor(d.ExactDiv(seconds, 86400)))
+        whole = _floor(d.ExactDiv(seconds * sign, 86400))
+        return d.DateAddDays(value, whole)
 
     def _as_date(self, x: Any, kind: str) -> Any:
         return d.LocalDate(x, self.zone) if kind == "datetime" else x
@@ -548,7 +548,7 @@ class SqlCompiler:
         return func.round(d.AsNumeric(value), places)
 
     def _fn_floor(self, node: ast.Call, x: ast.Expr) -> Any:
-        return func.floor(*self._args(x))
+        return _floor(self._args(x)[0])
 
     def _fn_ceil(self, node: ast.Call, x: ast.Expr) -> Any:
         return func.ceil(*self._args(x))
@@ -674,6 +674,11 @@ class SqlCompiler:
 
     def _fn_is_empty(self, node: ast.Call, x: ast.Expr) -> Any:
         return self._empty(x, self.expr(x))
+
+
+def _floor(x: Any) -> Any:
+    """``floor`` that lets null through (SQLAlchemy's SQLite fallback ``floor`` raises on NULL)."""
+    return case((x.is_(None), null()), else_=func.floor(x))
 
 
 def _computed(node: ast.Expr) -> bool:
