@@ -102,6 +102,8 @@ class LoadedRuleSet:
     version: str
     path: str | None
     compiled: CompiledRuleSet
+    #: the checker's findings for the whole file (schedules compile their ``where`` to SQL)
+    checked: Checked | None = None
 
 
 class RuleService:
@@ -254,6 +256,24 @@ class RuleService:
             )
         return {"count": int(count), "sample": list(sample)}
 
+    def run_schedule(
+        self, name: str, now: dt.datetime | None = None, *, limit: int | None = None
+    ) -> Any:
+        """One tick of a schedule: claim its due records for this period, return their actions.
+
+        The selection runs in SQL; each record is claimed at most once per
+        period (see :mod:`engine.rules.schedules`).
+        """
+        from engine.rules.schedules import run_schedule
+
+        if self._database is None or self.loader is None:
+            raise RuleTypeError(
+                "this rule service has no database",
+                [{"message": "use p.rules on a Platform to run schedules"}],
+            )
+        moment = now or self.context().now()
+        return run_schedule(self, self._database, name, moment, load=self.loader, limit=limit)
+
     def suggest(
         self, text: str, position: int | None = None, entity: str | None = None
     ) -> list[str]:
@@ -285,7 +305,9 @@ class RuleService:
             raise RuleTypeError(problems[0]["message"], problems, sources={path or "": text})
         version = hashlib.sha256(text.encode()).hexdigest()[:16]
         for name, c in compiled.items():
-            self._rulesets[name] = LoadedRuleSet(name, c.node.entity, c.kind, version, path, c)
+            self._rulesets[name] = LoadedRuleSet(
+                name, c.node.entity, c.kind, version, path, c, checked
+            )
         return list(compiled)
 
     def _compile_all(self, tree: ast.RuleFile, checked: Checked) -> dict[str, CompiledRuleSet]:

@@ -133,6 +133,7 @@ def _args(compiler: Any, element: Any, **kw: Any) -> list[str]:
 
 class Fold(_Construct):
     """Unicode lower case of a text (both sides of ``contains`` go through it)."""
+
     inherit_cache = True
 
     type = String()
@@ -151,6 +152,7 @@ def _fold_pg(element: Fold, compiler: Any, **kw: Any) -> str:
 
 class Upper(_Construct):
     """Unicode upper case of a text."""
+
     inherit_cache = True
 
     type = String()
@@ -169,6 +171,7 @@ def _upper_pg(element: Upper, compiler: Any, **kw: Any) -> str:
 
 class AsNumeric(_Construct):
     """A number as the dialect's exact type where it has one (for ``round``)."""
+
     inherit_cache = True
 
     type = Numeric()
@@ -187,6 +190,7 @@ def _numeric_pg(element: AsNumeric, compiler: Any, **kw: Any) -> str:
 
 class ContainsText(_Construct):
     """``a contains b`` on text, ignoring case. ``ascii`` says b is known to be ASCII."""
+
     inherit_cache = False
 
     type = Boolean()
@@ -218,6 +222,7 @@ def _contains_pg(element: ContainsText, compiler: Any, **kw: Any) -> str:
 
 class TextOrder(_Construct):
     """A text compared by code point (``<``, ``between``), whatever the database's locale."""
+
     inherit_cache = True
 
     type = String()
@@ -238,6 +243,7 @@ class Regexp(_Construct):
     """``text matches pattern`` for a fixed pattern the compiler checked to mean the same
     in RE2 and in PostgreSQL's engine; PostgreSQL gets the flag that keeps ``.`` off
     line breaks, as in RE2."""
+
     inherit_cache = False
 
     type = Boolean()
@@ -268,6 +274,7 @@ def _regexp_pg(element: Regexp, compiler: Any, **kw: Any) -> str:
 
 class ExactDiv(_Construct):
     """``a / b`` without integer truncation; null when b is zero."""
+
     inherit_cache = True
 
     type = Numeric()
@@ -286,6 +293,7 @@ def _div_pg(element: ExactDiv, compiler: Any, **kw: Any) -> str:
 
 class TruncMod(_Construct):
     """``a % b`` with the sign of a (as SQL does); null when b is zero."""
+
     inherit_cache = True
 
     type = Numeric()
@@ -317,6 +325,7 @@ class Numeric6(_Construct):
     numbers round the difference to 9 places on SQLite. PostgreSQL's
     ``numeric`` is exact and needs nothing.
     """
+
     inherit_cache = True
 
     type = Numeric()
@@ -335,6 +344,7 @@ def _num_pg(element: Numeric6, compiler: Any, **kw: Any) -> str:
 
 class DateTimeAdd(_Construct):
     """A datetime plus a number of seconds."""
+
     inherit_cache = True
 
     type = UTCDateTime()
@@ -353,6 +363,7 @@ def _dt_add_pg(element: DateTimeAdd, compiler: Any, **kw: Any) -> str:
 
 class DateTimeDiff(_Construct):
     """Seconds from the second datetime to the first."""
+
     inherit_cache = True
 
     type = Float()
@@ -371,6 +382,7 @@ def _dt_diff_pg(element: DateTimeDiff, compiler: Any, **kw: Any) -> str:
 
 class DateAddDays(_Construct):
     """A date plus a whole number of days."""
+
     inherit_cache = True
 
     type = Date()
@@ -389,6 +401,7 @@ def _date_add_pg(element: DateAddDays, compiler: Any, **kw: Any) -> str:
 
 class DateDiffDays(_Construct):
     """Whole days from the second date to the first."""
+
     inherit_cache = True
 
     type = Integer()
@@ -409,6 +422,7 @@ def _date_diff_pg(element: DateDiffDays, compiler: Any, **kw: Any) -> str:
 
 class LocalDate(_Construct):
     """The calendar date of a datetime in a named time zone (DST handled by the zone data)."""
+
     inherit_cache = True
 
     type = Date()
@@ -428,6 +442,7 @@ def _local_date_pg(element: LocalDate, compiler: Any, **kw: Any) -> str:
 
 class LocalMidnight(_Construct):
     """The first instant of a date in a named time zone."""
+
     inherit_cache = True
 
     type = UTCDateTime()
@@ -447,6 +462,7 @@ def _midnight_pg(element: LocalMidnight, compiler: Any, **kw: Any) -> str:
 
 class DatePart(_Construct):
     """A part of a date as a number: ``year``, ``month``, ``quarter``, ``isoweek``, ``isodow``."""
+
     inherit_cache = False
 
     type = Integer()
@@ -486,6 +502,7 @@ def _part_pg(element: DatePart, compiler: Any, **kw: Any) -> str:
 
 class Trim(_Construct):
     """``trim(text, characters)``: the text without those characters at either end."""
+
     inherit_cache = True
 
     type = String()
@@ -504,6 +521,7 @@ def _trim_pg(element: Trim, compiler: Any, **kw: Any) -> str:
 
 class ListHas(_Construct):
     """Membership in a list field (multi-select, tags) stored as JSON."""
+
     inherit_cache = True
 
     type = Boolean()
@@ -529,6 +547,7 @@ def _has_pg(element: ListHas, compiler: Any, **kw: Any) -> str:
 
 class ListLength(_Construct):
     """The number of items of a JSON list field."""
+
     inherit_cache = True
 
     type = Integer()

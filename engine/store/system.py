@@ -116,3 +116,15 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_due", "delivered_on", "due_on"),
 )
+
+# "At most once per period": a periodic job (a schedule, an SLA check) claims a
+# record for a period by inserting a row here; the primary key makes a second
+# claim of the same (job, record, period) impossible, even from two workers.
+period_marks = Table(
+    "ts_period_mark",
+    system_metadata,
+    Column("job", String(200), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True),
+    Column("period", BigInteger, primary_key=True),
+    Column("claimed_on", UTCDateTime, nullable=False),
+)
