@@ -166,6 +166,15 @@ EXPRESSIONS = [
     "seen_at < @2025-03-30T03:00",
     "now() - seen_at > 24h",
     "hours_since(seen_at) > 10",
+    "days_since(seen_at) >= 1",
+    "days_since(seen_at) == 0",
+    "days_since(seen_at) != 0",
+    "days_since(closes_on) == 59",
+    "30 < days_since(closes_on)",
+    "days_since(closes_on) <= 0",
+    "hours_since(seen_at) <= 36",
+    "now() - seen_at >= 11h",
+    "24h > now() - seen_at",
     "add_days(closes_on, 30)",
     "add_days(seen_at, 1)",
     'closes_on > start_of(today(), "month")',
@@ -267,6 +276,21 @@ def test_user_attributes_are_bound_values(p):
     assert len(ids) == 1 and none == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "days_since(closes_on) > 30",
+        "days_since(seen_at) <= 2",
+        "hours_since(seen_at) > 24",
+        "now() - seen_at > 3d",
+    ],
+)
+def test_elapsed_time_filters_compare_the_bare_column(p, text):
+    """So that an index on the column serves them: no function wraps the column."""
+    sql = str(p.rules.compile(text, "deal").sql().compile(p.db.engine))
+    assert "(t_deal." not in sql and "ts_" not in sql and "julianday" not in sql
+
+
 def test_values_never_enter_the_sql_text(p):
     expr = p.rules.compile('title == "x\' OR 1=1 --" and region == "east"', "deal")
     sql = str(expr.sql().compile(p.db.engine))
@@ -351,6 +375,7 @@ ATOM = st.one_of(
             "weekday(closes_on) >= 6",
             "month(seen_at) == 3",
             "days_since(closes_on) > 100",
+            "days_since(seen_at) < 1",
             "hours_since(seen_at) > 30",
             "if vip then amount > 0 else qty > 0",
             "account.size > 100",
