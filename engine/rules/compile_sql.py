@@ -358,8 +358,11 @@ class SqlCompiler:
         if op == "contains":
             if lk == "list":
                 return d.ListHas(left, right)
-            ascii_needle = isinstance(node.right, ast.Literal) and str(node.right.value).isascii()
-            return d.ContainsText(left, right, ascii_needle=ascii_needle)
+            if isinstance(node.right, ast.Literal) and isinstance(node.right.value, str):
+                needle = node.right.value.lower()
+                if needle.isascii():
+                    return d.ContainsText(left, self.bind(needle, "string"), needle=needle)
+            return d.ContainsText(left, right)
         if op == "starts with":
             a, b = d.Fold(left), d.Fold(right)
             return func.substr(a, 1, func.length(b)) == b
