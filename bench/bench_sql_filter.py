@@ -26,10 +26,10 @@ from sqlalchemy import and_, func, insert, literal, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.leads import LEAD_DEFINITION, generate_leads  # noqa: E402
-from engine import Platform  # noqa: E402
-from engine.clock import Clock  # noqa: E402
-from engine.store.values import row_values  # noqa: E402
+from bench.leads import LEAD_DEFINITION, generate_leads
+from engine import Platform
+from engine.clock import Clock
+from engine.store.values import row_values
 
 NOW = "2026-06-30T12:00:00+08:00"
 

@@ -107,12 +107,16 @@ def functions() -> dict[str, Function]:
 
 
 def _null_safe(impl: Callable[..., Any]) -> Callable[..., Any]:
-    """Most functions give null when any argument is null (as SQL does)."""
+    """Most functions give null when any argument is null (as SQL does), and null when the
+    answer falls outside what the type can hold (a date past 9999, a huge power)."""
 
     def wrapper(ctx: Context, *args: Any) -> Any:
         if any(a is None for a in args):
             return None
-        return impl(ctx, *[runtime.as_number(a) for a in args])
+        try:
+            return impl(ctx, *[runtime.as_number(a) for a in args])
+        except (OverflowError, ValueError, ArithmeticError):
+            return None  # out of the calendar or of range: null, never a crash
 
     wrapper.__name__ = impl.__name__
     wrapper.__doc__ = impl.__doc__

@@ -165,14 +165,35 @@ def unescape(raw: str) -> str:
     )
 
 
+#: The most digits a number literal may have (more is a typo or an attack, never a business value).
+MAX_DIGITS = 30
+
+
 def _number(tok: Token) -> int | Decimal:
     text = tok.replace("_", "")
+    digits = sum(ch.isdigit() for ch in text)
+    if digits > MAX_DIGITS:
+        raise _Problem(
+            f"This number has {digits} digits; numbers may have at most {MAX_DIGITS}.",
+            tok.line or 0,
+            tok.column or 0,
+            tok.end_column,
+        )
     return Decimal(text) if "." in text else int(text)
 
 
 def _duration(tok: Token) -> dt.timedelta:
+    _number(Token("NUMBER", tok[:-1], line=tok.line, column=tok.column, end_column=tok.end_column))
     amount = Decimal(tok[:-1].replace("_", ""))
-    return dt.timedelta(**{_UNITS[tok[-1]]: float(amount)})
+    try:
+        return dt.timedelta(**{_UNITS[tok[-1]]: float(amount)})
+    except OverflowError:
+        raise _Problem(
+            f"{tok} is too long a duration; durations may be at most 999,999,999 days.",
+            tok.line or 0,
+            tok.column or 0,
+            tok.end_column,
+        ) from None
 
 
 def _temporal(tok: Token) -> ast.Literal:

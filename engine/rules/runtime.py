@@ -176,7 +176,10 @@ def add(a: Any, b: Any) -> Any:
         return _shift(a, b)
     if isinstance(a, dt.timedelta) and isinstance(b, dt.date):
         return _shift(b, a)
-    return a + b
+    try:
+        return a + b
+    except OverflowError:
+        return None
 
 
 def sub(a: Any, b: Any) -> Any:
@@ -191,10 +194,14 @@ def sub(a: Any, b: Any) -> Any:
     return a - b
 
 
-def _shift(value: dt.date, delta: dt.timedelta) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value + delta
-    return value + dt.timedelta(days=delta.days)
+def _shift(value: dt.date, delta: dt.timedelta) -> dt.date | None:
+    """A date or datetime moved by a duration; beyond the calendar (year 1 to 9999) is null."""
+    try:
+        if isinstance(value, dt.datetime):
+            return value + delta
+        return value + dt.timedelta(days=delta.days)
+    except OverflowError:
+        return None
 
 
 def mul(a: Any, b: Any) -> Any:
