@@ -17,6 +17,7 @@ from engine.clock import Clock
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
 from engine.meta.repository import MetaRepository
+from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
 from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
@@ -30,9 +31,11 @@ DEFAULT_URL = "sqlite:///tessera.db"
 def _register_kind_checkers() -> None:
     """Bundles are checked by every engine that owns a file kind (the facade wires them)."""
     from engine.meta.install import register_checker
+    from engine.reports.bundle_check import check_report_files
     from engine.rules.bundle_check import check_rule_files
 
     register_checker("rules", check_rule_files)
+    register_checker("report", check_report_files)
 
 
 def database_url(url: str | None = None) -> str:
@@ -57,6 +60,7 @@ class Platform:
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
         self._rules: Any = None
+        self._reports: Any = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -105,6 +109,15 @@ class Platform:
                 database=self.db,
             )
         return self._rules
+
+    @property
+    def reports(self) -> Any:
+        """Pivot reports over this platform's entities (``p.reports.run``, ``drill``)."""
+        if self._reports is None:
+            from engine.reports.service import ReportService
+
+            self._reports = ReportService(self)
+        return self._reports
 
     def _sql_table(self, entity: str) -> tuple[EntityModel, Any]:
         """The live model and table of ``entity`` or of a child table ``"entity.child"``."""

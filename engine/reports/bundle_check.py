@@ -1,0 +1,34 @@
+"""Check the ``reports/*.yaml`` files of a bundle against the entities it will install.
+
+Registered with the metadata layer's checker registry, so a report naming an
+unknown field, a sum over text, a bucket on a non-date or a filter that does
+not type-check stops the install with the file, line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.reports.spec import read_pivot
+from engine.rules.service import RuleService
+
+
+def check_report_files(source: Any, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    files = source.items("report")
+    if not files:
+        return []
+    rules = RuleService(entities.get, entities=sorted(entities))
+    errors = []
+    for f in files:
+        data = f.data if isinstance(f.data, dict) else {}
+        kind = data.get("type", "pivot")
+        if kind != "pivot":
+            errors.append(
+                f.marks.entry(("type",), f"{kind!r} reports are not available yet; use pivot")
+            )
+            continue
+        _, problems = read_pivot(
+            data, rules.catalog, lambda text, entity: rules.check(text, entity=entity)
+        )
+        errors.extend(f.marks.entry(path, message) for path, message in problems)
+    return errors

@@ -1,0 +1,480 @@
+"""Pivot execution: GROUP BY in the database, totals that are right for every measure.
+
+Nothing here loads the source table into Python. The database groups the
+rows; what comes back is one row per displayed cell (capped at
+``max_cells``), shaped into ``{columns, rows, totals}`` for a table and a
+chart.
+
+Totals follow the measure:
+
+- count, sum, min, max and avg are *additive*: one leaf ``GROUP BY`` over all
+  dimensions returns, per cell, what is needed (avg as a sum and a count), and
+  subtotals and grand totals are folded from those leaves;
+- count distinct is not (the same customer in two regions is one customer
+  overall): when a pivot has one, every displayed level is computed by the
+  database in the same statement, with ``GROUPING SETS`` and a ``GROUPING()``
+  mask on PostgreSQL and ``UNION ALL`` of one ``GROUP BY`` per level on SQLite.
+  Sub-results are never added up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import distinct, func, literal, null, select, tuple_, union_all
+from sqlalchemy.types import Integer
+
+from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
+from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
+
+#: Level = (number of row dimensions kept, number of column dimensions kept).
+Level = tuple[int, int]
+
+
+@dataclass
+class _Source:
+    """The FROM clause with the joins the dimensions and measures need, built once."""
+
+    table: Any
+    joined: Any
+    joins: dict[str, Any]
+
+
+class PivotQuery:
+    """Builds and runs the SQL for one pivot spec, then shapes the result."""
+
+    def __init__(
+        self,
+        spec: PivotSpec,
+        *,
+        tables: Callable[[str], tuple[Any, Any]],
+        catalog: Any,
+        zone: str,
+        dialect: str,
+        where: list[Any],
+    ) -> None:
+        self.spec = spec
+        self.tables = tables
+        self.catalog = catalog
+        self.zone = zone
+        self.dialect = dialect
+        _, table = tables(spec.source)
+        self.source = _Source(table, table, {})
+        self.where = where
+        self.dims = [self._dimension(d) for d in spec.dimensions]
+        self.n_rows = len(spec.rows)
+        self.n_cols = len(spec.columns)
+
+    # ------------------------------------------------------------ SQL pieces
+
+    def column(self, path: str) -> Any:
+        """The column at the end of ``path``, LEFT JOINing each reference on the way once."""
+        steps, reason = resolve_path(self.catalog, self.spec.source, path)
+        if reason:
+            raise ValueError(reason)
+        entity = self.spec.source
+        current = self.source.table
+        prefix = ""
+        for n, info in enumerate(steps):
+            model, _ = self.tables(entity)
+            column = current.c[model.fields[info.key].column] if info.key != "id" else current.c.id
+            if n == len(steps) - 1:
+                return column
+            prefix = f"{prefix}.{info.key}" if prefix else info.key
+            entity = info.type.entity
+            alias = self.source.joins.get(prefix)
+            if alias is None:
+                _, target = self.tables(entity)
+                alias = target.alias(f"j{len(self.source.joins)}")
+                self.source.joined = self.source.joined.outerjoin(alias, alias.c.id == column)
+                self.source.joins[prefix] = alias
+            current = alias
+        raise AssertionError("unreachable")
+
+    def _dimension(self, dim: Dimension) -> Any:
+        column = self.column(dim.path)
+        if dim.bucket is None:
+            return column
+        steps, _ = resolve_path(self.catalog, self.spec.source, dim.path)
+        zone = self.zone if steps[-1].type.kind == "datetime" else None
+        return DateBucket(column, dim.bucket, zone)
+
+    def _aggregates(self, m: Measure) -> list[Any]:
+        """The SQL aggregates a measure needs per group (avg: a sum and a count)."""
+        if m.agg == "count":
+            return [func.count() if m.field is None else func.count(self.column(m.field))]
+        col = self.column(m.field or "")
+        if m.agg == "count_distinct":
+            return [func.count(distinct(col))]
+        if m.agg == "avg":
+            return [func.sum(col), func.count(col)]
+        return [{"sum": func.sum, "min": func.min, "max": func.max}[m.agg](col)]
+
+    def stored_measures(self) -> list[Measure]:
+        return [m for m in self.spec.measures if m.agg is not None]
+
+    def levels(self) -> list[Level]:
+        """The levels the result displays: leaf cells, then the totals asked for."""
+        r, c = self.n_rows, self.n_cols
+        out: list[Level] = [(r, c)]
+        row_prefixes = list(range(r - 1, 0, -1)) if self.spec.subtotals else []
+        if self.spec.totals_rows and c:
+            out.append((r, 0))
+        for i in row_prefixes:
+            out.append((i, c))
+            if self.spec.totals_rows and c:
+                out.append((i, 0))
+        if self.spec.totals_columns and r:
+            out.append((0, c))
+            if self.spec.totals_rows and c:
+                out.append((0, 0))
+        if not r and not c:
+            return [(0, 0)]
+        return list(dict.fromkeys(out))
+
+    def _keep(self, level: Level) -> list[bool]:
+        rows, cols = level
+        return [i < rows for i in range(self.n_rows)] + [i < cols for i in range(self.n_cols)]
+
+    def statement(self) -> tuple[Any, bool]:
+        """The one SQL statement of this pivot, and whether it returns every level itself."""
+        aggregates = [a for m in self.stored_measures() for a in self._aggregates(m)]
+        additive = all(m.additive for m in self.stored_measures())
+        if additive:
+            stmt = select(*self.dims, *aggregates).select_from(self.source.joined)
+            stmt = stmt.where(*self.where).group_by(*self.dims)
+            return stmt.limit(self.spec.max_cells + 1), False
+        if self.dialect == "postgresql":
+            return self._grouping_sets(aggregates), True
+        return self._union_all(aggregates), True
+
+    def _grouping_sets(self, aggregates: list[Any]) -> Any:
+        sets = []
+        for level in self.levels():
+            kept = [d for d, keep in zip(self.dims, self._keep(level)) if keep]
+            sets.append(tuple_(*kept))
+        mask = func.grouping(*self.dims) if self.dims else literal(0, Integer())
+        stmt = select(*self.dims, *aggregates, mask.label("_mask")).select_from(self.source.joined)
+        stmt = stmt.where(*self.where)
+        if self.dims:
+            stmt = stmt.group_by(func.grouping_sets(*sets))
+        return stmt
+
+    def _union_all(self, aggregates: list[Any]) -> Any:
+        parts = []
+        for level in self.levels():
+            keep = self._keep(level)
+            cols = [d if k else null() for d, k in zip(self.dims, keep)]
+            mask = sum(1 << (len(keep) - 1 - i) for i, k in enumerate(keep) if not k)
+            stmt = select(*cols, *aggregates, literal(mask, Integer()).label("_mask"))
+            stmt = stmt.select_from(self.source.joined).where(*self.where)
+            kept = [d for d, k in zip(self.dims, keep) if k]
+            if kept:
+                stmt = stmt.group_by(*kept)
+            parts.append(stmt)
+        return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+# ---------------------------------------------------------------- folding and shaping
+
+
+def _fold(agg: str, values: Iterable[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    if agg == "count":
+        return sum(present, 0)
+    if not present:
+        return None
+    if agg == "sum":
+        return sum(present[1:], present[0])
+    return min(present) if agg == "min" else max(present)
+
+
+def _level_of(mask: int, n_rows: int, n_cols: int) -> Level:
+    """GROUPING() mask (bit set = dimension rolled up, first dimension highest) → level."""
+    total = n_rows + n_cols
+    kept = [not (mask >> (total - 1 - i)) & 1 for i in range(total)]
+    return sum(kept[:n_rows]), sum(kept[n_rows:])
+
+
+class Shaper:
+    """Turns grouped rows into the ``{columns, rows, totals}`` result."""
+
+    def __init__(self, query: PivotQuery, tz: Any) -> None:
+        self.q = query
+        self.spec = query.spec
+        self.tz = tz
+        self.stored = query.stored_measures()
+        self._computed = self._compile_computed()
+
+    def _compile_computed(self) -> dict[str, Callable[..., Any]]:
+        from engine.rules.check import Checker
+        from engine.rules.compile_py import compile_expression
+        from engine.rules.parse import parse_expression
+
+        names = [m.name for m in self.spec.measures]
+        out = {}
+        for m in self.spec.measures:
+            if m.expr is None:
+                continue
+            checked = Checker(measure_catalog(names)).check_expression(
+                parse_expression(m.expr), "_measures"
+            )
+            out[m.name], _ = compile_expression(checked, self.tz)
+        return out
+
+    def cell_values(self, raw: list[Any]) -> dict[str, Any]:
+        """Measure name → value from one group's aggregate columns (in stored order)."""
+        values: dict[str, Any] = {}
+        i = 0
+        for m in self.stored:
+            if m.agg == "avg":
+                total, count = raw[i], raw[i + 1]
+                values[m.name] = None if not count else Decimal(str(total)) / count
+                values[f"_{m.name}_sum"], values[f"_{m.name}_count"] = total, count
+                i += 2
+            else:
+                values[m.name] = raw[i]
+                i += 1
+        return values
+
+    def fold(self, cells: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for m in self.stored:
+            if m.agg == "avg":
+                total = _fold("sum", (c[f"_{m.name}_sum"] for c in cells))
+                count = _fold("count", (c[f"_{m.name}_count"] for c in cells))
+                out[m.name] = None if not count else Decimal(str(total)) / count
+                out[f"_{m.name}_sum"], out[f"_{m.name}_count"] = total, count
+            else:
+                out[m.name] = _fold(m.agg or "count", (c[m.name] for c in cells))
+        return out
+
+    def finish(self, values: dict[str, Any] | None) -> list[Any]:
+        """The displayed measures of a cell, computed measures included (None for no rows)."""
+        if values is None:
+            values = {
+                m.name: (0 if m.agg in ("count", "count_distinct") else None) for m in self.stored
+            }
+        for name, fn in self._computed.items():
+            values[name] = fn(values, None, None, _CTX)
+        return [_plain(values.get(m.name)) for m in self.spec.measures]
+
+
+class _Ctx:
+    """The rule context computed measures see (they read no time or records)."""
+
+    tz = dt.UTC
+    event = None
+
+
+_CTX = _Ctx()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Nulls last; otherwise the value's own order (dates chronologically)."""
+    if value is None:
+        return (1, "")
+    if isinstance(value, str):
+        return (0, value)
+    return (0, value)
+
+
+def _to_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def shape(query: PivotQuery, rows: list[Any], all_levels: bool, tz: Any) -> dict[str, Any]:
+    """The result a table and a chart read."""
+    spec = query.spec
+    shaper = Shaper(query, tz)
+    nd = len(query.dims)
+    n_rows, n_cols = query.n_rows, query.n_cols
+    truncated = False
+    by_level: dict[Level, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for row in rows:
+        keys = tuple(_normal_key(row[i], d) for i, d in enumerate(spec.dimensions))
+        raw = list(row[nd : nd + _width(shaper.stored)])
+        level = _level_of(row[-1], n_rows, n_cols) if all_levels else (n_rows, n_cols)
+        by_level.setdefault(level, {})[keys] = shaper.cell_values(raw)
+    leaf = by_level.get((n_rows, n_cols), {})
+    if not all_levels and len(leaf) > spec.max_cells:
+        truncated = True
+        leaf = dict(list(leaf.items())[: spec.max_cells])
+        by_level[(n_rows, n_cols)] = leaf
+
+    def level_cells(level: Level) -> dict[tuple[Any, ...], dict[str, Any]]:
+        if all_levels:
+            return {
+                _project(k, level, n_rows, n_cols): v for k, v in by_level.get(level, {}).items()
+            }
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for key, values in leaf.items():
+            groups.setdefault(_project(key, level, n_rows, n_cols), []).append(values)
+        return {k: shaper.fold(v) for k, v in groups.items()}
+
+    leaf_cells = level_cells((n_rows, n_cols))
+    col_keys = sorted({k[n_rows:] for k in leaf_cells}, key=lambda k: [_sort_key(v) for v in k])
+    if spec.fill_empty and n_cols == 1 and spec.columns[0].bucket not in (None, *CYCLES):
+        col_keys = _fill_periods(col_keys, spec.columns[0].bucket or "month")
+    row_keys = sorted({k[:n_rows] for k in leaf_cells}, key=lambda k: [_sort_key(v) for v in k])
+
+    levels = query.levels()
+    row_totals = level_cells((n_rows, 0)) if (n_rows, 0) in levels and n_cols else {}
+    out_rows = []
+    for rk in row_keys:
+        out_rows.append(
+            {
+                "key": list(rk),
+                "labels": _labels(rk, spec.rows),
+                "level": n_rows,
+                "cells": [shaper.finish(leaf_cells.get(rk + ck)) for ck in col_keys],
+                "total": shaper.finish(row_totals.get(rk)) if row_totals else None,
+            }
+        )
+    if spec.subtotals:
+        out_rows = _with_subtotals(out_rows, query, level_cells, col_keys, shaper)
+    totals = None
+    if (0, n_cols) in levels and n_rows:
+        col_totals = level_cells((0, n_cols))
+        grand = level_cells((0, 0)) if (0, 0) in levels else {}
+        totals = {
+            "cells": [shaper.finish(col_totals.get(ck)) for ck in col_keys],
+            "total": shaper.finish(grand.get(())) if grand else None,
+        }
+    elif not n_rows and not n_cols:
+        totals = {"cells": [], "total": shaper.finish(level_cells((0, 0)).get(()))}
+    result = {
+        "report": spec.name,
+        "type": "pivot",
+        "row_dimensions": [_dim_info(d) for d in spec.rows],
+        "column_dimensions": [_dim_info(d) for d in spec.columns],
+        "measures": [{"name": m.name, "label": m.label or m.name} for m in spec.measures],
+        "columns": [{"key": list(ck), "labels": _labels(ck, spec.columns)} for ck in col_keys],
+        "rows": out_rows,
+        "totals": totals,
+        "truncated": truncated,
+    }
+    result["chart"] = chart_for(spec, result)
+    return result
+
+
+def _width(stored: list[Measure]) -> int:
+    return sum(2 if m.agg == "avg" else 1 for m in stored)
+
+
+def _normal_key(value: Any, dim: Dimension) -> Any:
+    if dim.bucket is not None and dim.bucket not in CYCLES:
+        return _to_date(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and dim.bucket in CYCLES:
+        return int(value)
+    return value
+
+
+def _project(key: tuple[Any, ...], level: Level, n_rows: int, n_cols: int) -> tuple[Any, ...]:
+    rows, cols = level
+    return key[:rows] + key[n_rows : n_rows + cols]
+
+
+def _fill_periods(keys: list[tuple[Any, ...]], unit: str) -> list[tuple[Any, ...]]:
+    """Every period from the first to the last, so a chart shows a zero month."""
+    dates = [k[0] for k in keys if k[0] is not None]
+    if not dates:
+        return keys
+    out: list[tuple[Any, ...]] = []
+    current, last = min(dates), max(dates)
+    while current <= last and len(out) < 5000:
+        out.append((current,))
+        current = next_period(current, unit)
+    if any(k[0] is None for k in keys):
+        out.append((None,))
+    return out
+
+
+def _labels(key: tuple[Any, ...], dims: list[Dimension]) -> list[str]:
+    out = []
+    for value, dim in zip(key, dims):
+        if dim.bucket is not None:
+            out.append(bucket_label(value, dim.bucket))
+        else:
+            out.append("" if value is None else str(value))
+    return out
+
+
+def _dim_info(d: Dimension) -> dict[str, Any]:
+    return {"name": d.name, "field": d.path, "bucket": d.bucket, "label": d.label or d.name}
+
+
+def _with_subtotals(
+    rows: list[dict[str, Any]],
+    query: PivotQuery,
+    level_cells: Callable[[Level], dict[tuple[Any, ...], dict[str, Any]]],
+    col_keys: list[tuple[Any, ...]],
+    shaper: Shaper,
+) -> list[dict[str, Any]]:
+    """Insert a subtotal row after each group of every row prefix."""
+    n_rows, n_cols = query.n_rows, query.n_cols
+    levels = query.levels()
+    out: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        out.append(row)
+        nxt = rows[i + 1]["key"] if i + 1 < len(rows) else None
+        for depth in range(n_rows - 1, 0, -1):
+            prefix = tuple(row["key"][:depth])
+            if nxt is not None and tuple(nxt[:depth]) == prefix:
+                continue
+            cells = level_cells((depth, n_cols))
+            totals = level_cells((depth, 0)) if (depth, 0) in levels and n_cols else {}
+            out.append(
+                {
+                    "key": [*prefix] + [None] * (n_rows - depth),
+                    "labels": _labels(prefix, query.spec.rows[:depth]),
+                    "level": depth,
+                    "cells": [shaper.finish(cells.get(prefix + ck)) for ck in col_keys],
+                    "total": shaper.finish(totals.get(prefix)) if totals else None,
+                }
+            )
+    return out
+
+
+def chart_for(spec: PivotSpec, result: dict[str, Any]) -> dict[str, Any]:
+    """What a chart library needs: a type, categories and one series per row (first measure)."""
+    kind = spec.chart
+    if kind is None:
+        dated = spec.columns and spec.columns[0].bucket not in (None, *CYCLES)
+        if dated:
+            kind = "line" if len(result["rows"]) <= 1 else "stacked_bar"
+        elif not spec.columns and len(spec.rows) == 1:
+            kind = "bar"
+        else:
+            kind = "table"
+    leaves = [r for r in result["rows"] if r["level"] == len(spec.rows)]
+    if spec.columns:
+        categories = [" / ".join(c["labels"]) for c in result["columns"]]
+        series = [
+            {"name": " / ".join(r["labels"]), "data": [c[0] if c else None for c in r["cells"]]}
+            for r in leaves
+        ]
+    else:
+        categories = [" / ".join(r["labels"]) for r in leaves]
+        series = [
+            {"name": m["label"], "data": [r["cells"][0][i] if r["cells"] else None for r in leaves]}
+            for i, m in enumerate(result["measures"])
+        ]
+    return {"type": kind, "categories": categories, "series": series}
+
+
+__all__ = ["PivotQuery", "chart_for", "shape"]

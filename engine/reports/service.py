@@ -1,0 +1,142 @@
+"""``p.reports``: run a report, list the records behind a cell, check a definition.
+
+Reports are metadata (kind ``report``): a bundle's ``reports/*.yaml`` or a
+definition saved through ``p.meta``. Running one compiles its filter with the
+rule language's SQL compiler, adds the viewer's own filter and row scope, and
+lets the database do the grouping (see :mod:`engine.reports.pivot`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from engine.errors import ValidationError, error_entry
+from engine.meta.yamlpos import dotted
+from engine.reports.pivot import PivotQuery, shape
+from engine.reports.spec import PivotSpec, read_pivot
+
+#: Most records a drill-down returns at once.
+DRILL_LIMIT = 200
+
+
+class ReportService:
+    """Reports over one platform's live entities."""
+
+    def __init__(self, platform: Any) -> None:
+        self.p = platform
+
+    # ------------------------------------------------------------ definitions
+
+    def problems(self, definition: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every problem of a report definition as located entries (empty when sound)."""
+        _, problems = self._read(definition)
+        return [error_entry(message, field=dotted(path)) for path, message in problems]
+
+    def _read(self, definition: dict[str, Any]) -> tuple[PivotSpec | None, list[Any]]:
+        kind = definition.get("type", "pivot")
+        if kind != "pivot":
+            return None, [(("type",), f"{kind!r} reports are not available yet; use pivot")]
+        rules = self.p.rules
+        return read_pivot(
+            definition, rules.catalog, lambda text, entity: rules.check(text, entity=entity)
+        )
+
+    def spec(self, report: str | dict[str, Any]) -> PivotSpec:
+        definition = (
+            self.p.meta.get("report", report)["definition"] if isinstance(report, str) else report
+        )
+        spec, problems = self._read(definition)
+        if problems or spec is None:
+            entries = [error_entry(m, field=dotted(path)) for path, m in problems]
+            raise ValidationError(
+                f"report {definition.get('name', '?')!r} cannot run: {entries[0]['message']}",
+                entries,
+            )
+        return spec
+
+    # ------------------------------------------------------------ running
+
+    def _where(self, spec: PivotSpec, user: Any, filters: str | None) -> list[Any]:
+        _, table = self.p.rules.tables(spec.source)
+        user_info = user if isinstance(user, dict) else ({"name": user} if user else None)
+        clauses = []
+        for text in (spec.filters, filters):
+            if text:
+                clauses.append(
+                    self.p.rules.compile(text, spec.source).sql(table=table, user=user_info)
+                )
+        scope = getattr(self.p, "row_scope", None)
+        if scope is not None:
+            clause = scope(spec.source, user, table)
+            if clause is not None:
+                clauses.append(clause)
+        return clauses
+
+    def _query(self, spec: PivotSpec, user: Any, filters: str | None) -> PivotQuery:
+        return PivotQuery(
+            spec,
+            tables=self.p.rules.tables,
+            catalog=self.p.rules.catalog,
+            zone=self.p.clock.timezone.key,
+            dialect=self.p.db.dialect,
+            where=self._where(spec, user, filters),
+        )
+
+    def run(
+        self, report: str | dict[str, Any], *, user: Any = None, filters: str | None = None
+    ) -> dict[str, Any]:
+        """The report's result: ``{columns, rows, totals, chart, truncated, ...}``.
+
+        ``report`` is a saved report's name or a definition; ``filters`` is the
+        viewer's extra condition in the rule language (a date range, a team).
+        """
+        spec = self.spec(report)
+        query = self._query(spec, user, filters)
+        stmt, all_levels = query.statement()
+        with self.p.db.transaction(write=False) as conn:
+            rows = conn.execute(stmt).all()
+        if all_levels and len([r for r in rows if r[-1] == 0]) > spec.max_cells:
+            rows = [r for r in rows if r[-1] != 0] + [r for r in rows if r[-1] == 0][
+                : spec.max_cells
+            ]
+        result = shape(query, rows, all_levels, self.p.clock.timezone)
+        if all_levels and len([r for r in rows if r[-1] == 0]) >= spec.max_cells:
+            result["truncated"] = True
+        return result
+
+    def drill(
+        self,
+        report: str | dict[str, Any],
+        key: list[Any],
+        *,
+        user: Any = None,
+        filters: str | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """The records behind one cell: ``key`` gives the row keys then the column keys
+        (a shorter key is a subtotal or total). Returns ``{count, records}``."""
+        spec = self.spec(report)
+        query = self._query(spec, user, filters)
+        dims = query.dims[: len(key)]
+        conditions = [d.is_(None) if value is None else d == value for d, value in zip(dims, key)]
+        table = query.source.table
+        where = and_(*query.where, *conditions)
+        base = select(table.c.id).select_from(query.source.joined).where(where)
+        with self.p.db.transaction(write=False) as conn:
+            ids = list(
+                conn.execute(base.order_by(table.c.id).limit(min(limit, DRILL_LIMIT))).scalars()
+            )
+            count = conn.execute(select(_count()).select_from(base.subquery())).scalar_one()
+        service = self.p.records(spec.source, user if isinstance(user, str) else None)
+        return {"count": int(count), "records": [service.get(i) for i in ids]}
+
+
+def _count() -> Any:
+    from sqlalchemy import func
+
+    return func.count()
+
+
+__all__ = ["ReportService"]

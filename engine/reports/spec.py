@@ -1,0 +1,302 @@
+"""A pivot report definition, read and checked against the entities before it is saved.
+
+The definition is plain data (``reports/*.yaml``, or the metadata API)::
+
+    name: pipeline_by_region
+    type: pivot
+    source: opportunity
+    filters: 'stage not in ["won", "lost"]'
+    rows: [region, stage]
+    columns: [{field: close_date, bucket: quarter}]
+    measures:
+      - {name: amount, agg: sum, field: amount}
+      - {name: deals, agg: count}
+      - {name: avg_deal, expr: "amount / deals"}
+    totals: {rows: true, columns: true, subtotals: false}
+
+:func:`read_pivot` returns the :class:`PivotSpec` and a list of problems,
+each ``(path, message)`` with the path into the definition (``("measures",
+1, "field")``), so a bundle error points at the line and the API names the
+field. Every problem is reported, not only the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.reports.buckets import BUCKETS, CYCLES
+from engine.rules.catalog import Catalog, closest
+
+AGGREGATES = ("count", "count_distinct", "sum", "avg", "min", "max")
+#: Aggregates whose totals can be folded from the leaf groups (avg as Σsum / Σcount).
+ADDITIVE = ("count", "sum", "avg", "min", "max")
+NUMERIC_AGGREGATES = ("sum", "avg")
+#: The most leaf groups a pivot returns before it is marked truncated.
+MAX_CELLS = 10_000
+
+Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A row or column dimension: a field or a path through references, maybe bucketed."""
+
+    path: str
+    bucket: str | None = None
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path}_{self.bucket}" if self.bucket else self.path
+
+
+@dataclass(frozen=True)
+class Measure:
+    """``agg`` over ``field`` (``count`` needs none), or ``expr`` over other measures."""
+
+    name: str
+    agg: str | None = None
+    field: str | None = None
+    expr: str | None = None
+    label: str | None = None
+
+    @property
+    def additive(self) -> bool:
+        return self.agg in ADDITIVE
+
+
+@dataclass
+class PivotSpec:
+    name: str
+    source: str
+    rows: list[Dimension]
+    columns: list[Dimension]
+    measures: list[Measure]
+    filters: str | None = None
+    totals_rows: bool = True
+    totals_columns: bool = True
+    subtotals: bool = False
+    fill_empty: bool = True
+    max_cells: int = MAX_CELLS
+    chart: str | None = None
+    label: Any = None
+    definition: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return [*self.rows, *self.columns]
+
+
+def _dimension(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Dimension | None:
+    if isinstance(raw, str):
+        return Dimension(raw)
+    if isinstance(raw, dict) and isinstance(raw.get("field"), str):
+        bucket = raw.get("bucket")
+        if bucket is not None and bucket not in BUCKETS:
+            problems.append(
+                ((*path, "bucket"), f"{bucket!r} is not a bucket; use one of {', '.join(BUCKETS)}")
+            )
+            bucket = None
+        label = raw.get("label") if isinstance(raw.get("label"), str) else None
+        return Dimension(raw["field"], bucket, label)
+    problems.append((path, "a dimension is a field name or {field: ..., bucket: ...}"))
+    return None
+
+
+def _measure(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Measure | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        problems.append((path, "a measure is {name: ..., agg: ..., field: ...} or {name, expr}"))
+        return None
+    name = raw["name"]
+    if raw.get("expr") is not None:
+        return Measure(name, expr=str(raw["expr"]), label=raw.get("label"))
+    agg = raw.get("agg", "count")
+    if agg not in AGGREGATES:
+        hint = closest(str(agg), AGGREGATES)
+        problems.append(
+            (
+                (*path, "agg"),
+                f"{agg!r} is not an aggregate"
+                + (
+                    f"; did you mean {hint!r}?" if hint else f"; use one of {', '.join(AGGREGATES)}"
+                ),
+            )
+        )
+        return None
+    if agg != "count" and not isinstance(raw.get("field"), str):
+        problems.append(((*path, "field"), f"{agg} needs a field"))
+        return None
+    return Measure(name, agg, raw.get("field"), label=raw.get("label"))
+
+
+def read_pivot(
+    definition: dict[str, Any], catalog: Catalog, check_filter: Any = None
+) -> tuple[PivotSpec | None, list[tuple[Path, str]]]:
+    """The spec of a pivot definition and every problem with it (empty when it is sound).
+
+    ``check_filter(text, entity)`` returns rule-language diagnostics for the
+    filter (``p.rules.check``); without it the filter is not checked here.
+    """
+    problems: list[tuple[Path, str]] = []
+    source = definition.get("source")
+    if not isinstance(source, str) or not catalog.exists(source):
+        hint = closest(str(source), catalog.entity_names()) if isinstance(source, str) else None
+        problems.append(
+            (
+                ("source",),
+                f"{source!r} is not an entity" + (f"; did you mean {hint!r}?" if hint else ""),
+            )
+        )
+        return None, problems
+    rows = [
+        _dimension(r, ("rows", i), problems) for i, r in enumerate(definition.get("rows") or [])
+    ]
+    cols = [
+        _dimension(c, ("columns", i), problems)
+        for i, c in enumerate(definition.get("columns") or [])
+    ]
+    measures = [
+        _measure(m, ("measures", i), problems)
+        for i, m in enumerate(definition.get("measures") or [{"name": "count", "agg": "count"}])
+    ]
+    dims = [(("rows", i), d) for i, d in enumerate(rows)] + [
+        (("columns", i), d) for i, d in enumerate(cols)
+    ]
+    for path, dim in dims:
+        if dim is not None:
+            _check_dimension(catalog, source, dim, path, problems)
+    names: set[str] = set()
+    for i, m in enumerate(measures):
+        if m is None:
+            continue
+        if m.name in names:
+            problems.append((("measures", i, "name"), f"two measures are called {m.name!r}"))
+        names.add(m.name)
+        if m.field is not None:
+            _check_measure_field(catalog, source, m, ("measures", i, "field"), problems)
+    for i, m in enumerate(measures):
+        if m is not None and m.expr is not None:
+            _check_expression(
+                m, [n for n in names if n != m.name], ("measures", i, "expr"), problems
+            )
+    filters = definition.get("filters")
+    if filters is not None and check_filter is not None:
+        for d in check_filter(str(filters), source):
+            if d.get("severity", "error") == "error":
+                problems.append(
+                    (("filters",), f"{d['message']} (at {d.get('line', 1)}:{d.get('column', 1)})")
+                )
+    totals = definition.get("totals") or {}
+    options = definition.get("options") or {}
+    spec = PivotSpec(
+        name=str(definition.get("name", "")),
+        source=source,
+        rows=[d for d in rows if d is not None],
+        columns=[d for d in cols if d is not None],
+        measures=[m for m in measures if m is not None],
+        filters=str(filters) if filters is not None else None,
+        totals_rows=bool(totals.get("rows", True)),
+        totals_columns=bool(totals.get("columns", True)),
+        subtotals=bool(totals.get("subtotals", False)),
+        fill_empty=bool(options.get("fill_empty", True)),
+        max_cells=int(options.get("max_cells", MAX_CELLS)),
+        chart=definition.get("chart") if isinstance(definition.get("chart"), str) else None,
+        label=definition.get("label"),
+        definition=definition,
+    )
+    return spec, problems
+
+
+def resolve_path(catalog: Catalog, entity: str, path: str) -> tuple[list[Any], str | None]:
+    """The fields a dotted path walks (``account.industry``), or the reason it cannot."""
+    steps = []
+    current = entity
+    parts = path.split(".")
+    for n, part in enumerate(parts):
+        info = catalog.lookup(current, part)
+        if info is None:
+            hint = catalog.suggest(current, part)
+            return [], f"{part!r} is not a field of {current}" + (
+                f"; did you mean {hint!r}?" if hint else ""
+            )
+        steps.append(info)
+        if n < len(parts) - 1:
+            if info.type.kind != "record" or not info.type.entity or info.type.entity == "@user":
+                return [], f"{part!r} is not a reference, so '.{parts[n + 1]}' cannot follow it"
+            current = info.type.entity
+    return steps, None
+
+
+def _check_dimension(
+    catalog: Catalog, entity: str, dim: Dimension, path: Path, problems: list[tuple[Path, str]]
+) -> None:
+    steps, reason = resolve_path(catalog, entity, dim.path)
+    if reason:
+        problems.append((path, reason))
+        return
+    kind = steps[-1].type.kind
+    if kind in ("rows", "list"):
+        problems.append((path, f"{dim.path!r} holds several values; a dimension needs one"))
+    if dim.bucket is not None and kind not in ("date", "datetime"):
+        problems.append(
+            (path, f"{dim.path!r} is not a date, so it cannot be grouped by {dim.bucket}")
+        )
+    if dim.bucket in CYCLES and kind not in ("date", "datetime"):
+        return
+
+
+def _check_measure_field(
+    catalog: Catalog, entity: str, m: Measure, path: Path, problems: list[tuple[Path, str]]
+) -> None:
+    steps, reason = resolve_path(catalog, entity, m.field or "")
+    if reason:
+        problems.append((path, reason))
+        return
+    kind = steps[-1].type.kind
+    if m.agg in NUMERIC_AGGREGATES and kind not in ("number", "duration"):
+        problems.append(
+            (path, f"{m.agg} adds numbers, but {m.field!r} is a {steps[-1].type.describe()}")
+        )
+    if m.agg in ("min", "max") and kind not in ("number", "duration", "date", "datetime", "string"):
+        problems.append((path, f"{m.agg} needs a number, date or text, not {m.field!r}"))
+
+
+def measure_catalog(names: list[str]) -> Catalog:
+    """A catalog where every measure is a number field, so ``expr`` is checked like a rule."""
+    schema = {
+        "name": "_measures",
+        "schema": {"type": "object", "properties": {n: {"type": "number"} for n in names}},
+    }
+    return Catalog(lambda e: schema if e == "_measures" else None, ["_measures"])
+
+
+def _check_expression(
+    m: Measure, others: list[str], path: Path, problems: list[tuple[Path, str]]
+) -> None:
+    from engine.errors import RuleSyntaxError
+    from engine.rules.check import Checker
+    from engine.rules.parse import parse_expression
+
+    try:
+        node = parse_expression(m.expr or "")
+    except RuleSyntaxError as exc:
+        problems.append((path, str(exc).splitlines()[0]))
+        return
+    checked = Checker(measure_catalog(others)).check_expression(node, "_measures")
+    for d in checked.diagnostics:
+        if d["severity"] == "error":
+            problems.append((path, d["message"].replace("_measures", "the measures")))
+
+
+__all__ = [
+    "ADDITIVE",
+    "AGGREGATES",
+    "MAX_CELLS",
+    "Dimension",
+    "Measure",
+    "PivotSpec",
+    "measure_catalog",
+    "read_pivot",
+    "resolve_path",
+]
