@@ -82,3 +82,26 @@ def export_bundle(out_dir: Path, bundle: str | None, db: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("export")
+@click.argument("report")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--user", help="Run as this user (their permissions and row scope apply).")
+@click.option("--filter", "filters", help="An extra condition in the rule language.")
+@click.option("--db", help=DB_HELP)
+def export_report(
+    report: str, fmt: str, out_path: Path, user: str | None, filters: str | None, db: str | None
+) -> None:
+    """Export a report as CSV or XLSX."""
+    with _platform(db) as platform:
+        if fmt == "csv":
+            with out_path.open("w", encoding="utf-8-sig", newline="") as out:
+                result = platform.reports.export(report, fmt, out, user=user, filters=filters)
+        else:
+            with out_path.open("wb") as out:
+                result = platform.reports.export(report, fmt, out, user=user, filters=filters)
+    click.echo(f"{report}: {len(result['rows'])} rows written to {out_path}")

@@ -25,12 +25,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import distinct, func, literal, null, select, tuple_, union_all
-from sqlalchemy.types import Integer
+from sqlalchemy import (
+    case,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.types import Integer, String
 
 from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
 from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
 
+#: The key of the "Others" group of a top-N dimension (a private-use character, never typed).
+OTHERS = "\ue000others"
 #: Level = (number of row dimensions kept, number of column dimensions kept).
 Level = tuple[int, int]
 
@@ -97,11 +110,39 @@ class PivotQuery:
 
     def _dimension(self, dim: Dimension) -> Any:
         column = self.column(dim.path)
+        if dim.top is not None:
+            return self._top(dim, column)
         if dim.bucket is None:
             return column
         steps, _ = resolve_path(self.catalog, self.spec.source, dim.path)
         zone = self.zone if steps[-1].type.kind == "datetime" else None
         return DateBucket(column, dim.bucket, zone)
+
+    def _top(self, dim: Dimension, column: Any) -> Any:
+        """The value itself when it is among the ``top`` by the ranking measure, else Others.
+
+        The ranking is a subquery over the same rows (same joins and filters),
+        so the whole pivot stays one statement. Nulls keep their own group.
+        """
+        by = next(
+            (m for m in self.spec.measures if m.name == dim.by)
+            if dim.by
+            else (m for m in self.spec.measures if m.additive),
+        )
+        rank = self._aggregates(by)[0]
+        best = (
+            select(column)
+            .select_from(self.source.joined)
+            .where(*self.where, column.is_not(None))
+            .group_by(column)
+            .order_by(rank.desc(), column)
+            .limit(dim.top)
+            .correlate(None)
+        )
+        return case(
+            (or_(column.is_(None), column.in_(best)), column),
+            else_=literal_column(f"'{OTHERS}'", String()),
+        )
 
     def _aggregates(self, m: Measure) -> list[Any]:
         """The SQL aggregates a measure needs per group (avg: a sum and a count)."""
@@ -116,6 +157,18 @@ class PivotQuery:
 
     def stored_measures(self) -> list[Measure]:
         return [m for m in self.spec.measures if m.agg is not None]
+
+    def computed_levels(self) -> list[Level]:
+        """The displayed levels plus those a percent measure divides by."""
+        out = self.levels()
+        for m in self.spec.measures:
+            if m.of == "row" and self.n_cols:
+                out += [(i, 0) for i in range(self.n_rows + 1)]
+            elif m.of == "column":
+                out += [(0, self.n_cols)]
+            elif m.percent_of is not None:
+                out += [(0, 0)]
+        return list(dict.fromkeys(out))
 
     def levels(self) -> list[Level]:
         """The levels the result displays: leaf cells, then the totals asked for."""
@@ -154,7 +207,7 @@ class PivotQuery:
 
     def _grouping_sets(self, aggregates: list[Any]) -> Any:
         sets = []
-        for level in self.levels():
+        for level in self.computed_levels():
             kept = [d for d, keep in zip(self.dims, self._keep(level)) if keep]
             sets.append(tuple_(*kept))
         mask = func.grouping(*self.dims) if self.dims else literal(0, Integer())
@@ -166,7 +219,7 @@ class PivotQuery:
 
     def _union_all(self, aggregates: list[Any]) -> Any:
         parts = []
-        for level in self.levels():
+        for level in self.computed_levels():
             keep = self._keep(level)
             cols = [d if k else null() for d, k in zip(self.dims, keep)]
             mask = sum(1 << (len(keep) - 1 - i) for i, k in enumerate(keep) if not k)
@@ -209,6 +262,7 @@ class Shaper:
         self.tz = tz
         self.stored = query.stored_measures()
         self._computed = self._compile_computed()
+        self.level_cells: Callable[[Level], dict[tuple[Any, ...], dict[str, Any]]] = dict
 
     def _compile_computed(self) -> dict[str, Callable[..., Any]]:
         from engine.rules.check import Checker
@@ -253,15 +307,38 @@ class Shaper:
                 out[m.name] = _fold(m.agg or "count", (c[m.name] for c in cells))
         return out
 
-    def finish(self, values: dict[str, Any] | None) -> list[Any]:
-        """The displayed measures of a cell, computed measures included (None for no rows)."""
+    def finish(
+        self, values: dict[str, Any] | None, rk: tuple[Any, ...] = (), ck: tuple[Any, ...] = ()
+    ) -> list[Any]:
+        """The displayed measures of a cell, computed and percent measures included.
+
+        ``rk`` and ``ck`` are the cell's row and column keys (shorter for
+        subtotals and totals): a percent measure divides by the same measure
+        at the row's, the column's or the grand total.
+        """
         if values is None:
             values = {
                 m.name: (0 if m.agg in ("count", "count_distinct") else None) for m in self.stored
             }
+        else:
+            values = dict(values)
+        for m in self.spec.measures:
+            if m.percent_of is not None:
+                values[m.name] = self._percent(values.get(m.percent_of), m, rk, ck)
         for name, fn in self._computed.items():
             values[name] = fn(values, None, None, _CTX)
         return [_plain(values.get(m.name)) for m in self.spec.measures]
+
+    def _percent(self, part: Any, m: Measure, rk: tuple[Any, ...], ck: tuple[Any, ...]) -> Any:
+        level, key = {
+            "row": ((len(rk), 0), rk),
+            "column": ((0, len(ck)), ck),
+            "total": ((0, 0), ()),
+        }[m.of or "total"]
+        whole = (self.level_cells(level).get(key) or {}).get(m.percent_of or "")
+        if part is None or not whole:
+            return None
+        return (Decimal(str(part)) * 100 / Decimal(str(whole))).quantize(Decimal("0.01"))
 
 
 class _Ctx:
@@ -281,8 +358,10 @@ def _plain(value: Any) -> Any:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """Nulls last; otherwise the value's own order (dates chronologically)."""
+    """Others, then nulls, last; otherwise the value's own order (dates chronologically)."""
     if value is None:
+        return (2, "")
+    if value == OTHERS:
         return (1, "")
     if isinstance(value, str):
         return (0, value)
@@ -324,14 +403,22 @@ def shape(query: PivotQuery, rows: list[Any], all_levels: bool, tz: Any) -> dict
             groups.setdefault(_project(key, level, n_rows, n_cols), []).append(values)
         return {k: shaper.fold(v) for k, v in groups.items()}
 
-    leaf_cells = level_cells((n_rows, n_cols))
+    cache: dict[Level, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def cached(level: Level) -> dict[tuple[Any, ...], dict[str, Any]]:
+        if level not in cache:
+            cache[level] = level_cells(level)
+        return cache[level]
+
+    shaper.level_cells = cached
+    leaf_cells = cached((n_rows, n_cols))
     col_keys = sorted({k[n_rows:] for k in leaf_cells}, key=lambda k: [_sort_key(v) for v in k])
     if spec.fill_empty and n_cols == 1 and spec.columns[0].bucket not in (None, *CYCLES):
         col_keys = _fill_periods(col_keys, spec.columns[0].bucket or "month")
     row_keys = sorted({k[:n_rows] for k in leaf_cells}, key=lambda k: [_sort_key(v) for v in k])
 
     levels = query.levels()
-    row_totals = level_cells((n_rows, 0)) if (n_rows, 0) in levels and n_cols else {}
+    row_totals = cached((n_rows, 0)) if (n_rows, 0) in levels and n_cols else {}
     out_rows = []
     for rk in row_keys:
         out_rows.append(
@@ -339,22 +426,22 @@ def shape(query: PivotQuery, rows: list[Any], all_levels: bool, tz: Any) -> dict
                 "key": list(rk),
                 "labels": _labels(rk, spec.rows),
                 "level": n_rows,
-                "cells": [shaper.finish(leaf_cells.get(rk + ck)) for ck in col_keys],
-                "total": shaper.finish(row_totals.get(rk)) if row_totals else None,
+                "cells": [shaper.finish(leaf_cells.get(rk + ck), rk, ck) for ck in col_keys],
+                "total": shaper.finish(row_totals.get(rk), rk, ()) if row_totals else None,
             }
         )
     if spec.subtotals:
-        out_rows = _with_subtotals(out_rows, query, level_cells, col_keys, shaper)
+        out_rows = _with_subtotals(out_rows, query, cached, col_keys, shaper)
     totals = None
     if (0, n_cols) in levels and n_rows:
-        col_totals = level_cells((0, n_cols))
-        grand = level_cells((0, 0)) if (0, 0) in levels else {}
+        col_totals = cached((0, n_cols))
+        grand = cached((0, 0)) if (0, 0) in levels else {}
         totals = {
-            "cells": [shaper.finish(col_totals.get(ck)) for ck in col_keys],
-            "total": shaper.finish(grand.get(())) if grand else None,
+            "cells": [shaper.finish(col_totals.get(ck), (), ck) for ck in col_keys],
+            "total": shaper.finish(grand.get(()), (), ()) if grand else None,
         }
     elif not n_rows and not n_cols:
-        totals = {"cells": [], "total": shaper.finish(level_cells((0, 0)).get(()))}
+        totals = {"cells": [], "total": shaper.finish(cached((0, 0)).get(()))}
     result = {
         "report": spec.name,
         "type": "pivot",
@@ -409,6 +496,8 @@ def _labels(key: tuple[Any, ...], dims: list[Dimension]) -> list[str]:
     for value, dim in zip(key, dims):
         if dim.bucket is not None:
             out.append(bucket_label(value, dim.bucket))
+        elif value == OTHERS:
+            out.append("Others")
         else:
             out.append("" if value is None else str(value))
     return out
@@ -443,8 +532,8 @@ def _with_subtotals(
                     "key": [*prefix] + [None] * (n_rows - depth),
                     "labels": _labels(prefix, query.spec.rows[:depth]),
                     "level": depth,
-                    "cells": [shaper.finish(cells.get(prefix + ck)) for ck in col_keys],
-                    "total": shaper.finish(totals.get(prefix)) if totals else None,
+                    "cells": [shaper.finish(cells.get(prefix + ck), prefix, ck) for ck in col_keys],
+                    "total": shaper.finish(totals.get(prefix), prefix, ()) if totals else None,
                 }
             )
     return out

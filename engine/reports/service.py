@@ -106,6 +106,28 @@ class ReportService:
             result["truncated"] = True
         return result
 
+    def export(
+        self,
+        report: str | dict[str, Any],
+        fmt: str,
+        out: Any,
+        *,
+        user: Any = None,
+        filters: str | None = None,
+    ) -> dict[str, Any]:
+        """Write the report as ``csv`` (to a text stream) or ``xlsx`` (to a binary stream);
+        returns the result it wrote, so the caller can say how many rows went out."""
+        from engine.reports.export import FORMATS, write_csv, write_xlsx
+
+        if fmt not in FORMATS:
+            raise ValidationError(
+                f"cannot export a report as {fmt!r}",
+                [error_entry(f"use one of {', '.join(FORMATS)}", field="format")],
+            )
+        result = self.run(report, user=user, filters=filters)
+        (write_csv if fmt == "csv" else write_xlsx)(result, out)
+        return result
+
     def drill(
         self,
         report: str | dict[str, Any],

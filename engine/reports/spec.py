@@ -32,6 +32,7 @@ AGGREGATES = ("count", "count_distinct", "sum", "avg", "min", "max")
 #: Aggregates whose totals can be folded from the leaf groups (avg as Σsum / Σcount).
 ADDITIVE = ("count", "sum", "avg", "min", "max")
 NUMERIC_AGGREGATES = ("sum", "avg")
+PERCENT_OF = ("row", "column", "total")
 #: The most leaf groups a pivot returns before it is marked truncated.
 MAX_CELLS = 10_000
 
@@ -45,6 +46,9 @@ class Dimension:
     path: str
     bucket: str | None = None
     label: str | None = None
+    #: keep the ``top`` values by measure ``by``; the rest are grouped as "Others"
+    top: int | None = None
+    by: str | None = None
 
     @property
     def name(self) -> str:
@@ -60,6 +64,9 @@ class Measure:
     field: str | None = None
     expr: str | None = None
     label: str | None = None
+    #: a percent measure: this measure's share (0-100) of the row's, column's or grand total
+    percent_of: str | None = None
+    of: str | None = None
 
     @property
     def additive(self) -> bool:
@@ -99,7 +106,12 @@ def _dimension(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Dimens
             )
             bucket = None
         label = raw.get("label") if isinstance(raw.get("label"), str) else None
-        return Dimension(raw["field"], bucket, label)
+        top = raw.get("top")
+        if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
+            problems.append(((*path, "top"), "top is a whole number of values to keep, like 10"))
+            top = None
+        by = raw.get("by") if isinstance(raw.get("by"), str) else None
+        return Dimension(raw["field"], bucket, label, top, by)
     problems.append((path, "a dimension is a field name or {field: ..., bucket: ...}"))
     return None
 
@@ -109,6 +121,11 @@ def _measure(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Measure 
         problems.append((path, "a measure is {name: ..., agg: ..., field: ...} or {name, expr}"))
         return None
     name = raw["name"]
+    if raw.get("percent_of") is not None:
+        of = raw.get("of", "total")
+        if of not in PERCENT_OF:
+            problems.append(((*path, "of"), f"{of!r}: a percent is of the row, column or total"))
+        return Measure(name, percent_of=str(raw["percent_of"]), of=of, label=raw.get("label"))
     if raw.get("expr") is not None:
         return Measure(name, expr=str(raw["expr"]), label=raw.get("label"))
     agg = raw.get("agg", "count")
@@ -166,6 +183,16 @@ def read_pivot(
     for path, dim in dims:
         if dim is not None:
             _check_dimension(catalog, source, dim, path, problems)
+    stored_additive = [m.name for m in measures if m is not None and m.agg in ADDITIVE]
+    for path, dim in dims:
+        if dim is None or dim.top is None:
+            continue
+        if dim.by is not None and dim.by not in stored_additive:
+            problems.append(
+                ((*path, "by"), f"{dim.by!r} is not a count, sum, avg, min or max measure here")
+            )
+        elif dim.by is None and not stored_additive:
+            problems.append(((*path, "by"), "top needs a measure to rank by (by: ...)"))
     names: set[str] = set()
     for i, m in enumerate(measures):
         if m is None:
@@ -175,6 +202,15 @@ def read_pivot(
         names.add(m.name)
         if m.field is not None:
             _check_measure_field(catalog, source, m, ("measures", i, "field"), problems)
+    additive = {m.name for m in measures if m is not None and m.agg in ADDITIVE}
+    for i, m in enumerate(measures):
+        if m is not None and m.percent_of is not None and m.percent_of not in additive:
+            problems.append(
+                (
+                    ("measures", i, "percent_of"),
+                    f"{m.percent_of!r} is not a count, sum, avg, min or max measure of this report",
+                )
+            )
     for i, m in enumerate(measures):
         if m is not None and m.expr is not None:
             _check_expression(
@@ -238,6 +274,8 @@ def _check_dimension(
     kind = steps[-1].type.kind
     if kind in ("rows", "list"):
         problems.append((path, f"{dim.path!r} holds several values; a dimension needs one"))
+    if dim.top is not None and (dim.bucket is not None or kind != "string"):
+        problems.append((path, f"top applies to text values, and {dim.path!r} is not text"))
     if dim.bucket is not None and kind not in ("date", "datetime"):
         problems.append(
             (path, f"{dim.path!r} is not a date, so it cannot be grouped by {dim.bucket}")
