@@ -22,6 +22,7 @@ from engine.store.db import Database
 from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import system_metadata
+from engine.store.teams import TeamStore
 
 DEFAULT_URL = "sqlite:///tessera.db"
 
@@ -53,9 +54,11 @@ class Platform:
         self.autonumbers = AutonumberSource(self.db.engine)
         self.entities = EntityRegistry(self.db, self.repo)
         self.lookups = Lookups(self.entities)
+        self.teams = TeamStore(self.db)
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
         self._rules: Any = None
+        self._pipeline: Any = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -93,6 +96,7 @@ class Platform:
     def rules(self) -> Any:
         """The rule language over this platform's entities (``p.rules.compile``, ``check``, ...)."""
         if self._rules is None:
+            from engine.rules.history import RuleHistory
             from engine.rules.service import RuleService
 
             self._rules = RuleService(
@@ -100,8 +104,20 @@ class Platform:
                 timezone=self.clock.timezone.key,
                 clock=self.clock.now,
                 loader=self._load_record,
+                history=RuleHistory(self),
             )
         return self._rules
+
+    @property
+    def save_hook(self) -> Any:
+        """What the record service runs on a save: the live rule sets (``engine.rules.pipeline``)."""
+        if self._pipeline is None:
+            from engine.rules.pipeline import RulePipeline
+
+            with self._lock:
+                if self._pipeline is None:
+                    self._pipeline = RulePipeline(self)
+        return self._pipeline
 
     def _entity_definition(self, name: str) -> dict[str, Any] | None:
         from engine.errors import NotFound
@@ -162,6 +178,8 @@ class Platform:
         with self._lock:
             self._validators.clear()
             self._rules = None
+        if self._pipeline is not None:
+            self._pipeline.invalidate()
 
     def close(self) -> None:
         self.db.dispose()

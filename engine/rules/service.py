@@ -84,7 +84,7 @@ class LoadedRuleSet:
     name: str
     entity: str
     kind: str
-    version: str
+    version: Any
     path: str | None
     compiled: CompiledRuleSet
 
@@ -108,6 +108,7 @@ class RuleService:
         loader: Callable[[str, Any], dict[str, Any] | None] | None = None,
         users: Callable[[str], dict[str, Any] | None] | None = None,
         resolver: Callable[[str, str], Any] | None = None,
+        history: Any = None,
     ) -> None:
         self.definitions = definitions
         self.catalog = Catalog(definitions, entities)
@@ -116,6 +117,8 @@ class RuleService:
         self.loader = loader
         self.users = users
         self._resolver = resolver
+        #: Replay and stamps over stored records (``engine.rules.history``), given by the platform.
+        self.history = history
         self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
         self._rulesets: dict[str, LoadedRuleSet] = {}
 
@@ -209,11 +212,12 @@ class RuleService:
     def _existing(self) -> dict[str, ast.RuleSet]:
         return {name: r.compiled.node for name, r in self._rulesets.items()}
 
-    def load_ruleset(self, text: str, path: str | None = None) -> list[str]:
+    def load_ruleset(self, text: str, path: str | None = None, *, version: Any = None) -> list[str]:
         """Check, test and compile every rule set of a ``.rules`` file, then keep them.
 
         All or nothing: any error (syntax, type, a failing example) raises and
-        nothing is replaced. Returns the names loaded.
+        nothing is replaced. Returns the names loaded. ``version`` is the
+        file's metadata version (the hash of its text when not given).
         """
         tree = parse_file(text, file=path)
         checked = check_file(tree, Checker(self.catalog, file=path), existing=self._existing())
@@ -223,7 +227,8 @@ class RuleService:
             problems = self._run_examples(tree, checked, path, compiled)
         if problems:
             raise RuleTypeError(problems[0]["message"], problems, sources={path or "": text})
-        version = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if version is None:
+            version = hashlib.sha256(text.encode()).hexdigest()[:16]
         for name, c in compiled.items():
             self._rulesets[name] = LoadedRuleSet(name, c.node.entity, c.kind, version, path, c)
         return list(compiled)
@@ -325,6 +330,21 @@ class RuleService:
                 elif c.target is not None:
                     out[c.target] = value
         return out
+
+    def replay(
+        self, ruleset: str, version: int | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """Dry run: what rule set ``ruleset`` at ``version`` (default: live) would change over
+        the stored records; writes nothing. See ``engine.rules.history.replay``."""
+        if self.history is None:
+            raise NotImplementedError("replay needs a platform (p.rules.replay)")
+        return self.history.replay(ruleset, version=version, limit=limit)
+
+    def stamps(self, entity: str, record_id: int) -> dict[str, dict[str, Any]]:
+        """Which version of each rule set last scored, graded or routed a record."""
+        if self.history is None:
+            raise NotImplementedError("stamps need a platform (p.rules.stamps)")
+        return self.history.stamps(entity, record_id)
 
     def _run_examples(
         self,
