@@ -72,7 +72,7 @@ class RuleHistory:
         offset = 0
         while limit is None or offset < limit:
             size = PAGE if limit is None else min(PAGE, limit - offset)
-            page = records.list(order_by="id", limit=size, offset=offset, children=True)
+            page = records.list(limit=size, offset=offset, children=True)
             if not page:
                 break
             offset += len(page)
