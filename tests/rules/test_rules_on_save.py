@@ -155,9 +155,7 @@ def test_follow_ups_wait_for_the_outer_transaction(p):
 def test_a_failed_follow_up_stays_queued_for_a_retry(p):
     from engine.rules.followups import deliver_pending
 
-    text = (
-        'trigger tag_it on lead when created:\n    add tag "unknown"\n'  # not a tags option
-    )
+    text = 'trigger tag_it on lead when created:\n    add tag "unknown"\n'  # not a tags option
     p.meta.save("rules", "extra", {"name": "extra", "text": text})
     lead = p.records("lead").create({"company": "A"})
     [follow] = messages(p, "record.update")
