@@ -18,6 +18,8 @@ system go to the outbox; ``set``/``assign`` become one ``record.update``
 message that a follow-up write applies once this transaction has committed
 (see ``followups.py``). A rolled-back write therefore enqueues nothing.
 
+A delete runs only the triggers (``when deleted``) and drops the stamps.
+
 Routing acts when a record is created; on an update it acts only when a
 different routing rule matches than the one that routed the record last
 time (so editing an unrelated field does not pass a lead to the next rep),
@@ -81,7 +83,9 @@ class RulePipeline:
     ) -> RuleSave:
         rules = self.live().for_entity(service.entity)
         save = RuleSave(self.platform, service, event, rules, records, olds)
-        if not rules.empty:
+        if event == "deleted":
+            save.views = [dict(r) for r in records]
+        elif not rules.empty:
             save.run_before(conn, prefixed)
         return save
 
@@ -210,7 +214,9 @@ class RuleSave:
         if self.rules.empty:
             return
         entity = self.service.entity
-        if self.ran:
+        if self.event == "deleted":
+            stamps.forget(conn, entity, [v["id"] for v in self.views])
+        elif self.ran:
             stamps.write(conn, entity, self.ran, self.stamped, self.now)
         follow: list[Any] = []
         rs_ctx = self.platform.rules.context(self.event)
@@ -223,7 +229,8 @@ class RuleSave:
                 later = []
                 for action in result["actions"]:
                     if changes_record(action):
-                        later.append(action)
+                        if self.event != "deleted":  # nothing left to change
+                            later.append(action)
                     else:
                         run_action(ctx, action)
                 if later:

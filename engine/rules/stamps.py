@@ -81,4 +81,13 @@ def write(
     conn.execute(insert(rule_stamps), rows)
 
 
-__all__ = ["Stamp", "read", "write"]
+def forget(conn: Connection, entity: str, record_ids: list[int]) -> None:
+    """Drop the stamps of deleted records."""
+    conn.execute(
+        delete(rule_stamps).where(
+            rule_stamps.c.entity == entity, rule_stamps.c.record_id.in_(record_ids)
+        )
+    )
+
+
+__all__ = ["Stamp", "forget", "read", "write"]

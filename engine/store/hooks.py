@@ -42,8 +42,9 @@ class SaveHook(Protocol):
     ) -> Save:
         """Run what precedes the write; ``records`` hold system fields and may be changed.
 
-        ``event`` is ``created`` or ``updated``; ``olds`` the records before an
-        update (None on create). ``prefixed`` asks for error fields such as
+        ``event`` is ``created``, ``updated`` or ``deleted``; ``olds`` the
+        records before an update or delete (None on create). On a delete
+        nothing may change; only ``finish`` has work (triggers). ``prefixed`` asks for error fields such as
         ``[3].close_date`` (a batch) instead of ``close_date``.
         """
         ...

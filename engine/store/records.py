@@ -249,6 +249,9 @@ class RecordService:
         with self.platform.db.transaction() as conn:
             before = self._get(conn, record_id, lock=True)
             self._refuse_if_referenced(conn, record_id)
+            save = self.platform.save_hook.begin(
+                conn, self, "deleted", [before], [before], prefixed=False
+            )
             conn.execute(delete(self.live.table).where(self.live.table.c.id == record_id))
             audit.write(
                 conn,
@@ -260,6 +263,7 @@ class RecordService:
                     [(record_id, before["version"], _audit_view(self.model, before), {})],
                 ),
             )
+            save.finish(conn)
 
     # -- helpers ---------------------------------------------------------------
 

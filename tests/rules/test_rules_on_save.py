@@ -180,3 +180,15 @@ def test_a_rule_change_is_a_new_version_and_records_remember_theirs(p):
     assert [v["version"] for v in p.meta.versions("rules", "lead")] == [1, 2]
     leads.update(first["id"], {"company": "A2"})
     assert p.rules.stamps("lead", first["id"])["lead_score"]["version"] == 2
+
+
+def test_delete_runs_triggers_and_forgets_the_stamps(p):
+    text = 'trigger gone on lead when deleted:\n    notify "sales_ops" "Lead {company} was deleted"\n'
+    p.meta.save("rules", "extra", {"name": "extra", "text": text})
+    lead = p.records("lead").create({"company": "Bye"})
+    assert p.rules.stamps("lead", lead["id"])
+    p.records("lead").delete(lead["id"])
+    [note] = messages(p, "notify")
+    assert note["payload"]["message"] == "Lead Bye was deleted"
+    assert note["payload"]["event"] == "deleted"
+    assert p.rules.stamps("lead", lead["id"]) == {}
