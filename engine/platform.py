@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
@@ -23,6 +23,9 @@ from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import system_metadata
 from engine.store.teams import TeamStore
+
+if TYPE_CHECKING:
+    from engine.store.hooks import SaveHook
 
 DEFAULT_URL = "sqlite:///tessera.db"
 
@@ -109,7 +112,7 @@ class Platform:
         return self._rules
 
     @property
-    def save_hook(self) -> Any:
+    def save_hook(self) -> SaveHook:
         """What the record service runs on a save: the live rule sets (``engine.rules.pipeline``)."""
         if self._pipeline is None:
             from engine.rules.pipeline import RulePipeline

@@ -1,7 +1,8 @@
 """The record service: create, read, update, delete and list records of one entity as a user.
 
-Each call is one transaction: the row, its child rows, its autonumbers and its
-audit entry commit together or not at all. Values go in and come out in their
+Each call is one transaction: the row, its child rows, its autonumbers, its
+audit entry and what the save hook did (the rule pipeline, see
+``engine.store.hooks``) commit together or not at all. Values go in and come out in their
 Python form (see ``engine.forms.fieldtypes``).
 """
 
