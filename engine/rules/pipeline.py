@@ -123,8 +123,9 @@ class RuleSave:
         for i, (record, old) in enumerate(zip(self.records, self.olds)):
             prefix = f"[{i}]." if prefixed else ""
             view = self._view(record, old)
+            manual = old is not None and any(view.get(k) != old.get(k) for k in ("owner", "team"))
             self._compute(view, old)
-            self._stages(conn, view, old)
+            self._stages(conn, view, old, manual)
             errors += self._revalidate(view, prefix)
             errors += self._validate(view, old, prefix, self.warnings[i])
             for key, value in view.items():
@@ -147,7 +148,9 @@ class RuleSave:
         for key, expr in self.rules.computed:
             view[key] = expr(view, old=old, user=self.user, event=self.event)
 
-    def _stages(self, conn: Connection, view: dict[str, Any], old: dict[str, Any] | None) -> None:
+    def _stages(
+        self, conn: Connection, view: dict[str, Any], old: dict[str, Any] | None, manual: bool
+    ) -> None:
         rs_ctx = self.platform.rules.context(self.event)
         for s in self.rules.stages:
             c = s.compiled
@@ -155,7 +158,7 @@ class RuleSave:
             rule = None
             if s.kind == "routing":
                 rule = value.get("rule") if isinstance(value, dict) else None
-                if isinstance(value, dict) and self._routes(s, view, old, rule):
+                if isinstance(value, dict) and not manual and self._routes(s, view, rule):
                     run_action(self._context(conn, view, s), value)
             elif isinstance(c.target, list):
                 view.update(value if isinstance(value, dict) else dict.fromkeys(c.target))
@@ -163,14 +166,10 @@ class RuleSave:
                 view[c.target] = value
             self.ran.append(stamps.Stamp(view["id"], s.name, s.version, rule))
 
-    def _routes(
-        self, s: LoadedRuleSet, view: dict[str, Any], old: dict[str, Any] | None, rule: Any
-    ) -> bool:
-        """Whether routing acts on this save (see the module docstring)."""
-        if old is None:
+    def _routes(self, s: LoadedRuleSet, view: dict[str, Any], rule: Any) -> bool:
+        """Whether routing acts: always on a create, on an update when another rule matches."""
+        if self.event != "updated":
             return True
-        if view.get("owner") != old.get("owner") or view.get("team") != old.get("team"):
-            return False
         last = self.stamped.get(view["id"], {}).get(s.name)
         return last is None or last.rule != rule
 
