@@ -183,7 +183,9 @@ def test_a_rule_change_is_a_new_version_and_records_remember_theirs(p):
 
 
 def test_delete_runs_triggers_and_forgets_the_stamps(p):
-    text = 'trigger gone on lead when deleted:\n    notify "sales_ops" "Lead {company} was deleted"\n'
+    text = (
+        'trigger gone on lead when deleted:\n    notify "sales_ops" "Lead {company} was deleted"\n'
+    )
     p.meta.save("rules", "extra", {"name": "extra", "text": text})
     lead = p.records("lead").create({"company": "Bye"})
     assert p.rules.stamps("lead", lead["id"])
@@ -192,3 +194,43 @@ def test_delete_runs_triggers_and_forgets_the_stamps(p):
     assert note["payload"]["message"] == "Lead Bye was deleted"
     assert note["payload"]["event"] == "deleted"
     assert p.rules.stamps("lead", lead["id"]) == {}
+
+
+TICKET = {
+    "name": "ticket",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "hours": {"type": "integer"},
+            "urgent": {"type": "boolean"},
+            # Declared before what it reads: computed fields run dependencies first.
+            "label": {"type": "string", "x-computed": 'upper(band) + "!"'},
+            "band": {"type": "string", "x-computed": 'if hours > 8 then "long" else "short"'},
+            "prio": {"type": "integer"},
+        },
+    },
+}
+
+
+def test_computed_fields_run_in_dependency_order_before_scoring(platform):
+    platform.meta.save("entity", "ticket", TICKET)
+    text = 'scoring s on ticket into prio:\n    +5 "urgent" when urgent\n    +1 "long" when band == "long"\n'
+    platform.meta.save("rules", "ticket", {"name": "ticket", "text": text})
+    t = platform.records("ticket").create({"hours": 10, "urgent": True})
+    assert (t["band"], t["prio"]) == ("long", 6)
+    assert t["label"] == "LONG!"
+
+
+def test_a_rules_file_broken_by_an_entity_change_stops_running_without_blocking(platform):
+    import copy
+
+    platform.meta.save("entity", "ticket", TICKET)
+    text = 'scoring s on ticket into prio:\n    +5 "urgent" when urgent\n'
+    platform.meta.save("rules", "ticket", {"name": "ticket", "text": text})
+    assert platform.records("ticket").create({"urgent": True})["prio"] == 5
+    changed = copy.deepcopy(TICKET)
+    changed["schema"]["properties"]["urgent"]["x-removed"] = True
+    platform.meta.save("entity", "ticket", changed)
+    assert platform.records("ticket").create({"hours": 1})["prio"] is None
+    [error] = platform.save_hook.live().broken["ticket"]
+    assert error["line"] == 2 and "urgent" in error["message"]
