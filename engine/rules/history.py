@@ -10,7 +10,7 @@ nothing: no records, no stamps, no round-robin turns.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.errors import NotFound, TesseraError, error_entry
 from engine.rules import stamps
@@ -18,6 +18,7 @@ from engine.rules.service import LoadedRuleSet, RuleService
 
 if TYPE_CHECKING:
     from engine.platform import Platform
+    from engine.rules.pipeline import RulePipeline
 
 PAGE = 500
 
@@ -45,7 +46,7 @@ class RuleHistory:
         would get; for triggers: the actions that would run). Raises
         NotFound for an unknown rule set or version.
         """
-        live = self.platform.save_hook.live()
+        live = cast("RulePipeline", self.platform.save_hook).live()
         file = live.files.get(ruleset)
         if file is None:
             raise NotFound(
