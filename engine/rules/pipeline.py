@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
@@ -109,8 +109,12 @@ class RuleSave:
         self.warnings = [[] for _ in self.records]
         self.model = self.service.model
         self.now = self.platform.clock.now()
-        user = self.service.user
-        self.user = None if user is None else {"name": user, "team": self.platform.user_team(user)}
+
+    @cached_property
+    def user(self) -> dict[str, Any] | None:
+        """The ``user`` root of the rules: the acting user (None: the system)."""
+        name = self.service.user
+        return None if name is None else {"name": name, "team": self.platform.user_team(name)}
 
     # -- before the write ------------------------------------------------------
 
