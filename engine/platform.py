@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
@@ -24,6 +24,10 @@ from engine.store.db import Database
 from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import system_metadata
+from engine.store.teams import TeamStore
+
+if TYPE_CHECKING:
+    from engine.store.hooks import SaveHook
 
 DEFAULT_URL = "sqlite:///tessera.db"
 
@@ -57,10 +61,12 @@ class Platform:
         self.autonumbers = AutonumberSource(self.db.engine)
         self.entities = EntityRegistry(self.db, self.repo)
         self.lookups = Lookups(self.entities)
+        self.teams = TeamStore(self.db)
         self._validators: dict[tuple[str, int], RecordValidator] = {}
         self._lock = threading.Lock()
         self._rules: Any = None
         self._reports: Any = None
+        self._pipeline: Any = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -98,6 +104,7 @@ class Platform:
     def rules(self) -> Any:
         """The rule language over this platform's entities (``p.rules.compile``, ``check``, ...)."""
         if self._rules is None:
+            from engine.rules.history import RuleHistory
             from engine.rules.service import RuleService
 
             self._rules = RuleService(
@@ -107,6 +114,7 @@ class Platform:
                 loader=self._load_record,
                 tables=self._sql_table,
                 database=self.db,
+                history=RuleHistory(self),
             )
         return self._rules
 
@@ -126,6 +134,17 @@ class Platform:
         if not child:
             return live.model, live.table
         return live.model.fields[child].child, live.child_tables[child]
+
+    @property
+    def save_hook(self) -> SaveHook:
+        """What the record service runs on a save: the live rule sets (``engine.rules.pipeline``)."""
+        if self._pipeline is None:
+            from engine.rules.pipeline import RulePipeline
+
+            with self._lock:
+                if self._pipeline is None:
+                    self._pipeline = RulePipeline(self)
+        return self._pipeline
 
     def _entity_definition(self, name: str) -> dict[str, Any] | None:
         from engine.errors import NotFound
@@ -183,6 +202,8 @@ class Platform:
         with self._lock:
             self._validators.clear()
             self._rules = None
+        if self._pipeline is not None:
+            self._pipeline.invalidate()
 
     def close(self) -> None:
         self.db.dispose()

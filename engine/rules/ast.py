@@ -204,6 +204,14 @@ class SimpleAction(Action):
     name: str
 
 
+@dataclass(frozen=True)
+class CustomAction(Action):
+    """``do "name" with key = expr, ...``: an action type a developer registered."""
+
+    name: str
+    args: tuple[tuple[str, Expr], ...] = ()
+
+
 # ---------------------------------------------------------------- rule sets
 
 
@@ -367,6 +375,7 @@ __all__ = [
     "Cell",
     "Changed",
     "CheckRule",
+    "CustomAction",
     "DecisionTable",
     "Example",
     "Expr",

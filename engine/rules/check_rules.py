@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.rules import ast
-from engine.rules.catalog import NUMBER, T
+from engine.rules.catalog import NUMBER, T, closest
 from engine.rules.check import Checked, Checker, Scope, _unify
 from engine.rules.parse import parse_expression
 
@@ -165,6 +165,36 @@ def _check_action(checker: Checker, action: ast.Action, scope: Scope) -> None:
         checker.template(action, action.message, scope)
     elif isinstance(action, ast.SimpleAction) and action.kind == "tag":
         checker.template(action, action.name, scope)
+    elif isinstance(action, ast.CustomAction):
+        _check_custom(checker, action, scope)
+
+
+def _check_custom(checker: Checker, action: ast.CustomAction, scope: Scope) -> None:
+    """The action must be registered, and its settings must be the ones its schema names."""
+    from engine.rules.actions import action_types
+
+    types = action_types()
+    found = types.get(action.name)
+    if found is None:
+        hint = closest(action.name, types)
+        checker.error(
+            action,
+            f"There is no action named '{action.name}'"
+            + (f"; did you mean '{hint}'?" if hint else f". Actions: {', '.join(sorted(types))}."),
+        )
+        return
+    schema = found.config_schema
+    props = schema.get("properties") or {}
+    given = [k for k, _ in action.args]
+    for key, value in action.args:
+        checker.expr(value, scope)
+        if props and key not in props and schema.get("additionalProperties") is False:
+            checker.error(
+                value, f"'{action.name}' has no setting '{key}' (settings: {', '.join(props)})."
+            )
+    missing = [k for k in schema.get("required") or () if k not in given]
+    if missing:
+        checker.error(action, f"'{action.name}' needs {', '.join(missing)}.")
 
 
 def _check_decisiontable(checker: Checker, rs: ast.DecisionTable, scope: Scope) -> None:

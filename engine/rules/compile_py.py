@@ -218,6 +218,9 @@ class PyCompiler:
             )
         if isinstance(node, ast.SimpleAction):
             return f"{{'type': {self.const(node.kind)}, 'name': {self.template(node, node.name)}}}"
+        if isinstance(node, ast.CustomAction):
+            args = "".join(f", {self.const(k)}: {self.expr(v)}" for k, v in node.args)
+            return f"{{'type': {self.const(node.name)}{args}}}"
         raise NotImplementedError(type(node).__name__)
 
 

@@ -411,6 +411,12 @@ class _Builder(Transformer):
     act_tag = _simple("tag")
     act_webhook = _simple("webhook")
 
+    def act_custom(self, meta, c):
+        return ast.CustomAction(unescape(c[0]), tuple(c[1:]), **_pos(meta))
+
+    def action_arg(self, meta, c):
+        return (str(c[0]), c[1])
+
     # ------------------------------------------------------------ rule sets
 
     def file(self, meta, c):

@@ -99,7 +99,7 @@ class LoadedRuleSet:
     name: str
     entity: str
     kind: str
-    version: str
+    version: Any
     path: str | None
     compiled: CompiledRuleSet
     #: the checker's findings for the whole file (schedules compile their ``where`` to SQL)
@@ -126,6 +126,7 @@ class RuleService:
         users: Callable[[str], dict[str, Any] | None] | None = None,
         tables: Callable[[str], tuple[Any, Any]] | None = None,
         database: Any = None,
+        history: Any = None,
     ) -> None:
         self.definitions = definitions
         self.catalog = Catalog(definitions, entities)
@@ -135,6 +136,8 @@ class RuleService:
         self.users = users
         self._tables = tables
         self._database = database
+        #: Replay and stamps over stored records (``engine.rules.history``), given by the platform.
+        self.history = history
         self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
         self._rulesets: dict[str, LoadedRuleSet] = {}
 
@@ -289,11 +292,12 @@ class RuleService:
     def _existing(self) -> dict[str, ast.RuleSet]:
         return {name: r.compiled.node for name, r in self._rulesets.items()}
 
-    def load_ruleset(self, text: str, path: str | None = None) -> list[str]:
+    def load_ruleset(self, text: str, path: str | None = None, *, version: Any = None) -> list[str]:
         """Check, test and compile every rule set of a ``.rules`` file, then keep them.
 
         All or nothing: any error (syntax, type, a failing example) raises and
-        nothing is replaced. Returns the names loaded.
+        nothing is replaced. Returns the names loaded. ``version`` is the
+        file's metadata version (the hash of its text when not given).
         """
         tree = parse_file(text, file=path)
         checked = check_file(tree, Checker(self.catalog, file=path), existing=self._existing())
@@ -303,7 +307,8 @@ class RuleService:
             problems = self._run_examples(tree, checked, path, compiled)
         if problems:
             raise RuleTypeError(problems[0]["message"], problems, sources={path or "": text})
-        version = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if version is None:
+            version = hashlib.sha256(text.encode()).hexdigest()[:16]
         for name, c in compiled.items():
             self._rulesets[name] = LoadedRuleSet(
                 name, c.node.entity, c.kind, version, path, c, checked
@@ -407,6 +412,21 @@ class RuleService:
                 elif c.target is not None:
                     out[c.target] = value
         return out
+
+    def replay(
+        self, ruleset: str, version: int | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """Dry run: what rule set ``ruleset`` at ``version`` (default: live) would change over
+        the stored records; writes nothing. See ``engine.rules.history.replay``."""
+        if self.history is None:
+            raise NotImplementedError("replay needs a platform (p.rules.replay)")
+        return self.history.replay(ruleset, version=version, limit=limit)
+
+    def stamps(self, entity: str, record_id: int) -> dict[str, dict[str, Any]]:
+        """Which version of each rule set last scored, graded or routed a record."""
+        if self.history is None:
+            raise NotImplementedError("stamps need a platform (p.rules.stamps)")
+        return self.history.stamps(entity, record_id)
 
     def _run_examples(
         self,

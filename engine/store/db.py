@@ -33,6 +33,10 @@ def register_sqlite_function(name: str, nargs: int, fn: Callable[..., Any]) -> N
 _current: contextvars.ContextVar[dict[int, Connection] | None] = contextvars.ContextVar(
     "tessera_connection", default=None
 )
+#: Callbacks waiting for the outermost transaction of each database to commit.
+_after_commit: contextvars.ContextVar[dict[int, list[Callable[[], None]]] | None] = (
+    contextvars.ContextVar("tessera_after_commit", default=None)
+)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -88,13 +92,31 @@ class Database:
         conn = self.engine.connect()
         if write:
             conn = conn.execution_options(tessera_write=True)
+        waiting: list[Callable[[], None]] = []
         token = _current.set({**(open_map or {}), key: conn})
+        after_token = _after_commit.set({**(_after_commit.get() or {}), key: waiting})
         try:
             with conn.begin():
                 yield conn
         finally:
+            _after_commit.reset(after_token)
             _current.reset(token)
             conn.close()
+        for callback in waiting:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction open here has committed (never on rollback).
+
+        Work that must see committed data, or that must not happen when the
+        write fails (a follow-up write, waking a worker), registers here. With
+        no transaction open the callback runs at once.
+        """
+        waiting = (_after_commit.get() or {}).get(id(self))
+        if waiting is None:
+            callback()
+        else:
+            waiting.append(callback)
 
     def in_transaction(self) -> bool:
         open_map = _current.get()

@@ -1,7 +1,8 @@
 """The record service: create, read, update, delete and list records of one entity as a user.
 
-Each call is one transaction: the row, its child rows, its autonumbers and its
-audit entry commit together or not at all. Values go in and come out in their
+Each call is one transaction: the row, its child rows, its autonumbers, its
+audit entry and what the save hook did (the rule pipeline, see
+``engine.store.hooks``) commit together or not at all. Values go in and come out in their
 Python form (see ``engine.forms.fieldtypes``).
 """
 
@@ -137,7 +138,7 @@ class RecordService:
             ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
             self._fill_autonumbers(conn, prepared, now)
             self.platform.lookups.fill(conn, self.model, prepared, stored=True)
-            table_rows, records = [], []
+            records = []
             for rid, record in zip(ids, prepared):
                 owner = record.pop("owner", None) or self.user
                 team = record.pop("team", None) or self.platform.user_team(owner)
@@ -151,8 +152,15 @@ class RecordService:
                     "modified_on": now,
                     "version": 1,
                 }
-                table_rows.append({**system, **row_values(self.model, record, complete=True)})
                 records.append({**system, **record})
+            # Rules run here (see engine.store.hooks): they may change the records or refuse.
+            save = self.platform.save_hook.begin(
+                conn, self, "created", records, [None] * len(records), prefixed=not _single
+            )
+            table_rows = [
+                {**{k: r[k] for k in SYSTEM_FIELDS}, **row_values(self.model, r, complete=True)}
+                for r in records
+            ]
             self._run(conn, insert(self.live.table), table_rows)
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
@@ -166,8 +174,9 @@ class RecordService:
                     ((r["id"], 1, {}, _audit_view(self.model, r)) for r in records),
                 ),
             )
+            save.finish(conn)
             self.platform.lookups.fill(conn, self.model, records, stored=False)
-        return [self._public(r) for r in records]
+        return [_warned(self._public(r), w) for r, w in zip(records, save.warnings)]
 
     def update(
         self,
@@ -195,11 +204,14 @@ class RecordService:
             self.platform.lookups.fill(conn, self.model, [after], stored=True)
             for key in ("owner", "team"):
                 after[key] = changes.get(key, before[key])
+            save = self.platform.save_hook.begin(
+                conn, self, "updated", [after], [before], prefixed=False
+            )
             old_view = _audit_view(self.model, before)
             new_view = _audit_view(self.model, after)
             b, a = audit.diff(old_view, new_view)
             if not a and not b:
-                return before
+                return _warned(before, save.warnings[0])
             values = row_values(self.model, {k: after[k] for k in a if k in self.model.fields})
             for key in ("owner", "team"):
                 if key in a:
@@ -229,7 +241,8 @@ class RecordService:
                     [(record_id, before["version"] + 1, b, a)],
                 ),
             )
-            return self._get(conn, record_id)
+            save.finish(conn)
+            return _warned(self._get(conn, record_id), save.warnings[0])
 
     def delete(self, record_id: int) -> None:
         """Delete a record and its child rows; refused while other records refer to it."""
@@ -237,6 +250,9 @@ class RecordService:
         with self.platform.db.transaction() as conn:
             before = self._get(conn, record_id, lock=True)
             self._refuse_if_referenced(conn, record_id)
+            save = self.platform.save_hook.begin(
+                conn, self, "deleted", [before], [before], prefixed=False
+            )
             conn.execute(delete(self.live.table).where(self.live.table.c.id == record_id))
             audit.write(
                 conn,
@@ -248,6 +264,7 @@ class RecordService:
                     [(record_id, before["version"], _audit_view(self.model, before), {})],
                 ),
             )
+            save.finish(conn)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -383,6 +400,13 @@ class RecordService:
             elif f.stored or f.computed:
                 out[f.key] = record.get(f.key)
         return out
+
+
+def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record with the rules' warnings under ``_warnings`` (no field key starts with ``_``)."""
+    if warnings:
+        record["_warnings"] = warnings
+    return record
 
 
 def _audit_view(model: Any, record: dict[str, Any]) -> dict[str, Any]:

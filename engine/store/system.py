@@ -128,3 +128,39 @@ period_marks = Table(
     Column("period", BigInteger, primary_key=True),
     Column("claimed_on", UTCDateTime, nullable=False),
 )
+
+# Teams for assignment: a minimal store the security layer will extend (labels,
+# managers, row scopes). ``rr_turn`` is the round-robin cursor: it is advanced
+# with one atomic UPDATE in the routing transaction, so two records routed at
+# once never get the same turn.
+teams = Table(
+    "ts_team",
+    system_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("label", Text),
+    Column("rr_turn", BigInteger, nullable=False, default=0),
+)
+
+team_members = Table(
+    "ts_team_member",
+    system_metadata,
+    Column("team", String(64), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+# Which version of which rule set last scored, graded or routed a record
+# (RULES_DSL.md section 3, "records remember which version scored or routed
+# them"). A side table rather than a system column: no entity table changes,
+# and one record is touched by several rule sets, each with its own version.
+rule_stamps = Table(
+    "ts_rule_stamp",
+    system_metadata,
+    Column("entity", String(64), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True),
+    Column("ruleset", String(128), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("rule", Text),  # the label of the rule that acted (routing), if any
+    Column("stamped_on", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,155 @@
+"""Rule versions against stored records: stamps and replay (``p.rules.replay``).
+
+Replay answers the admin's question before (or after) a rule change: "if
+this version had scored my leads, what would be different?" It compiles the
+chosen version of the rule set's file (an immutable metadata version) in a
+scratch rule service, runs it over the stored records page by page and
+reports each record whose outcome differs from what is stored. It writes
+nothing: no records, no stamps, no round-robin turns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from engine.errors import NotFound, TesseraError, error_entry
+from engine.rules import stamps
+from engine.rules.service import LoadedRuleSet, RuleService
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+    from engine.rules.pipeline import RulePipeline
+
+PAGE = 500
+
+
+class RuleHistory:
+    """Stamps and replays over one platform's records."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def stamps(self, entity: str, record_id: int) -> dict[str, dict[str, Any]]:
+        """Rule set → ``{version, rule}`` that last acted on the record."""
+        with self.platform.db.transaction(write=False) as conn:
+            found = stamps.read(conn, entity, [record_id])[record_id]
+        return {name: {"version": s.version, "rule": s.rule} for name, s in found.items()}
+
+    def replay(
+        self, ruleset: str, *, version: int | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """A dry-run report of ``ruleset`` at ``version`` (default: live) over stored records.
+
+        Returns ``{ruleset, kind, entity, version, live_version, checked,
+        changed, changes}`` where each change is ``{id, stamped_version,
+        before, after}`` (for validation rule sets: the messages the record
+        would get; for triggers: the actions that would run). Raises
+        NotFound for an unknown rule set or version.
+        """
+        live = cast("RulePipeline", self.platform.save_hook).live()
+        file = live.files.get(ruleset)
+        if file is None:
+            raise NotFound(
+                f"no live rule set named {ruleset!r}",
+                [error_entry(f"known: {', '.join(sorted(live.files))}", field="ruleset")],
+            )
+        current = live.ruleset(ruleset)
+        assert current is not None
+        loaded = (
+            current if version in (None, current.version) else self._load(file, ruleset, version)
+        )
+        report: dict[str, Any] = {
+            "ruleset": ruleset,
+            "kind": loaded.kind,
+            "entity": loaded.entity,
+            "version": loaded.version,
+            "live_version": current.version,
+            "checked": 0,
+            "changed": 0,
+            "changes": [],
+        }
+        records = self.platform.records(loaded.entity)
+        ctx = self.platform.rules.context("updated")
+        offset = 0
+        while limit is None or offset < limit:
+            size = PAGE if limit is None else min(PAGE, limit - offset)
+            page = records.list(limit=size, offset=offset, children=True)
+            if not page:
+                break
+            offset += len(page)
+            with self.platform.db.transaction(write=False) as conn:
+                stamped = stamps.read(conn, loaded.entity, [r["id"] for r in page])
+            for record in page:
+                report["checked"] += 1
+                change = _difference(loaded, record, ctx)
+                if change is not None:
+                    s = stamped.get(record["id"], {}).get(ruleset)
+                    report["changes"].append(
+                        {"id": record["id"], "stamped_version": s and s.version, **change}
+                    )
+            if len(page) < size:
+                break
+        report["changed"] = len(report["changes"])
+        return report
+
+    def _load(self, file: str, ruleset: str, version: int) -> LoadedRuleSet:
+        """Compile one stored version of a rules file in a scratch service."""
+        found = [v for v in self.platform.meta.versions("rules", file) if v["version"] == version]
+        if not found:
+            raise NotFound(
+                f"rules file {file!r} has no version {version}",
+                [error_entry(f"no version {version}", field="version")],
+            )
+        p = self.platform
+        scratch = RuleService(
+            p._entity_definition,
+            timezone=p.clock.timezone.key,
+            clock=p.clock.now,
+            loader=p._load_record,
+        )
+        try:
+            scratch.load_ruleset(
+                found[0]["definition"].get("text", ""), f"rules/{file}.rules", version=version
+            )
+        except TesseraError as exc:
+            raise TesseraError(
+                f"version {version} of {file!r} no longer checks against the entities", exc.errors
+            ) from exc
+        loaded = scratch.rulesets().get(ruleset)
+        if loaded is None:
+            raise NotFound(
+                f"version {version} of {file!r} has no rule set {ruleset!r}",
+                [error_entry(f"no rule set {ruleset!r} in that version", field="ruleset")],
+            )
+        return loaded
+
+
+def _difference(loaded: LoadedRuleSet, record: dict[str, Any], ctx: Any) -> dict[str, Any] | None:
+    """What this rule set would change on a stored record, or None."""
+    c = loaded.compiled
+    value = c.run(record, None, None, ctx, None)
+    if loaded.kind == "routing":
+        if not isinstance(value, dict) or value.get("type") != "assign":
+            return None
+        before = {"owner": record.get("owner"), "team": record.get("team")}
+        to, target = value.get("to"), value.get("target")
+        if to in ("user", "field") and before["owner"] == target:
+            return None
+        if to in ("team", "queue") and before["team"] == target:
+            return None
+        return {
+            "before": before,
+            "after": {k: value.get(k) for k in ("rule", "to", "target", "strategy")},
+        }
+    if loaded.kind == "validation":
+        return {"before": None, "after": value} if value else None
+    if loaded.kind in ("trigger", "schedule"):
+        return {"before": None, "after": value["actions"]} if value and value["fired"] else None
+    targets = c.target if isinstance(c.target, list) else [c.target]
+    after = value if isinstance(value, dict) else {c.target: value}
+    before = {t: record.get(t) for t in targets}
+    after = {t: after.get(t) for t in targets}
+    return None if before == after else {"before": before, "after": after}
+
+
+__all__ = ["RuleHistory"]
