@@ -82,6 +82,10 @@ class LiveRules:
             found = self._entities[entity] = self._build(entity)
         return found
 
+    def of_kind(self, kind: str) -> list[LoadedRuleSet]:
+        """Every live rule set of one kind (``schedule``, ``trigger``, ...)."""
+        return [s for s in self._sets if s.kind == kind]
+
     def ruleset(self, name: str) -> LoadedRuleSet | None:
         return next((s for s in self._sets if s.name == name), None)
 

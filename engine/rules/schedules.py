@@ -144,8 +144,70 @@ def run_schedule(
     return run
 
 
+def run_due_schedules(platform: Any, now: dt.datetime | None = None) -> list[ScheduleRun]:
+    """One tick of every live schedule: claim due records and carry out their actions.
+
+    What the job runner calls (``tessera worker`` and ``p.flows.tick``). Each
+    schedule is one transaction: the claims, the record changes its ``set``
+    and ``assign`` actions make (a normal update, so the record's own rules
+    run) and the messages its other actions leave in the outbox commit
+    together or not at all.
+    """
+    moment = now or platform.clock.now()
+    live = platform.save_hook.live()
+    return [execute_schedule(platform, s.name, moment) for s in live.of_kind("schedule")]
+
+
+def execute_schedule(platform: Any, name: str, now: dt.datetime) -> ScheduleRun:
+    """Claim the schedule's due records and run their actions through the action registry."""
+    from functools import partial
+
+    from engine.rules.actions import ActionContext, run_action
+    from engine.rules.assign import assign
+    from engine.store.outbox import enqueue
+
+    service = platform.rules
+    loaded = _loaded_schedule(service, name)
+    records = platform.records(loaded.entity)
+    model, table = service.tables(loaded.entity)
+    with platform.db.transaction(write=True) as conn:
+        run = run_schedule(service, platform.db, name, now, load=platform._load_record)
+        for record_id, actions in run.actions.items():
+            if not actions:
+                continue
+            record = platform._load_record(loaded.entity, record_id) or {}
+            ctx = ActionContext(
+                entity=loaded.entity,
+                record_id=record_id,
+                record=dict(record),
+                fields=frozenset(model.fields),
+                event=None,
+                now=now,
+                ruleset=name,
+                version=loaded.version,
+                key=f"schedule:{name}:{record_id}:{run.period}",
+                assigner=partial(
+                    assign, conn, model=model, table=table, user_team=platform.user_team
+                ),
+                enqueuer=lambda kind, payload, key: enqueue(conn, kind, payload, now=now, key=key),
+            )
+            for action in actions:
+                run_action(ctx, action)
+            if ctx.changes:
+                records.update(record_id, ctx.changes, internal=True)
+    return run
+
+
 def _job(name: str) -> str:
     return f"schedule:{name}"
 
 
-__all__ = ["ScheduleRun", "claim", "due_records", "period_of", "run_schedule"]
+__all__ = [
+    "ScheduleRun",
+    "claim",
+    "due_records",
+    "execute_schedule",
+    "period_of",
+    "run_due_schedules",
+    "run_schedule",
+]

@@ -61,3 +61,29 @@ def test_periods_start_on_the_hour():
 def test_an_unknown_schedule_is_named(p):
     with pytest.raises(NotFound, match="no schedule called 'nope'"):
         p.rules.run_schedule("nope")
+
+
+def test_the_job_runner_carries_out_schedule_actions_once_per_period(db_url):
+    from engine.rules.schedules import run_due_schedules
+    from engine.store.outbox import due_messages
+
+    platform = make_platform(db_url)
+    try:
+        platform.meta.save("rules", "stale", {"name": "stale", "text": RULES})
+        deals = platform.records("deal")
+        old = deals.create({"title": "old big", "amount": "500", "closes_on": "2025-01-01"})
+        fresh = deals.create({"title": "new big", "amount": "500", "closes_on": "2025-03-29"})
+        now = platform.clock.now()
+        [run] = run_due_schedules(platform, now)
+        assert run.claimed == [old["id"]]
+        assert deals.get(old["id"])["vip"] is True
+        assert deals.get(fresh["id"])["vip"] is None
+        with platform.db.transaction() as conn:
+            notes = [m for m in due_messages(conn, now) if m.kind == "notify"]
+        assert [n.payload["message"] for n in notes] == ["Deal old big is stale"]
+        [again] = run_due_schedules(platform, now)
+        assert again.claimed == []
+        with platform.db.transaction() as conn:
+            assert len([m for m in due_messages(conn, now) if m.kind == "notify"]) == 1
+    finally:
+        platform.close()
