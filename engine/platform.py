@@ -19,6 +19,7 @@ from engine.forms.validation import RecordValidator
 from engine.meta.repository import MetaRepository
 from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
 from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
+from engine.security import users as _user_tables  # noqa: F401  (ts_user, ts_token)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
 from engine.store.lookups import Lookups
@@ -66,6 +67,8 @@ class Platform:
         self._lock = threading.Lock()
         self._rules: Any = None
         self._reports: Any = None
+        self._users: Any = None
+        self._permissions: Any = None
         self._pipeline: Any = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
@@ -76,11 +79,11 @@ class Platform:
 
     # -- services ------------------------------------------------------------
 
-    def records(self, entity: str, user: str | None = None) -> Any:
+    def records(self, entity: str, user: str | None = None, *, check: bool = True) -> Any:
         """The record service for ``entity`` acting as ``user`` (``None`` is the system)."""
         from engine.store.records import RecordService
 
-        return RecordService(self, entity, user)
+        return RecordService(self, entity, user, check=check)
 
     def install(self, path: str | Path, *, plan_only: bool = False, user: str | None = None) -> Any:
         """Install or upgrade the bundle at ``path``: all of it or nothing. Raises BundleError."""
@@ -185,8 +188,48 @@ class Platform:
         return apply_defaults(model, data, self.clock, user)
 
     def user_team(self, user: str | None) -> str | None:
-        """The team of ``user``; the security layer fills this in once users exist."""
-        return None
+        """The team of ``user`` (None for an unknown user or none set)."""
+        found = self.users.find(user)
+        return None if found is None else found.get("team")
+
+    # -- security --------------------------------------------------------------
+
+    @property
+    def users(self) -> Any:
+        """Users, passwords and API tokens (``p.users.add``, ``authenticate``, ``create_token``)."""
+        if self._users is None:
+            from engine.security.users import UserService
+
+            self._users = UserService(self)
+        return self._users
+
+    def access(self, user: str | dict[str, Any]) -> Any:
+        """What ``user`` may do (:class:`engine.security.permissions.Access`).
+
+        An unknown or inactive user may do nothing: PermissionDenied.
+        """
+        from engine.errors import PermissionDenied, error_entry
+        from engine.security.permissions import Access, PermissionTable
+
+        info = user if isinstance(user, dict) else self.users.find(user)
+        if info is None or not info.get("active", True):
+            raise PermissionDenied(
+                f"{user!r} is not an active user", [error_entry("unknown or inactive user")]
+            )
+        table = self._permissions
+        if table is None:
+            table = self._permissions = PermissionTable.load(self)
+        return Access(self, info, table)
+
+    def row_scope(self, entity: str, user: Any, table: Any) -> Any:
+        """The rows of ``entity`` ``user`` may read, as SQL over ``table`` (None: the system)."""
+        if user is None:
+            return None
+        return self.access(user).clause(entity, "read", table)
+
+    def security_changed(self) -> None:
+        """Users, roles or permissions changed: drop what was derived from them."""
+        self._permissions = None
 
     def where_clause(
         self, entity: str, where: str, table: Any, user: dict[str, Any] | None = None
@@ -202,6 +245,7 @@ class Platform:
         with self._lock:
             self._validators.clear()
             self._rules = None
+            self._permissions = None
         if self._pipeline is not None:
             self._pipeline.invalidate()
 

@@ -29,6 +29,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Password hashing at full strength costs ~100 ms a hash; tests need the behaviour, not the cost.
+os.environ.setdefault("TESSERA_ARGON2_PROFILE", "CHEAPEST")
+
 SERVER_URL = os.environ.get("TESSERA_TEST_DATABASE_URL", "").strip()
 
 

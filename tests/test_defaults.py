@@ -15,6 +15,7 @@ def test_literal_with_parentheses_is_a_literal(platform):
                               since={"type": "string", "format": "date", "x-default": "today()"},
                               by={"x-type": "user", "x-default": "user()"}))  # fmt: skip
     platform.clock.set("2026-03-04T10:00")
+    platform.users.add("alice", roles=["admin"])
     a = platform.records("account", user="alice").create({"name": "A"})
     assert a["hq"] == "Beijing (HQ)"
     assert a["since"] == dt.date(2026, 3, 4)

@@ -25,6 +25,7 @@ def fields_of(error: ValidationError) -> list[str]:
 
 
 def test_create_get_update_delete(p):
+    p.users.add("alice", roles=["admin"])
     accounts = p.records("account", user="alice")
     acme = accounts.create({"name": "ACME", "industry": "tech", "revenue": "1200.50"})
     assert acme["id"] > 0
@@ -200,6 +201,8 @@ def test_create_many_is_all_or_nothing_on_database_refusal(p):
 
 
 def test_audit_history(p):
+    p.users.add("bob", roles=["admin"])
+    p.users.add("carol", roles=["admin"])
     contacts = p.records("contact", user="bob")
     c = contacts.create({"full_name": "A", "email": "a@example.com"})
     contacts.update(c["id"], {"email": "b@example.com"})

@@ -160,7 +160,9 @@ def _engine_errors(source: BundleSource, entities: dict[str, dict[str, Any]]) ->
     return errors
 
 
-def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) -> list[dict]:
+def check_definition(
+    platform: Platform, kind: str, definition: dict[str, Any], name: str | None = None
+) -> list[dict]:
     """Check one definition saved through the metadata API, exactly as a bundle file is checked.
 
     The definition is written out as the file export would produce (YAML, or
@@ -175,7 +177,8 @@ def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) 
 
     with platform.db.transaction(write=False) as conn:
         installed = {n: d for n, (d, _v) in platform.repo.all_current(conn, "entity").items()}
-    relpath = f"{kind}:{definition['name']}"
+    name = name or definition["name"]
+    relpath = f"{kind}:{name}"
     if kind == "rules":
         text, data, marks = definition.get("text", ""), definition.get("text", ""), None
     else:
@@ -191,12 +194,12 @@ def check_definition(platform: Platform, kind: str, definition: dict[str, Any]) 
         root=Path("."),
         manifest={},
         manifest_marks=marks,
-        files=[SourceFile(kind, relpath, definition["name"], text, data, marks)],
+        files=[SourceFile(kind, relpath, name, text, data, marks)],
     )
     entities = dict(installed)
     if kind == "entity":
         errors += check_entities(source, installed)
-        entities[definition["name"]] = definition
+        entities[name] = definition
     return errors + _engine_errors(source, entities)
 
 
@@ -356,7 +359,7 @@ def _load_seed(platform: Platform, source: Any, report: InstallReport, user: str
         if platform.records(f.name).count() > 0:
             continue
         rows = f.data if isinstance(f.data, list) else (f.data or {}).get("records", [])
-        platform.records(f.name, user=user).create_many(list(rows))
+        platform.records(f.name, user=user, check=False).create_many(list(rows))
         report.items.append({"kind": "seed", "name": f.name, "action": f"{len(rows)} records"})
 
 

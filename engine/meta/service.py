@@ -127,10 +127,17 @@ class MetaService:
                     )
                 ],
             )
-        definition = {"name": name, **{k: v for k, v in definition.items() if k != "name"}}
+        from engine.meta.kinds import kinds
+
+        file_kind = kinds().get(kind)
+        if file_kind is not None and file_kind.item_name == "stem" and file_kind.metaschema:
+            # named by the file (security/permissions.yaml): the data has no name key
+            definition = {k: v for k, v in definition.items() if k != "name"}
+        else:
+            definition = {"name": name, **{k: v for k, v in definition.items() if k != "name"}}
         from engine.meta.install import check_definition
 
-        errors = check_definition(self.platform, kind, definition)
+        errors = check_definition(self.platform, kind, definition, name)
         if errors:
             raise BundleError(f"the {kind} definition {name!r} is invalid", errors)
         return definition

@@ -60,7 +60,15 @@ class ReportService:
 
     def _where(self, spec: PivotSpec, user: Any, filters: str | None) -> list[Any]:
         _, table = self.p.rules.tables(spec.source)
-        user_info = user if isinstance(user, dict) else ({"name": user} if user else None)
+        user_info = None
+        if user is not None:
+            access = self.p.access(user)
+            access.require(spec.source, "read")
+            used = {d.path for d in spec.dimensions} | {m.field for m in spec.measures if m.field}
+            if filters:
+                used |= set(self.p.rules.compile(filters, spec.source).reads())
+            access.refuse_reads(spec.source, used, "report")
+            user_info = access.rule_user()
         clauses = []
         for text in (spec.filters, filters):
             if text:

@@ -15,7 +15,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import ConflictError, NotFound, TesseraError, ValidationError, error_entry
+from engine.errors import (
+    ConflictError,
+    NotFound,
+    PermissionDenied,
+    TesseraError,
+    ValidationError,
+    error_entry,
+)
 from engine.forms.entity import SYSTEM_FIELDS
 from engine.store import audit
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -36,19 +43,26 @@ if TYPE_CHECKING:
 class RecordService:
     """Records of one entity, acting as ``user`` (``None`` acts as the system)."""
 
-    def __init__(self, platform: Platform, entity: str, user: str | None = None) -> None:
+    def __init__(
+        self, platform: Platform, entity: str, user: str | None = None, *, check: bool = True
+    ) -> None:
         self.platform = platform
         self.entity = entity
         self.user = user
         self.live: LiveEntity = platform.entities.get(entity)
         self.model = self.live.model
+        #: The permission layer for ``user``; None when acting as the system (or ``check=False``:
+        #: the engine itself writing on a user's behalf, as a bundle's seed data does).
+        self.access = platform.access(user) if (user is not None and check) else None
 
     # -- reading ---------------------------------------------------------------
 
     def get(self, record_id: int) -> dict[str, Any]:
         """The record with ``record_id``; raises NotFound."""
         with self.platform.db.transaction(write=False) as conn:
-            return self._get(conn, record_id)
+            if self.access is not None:
+                self.access.require_row(conn, self.entity, "read", self.live.table, record_id)
+            return self._visible(self._get(conn, record_id))
 
     def _get(self, conn: Connection, record_id: int, *, lock: bool = False) -> dict[str, Any]:
         stmt = select(self.live.table).where(self.live.table.c.id == record_id)
@@ -79,6 +93,10 @@ class RecordService:
         """Records matching ``where`` (rule language) and ``filters`` (field == value)."""
         table = self.live.table
         stmt = select(table)
+        if self.access is not None and order_by:
+            keys = [order_by] if isinstance(order_by, str) else list(order_by)
+            names = {k.strip().lstrip("-+") for key in keys for k in key.split(",")}
+            self.access.refuse_reads(self.entity, names, "order_by")
         for clause in self._conditions(where, filters):
             stmt = stmt.where(clause)
         stmt = stmt.order_by(*order_clauses(self.model, table, order_by))
@@ -94,7 +112,7 @@ class RecordService:
                 for r in rows:
                     for key, by_parent in kids.items():
                         r[key] = by_parent.get(r["id"], [])
-        return rows
+        return [self._visible(r) for r in rows]
 
     def count(self, where: str | None = None, *, filters: dict[str, Any] | None = None) -> int:
         stmt = select(func.count()).select_from(self.live.table)
@@ -104,10 +122,26 @@ class RecordService:
             return int(conn.execute(stmt).scalar_one())
 
     def _conditions(self, where: str | None, filters: dict[str, Any] | None) -> list[Any]:
+        access = self.access
+        if access is not None:
+            access.refuse_reads(self.entity, set(filters or {}), "filters")
+            if where:
+                reads = self.platform.rules.compile(where, self.entity).reads()
+                access.refuse_reads(self.entity, set(reads), "where")
         clauses = simple_filters(self.model, self.live.table, filters or {})
         if where:
-            clauses.append(self.platform.where_clause(self.entity, where, self.live.table))
+            user = access.rule_user() if access is not None else None
+            clauses.append(self.platform.where_clause(self.entity, where, self.live.table, user))
+        if access is not None:
+            clauses.append(access.clause(self.entity, "read", self.live.table))
         return clauses
+
+    def _visible(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record without the fields hidden from this user."""
+        if self.access is None:
+            return record
+        hidden = self.access.hidden(self.entity)
+        return {k: v for k, v in record.items() if k not in hidden} if hidden else record
 
     def history(self, record_id: int) -> list[dict[str, Any]]:
         """The audit trail of one record, oldest first."""
@@ -124,6 +158,9 @@ class RecordService:
         self, rows: list[dict[str, Any]], *, internal: bool = False, _single: bool = False
     ) -> list[dict[str, Any]]:
         """Insert many records in one transaction: all are valid and stored, or none."""
+        if self.access is not None:
+            self.access.require(self.entity, "create")
+            self.access.refuse_writes(self.entity, {k for r in rows for k in r})
         prepared, errors = [], []
         for i, data in enumerate(rows):
             prefix = "" if _single else f"[{i}]."
@@ -139,9 +176,19 @@ class RecordService:
             self._fill_autonumbers(conn, prepared, now)
             self.platform.lookups.fill(conn, self.model, prepared, stored=True)
             records = []
+            teams: dict[Any, Any] = {}
             for rid, record in zip(ids, prepared):
                 owner = record.pop("owner", None) or self.user
-                team = record.pop("team", None) or self.platform.user_team(owner)
+                if owner not in teams:
+                    teams[owner] = self.platform.user_team(owner)
+                team = record.pop("team", None) or teams[owner]
+                if self.access is not None and not self.access.new_record_allowed(
+                    self.entity, {**record, "owner": owner, "team": team}
+                ):
+                    raise PermissionDenied(
+                        f"{self.user} may not create this {self.entity}",
+                        [error_entry(f"the new record is outside what {self.user} may create")],
+                    )
                 system = {
                     "id": rid,
                     "owner": owner,
@@ -176,7 +223,7 @@ class RecordService:
             )
             save.finish(conn)
             self.platform.lookups.fill(conn, self.model, records, stored=False)
-        return [_warned(self._public(r), w) for r, w in zip(records, save.warnings)]
+        return [_warned(self._visible(self._public(r)), w) for r, w in zip(records, save.warnings)]
 
     def update(
         self,
@@ -190,8 +237,12 @@ class RecordService:
         errors = input_errors(self.model, changes, internal=internal)
         if errors:
             raise ValidationError("the changes are invalid", errors)
+        if self.access is not None:
+            self.access.refuse_writes(self.entity, set(changes))
         now = self.platform.clock.now()
         with self.platform.db.transaction() as conn:
+            if self.access is not None:
+                self.access.require_row(conn, self.entity, "update", self.live.table, record_id)
             before = self._get(conn, record_id, lock=True)
             if version is not None and before["version"] != version:
                 raise ConflictError(
@@ -211,7 +262,7 @@ class RecordService:
             new_view = _audit_view(self.model, after)
             b, a = audit.diff(old_view, new_view)
             if not a and not b:
-                return _warned(before, save.warnings[0])
+                return _warned(self._visible(before), save.warnings[0])
             values = row_values(self.model, {k: after[k] for k in a if k in self.model.fields})
             for key in ("owner", "team"):
                 if key in a:
@@ -242,12 +293,14 @@ class RecordService:
                 ),
             )
             save.finish(conn)
-            return _warned(self._get(conn, record_id), save.warnings[0])
+            return _warned(self._visible(self._get(conn, record_id)), save.warnings[0])
 
     def delete(self, record_id: int) -> None:
         """Delete a record and its child rows; refused while other records refer to it."""
         now = self.platform.clock.now()
         with self.platform.db.transaction() as conn:
+            if self.access is not None:
+                self.access.require_row(conn, self.entity, "delete", self.live.table, record_id)
             before = self._get(conn, record_id, lock=True)
             self._refuse_if_referenced(conn, record_id)
             save = self.platform.save_hook.begin(

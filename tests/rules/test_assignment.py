@@ -31,6 +31,7 @@ def ticket_rules(p, routing: str, members: list[str]) -> None:
 @pytest.fixture
 def p(platform):
     install(platform)
+    platform.users.add("alice", roles=["admin"])
     return platform
 
 

@@ -17,6 +17,7 @@ from tests.rules.save_defs import install
 @pytest.fixture
 def p(platform):
     install(platform)
+    platform.users.add("alice", roles=["admin"])
     return platform
 
 
