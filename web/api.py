@@ -1,0 +1,231 @@
+"""REST endpoints under ``/api/v1``: entities, records, rules, reports.
+
+Handlers are thin: read the request, call the engine as the signed-in user,
+shape the answer. Permission checks, validation and SQL all happen in the
+engine, the same for this door as for every other.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from engine.errors import NotFound, ValidationError, error_entry
+from web.app import body, json_response, platform_of
+from web.auth import require_user
+
+api = Blueprint("api", __name__)
+
+#: A list's total is counted exactly up to this many rows, then reported as "more than".
+TOTAL_BOUND = 10_000
+MAX_LIMIT = 500
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a whole number", [error_entry(f"{raw!r} is not a number", field=name)]
+        ) from None
+    if not low <= value <= high:
+        raise ValidationError(
+            f"{name} is out of range", [error_entry(f"use {low} to {high}", field=name)]
+        )
+    return value
+
+
+def _entity(name: str) -> None:
+    if name not in platform_of().entities.names():
+        raise NotFound(f"no entity named {name!r}", [error_entry("unknown entity", field="entity")])
+
+
+# ---------------------------------------------------------------- entities
+
+
+@api.get("/entities")
+def entities() -> Response:
+    """The entities this user may read, with their labels."""
+    user = require_user()
+    p = platform_of()
+    access = p.access(user)
+    out = []
+    for name in p.entities.names():
+        if access.scopes(name, "read"):
+            model = p.entities.get(name).model
+            out.append({"name": name, "label": model.label, "title_field": model.title_field})
+    return json_response({"items": out})
+
+
+@api.get("/entities/<name>")
+def entity(name: str) -> Response:
+    user = require_user()
+    _entity(name)
+    p = platform_of()
+    access = p.access(user)
+    access.require(name, "read")
+    definition = p.entities.get(name).model.definition
+    hidden = access.hidden(name)
+    if hidden:
+        props = definition.get("schema", {}).get("properties", {})
+        definition = {
+            **definition,
+            "schema": {
+                **definition["schema"],
+                "properties": {k: v for k, v in props.items() if k not in hidden},
+            },
+        }
+    levels = access.field_levels(name)
+    return json_response({"definition": definition, "field_levels": levels})
+
+
+# ---------------------------------------------------------------- records
+
+
+@api.get("/records/<entity>")
+def list_records(entity: str) -> Response:
+    """``?where=&order_by=&limit=&offset=`` → ``{items, total, total_is_exact}``."""
+    user = require_user()
+    _entity(entity)
+    records = platform_of().records(entity, user)
+    where = request.args.get("where") or None
+    limit = _int_arg("limit", 50, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 10_000_000)
+    items = records.list(
+        where=where, order_by=request.args.get("order_by"), limit=limit, offset=offset
+    )
+    # Bounded count: a list over millions of rows never waits on an exact count(*).
+    probe = records.list(where=where, limit=1, offset=TOTAL_BOUND) if offset < TOTAL_BOUND else [1]
+    exact = not probe
+    total = records.count(where=where) if exact else TOTAL_BOUND
+    return json_response({"items": items, "total": total, "total_is_exact": exact})
+
+
+@api.post("/records/<entity>")
+def create_record(entity: str) -> Response:
+    user = require_user()
+    _entity(entity)
+    created = platform_of().records(entity, user).create(body())
+    return json_response(
+        created,
+        status=201,
+        headers={
+            "Location": f"/api/v1/records/{entity}/{created['id']}",
+            "ETag": f'"{created["version"]}"',
+        },
+    )
+
+
+@api.get("/records/<entity>/<int:record_id>")
+def get_record(entity: str, record_id: int) -> Response:
+    user = require_user()
+    _entity(entity)
+    record = platform_of().records(entity, user).get(record_id)
+    return json_response(record, headers={"ETag": f'"{record["version"]}"'})
+
+
+@api.patch("/records/<entity>/<int:record_id>")
+def update_record(entity: str, record_id: int) -> Response:
+    """Partial update; the version comes from ``If-Match`` or a ``version`` key (stale → 409)."""
+    user = require_user()
+    _entity(entity)
+    changes = body()
+    version = changes.pop("version", None)
+    match = request.headers.get("If-Match")
+    if match:
+        try:
+            version = int(match.strip('W/"'))
+        except ValueError:
+            raise ValidationError(
+                "If-Match must be a record version", [error_entry(match, field="If-Match")]
+            ) from None
+    updated = platform_of().records(entity, user).update(record_id, changes, version=version)
+    return json_response(updated, headers={"ETag": f'"{updated["version"]}"'})
+
+
+@api.delete("/records/<entity>/<int:record_id>")
+def delete_record(entity: str, record_id: int) -> Response:
+    user = require_user()
+    _entity(entity)
+    platform_of().records(entity, user).delete(record_id)
+    return Response(status=204)
+
+
+# ---------------------------------------------------------------- rules
+
+
+@api.post("/rules/check")
+def rules_check() -> Response:
+    """``{"text", "entity"}`` (an expression) or ``{"text", "path"}`` (a rules file)."""
+    require_user()
+    data = body()
+    text = str(data.get("text", ""))
+    diagnostics = platform_of().rules.check(text, path=data.get("path"), entity=data.get("entity"))
+    return json_response({"diagnostics": diagnostics})
+
+
+@api.post("/rules/matching")
+def rules_matching() -> Response:
+    """``{"condition", "entity", "limit"}`` → how many records the user can see match, and some ids."""
+    user = require_user()
+    data = body()
+    entity_name = str(data.get("entity", ""))
+    _entity(entity_name)
+    records = platform_of().records(entity_name, user)
+    condition = str(data.get("condition", ""))
+    limit = min(int(data.get("limit", 10)), 100)
+    sample = records.list(where=condition, limit=limit)
+    return json_response(
+        {"count": records.count(where=condition), "sample": [r["id"] for r in sample]}
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+
+@api.get("/reports/<name>")
+def run_report(name: str) -> Response:
+    user = require_user()
+    result = platform_of().reports.run(name, user=user, filters=request.args.get("filters") or None)
+    return json_response(result)
+
+
+@api.get("/reports/<name>/export")
+def export_report(name: str) -> Response:
+    user = require_user()
+    fmt = request.args.get("format", "csv")
+    filters = request.args.get("filters") or None
+    p = platform_of()
+    if fmt == "csv":
+        text = io.StringIO()
+        p.reports.export(name, "csv", text, user=user, filters=filters)
+        data: Any = ("\ufeff" + text.getvalue()).encode("utf-8")
+        mimetype = "text/csv"
+    else:
+        binary = io.BytesIO()
+        p.reports.export(name, fmt, binary, user=user, filters=filters)
+        data = binary.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+# ---------------------------------------------------------------- the contract
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    from web.openapi import openapi_document
+
+    return json_response(openapi_document(platform_of()))
+
+
+__all__ = ["api"]

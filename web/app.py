@@ -1,0 +1,147 @@
+"""The Flask application: ``create_app(platform)`` serves the REST API and the login page.
+
+Every door goes through the engine's own services as the signed-in user, so
+the permission layer decides; this package only turns HTTP into calls and
+errors into ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    BundleError,
+    ConflictError,
+    NotFound,
+    PermissionDenied,
+    RuleSyntaxError,
+    RuleTypeError,
+    TesseraError,
+    ValidationError,
+)
+
+#: Largest request body accepted (imports will get their own, larger limit).
+MAX_BODY = 10 * 1024 * 1024
+
+_STATUS = [
+    (NotFound, 404, "Not found"),
+    (PermissionDenied, 403, "Forbidden"),
+    (ConflictError, 409, "Conflict"),
+    (ValidationError, 422, "Invalid input"),
+    (BundleError, 422, "Invalid definition"),
+    (RuleSyntaxError, 422, "Rule syntax error"),
+    (RuleTypeError, 422, "Rule error"),
+]
+
+
+def _default(value: Any) -> Any:
+    """JSON for engine values: decimals as numbers when exact in a double, else as text."""
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value.normalize() else str(value)
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(value), status=status, mimetype="application/json", headers=headers)
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> Response:
+    """An RFC 9457 problem document with the engine's located ``errors`` list."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body["errors"] = errors or []
+    return Response(dumps(body), status=status, mimetype="application/problem+json")
+
+
+def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) -> Flask:
+    """The web application over ``platform`` (by default one from ``TESSERA_DATABASE_URL``)."""
+    if platform is None:
+        from engine.platform import Platform
+
+        platform = Platform()
+    app = Flask("tessera")
+    app.config.update(
+        SECRET_KEY=os.environ.get("TESSERA_SECRET_KEY") or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("TESSERA_SECURE_COOKIES", "") == "1",
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        TOKEN_LIFETIME=dt.timedelta(days=30),
+    )
+    app.config.update(config or {})
+    app.extensions["tessera"] = platform
+
+    from web.api import api
+    from web.auth import auth, load_user
+
+    app.before_request(load_user)
+    app.register_blueprint(auth)
+    app.register_blueprint(api, url_prefix="/api/v1")
+
+    @app.errorhandler(TesseraError)
+    def _engine_error(exc: TesseraError) -> Response:
+        for cls, status, title in _STATUS:
+            if isinstance(exc, cls):
+                return problem(status, title, exc.message, exc.errors)
+        return problem(400, "Bad request", exc.message, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        from sqlalchemy import text
+
+        with platform.db.transaction(write=False) as conn:
+            conn.execute(text("SELECT 1"))
+        return json_response({"status": "ok", "database": platform.db.dialect})
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"
+        )
+        return response
+
+    return app
+
+
+def platform_of(app: Flask | None = None) -> Any:
+    from flask import current_app
+
+    return (app or current_app).extensions["tessera"]
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 problem naming what was wrong with it."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(
+            "the body must be a JSON object", [{"field": "body", "message": "send a JSON object"}]
+        )
+    return data
+
+
+__all__ = ["MAX_BODY", "body", "create_app", "dumps", "json_response", "platform_of", "problem"]

@@ -1,0 +1,143 @@
+"""OpenAPI 3.1 for the installed metadata: every entity's JSON Schema is its component.
+
+OpenAPI 3.1 uses JSON Schema 2020-12 itself, so an entity's validation
+schema goes in unchanged; the record as returned adds the system fields.
+The document is rebuilt from the live definitions on each request, so it is
+never out of date after a bundle install or an edit in the builder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYSTEM_PROPERTIES = {
+    "id": {"type": "integer", "readOnly": True},
+    "version": {"type": "integer", "readOnly": True},
+    "owner": {"type": ["string", "null"]},
+    "team": {"type": ["string", "null"]},
+    "created_by": {"type": ["string", "null"], "readOnly": True},
+    "created_on": {"type": "string", "format": "date-time", "readOnly": True},
+    "modified_by": {"type": ["string", "null"], "readOnly": True},
+    "modified_on": {"type": "string", "format": "date-time", "readOnly": True},
+}
+
+PROBLEM = {
+    "type": "object",
+    "required": ["title", "status", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "file": {"type": ["string", "null"]},
+                    "line": {"type": ["integer", "null"]},
+                    "column": {"type": ["integer", "null"]},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    return {
+        str(code): {
+            "description": "a problem",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for code in codes
+    }
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _entity_paths(name: str) -> dict[str, Any]:
+    ref = f"#/components/schemas/{name}"
+    record_ref = f"#/components/schemas/{name}_record"
+    page = {
+        "description": "a page of records",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": record_ref}},
+                        "total": {"type": "integer"},
+                        "total_is_exact": {"type": "boolean"},
+                    },
+                }
+            }
+        },
+    }
+    query = [
+        {"name": "where", "in": "query", "schema": {"type": "string"},
+         "description": "a condition in the rule language"},
+        {"name": "order_by", "in": "query", "schema": {"type": "string"},
+         "description": "fields, '-' for descending: -score,company"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    ]  # fmt: skip
+    ident = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    body = {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
+    return {
+        f"/api/v1/records/{name}": {
+            "get": {"operationId": f"list_{name}", "parameters": query,
+                    "responses": {"200": page, **_problems(401, 403, 422)}},
+            "post": {"operationId": f"create_{name}", "requestBody": body,
+                     "responses": {"201": _json(record_ref, "the created record"),
+                                   **_problems(401, 403, 422)}},
+        },
+        f"/api/v1/records/{name}/{{id}}": {
+            "get": {"operationId": f"get_{name}", "parameters": ident,
+                    "responses": {"200": _json(record_ref, "the record"), **_problems(401, 404)}},
+            "patch": {"operationId": f"update_{name}", "parameters": ident,
+                      "requestBody": {"required": True,
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "responses": {"200": _json(record_ref, "the updated record"),
+                                    **_problems(401, 403, 404, 409, 422)}},
+            "delete": {"operationId": f"delete_{name}", "parameters": ident,
+                       "responses": {"204": {"description": "deleted"}, **_problems(401, 403, 404, 409)}},
+        },
+    }  # fmt: skip
+
+
+def openapi_document(platform: Any) -> dict[str, Any]:
+    """The whole API description for the platform's live entities."""
+    schemas: dict[str, Any] = {"Problem": PROBLEM}
+    paths: dict[str, Any] = {}
+    for name in platform.entities.names():
+        model = platform.entities.get(name).model
+        schema = model.validation_schema()
+        schemas[name] = schema
+        schemas[f"{name}_record"] = {
+            "allOf": [
+                {"$ref": f"#/components/schemas/{name}"},
+                {"type": "object", "properties": SYSTEM_PROPERTIES},
+            ]
+        }
+        paths.update(_entity_paths(name))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tessera API", "version": "1"},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
+
+
+__all__ = ["openapi_document"]
