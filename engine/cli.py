@@ -105,3 +105,49 @@ def export_report(
             with out_path.open("wb") as out:
                 result = platform.reports.export(report, fmt, out, user=user, filters=filters)
     click.echo(f"{report}: {len(result['rows'])} rows written to {out_path}")
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="A role (repeat for several).")
+@click.option("--team")
+@click.option("--manager")
+@click.option("--email")
+@click.password_option(help="The password (asked for when left out).")
+@click.option("--db", help=DB_HELP)
+def user_add(
+    name: str,
+    roles: tuple[str, ...],
+    team: str | None,
+    manager: str | None,
+    email: str | None,
+    password: str,
+    db: str | None,
+) -> None:
+    """Add a user with a password and roles."""
+    with _platform(db) as platform:
+        platform.users.add(
+            name, password=password, roles=roles, team=team, manager=manager, email=email
+        )
+    click.echo(f"user {name} added ({', '.join(roles) or 'no roles'})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--db", help=DB_HELP)
+def serve(host: str, port: int, db: str | None) -> None:
+    """Serve the web app and the API (a development server; use a WSGI server in production)."""
+    from werkzeug.serving import run_simple
+
+    from engine.platform import Platform
+    from web.app import create_app
+
+    platform = Platform(_url(db))
+    click.echo(f"Tessera on http://{host}:{port}/ (database {platform.db.dialect})")
+    run_simple(host, port, create_app(platform), threaded=True)

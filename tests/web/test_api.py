@@ -138,3 +138,23 @@ def test_reports_and_exports_over_http(p, client):
     status, data, headers = client.get("/api/v1/reports/by_industry/export?format=csv")
     assert status == 200 and "attachment" in headers["Content-Disposition"]
     assert data.decode("utf-8-sig").splitlines()[0].startswith("industry")
+
+
+def test_user_add_command(tmp_path):
+    from click.testing import CliRunner
+
+    from engine import Platform
+    from engine.cli import main
+
+    db = tmp_path / "t.db"
+    runner = CliRunner()
+    done = runner.invoke(
+        main,
+        ["user", "add", "zoe", "--role", "admin", "--team", "east", "--db", str(db)],
+        input="zoe-secret-1\nzoe-secret-1\n",
+    )
+    assert done.exit_code == 0, done.output
+    with Platform(f"sqlite:///{db}") as p:
+        assert p.users.authenticate("zoe", "zoe-secret-1")["roles"] == ["admin"]
+    again = runner.invoke(main, ["user", "add", "zoe", "--password", "x" * 9, "--db", str(db)])
+    assert again.exit_code == 1 and "exists" in again.output
