@@ -57,6 +57,7 @@ def db_value(value: Any) -> Any:
 
 def run_create_many(folder: Path, leads: list[dict[str, Any]], batch: int) -> float:
     p = fresh_platform(folder, "platform.db")
+    p.users.add("bench", roles=["admin"])
     service = p.records("lead", user="bench")
     start = time.perf_counter()
     for i in range(0, len(leads), batch):
