@@ -222,8 +222,29 @@
     }
     const out = [];
     let depth = 0;
+    // JS regular expressions backtrack: a repeated group that itself repeats or
+    // alternates, like (a+)+ or (a|aa)*, can take exponential time, so it is refused.
+    const groups = [{ rep: false, alt: false }];
+    let last = null;
+    const repeat = (bounded) => {
+      if (last && (last.rep || last.alt) && !bounded) {
+        throw new PatternUnsupported("a repeated group that itself repeats or has alternatives");
+      }
+      groups[groups.length - 1].rep = true;
+      last = null;
+    };
     while (i < src.length) {
       const c = src[i];
+      const atom = last;
+      last = null;
+      if (c === "*" || c === "+") {
+        last = atom;
+        repeat(false);
+        out.push(c);
+        i += 1;
+        continue;
+      }
+      if (c === "|") groups[groups.length - 1].alt = true;
       if (c === "\\") {
         if (src[i + 1] === "Q") {
           const end = src.indexOf("\\E", i + 2);
@@ -260,15 +281,23 @@
           i += 1;
         }
         depth += 1;
+        groups.push({ rep: false, alt: false });
       } else if (c === ")") {
         if (depth === 0) return null;
         depth -= 1;
+        const inner = groups.pop();
+        const outer = groups[groups.length - 1];
+        outer.rep = outer.rep || inner.rep;
+        outer.alt = outer.alt || inner.alt;
+        last = inner;
         out.push(")");
         i += 1;
       } else if (c === "{") {
         const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(src.slice(i));
         if (m) {
           if (+m[1] > 1000 || (m[3] && +m[3] > 1000) || (m[3] && +m[3] < +m[1])) return null;
+          last = atom;
+          repeat(!m[2]);
           out.push(m[0]);
           i += m[0].length;
         } else {

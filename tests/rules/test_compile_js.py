@@ -1,0 +1,342 @@
+"""JavaScript evaluation: the same answers as Python, case by case and on generated records.
+
+semantics.yaml documents every rule of the language's meaning; each case runs
+through the Python runtime and, in one Node process for the whole module,
+through the compiled JavaScript. A Hypothesis test then generates records
+(nulls, Chinese and other Unicode, decimals, dates near month ends) and
+requires the two runtimes to agree. Without node the JavaScript half skips.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fixtures import DEFINITIONS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from node_runner import NODE, exact, run_js
+
+from engine.rules.compile_js import JsUnsupported, js_literal
+from engine.rules.functions import Function, functions, register_function
+from engine.rules.js import runtime_source
+from engine.rules.service import RuleService
+
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+NOW = "2026-01-05T09:00:00Z"
+ACCOUNTS = {7: {"name": "ACME", "industry": "manufacturing"}}
+USERS = {"bob": {"name": "bob", "team": "east", "role": "sales_rep"}}
+
+# The fixture lead, plus two free-text fields the cases use as data-driven arguments.
+LEAD = copy.deepcopy(DEFINITIONS["lead"])
+LEAD["schema"]["properties"].update({"pattern_text": {"type": "string"}, "unit": {"type": "string"}})
+DEFS = {**DEFINITIONS, "lead": LEAD}
+
+
+def _parse_now(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@cache
+def service(tz: str, now: str) -> RuleService:
+    return RuleService(
+        DEFS.get,
+        entities=DEFS,
+        timezone=tz,
+        clock=lambda: _parse_now(now),
+        loader=lambda entity, key: ACCOUNTS.get(key) if entity == "account" else None,
+        users=USERS.get,
+    )
+
+
+def js_context(tz: str, now: str, event: str | None = None) -> dict[str, Any]:
+    return {
+        "tz": tz,
+        "now": now,
+        "event": event,
+        "records": {"account": {str(k): v for k, v in ACCOUNTS.items()}},
+        "userTable": USERS,
+    }
+
+
+def load_cases() -> list[dict[str, Any]]:
+    data = yaml.safe_load((Path(__file__).parent / "semantics.yaml").read_text(encoding="utf-8"))
+    out = []
+    for section, cases in data.items():
+        for n, case in enumerate(cases):
+            out.append({"id": f"{section}-{n}-{case['expr']}", "section": section, **case})
+    return out
+
+
+CASES = load_cases()
+
+
+def expected(value: Any) -> Any:
+    """The YAML's expectation in exact form; {datetime}, {duration} are tagged values."""
+    if isinstance(value, dict) and set(value) == {"datetime"}:
+        return exact(_parse_now(value["datetime"]))
+    if isinstance(value, dict) and set(value) == {"duration"}:
+        return exact(dt.timedelta(seconds=0) + Decimal(str(value["duration"])) * _SECOND)
+    if isinstance(value, dict) and set(value) == {"decimal"}:
+        return exact(Decimal(value["decimal"]))
+    if isinstance(value, list):
+        return [expected(v) for v in value]
+    return exact(value)
+
+
+class _Second:
+    def __rmul__(self, amount: Decimal) -> dt.timedelta:
+        return dt.timedelta(microseconds=int(amount * 1_000_000))
+
+
+_SECOND = _Second()
+
+
+def run_python(case: dict[str, Any]) -> Any:
+    rules = service(case.get("tz", "UTC"), case.get("now", NOW))
+    compiled = rules.compile(case["expr"], case.get("entity", "lead"))
+    return compiled(case.get("record") or {}, old=case.get("old"), user=case.get("user"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_python_gives_the_documented_value(case: dict[str, Any]) -> None:
+    assert exact(run_python(case)) == expected(case["expect"])
+
+
+@pytest.fixture(scope="module")
+def js_results() -> dict[str, Any]:
+    """Every case of semantics.yaml through one Node process."""
+    if NODE is None:
+        pytest.skip("node is not installed")
+    sources, inputs = [], []
+    for case in CASES:
+        rules = service(case.get("tz", "UTC"), case.get("now", NOW))
+        sources.append(rules.compile(case["expr"], case.get("entity", "lead")).js())
+        inputs.append(
+            {
+                "record": case.get("record") or {},
+                "old": case.get("old"),
+                "user": case.get("user"),
+                "ctx": js_context(case.get("tz", "UTC"), case.get("now", NOW)),
+            }
+        )
+    return dict(zip([c["id"] for c in CASES], run_js(sources, inputs)))
+
+
+@needs_node
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_javascript_gives_the_documented_value(
+    case: dict[str, Any], js_results: dict[str, Any]
+) -> None:
+    if case.get("js") == "refused":
+        assert "error" in js_results[case["id"]]
+    else:
+        assert js_results[case["id"]] == {"value": expected(case["expect"])}
+
+
+def test_every_function_is_documented() -> None:
+    """semantics.yaml holds at least one case per registered function."""
+    text = " ".join(c["expr"] for c in CASES if c["section"] == "functions")
+    missing = [name for name in functions() if f"{name}(" not in text]
+    assert missing == []
+
+
+# ---------------------------------------------------------------- the generated source
+
+
+def test_literals_are_json_and_script_safe() -> None:
+    rules = service("UTC", NOW)
+    source = rules.compile("company == '</script><!-- \u2028 \" \\' ${x}'", "lead").js()
+    assert "</script>" not in source and "<!--" not in source and "\u2028" not in source
+    assert js_literal("</x>&\u2029") == '"\\u003c/x\\u003e\\u0026\\u2029"'
+    assert "company" not in source.split("const k")[0]
+
+
+@needs_node
+def test_hostile_text_stays_data() -> None:
+    rules = service("UTC", NOW)
+    text = "company == \"\\\"); globalThis.pwned = 1; (\\\"\" or company == '`${1}`'"
+    source = rules.compile(text, "lead").js()
+    out = run_js([source], [{"record": {"company": '"); globalThis.pwned = 1; ("'}, "ctx": {}}])
+    assert out == [{"value": True}]
+
+
+def test_function_without_javascript_is_refused() -> None:
+    original = functions()["trim"]
+    register_function(Function("py_only", ("string",), "string", lambda ctx, s: s, js=None))
+    try:
+        rules = RuleService(DEFS.get, entities=DEFS)
+        compiled = rules.compile("py_only(company)", "lead")
+        assert compiled({"company": "x"}) == "x"
+        with pytest.raises(JsUnsupported, match="py_only"):
+            compiled.js()
+    finally:
+        from engine.rules import functions as registry
+
+        registry._registry.pop("py_only", None)
+        assert functions()["trim"] is original
+
+
+@needs_node
+def test_developer_function_with_inline_javascript() -> None:
+    register_function(
+        Function(
+            "shout", ("string",), "string", lambda ctx, s: s.upper() + "!",
+            js="(ctx, s) => (s === null ? null : s.toUpperCase() + '!')",
+        )
+    )  # fmt: skip
+    try:
+        rules = RuleService(DEFS.get, entities=DEFS)
+        compiled = rules.compile("shout(company)", "lead")
+        out = run_js([compiled.js()], [{"record": {"company": "hi"}, "ctx": {}}])
+        assert out == [{"value": compiled({"company": "hi"})}]
+    finally:
+        from engine.rules import functions as registry
+
+        registry._registry.pop("shout", None)
+
+
+@needs_node
+def test_case_folding_matches_python_for_every_character() -> None:
+    """fold() in text.js agrees with str.casefold() on every code point, lower/upper too."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    script = runtime_source() + (
+        "const T = globalThis.TesseraRules; const cs = JSON.parse(require('fs').readFileSync(0));"
+        "process.stdout.write(JSON.stringify(cs.map((c) => [T.fold(c), c.toLowerCase(), c.toUpperCase()])));"
+    )
+    import subprocess
+
+    done = subprocess.run(
+        [NODE, "-e", script], input=json.dumps(chars), capture_output=True, text=True, check=True
+    )
+    got = json.loads(done.stdout)
+    wrong = [
+        (hex(ord(c)), what)
+        for c, (f, lo, up) in zip(chars, got)
+        for what, ok in (("fold", f == c.casefold()), ("lower", lo == c.lower()), ("upper", up == c.upper()))
+        if not ok
+    ]
+    assert wrong == []
+
+
+# ---------------------------------------------------------------- property test
+
+TEMPLATES = [
+    "company contains title",
+    "company starts with title",
+    "company ends with title",
+    "title == company",
+    "company < title",
+    "lower(company) + upper(title)",
+    "concat(left(company, 2), '|', right(title, 3), '|', len(company))",
+    "trim(company) is empty",
+    "substr(company, 2, 3)",
+    "budget + company_size",
+    "budget * company_size - budget",
+    "budget / company_size",
+    "company_size % 7",
+    "round(budget, 1)",
+    "floor(budget) + ceil(budget)",
+    "budget between 0 and company_size",
+    "company_size > 10 and budget < 100 or company is null",
+    "add_months(close_date, company_size % 25)",
+    "add_days(close_date, company_size)",
+    "end_of(close_date, 'month')",
+    "start_of(close_date, 'week')",
+    "days_between(close_date, @2026-03-01)",
+    "week(close_date) + weekday(close_date)",
+    "close_date + 1d",
+    "created_at + 24h",
+    "date(created_at)",
+    "hours_since(created_at)",
+    "sum(items, it.amount)",
+    "avg(items, it.amount)",
+    "max(items, it.amount)",
+    "any(items, it.amount > budget)",
+    "count(items, it.product contains title)",
+    "if budget > 10 then company else title",
+    "concat(budget, created_at, close_date)",
+]
+
+TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="aAbBßẞσΣςİı华东销售总监经理😀 \u3000\t-", max_size=8),
+)
+DECIMALS = st.one_of(
+    st.none(),
+    st.decimals(min_value=-10_000, max_value=10_000, places=2, allow_nan=False).map(float),
+    st.integers(min_value=-50, max_value=50),
+)
+DATES = st.one_of(
+    st.none(),
+    st.builds(
+        lambda y, m, d: f"{y}-{m:02d}-{d:02d}",
+        st.sampled_from([2024, 2025, 2026, 2028]),
+        st.integers(1, 12),
+        st.sampled_from([1, 27, 28, 29, 30, 31]),
+    ).filter(_valid := lambda s: _is_date(s)),
+)
+TIMES = st.one_of(
+    st.none(),
+    st.builds(
+        lambda d, h, z: f"{d}T{h:02d}:30:00{z}",
+        DATES.filter(lambda d: d is not None),
+        st.integers(0, 23),
+        st.sampled_from(["", "Z", "+08:00"]),
+    ),
+)
+RECORDS = st.fixed_dictionaries(
+    {
+        "company": TEXT,
+        "title": TEXT,
+        "budget": DECIMALS,
+        "company_size": st.one_of(st.none(), st.integers(-100, 1000)),
+        "close_date": DATES,
+        "created_at": TIMES,
+        "items": st.lists(st.fixed_dictionaries({"amount": DECIMALS, "product": TEXT}), max_size=3),
+    }
+)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _python_or_error(compiled: Any, record: dict[str, Any]) -> Any:
+    try:
+        return {"value": exact(compiled(record))}
+    except Exception:  # a runtime error must be an error in both runtimes
+        return "error"
+
+
+@needs_node
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(TEMPLATES), RECORDS, st.sampled_from(["UTC", "America/New_York"])),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_python_and_javascript_agree(batch: list[tuple[str, dict[str, Any], str]]) -> None:
+    sources, inputs, wanted = [], [], []
+    for template, record, tz in batch:
+        compiled = service(tz, NOW).compile(template, "lead")
+        sources.append(compiled.js())
+        inputs.append({"record": record, "ctx": js_context(tz, NOW)})
+        wanted.append(_python_or_error(compiled, record))
+    got = [r if "value" in r else "error" for r in run_js(sources, inputs)]
+    for (template, record, tz), want, have in zip(batch, wanted, got):
+        assert have == want, (template, record, tz)
