@@ -209,10 +209,9 @@ class JsCompiler:
                 f"the function {node.func}(...) has no JavaScript implementation, so this "
                 "expression cannot run in the browser; register it with a `js` spelling"
             )
-        if fn.js.isidentifier():
-            target = f"T.fn[{self.text(fn.js)}]"
-        else:  # a developer's inline implementation: trusted code from the registry
-            target = self.const(f"({fn.js})")
+        # A name in the runtime's table, or a developer's inline function (trusted registry code).
+        inline = not fn.js.isidentifier()
+        target = self.const(f"({fn.js})") if inline else f"T.fn[{self.text(fn.js)}]"
         args = "".join(", " + self.expr(a) for a in node.args)
         return f"{target}(ctx{args})"
 

@@ -67,7 +67,11 @@ def _json_default(value: Any) -> Any:
 
 
 def _number(value: Any) -> str:
-    d = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    d = (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(repr(value) if isinstance(value, float) else value)
+    )
     if d == 0:
         return "0"
     text = format(d.normalize(), "f")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import unicodedata
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -37,7 +38,9 @@ USERS = {"bob": {"name": "bob", "team": "east", "role": "sales_rep"}}
 
 # The fixture lead, plus two free-text fields the cases use as data-driven arguments.
 LEAD = copy.deepcopy(DEFINITIONS["lead"])
-LEAD["schema"]["properties"].update({"pattern_text": {"type": "string"}, "unit": {"type": "string"}})
+LEAD["schema"]["properties"].update(
+    {"pattern_text": {"type": "string"}, "unit": {"type": "string"}}
+)
 DEFS = {**DEFINITIONS, "lead": LEAD}
 
 
@@ -163,7 +166,7 @@ def test_literals_are_json_and_script_safe() -> None:
 @needs_node
 def test_hostile_text_stays_data() -> None:
     rules = service("UTC", NOW)
-    text = "company == \"\\\"); globalThis.pwned = 1; (\\\"\" or company == '`${1}`'"
+    text = 'company == "\\"); globalThis.pwned = 1; (\\"" or company == \'`${1}`\''
     source = rules.compile(text, "lead").js()
     out = run_js([source], [{"record": {"company": '"); globalThis.pwned = 1; ("'}, "ctx": {}}])
     assert out == [{"value": True}]
@@ -206,8 +209,12 @@ def test_developer_function_with_inline_javascript() -> None:
 
 @needs_node
 def test_case_folding_matches_python_for_every_character() -> None:
-    """fold() in text.js agrees with str.casefold() on every code point, lower/upper too."""
-    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    """fold() in text.js agrees with str.casefold() on every assigned code point, lower/upper too.
+
+    Letters Python's Unicode database does not know yet are left out: there the
+    browser's newer Unicode decides (documented in docs/rules.md).
+    """
+    chars = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) not in ("Cn", "Cs")]
     script = runtime_source() + (
         "const T = globalThis.TesseraRules; const cs = JSON.parse(require('fs').readFileSync(0));"
         "process.stdout.write(JSON.stringify(cs.map((c) => [T.fold(c), c.toLowerCase(), c.toUpperCase()])));"
@@ -218,10 +225,16 @@ def test_case_folding_matches_python_for_every_character() -> None:
         [NODE, "-e", script], input=json.dumps(chars), capture_output=True, text=True, check=True
     )
     got = json.loads(done.stdout)
+    known = lambda text: all(unicodedata.category(ch) != "Cn" for ch in text)  # noqa: E731
     wrong = [
         (hex(ord(c)), what)
         for c, (f, lo, up) in zip(chars, got)
-        for what, ok in (("fold", f == c.casefold()), ("lower", lo == c.lower()), ("upper", up == c.upper()))
+        if known(f + lo + up)
+        for what, ok in (
+            ("fold", f == c.casefold()),
+            ("lower", lo == c.lower()),
+            ("upper", up == c.upper()),
+        )
         if not ok
     ]
     assert wrong == []
@@ -260,7 +273,7 @@ TEMPLATES = [
     "sum(items, it.amount)",
     "avg(items, it.amount)",
     "max(items, it.amount)",
-    "any(items, it.amount > budget)",
+    "any(items, it.amount > 1)",
     "count(items, it.product contains title)",
     "if budget > 10 then company else title",
     "concat(budget, created_at, close_date)",
@@ -325,7 +338,9 @@ def _python_or_error(compiled: Any, record: dict[str, Any]) -> Any:
 @settings(max_examples=100)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(TEMPLATES), RECORDS, st.sampled_from(["UTC", "America/New_York"])),
+        st.tuples(
+            st.sampled_from(TEMPLATES), RECORDS, st.sampled_from(["UTC", "America/New_York"])
+        ),
         min_size=1,
         max_size=20,
     )

@@ -2,7 +2,8 @@
 //
 // Python's str.casefold() has no JS equivalent; upper-then-lower casing
 // reaches the same full folding (ß -> ss, ﬁ -> fi) for everything but final
-// sigma and Cherokee, which are mapped after. `matches` takes RE2 syntax:
+// sigma, capital sharp s, dotless i and Cherokee, which are mapped here. The
+// browser's Unicode version decides letters newer than Python's. `matches` takes RE2 syntax:
 // translate() rewrites an RE2 pattern into a JS one with the same meaning
 // (`.` stops only at \n, \s is ASCII, (?m) lines end only at \n, \A \z,
 // [[:alpha:]], \pL, \Q..\E), returns null where RE2 refuses the pattern (as
@@ -13,7 +14,8 @@
   const N = T.N;
 
   function fold(text) {
-    let out = text.toUpperCase().toLowerCase().replace(/ς/g, "σ");
+    if (text.includes("ı")) return text.split("ı").map(fold).join("ı"); // dotless i folds to itself
+    let out = text.toUpperCase().toLowerCase().replace(/ς/g, "σ").replace(/ß/g, "ss");
     if (/[\uAB70-\uABBF\u13F8-\u13FD]/.test(out)) {
       out = out.replace(/[\uAB70-\uABBF]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xab70 + 0x13a0))
         .replace(/[\u13F8-\u13FD]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 8));
