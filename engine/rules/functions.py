@@ -151,7 +151,7 @@ def _left(ctx: Context, s: str, n: Any) -> str:
 
 def _right(ctx: Context, s: str, n: Any) -> str:
     n = max(0, int(n))
-    return s[len(s) - n :] if n else ""
+    return s[max(0, len(s) - n) :] if n else ""
 
 
 def _substr(ctx: Context, s: str, start: Any, length: Any = None) -> str:

@@ -274,7 +274,7 @@ TEMPLATES = [
     "avg(items, it.amount)",
     "max(items, it.amount)",
     "any(items, it.amount > 1)",
-    "count(items, it.product contains title)",
+    "count(items, it.product contains '华')",
     "if budget > 10 then company else title",
     "concat(budget, created_at, close_date)",
 ]
