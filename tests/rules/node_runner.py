@@ -1,11 +1,11 @@
-"""Run compiled JavaScript in one Node process per batch, and compare values across runtimes.
+"""Run compiled JavaScript in one Node process per test module, and compare values across runtimes.
 
-``run_js(cases)`` writes one script holding the runtime and every compiled
-function, feeds the records in as JSON on stdin, and reads back one exact
-value (see ``TesseraRules.exact``) or error per case. ``exact`` gives a
-Python value the same form, so the two runtimes compare on meaning:
-``Decimal("0.30")`` and ``0.3`` are the same number, a datetime is its UTC
-instant.
+A :class:`NodeSession` starts Node once with the runtime loaded; each
+:meth:`NodeSession.run` sends one batch (compiled sources plus the records
+they run on) as a JSON line and reads one JSON line back: an exact value (see
+``TesseraRules.exact``) or an error per case. ``exact`` gives a Python value
+the same form, so the two runtimes compare on meaning: ``Decimal("0.30")``
+and ``0.3`` are the same number, a datetime is its UTC instant.
 """
 
 from __future__ import annotations
@@ -21,41 +21,60 @@ from engine.rules.js import runtime_source
 
 NODE = shutil.which("node")
 
-_SCRIPT = """
+_LOOP = """
 const T = globalThis.TesseraRules;
-const FNS = [%s];
-let input = "";
-process.stdin.on("data", (d) => (input += d));
-process.stdin.on("end", () => {
-  const cases = JSON.parse(input);
-  const out = cases.map((c, i) => {
-    try {
-      const ctx = T.context(c.ctx);
-      return { value: T.exact(FNS[i](c.record, c.old, c.user, ctx)) };
-    } catch (e) {
-      return { error: String(e && e.message ? e.message : e) };
-    }
-  });
-  process.stdout.write(JSON.stringify(out));
+const compiled = new Map();
+const load = (src) => {
+  if (!compiled.has(src)) compiled.set(src, (0, eval)(src));
+  return compiled.get(src);
+};
+const run = (src, c) => {
+  try {
+    const ctx = T.context(c.ctx);
+    return { value: T.exact(load(src)(c.record, c.old, c.user, ctx)) };
+  } catch (e) {
+    return { error: String(e && e.message ? e.message : e) };
+  }
+};
+require("readline").createInterface({ input: process.stdin }).on("line", (line) => {
+  const batch = JSON.parse(line);
+  const out = batch.sources.map((src, i) => run(src, batch.inputs[i]));
+  process.stdout.write(JSON.stringify(out) + "\\n");
 });
 """
 
 
-def run_js(sources: list[str], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Evaluate ``sources[i]`` on ``inputs[i]`` ({record, old, user, ctx}) in one Node run."""
-    assert NODE is not None
-    script = runtime_source() + _SCRIPT % ",\n".join(sources)
-    done = subprocess.run(
-        [NODE, "-e", script],
-        input=json.dumps(inputs, default=_json_default),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-4000:])
-    return json.loads(done.stdout)
+class NodeSession:
+    """One long-lived Node process that evaluates batches of compiled expressions."""
+
+    def __init__(self) -> None:
+        assert NODE is not None
+        self.proc = subprocess.Popen(
+            [NODE, "-e", runtime_source() + _LOOP],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def run(self, sources: list[str], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Evaluate ``sources[i]`` on ``inputs[i]`` ({record, old, user, ctx})."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        line = json.dumps({"sources": sources, "inputs": inputs}, default=_json_default)
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"node stopped (exit code {self.proc.poll()})")
+        return json.loads(answer)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def _json_default(value: Any) -> Any:
@@ -67,15 +86,10 @@ def _json_default(value: Any) -> Any:
 
 
 def _number(value: Any) -> str:
-    d = (
-        value
-        if isinstance(value, Decimal)
-        else Decimal(repr(value) if isinstance(value, float) else value)
-    )
-    if d == 0:
-        return "0"
-    text = format(d.normalize(), "f")
-    return text
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    d = Decimal(value)
+    return "0" if d == 0 else format(d.normalize(), "f")
 
 
 def exact(value: Any) -> Any:
@@ -85,8 +99,7 @@ def exact(value: Any) -> Any:
     if isinstance(value, int | float | Decimal):
         return {"n": _number(value)}
     if isinstance(value, dt.datetime):
-        utc = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return {"datetime": utc.isoformat() + "Z"}
+        return {"datetime": value.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"}
     if isinstance(value, dt.date):
         return {"date": value.isoformat()}
     if isinstance(value, dt.timedelta):
