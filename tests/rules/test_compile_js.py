@@ -282,6 +282,15 @@ TEMPLATES = [
     "count(items, it.product contains '华')",
     "if budget > 10 then company else title",
     "concat(budget, created_at, close_date)",
+    "created_at < now() and now() - created_at > 24h",
+    "end_of(created_at, 'month')",
+    "start_of(created_at, 'week')",
+    "business_hours_since(created_at)",
+    "days_since(created_at) + days_since(close_date)",
+    "company_size in [1, 2, 3, null]",
+    "title in ['aA', 'ß', '华东']",
+    "company matches '^[a-zß]+$'",
+    "coalesce(company, title, 'x')",
 ]
 
 TEXT = st.one_of(
@@ -365,3 +374,35 @@ def test_python_and_javascript_agree(
     got = [r if "value" in r else "error" for r in node.run(sources, inputs)]
     for (template, record, tz), want, have in zip(batch, wanted, got):
         assert have == want, (template, record, tz)
+
+
+PATTERN_PIECES = ["a", "b", "ß", "华", ".", "\\s", "\\d", "\\w", "[a-c]", "[^a]", "(", ")", "|",
+                  "*", "+", "?", "{2}", "{1,3}", "^", "$", "(?i)", "\\b", "\\pL", "[[:alpha:]]",
+                  "\\A", "\\z", "(?:", "\\1", "(?=", "{", "]", "\\Q.\\E"]  # fmt: skip
+
+
+@needs_node
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(PATTERN_PIECES), max_size=8).map("".join),
+            st.text(alphabet="abAB ß华\n1_.", max_size=8),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_patterns_agree_with_re2_or_are_refused(
+    node: NodeSession, batch: list[tuple[str, str]]
+) -> None:
+    """A pattern the browser takes gives RE2's answer (or RE2's refusal: null)."""
+    compiled = service("UTC", NOW).compile("title matches pattern_text", "lead")
+    source = compiled.js()
+    records = [{"title": text, "pattern_text": pattern} for pattern, text in batch]
+    got = node.run([source] * len(records), [{"record": r, "ctx": {}} for r in records])
+    for record, answer in zip(records, got):
+        if "error" in answer:
+            assert "browser cannot run this pattern" in answer["error"], record
+        else:
+            assert answer == {"value": compiled(record)}, record

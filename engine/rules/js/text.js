@@ -81,7 +81,11 @@
 
   // ------------------------------------------------------------ patterns
 
-  class PatternUnsupported extends Error {}
+  class PatternUnsupported extends Error {
+    constructor(what) {
+      super(`the browser cannot run this pattern the way RE2 does: ${what}`);
+    }
+  }
   const MAX_PATTERN_LENGTH = 1000;
   const POSIX = {
     alnum: "0-9A-Za-z", alpha: "A-Za-z", ascii: "\\x00-\\x7f", blank: "\\t ", cntrl: "\\x00-\\x1f\\x7f",
@@ -109,7 +113,8 @@
     if (c === undefined) return null;
     if (SIMPLE[c]) {
       if (inClass && "bB".includes(c)) return null;
-      return [SIMPLE[c], i + 2];
+      // Assertions are wrapped so that RE2's `\b*` stays a valid (empty) repetition in JS.
+      return ["bB".includes(c) ? `(?:${SIMPLE[c]})` : SIMPLE[c], i + 2];
     }
     if (c === "s") return [inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]", i + 2];
     if (c === "S") {
@@ -118,7 +123,7 @@
     }
     if (c === "A" || c === "z") {
       if (inClass) return null;
-      return [c === "A" ? "(?<![\\s\\S])" : "(?![\\s\\S])", i + 2];
+      return [c === "A" ? "(?:(?<![\\s\\S]))" : "(?:(?![\\s\\S]))", i + 2];
     }
     if (c === "p" || c === "P") {
       let name, next;
@@ -313,13 +318,13 @@
         out.push(dotall ? "[\\s\\S]" : "[^\\n]");
         i += 1;
       } else if (c === "^" && multiline) {
-        out.push("(?<![^\\n])");
+        out.push("(?:(?<![^\\n]))");
         i += 1;
       } else if (c === "$" && multiline) {
-        out.push("(?![^\\n])");
+        out.push("(?:(?![^\\n]))");
         i += 1;
       } else if (c === "^" || c === "$") {
-        out.push(c === "^" ? "(?<![\\s\\S])" : "(?![\\s\\S])");
+        out.push(c === "^" ? "(?:(?<![\\s\\S]))" : "(?:(?![\\s\\S]))");
         i += 1;
       } else {
         const cp = src.codePointAt(i);
