@@ -1,9 +1,8 @@
-"""Checked tree to JavaScript: the browser twin of compile_py, for expressions only.
+"""Checked tree to JavaScript: the browser twin of compile_py.
 
-Why expressions only: the editor previews computed fields, filters, visibility
-and flow conditions as the admin types, and those are single expressions. Rule
-sets (scoring, grading, tables, validation) run on the server, where their
-traces, versions and hit-policy errors live; they are not compiled here.
+This module compiles expressions (computed fields, filters, visibility and
+flow conditions, which the editor previews as the admin types);
+compile_js_rules builds every kind of rule set on top of it.
 
 The output is one JavaScript expression that evaluates to a function
 ``(r, old, user, ctx) => value``. Like compile_py it is generated from the
@@ -84,12 +83,15 @@ class JsCompiler:
         self.checked = checked
         self.zone = _zone(tz)
         self.consts: list[str] = []
+        self._names: dict[str, str] = {}
         self.rows: list[str] = []
 
     def const(self, source: str) -> str:
-        """Hoist a constant out of the function, so it is built once."""
-        self.consts.append(source)
-        return f"k{len(self.consts) - 1}"
+        """Hoist a constant out of the function, so it is built once (and named once)."""
+        if source not in self._names:
+            self.consts.append(source)
+            self._names[source] = f"k{len(self.consts) - 1}"
+        return self._names[source]
 
     def text(self, value: Any) -> str:
         return self.const(js_literal(value))
@@ -218,13 +220,19 @@ class JsCompiler:
     # ------------------------------------------------------------ output
 
     def module(self, body: str) -> str:
+        """An expression's function: ``(r, old, user, ctx) => body``."""
+        return self.function([f"return {body};"], "r, old, user, ctx")
+
+    def function(self, statements: list[str], params: str) -> str:
+        """Wrap statements in a function of ``params``, with the constants hoisted around it."""
         consts = "".join(f"  const k{i} = {c};\n" for i, c in enumerate(self.consts))
+        lines = "".join(f"    {line}\n" for line in statements)
         return (
             "(function (T) {\n"
             '  "use strict";\n'
             f"{consts}"
-            "  return function (r, old, user, ctx) {\n"
-            f"    return {body};\n"
+            f"  return function ({params}) {{\n"
+            f"{lines}"
             "  };\n"
             "})(globalThis.TesseraRules)"
         )

@@ -31,7 +31,9 @@ const load = (src) => {
 const run = (src, c) => {
   try {
     const ctx = T.context(c.ctx);
-    return { value: T.exact(load(src)(c.record, c.old, c.user, ctx)) };
+    const t = c.trace ? [] : undefined;
+    const value = T.exact(load(src)(c.record, c.old, c.user, ctx, t));
+    return t ? { value, trace: T.exact(t) } : { value };
   } catch (e) {
     return { error: String(e && e.message ? e.message : e) };
   }
@@ -58,7 +60,7 @@ class NodeSession:
         )
 
     def run(self, sources: list[str], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Evaluate ``sources[i]`` on ``inputs[i]`` ({record, old, user, ctx})."""
+        """Evaluate ``sources[i]`` on ``inputs[i]`` ({record, old, user, ctx, trace})."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         line = json.dumps({"sources": sources, "inputs": inputs}, default=_json_default)
         self.proc.stdin.write(line + "\n")

@@ -52,6 +52,38 @@
     return N.cmp(total, cap) >= 0 ? total : cap;
   }
 
+  // A decision table's hit policy over the rows that matched, in order ([index, value] pairs).
+  function hit(name, policy, matched, options) {
+    if (policy === "first") return matched.length ? matched[0][1] : null;
+    if (policy === "unique") {
+      if (matched.length > 1) {
+        const rowsText = matched.map(([i]) => String(i + 1)).join(" and ");
+        throw new Error(`Table '${name}' is 'unique' but rows ${rowsText} all match this record.`);
+      }
+      return matched.length ? matched[0][1] : null;
+    }
+    if (policy === "collect") return matched.map(([, v]) => v);
+    if (policy === "sum") {
+      if (!matched.length) return null;
+      return matched.map(([, v]) => v).filter((v) => v !== null).reduce((a, b) => T.add(a, b), 0n);
+    }
+    if (policy === "priority") {
+      if (!matched.length) return null;
+      if (!options || !options.length) return matched[0][1];
+      const rank = ([i, v]) => {
+        const at = options.findIndex((o) => T.same(o, v));
+        return [at < 0 ? options.length : at, i];
+      };
+      let best = matched[0];
+      for (const m of matched.slice(1)) {
+        const [a, b] = [rank(m), rank(best)];
+        if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best = m;
+      }
+      return best[1];
+    }
+    throw new Error(`unknown hit policy ${policy}`);
+  }
+
   // ------------------------------------------------------------ text of values
 
   // str() as Python's _text and message interpolation write a value.
@@ -256,6 +288,6 @@
     return v;
   }
 
-  Object.assign(T, { agg, rows, clampTotal, text, fmt, fn, nullSafe, exact, plain });
+  Object.assign(T, { agg, rows, clampTotal, hit, text, fmt, fn, nullSafe, exact, plain });
   if (typeof module !== "undefined" && module.exports) module.exports = T;
 })((globalThis.TesseraRules = globalThis.TesseraRules || {}));
