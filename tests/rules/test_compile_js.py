@@ -217,6 +217,29 @@ def test_developer_function_with_inline_javascript(node: NodeSession) -> None:
 
 
 @needs_node
+def test_documented_function_example(node: NodeSession) -> None:
+    """The with_vat example of docs/rules.md works as written, in both runtimes."""
+    register_function(
+        Function(
+            "with_vat", ("number",), "number",
+            lambda ctx, amount: None if amount is None else amount * Decimal("1.13"),
+            js="(ctx, amount) => (amount === null ? null : T.mul(amount, T.dec('1.13')))",
+        )
+    )  # fmt: skip
+    try:
+        rules = RuleService(DEFS.get, entities=DEFS)
+        compiled = rules.compile("with_vat(budget)", "lead")
+        records = [{"budget": 100.5}, {}]
+        out = node.run([compiled.js()] * 2, [{"record": r, "ctx": {}} for r in records])
+        assert out == [{"value": exact(compiled(r))} for r in records]
+        assert out[0] == {"value": {"n": "113.565"}}
+    finally:
+        from engine.rules import functions as registry
+
+        registry._registry.pop("with_vat", None)
+
+
+@needs_node
 def test_case_folding_matches_python_for_every_character(node: NodeSession) -> None:
     """fold() in text.js agrees with str.casefold() on every assigned code point, lower/upper too.
 
