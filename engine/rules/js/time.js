@@ -146,29 +146,56 @@
 
   // ------------------------------------------------------------ parsing and text
 
-  const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-  const DATETIME_TEXT =
-    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+  // The ISO 8601 forms Python 3.11's fromisoformat reads: 2026-01-05, 20260105,
+  // 2026-W02-1; then T, t or a space; then 09, 09:30, 0930, 09:30:15.5 (a comma
+  // works too); then Z, +08, +0800, +08:00 or +08:00:30.
+  const DATE_PART = /^(?:(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})|(\d{4})-?W(\d{2})-?([1-7])?)/;
+  const TIME_PART =
+    /^(\d{2})(?:(:?)(\d{2})(?:\2(\d{2})(?:[.,](\d+))?)?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2})(?::?(\d{2})(?:\.(\d{1,6}))?)?)?)?$/;
+
+  function dayFromParts(m) {
+    if (m[1] || m[4]) {
+      const [y, mo, d] = m[1] ? [+m[1], +m[2], +m[3]] : [+m[4], +m[5], +m[6]];
+      return validDay(y, mo, d) ? days(y, mo, d) : null;
+    }
+    const y = +m[7];
+    const week = +m[8];
+    const weekday = m[9] ? +m[9] : 1;
+    const jan4 = days(y, 1, 4);
+    const monday = jan4 - ((((jan4 + 3) % 7) + 7) % 7);
+    const weeks = Math.floor((days(y, 12, 28) - monday) / 7) + 1; // 28 December is in the last week
+    if (week < 1 || week > weeks) return null;
+    return monday + (week - 1) * 7 + weekday - 1;
+  }
 
   function parseDay(text) {
-    const m = DATE_TEXT.exec(text);
-    if (!m || !validDay(+m[1], +m[2], +m[3])) return null;
-    return new Day(days(+m[1], +m[2], +m[3]));
+    const m = DATE_PART.exec(text);
+    if (!m || m[0].length !== text.length) return null;
+    const d = dayFromParts(m);
+    return d === null ? null : new Day(d);
   }
 
   function parseMoment(text, zone) {
-    const m = DATETIME_TEXT.exec(text.trim());
-    if (!m || !validDay(+m[1], +m[2], +m[3])) return null;
-    const [hh, mi, ss] = [m[4] || "0", m[5] || "0", m[6] || "0"].map(Number);
-    if (hh > 23 || mi > 59 || ss > 59 || (m[4] !== undefined && m[5] === undefined)) return null;
-    const frac = m[7] ? Number(m[7].padEnd(6, "0")) : 0;
-    const w = days(+m[1], +m[2], +m[3]) * US_DAY + ((hh * 60 + mi) * 60 + ss) * 1e6 + frac;
+    const m = DATE_PART.exec(text);
+    if (!m) return null;
+    const d = dayFromParts(m);
+    if (d === null) return null;
+    let rest = text.slice(m[0].length);
+    if (rest === "") return new Moment(d * US_DAY, zone);
+    if (!"Tt ".includes(rest[0])) return null;
+    const t = TIME_PART.exec(rest.slice(1));
+    if (!t) return null;
+    const [hh, mi, ss] = [t[1], t[3] || "0", t[4] || "0"].map(Number);
+    if (hh > 23 || mi > 59 || ss > 59) return null;
+    const frac = t[5] ? Number(t[5].slice(0, 6).padEnd(6, "0")) : 0;
+    const w = d * US_DAY + ((hh * 60 + mi) * 60 + ss) * 1e6 + frac;
     let z = zone;
-    if (m[8] === "Z") z = 0;
-    else if (m[8]) {
-      const sign = m[8][0] === "-" ? -1 : 1;
-      const digits = m[8].slice(1).replace(":", "");
-      z = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || "0")) * 60000;
+    if (t[6]) z = 0;
+    else if (t[7]) {
+      const [oh, om, os] = [+t[8], +(t[9] || 0), +(t[10] || 0)];
+      if (oh > 23 || om > 59 || os > 59) return null;
+      const ms = ((oh * 60 + om) * 60 + os) * 1000 + (t[11] ? Math.floor(+t[11].padEnd(6, "0") / 1000) : 0);
+      z = t[7] === "-" ? -ms : ms;
     }
     return new Moment(w, z);
   }
