@@ -337,13 +337,17 @@ DATES = st.one_of(
         st.sampled_from([1, 27, 28, 29, 30, 31]),
     ).filter(_valid := lambda s: _is_date(s)),
 )
+# Days when New York changes its clocks are drawn often, with the hours around the change.
+DST_DAYS = st.sampled_from(["2026-03-08", "2026-11-01", "2025-03-09", "2025-11-02"])
 TIMES = st.one_of(
     st.none(),
     st.builds(
-        lambda d, h, z: f"{d}T{h:02d}:30:00{z}",
-        DATES.filter(lambda d: d is not None),
-        st.integers(0, 23),
-        st.sampled_from(["", "Z", "+08:00"]),
+        lambda d, sep, h, rest, z: f"{d}{sep}{h:02d}{rest}{z}",
+        st.one_of(DATES.filter(lambda d: d is not None), DST_DAYS),
+        st.sampled_from(["T", " "]),
+        st.one_of(st.integers(0, 23), st.sampled_from([0, 1, 2, 3])),
+        st.sampled_from([":30:00", ":00", ":59:59.5", ""]),
+        st.sampled_from(["", "Z", "+08:00", "-0330", "+05"]),
     ),
 )
 RECORDS = st.fixed_dictionaries(
