@@ -178,9 +178,9 @@ class JsCompiler:
         res = self.checked.resolved[id(node.operand)]
         new = self.expr(node.operand)
         key = self.text(res.key)
-        parts = [f"T.changed({new}, old, {key})"]
+        before = self._coerce(node.operand, f"T.get(old, {key})")
+        parts = [f"T.changed({new}, old, {before})"]
         if node.from_ is not None:
-            before = self._coerce(node.operand, f"T.get(old, {key})")
             parts.append(f"T.eq({before}, {self.expr(node.from_)})")
         if node.to is not None:
             parts.append(f"T.eq({new}, {self.expr(node.to)})")

@@ -59,9 +59,10 @@
     return false;
   }
 
-  function changed(value, old, key) {
+  // `before` is the old value read with the field's type, as runtime.py's changed() takes it.
+  function changed(value, old, before) {
     if (old === null || old === undefined) return false;
-    return !T.same(value, T.get(old, key));
+    return !T.same(value, before);
   }
 
   function event(ctx, word) {
