@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
@@ -214,6 +215,29 @@ def test_developer_function_with_inline_javascript(node: NodeSession) -> None:
         from engine.rules import functions as registry
 
         registry._registry.pop("shout", None)
+
+
+@needs_node
+def test_every_builtin_has_a_browser_implementation(node: NodeSession) -> None:
+    probe = "(function (T) { return function () { return Object.keys(T.fn); }; })(TesseraRules)"
+    [answer] = node.run([probe], [{"ctx": {}}])
+    spelled = {f.js for f in functions().values() if f.js and f.js.isidentifier()}
+    assert spelled <= set(answer["value"])
+
+
+@needs_node
+def test_plain_values_for_display(node: NodeSession) -> None:
+    """T.plain gives what a page shows: numbers, ISO text, seconds, arrays."""
+    rules = service("Asia/Shanghai", NOW)
+    texts = ["budget * 3", "close_date + 1d", "created_at", "90m", "tags", "company"]
+    wrap = "(function (f) {{ return (...a) => JSON.stringify(TesseraRules.plain(f(...a))); }})({})"
+    sources = [wrap.format(rules.compile(t, "lead").js()) for t in texts]
+    record = {"budget": 0.1, "close_date": "2026-01-31", "created_at": "2026-01-31T09:00",
+              "tags": ["vip"], "company": "华为"}  # fmt: skip
+    got = node.run(sources, [{"record": record, "ctx": {"tz": "Asia/Shanghai"}}] * len(texts))
+    assert [json.loads(g["value"]) for g in got] == [
+        0.3, "2026-02-01", "2026-01-31T09:00:00+08:00", 5400, ["vip"], "华为"
+    ]  # fmt: skip
 
 
 @needs_node
