@@ -7,8 +7,9 @@ Python implementation (called as ``py(ctx, *args)`` with the runtime
 name of a function in the JavaScript runtime's table (``TesseraRules.fn``,
 where every built-in has one), or the source of a JavaScript function
 ``(ctx, ...args) => value``; without it, compile_js refuses expressions that
-call the function. Developers add functions with :func:`register_function`; the checker,
-the compilers and the editor's completion pick them up with no other change.
+call the function. Developers add functions with :func:`register_function`;
+the checker, the compilers and the editor's completion pick them up with no
+other change.
 
 Child-table aggregates (``any all count sum min max avg`` over ``items``)
 are special forms: the checker and compilers handle them, because their
