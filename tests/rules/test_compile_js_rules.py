@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from fixtures import DEFINITIONS, definitions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from node_runner import NODE, NodeSession, exact
 from test_rules_parse import DSL_EXAMPLE
 
@@ -143,3 +145,65 @@ def test_every_kind_compiles(loaded: tuple[RuleService, dict[str, str]]) -> None
     kinds = {name.split("_")[0] for name in sources}
     assert {"lead", "opportunity", "discount", "capped", "t", "names"} <= kinds
     assert all("function (r, old, user, ctx, t)" in s for s in sources.values())
+
+
+LEADS = st.fixed_dictionaries(
+    {
+        "source": st.sampled_from([None, "website", "expo", "ads"]),
+        "industry": st.sampled_from([None, "manufacturing", "retail"]),
+        "region": st.sampled_from([None, "east", "north"]),
+        "company_size": st.one_of(st.none(), st.integers(-5, 1000)),
+        "downloaded_pricing": st.sampled_from([None, True, False]),
+        "page_visits": st.one_of(st.none(), st.integers(0, 30), st.sampled_from([0.5, 2.25])),
+        "title": st.one_of(st.none(), st.text(alphabet="VPvpDirectorß总监 ", max_size=10)),
+        "created_at": st.sampled_from([None, "2025-09-01T00:00:00Z", "2026-01-01T23:00:00"]),
+        "budget": st.one_of(st.none(), st.sampled_from([0.1, 55.5, 1000, -3.25])),
+        "score": st.one_of(st.none(), st.integers(0, 120)),
+        "grade": st.sampled_from([None, "hot", "warm"]),
+        "company": st.one_of(st.none(), st.text(alphabet="AC华为 {}", max_size=5)),
+    }
+)
+OPPORTUNITIES = st.fixed_dictionaries(
+    {
+        "amount": st.one_of(st.none(), st.integers(0, 700000), st.sampled_from([25.5, 100.01])),
+        "discount": st.one_of(st.none(), st.sampled_from([0, 0.05, 0.15, 0.3, 10])),
+        "stage": st.sampled_from([None, "new", "won", "lost"]),
+        "close_date": st.sampled_from([None, "2025-01-31", "2026-02-28", "2026-01-05"]),
+        "name": st.one_of(st.none(), st.text(alphabet="ab大单", max_size=4)),
+    }
+)
+LEAD_SETS = ["lead_score", "lead_grade", "lead_routing", "hot_lead_follow_up", "capped", "names"]
+OPPORTUNITY_SETS = ["opportunity_checks", "discount_approver", "t_collect", "t_sum", "t_unique",
+                    "t_pair"]  # fmt: skip
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(LEAD_SETS), LEADS),
+            st.tuples(st.sampled_from(OPPORTUNITY_SETS), OPPORTUNITIES),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+    st.sampled_from([None, "created", "updated"]),
+)
+def test_rule_sets_agree_on_generated_records(
+    loaded: tuple[RuleService, dict[str, str]],
+    node: NodeSession,
+    batch: list[tuple[str, dict[str, Any]]],
+    event: str | None,
+) -> None:
+    rules, sources = loaded
+    ctx = {"tz": "UTC", "now": NOW.isoformat(), "event": event}
+    got = node.run(
+        [sources[name] for name, _ in batch],
+        [{"record": record, "trace": True, "ctx": ctx} for _, record in batch],
+    )
+    for (name, record), answer in zip(batch, got):
+        want = _python(rules, name, record, event)
+        if "error" in want:
+            assert "error" in answer, (name, record)
+        else:
+            assert answer == want, (name, record)
