@@ -154,9 +154,9 @@ class PyCompiler:
         res = self.checked.resolved[id(node.operand)]
         new = self.expr(node.operand)
         key = self.const(res.key)
-        parts = [f"_changed({new}, old, {key})"]
+        before = self._coerce(node.operand, f"_get(old, {key})")
+        parts = [f"_changed({new}, old, {key}, {before})"]
         if node.from_ is not None:
-            before = self._coerce(node.operand, f"_get(old, {key})")
             parts.append(f"_eq({before}, {self.expr(node.from_)})")
         if node.to is not None:
             parts.append(f"_eq({new}, {self.expr(node.to)})")

@@ -3,9 +3,13 @@
 A function is a :class:`Function`: its parameter kinds, its result kind, a
 Python implementation (called as ``py(ctx, *args)`` with the runtime
 :class:`~engine.rules.runtime.Context` first), an optional SQL builder
-(SQLAlchemy clauses in, a clause out) and the name the JavaScript runtime
-uses. Developers add functions with :func:`register_function`; the checker,
-the compilers and the editor's completion pick them up with no other change.
+(SQLAlchemy clauses in, a clause out) and its browser spelling ``js``: the
+name of a function in the JavaScript runtime's table (``TesseraRules.fn``,
+where every built-in has one), or the source of a JavaScript function
+``(ctx, ...args) => value``; without it, compile_js refuses expressions that
+call the function. Developers add functions with :func:`register_function`;
+the checker, the compilers and the editor's completion pick them up with no
+other change.
 
 Child-table aggregates (``any all count sum min max avg`` over ``items``)
 are special forms: the checker and compilers handle them, because their
@@ -155,7 +159,7 @@ def _left(ctx: Context, s: str, n: Any) -> str:
 
 def _right(ctx: Context, s: str, n: Any) -> str:
     n = max(0, int(n))
-    return s[len(s) - n :] if n else ""
+    return s[max(0, len(s) - n) :] if n else ""
 
 
 def _substr(ctx: Context, s: str, start: Any, length: Any = None) -> str:

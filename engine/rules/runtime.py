@@ -381,11 +381,15 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def changed(new: Any, old_record: Any, key: str) -> bool:
-    """True in an update event when the value differs from before; false otherwise."""
+def changed(new: Any, old_record: Any, key: str, *before: Any) -> bool:
+    """True in an update event when the value differs from before; false otherwise.
+
+    ``before`` is the old value read with the field's type (a date, an exact
+    number), so an unchanged ``"2026-01-01"`` or ``0.1`` is not a change.
+    """
     if old_record is None:
         return False
-    return new != get(old_record, key)
+    return new != (before[0] if before else get(old_record, key))
 
 
 def event(ctx: Context, word: str) -> bool:

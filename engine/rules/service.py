@@ -88,7 +88,15 @@ class CompiledExpression:
         )
 
     def js(self) -> str:
-        raise NotImplementedError("the JavaScript compiler is not written yet")
+        """JavaScript source of a function ``(r, old, user, ctx) => value`` for the browser.
+
+        It needs the runtime from :func:`engine.rules.js.runtime_source` loaded first.
+        Raises :class:`~engine.rules.compile_js.JsUnsupported` for a function with no
+        JavaScript spelling.
+        """
+        from engine.rules.compile_js import compile_js
+
+        return compile_js(self.checked, self._service.tz)
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.text!r}, entity={self.entity!r})"

@@ -166,8 +166,7 @@ def test_type_errors_raise(rules: RuleService) -> None:
         rules.compile("sorce == 1", "lead")
     assert info.value.errors[0]["column"] == 1
     assert "^" in str(info.value)
-    with pytest.raises(NotImplementedError):
-        rules.compile("company_size > 1", "lead").js()
+    assert "function (r, old, user, ctx)" in rules.compile("company_size > 1", "lead").js()
 
 
 def test_dsl_example_rule_sets(rules: RuleService) -> None:
