@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.store.system import audit_log
@@ -60,7 +60,9 @@ def audit_rows(
 
 def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(audit_log), rows)
+        from engine.store.bulk import bulk_insert
+
+        bulk_insert(conn, audit_log, rows)
 
 
 def history(conn: Connection, entity: str, record_id: int) -> list[dict[str, Any]]:

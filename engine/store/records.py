@@ -25,6 +25,7 @@ from engine.errors import (
 )
 from engine.forms.entity import SYSTEM_FIELDS
 from engine.store import audit
+from engine.store.bulk import bulk_insert
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.values import (
     input_errors,
@@ -423,7 +424,7 @@ class RecordService:
         if not rows:
             return
         try:
-            conn.execute(stmt, rows)
+            bulk_insert(conn, stmt.table, rows)
         except IntegrityError as exc:
             raise self._integrity_error(exc) from None
 
