@@ -1,0 +1,71 @@
+"""Approval: one or more people approve or reject; the flow follows the decision.
+
+``mode: any`` (the default) lets the first decision decide and withdraws the
+other tasks. ``mode: all`` needs every approver to approve; the first
+rejection decides at once. A rejection follows the edge marked
+``outcome: reject``; with no such edge the instance ends ``rejected``.
+The approve path is the edge marked ``outcome: approve`` or the unmarked one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import FlowError
+from engine.flows.nodes import people
+from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, terminate, wait
+
+
+class Approval(NodeType):
+    name = "approval"
+    label = {"en": "Approval", "zh-CN": "审批"}
+    outputs = (1, 2)
+    outcomes = ("approve", "reject")
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["approvers"],
+        "properties": {
+            "approvers": people.ASSIGNEE_SCHEMA,
+            "mode": {"enum": ["any", "all"], "default": "any"},
+            "label": {},
+        },
+    }
+
+    def validate(self, node, spec, tools) -> list[str]:
+        problems = people.field_problems(node.config.get("approvers"), tools.fields)
+        if not any(e.outcome in (None, "approve") for e in spec.outgoing(node.id)):
+            problems.append("needs an edge for approve (unmarked or outcome: approve)")
+        return problems
+
+    def enter(self, ctx: NodeContext) -> Step:
+        users, roles = people.resolve(
+            ctx.node.config["approvers"], ctx.record(), ctx.instance.get("started_by")
+        )
+        if not users and not roles:
+            raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
+        label = ctx.node.config.get("label") or ctx.node.label
+        for user in users:
+            ctx.create_task(kind="approval", assignee=user, outcomes=self.outcomes, label=label)
+        for role in roles:
+            ctx.create_task(kind="approval", role=role, outcomes=self.outcomes, label=label)
+        return wait()
+
+    def signal(self, ctx: NodeContext, event: dict[str, Any]) -> Step:
+        if event.get("type") != "task":
+            return super().signal(ctx, event)
+        outcome = event["outcome"]
+        mode = ctx.node.config.get("mode", "any")
+        still_open = [t for t in ctx.tasks() if t["status"] == "open"]
+        if mode == "all" and outcome == "approve" and still_open:
+            return wait()
+        ctx.cancel_tasks()
+        return self.route(ctx, outcome)
+
+    def route(self, ctx: NodeContext, outcome: str) -> Step:
+        marked = [e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome == outcome]
+        if marked:
+            return proceed(*marked)
+        if outcome == "reject":
+            return terminate("rejected")
+        return proceed(*[e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome is None])
