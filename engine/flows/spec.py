@@ -93,7 +93,7 @@ class FlowSpec:
         return self.entry(("nodes", node, *sub), f"node {node!r}: {message}", node=node)
 
     def edge_entry(self, edge: EdgeSpec, message: str, *sub: str) -> dict[str, Any]:
-        text = f"edge {edge.source} -> {edge.target}: {message}"
+        text = f"node {edge.source!r}: edge to {edge.target!r}: {message}"
         return self.entry(("edges", edge.index, *sub), text, node=edge.source)
 
 
@@ -177,7 +177,7 @@ def parse_flow(
             errors.append(
                 spec.entry(
                     ("edges", index),
-                    f"edge {edge.source} -> {edge.target}: {name!r} is not a node"
+                    f"edge {edge.source} -> {edge.target}: there is no node {name!r}"
                     + did_you_mean(name, raw_nodes),
                     node=name,
                 )
