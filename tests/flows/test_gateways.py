@@ -1,0 +1,109 @@
+"""Inclusive gateways, webhooks through the outbox, and human-task outcomes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.store.system import outbox
+
+INCLUSIVE = {
+    "name": "deal_checks",
+    "label": "Deal checks",
+    "entity": "deal",
+    "nodes": {
+        "start": {"type": "start"},
+        "fork": {"type": "inclusive"},
+        "big": {"type": "task", "config": {"assignee": {"user": "lee"}}},
+        "east": {"type": "task", "config": {"assignee": {"user": "fay"}}},
+        "merge": {"type": "inclusive"},
+        "hook": {
+            "type": "webhook",
+            "config": {"url": "https://example.org/h", "fields": ["title"]},
+        },
+        "end": {"type": "end"},
+    },
+    "edges": [
+        ["start", "fork"],
+        {"from": "fork", "to": "big", "when": "amount > 10"},
+        {"from": "fork", "to": "east", "when": 'region == "east"'},
+        {"from": "fork", "to": "merge", "default": True},
+        ["big", "merge"],
+        ["east", "merge"],
+        ["merge", "hook"],
+        ["hook", "end"],
+    ],
+}
+
+
+@pytest.fixture
+def checks(p):
+    p.flows.publish(INCLUSIVE)
+    return p
+
+
+def run(p, **deal):
+    record = p.records("deal").create({"title": "T", **deal})
+    return p.flows.start("deal_checks", record=("deal", record["id"]), user="alice")
+
+
+def webhooks(p):
+    with p.db.transaction(write=False) as conn:
+        return conn.execute(select(outbox.c.payload).where(outbox.c.kind == "webhook")).all()
+
+
+def test_inclusive_join_waits_for_every_branch_taken(checks):
+    p = checks
+    inst = run(p, amount=50, region="east")
+    assert {t["assignee"] for t in p.flows.tasks()} == {"lee", "fay"}
+    p.flows.complete(p.flows.tasks(user="lee")[0]["id"], "done", user="lee")
+    assert p.flows.instance(inst["id"])["status"] == "running"
+    assert webhooks(p) == []
+    p.flows.complete(p.flows.tasks(user="fay")[0]["id"], "done", user="fay")
+    assert p.flows.instance(inst["id"])["status"] == "completed"
+    (hook,) = webhooks(p)
+    assert '"title":"T"' in hook.payload
+
+
+def test_inclusive_join_fires_when_no_other_branch_can_come(checks):
+    p = checks
+    inst = run(p, amount=50, region="west")
+    (task,) = p.flows.tasks()
+    p.flows.complete(task["id"], "done", user="lee")
+    assert p.flows.instance(inst["id"])["status"] == "completed"
+
+
+def test_inclusive_default_when_nothing_holds(checks):
+    p = checks
+    inst = run(p, amount=1, region="west")
+    assert inst["status"] == "completed" and len(webhooks(p)) == 1
+
+
+def test_a_task_outcome_picks_its_edge(p):
+    p.flows.publish(
+        {
+            "name": "triage",
+            "label": "Triage",
+            "entity": "deal",
+            "nodes": {
+                "start": {"type": "start"},
+                "look": {
+                    "type": "task",
+                    "config": {"assignee": {"field": "reviewer"}, "outcomes": ["keep", "drop"]},
+                },
+                "dropped": {"type": "action", "config": {"set": {"approval_status": '"rejected"'}}},
+                "end": {"type": "end"},
+            },
+            "edges": [
+                ["start", "look"],
+                ["look", "end"],
+                {"from": "look", "to": "dropped", "outcome": "drop"},
+                ["dropped", "end"],
+            ],
+        }
+    )
+    record = p.records("deal").create({"title": "T", "reviewer": "rita"})
+    p.flows.start("triage", record=("deal", record["id"]))
+    (task,) = p.flows.tasks(user="rita")
+    p.flows.complete(task["id"], "drop", user="rita")
+    assert p.records("deal").get(record["id"])["approval_status"] == "rejected"
