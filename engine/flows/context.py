@@ -157,6 +157,20 @@ class Context:
             .values(status="cancelled")
         )
 
+    # -- sub-flows ----------------------------------------------------------------
+
+    def start_subflow(self, name: str) -> dict[str, Any]:
+        """Start flow ``name`` on this record; returns the child instance (it may have ended)."""
+        child = self.runtime.start_child(name, self.token)
+        self.runtime.log(
+            "subflow_started", self.node.id, self.token["id"], {"instance": child["id"]}
+        )
+        return child
+
+    def cancel_subflows(self) -> None:
+        """Cancel the running sub-flows this token waits for."""
+        self.runtime.cancel_children(self.token)
+
     # -- effects ------------------------------------------------------------------
 
     def enqueue(self, kind: str, payload: dict[str, Any], key: str) -> None:

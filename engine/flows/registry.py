@@ -34,6 +34,7 @@ BUILTIN_ENTRY_POINTS = (
     "notify = engine.flows.nodes.notify:Notify",
     "webhook = engine.flows.nodes.notify:Webhook",
     "timer = engine.flows.nodes.timer:Timer",
+    "subflow = engine.flows.nodes.subflow:SubFlow",
 )
 
 _HOOKS = ("validate", "enter", "signal", "cancel")

@@ -253,6 +253,24 @@ class Runtime:
             .values(status=status, outcome=outcome, ended_on=self.now)
         )
         self.log(status, None, None, {"outcome": outcome})
+        if self.instance.get("parent_id") is not None and status != "cancelled":
+            self.platform.flows.child_ended(self.conn, self.instance)
+
+    def start_child(self, name: str, token: dict[str, Any]) -> dict[str, Any]:
+        """Start flow ``name`` on this instance's record as a sub-flow of ``token``."""
+        return self.platform.flows.begin_instance(
+            self.conn,
+            name,
+            self.instance.get("entity"),
+            self.instance.get("record_id"),
+            self.actor,
+            parent=(self.instance["id"], token["id"]),
+        )
+
+    def cancel_children(self, token: dict[str, Any]) -> None:
+        flows = self.platform.flows
+        for child in flows.children(self.conn, token["id"]):
+            flows.cancel_in(self.conn, child, self.actor)
 
 
 __all__ = ["MAX_ENTRIES", "Runtime"]

@@ -176,40 +176,91 @@ class FlowService:
         Raises NotFound for an unknown flow or record, FlowError when the record
         is of another entity than the flow's or a node cannot run.
         """
-        spec, version = self.spec(name)
         entity, record_id = record if record is not None else (None, None)
-        if spec.entity and entity != spec.entity:
-            raise FlowError(
-                f"flow {name!r} runs on {spec.entity!r} records, not {entity!r}",
-                [error_entry(f"give record=({spec.entity!r}, id)", field="record")],
-            )
 
         def body(conn: Any) -> dict[str, Any]:
-            if record_id is not None:
-                self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
-            now = self.platform.clock.now()
-            values = {
-                "flow": name,
-                "flow_version": version,
-                "flow_hash": spec.hash,
-                "entity": entity,
-                "record_id": record_id,
-                "status": "running",
-                "started_by": user,
-                "started_on": now,
-                "version": 1,
-            }
-            new_id = conn.execute(insert(flow_instances).values(values)).inserted_primary_key[0]
-            instance = {"id": new_id, **values}
-            self._runtime(conn, instance, user).begin()
+            instance = self.begin_instance(conn, name, entity, record_id, user)
             return {
-                "instance_id": new_id,
+                "instance_id": instance["id"],
                 "status": instance["status"],
                 "outcome": instance.get("outcome"),
             }
 
         result = self._step(command_id, "start", body)
         return self.instance(result["instance_id"], history=False)
+
+    def begin_instance(
+        self,
+        conn: Any,
+        name: str,
+        entity: str | None,
+        record_id: int | None,
+        user: str | None,
+        parent: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """Create an instance of the live version of ``name`` on ``conn`` and run it until it rests.
+
+        ``parent`` is (instance id, token id) for a sub-flow. Raises NotFound
+        for an unknown flow or record, FlowError for a record of another entity.
+        """
+        spec, version = self.spec(name)
+        if spec.entity and entity != spec.entity:
+            raise FlowError(
+                f"flow {name!r} runs on {spec.entity!r} records, not {entity!r}",
+                [error_entry(f"give record=({spec.entity!r}, id)", field="record")],
+            )
+        if record_id is not None:
+            self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
+        values = {
+            "flow": name,
+            "flow_version": version,
+            "flow_hash": spec.hash,
+            "entity": entity,
+            "record_id": record_id,
+            "status": "running",
+            "started_by": user,
+            "started_on": self.platform.clock.now(),
+            "parent_id": parent[0] if parent else None,
+            "parent_token_id": parent[1] if parent else None,
+            "version": 1,
+        }
+        new_id = conn.execute(insert(flow_instances).values(values)).inserted_primary_key[0]
+        instance = {"id": new_id, **values}
+        self._runtime(conn, instance, user).begin()
+        return instance
+
+    def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
+        """A sub-flow ended: wake the parent token that waits for it, in the same transaction."""
+        parent = self._instance_row(conn, child["parent_id"])
+        if parent["status"] != "running":
+            return
+        token = conn.execute(
+            select(flow_tokens.c.status).where(flow_tokens.c.id == child["parent_token_id"])
+        ).scalar()
+        if token != "waiting":
+            return  # the sub-flow finished while its parent node was still entering it
+        read_version = parent["version"]
+        event = {"type": "subflow", "instance": child["id"], "status": child["status"],
+                 "outcome": child.get("outcome")}  # fmt: skip
+        self._runtime(conn, parent, None).signal(child["parent_token_id"], event)
+        self._commit_instance(conn, parent, read_version)
+
+    def children(self, conn: Any, token_id: int) -> list[int]:
+        """Running sub-flow instances a token waits for."""
+        rows = conn.execute(
+            select(flow_instances.c.id).where(
+                flow_instances.c.parent_token_id == token_id, flow_instances.c.status == "running"
+            )
+        )
+        return [r.id for r in rows]
+
+    def cancel_in(self, conn: Any, instance_id: int, user: str | None) -> None:
+        """Cancel a running instance inside the caller's transaction (a parent cancelling a child)."""
+        instance = self._instance_row(conn, instance_id)
+        if instance["status"] == "running":
+            read_version = instance["version"]
+            self._runtime(conn, instance, user).stop("cancelled", "cancelled")
+            self._commit_instance(conn, instance, read_version)
 
     def tasks(
         self,

@@ -30,6 +30,9 @@ flow_instances = Table(
     Column("outcome", String(64)),
     Column("started_by", String(64)),
     Column("started_on", UTCDateTime, nullable=False),
+    # A sub-flow's instance names the instance and token that wait for it.
+    Column("parent_id", BigInteger),
+    Column("parent_token_id", BigInteger),
     Column("ended_on", UTCDateTime),
     Column("error", Text),
     Column("version", Integer, nullable=False, default=1),

@@ -187,7 +187,7 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
         elif edge.when:
             for message in tools.check_expression(edge.when, True):
                 out.append(spec.edge_entry(edge, f"condition: {message}", "when"))
-        if edge.outcome is not None:
+        if edge.outcome is not None and not t.open_outcomes:
             allowed = t.node_outcomes(spec.nodes[edge.source])
             if edge.outcome not in allowed:
                 words = ", ".join(allowed) if allowed else "none"
@@ -201,7 +201,7 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
                 )
     for node_id, t in types.items():
         outgoing = spec.outgoing(node_id)
-        if t.node_outcomes(spec.nodes[node_id]):
+        if t.node_outcomes(spec.nodes[node_id]) or t.open_outcomes:
             counts = Counter(e.outcome for e in outgoing)
             for outcome, count in counts.items():
                 if count > 1:

@@ -107,3 +107,87 @@ def test_a_task_outcome_picks_its_edge(p):
     (task,) = p.flows.tasks(user="rita")
     p.flows.complete(task["id"], "drop", user="rita")
     assert p.records("deal").get(record["id"])["approval_status"] == "rejected"
+
+
+CHILD = {
+    "name": "legal_review",
+    "label": "Legal review",
+    "entity": "deal",
+    "nodes": {
+        "start": {"type": "start"},
+        "legal": {"type": "approval", "config": {"approvers": {"user": "lee"}}},
+        "ok": {"type": "end", "config": {"outcome": "cleared"}},
+    },
+    "edges": [["start", "legal"], ["legal", "ok"]],
+}
+
+PARENT = {
+    "name": "contract",
+    "label": "Contract",
+    "entity": "deal",
+    "nodes": {
+        "start": {"type": "start"},
+        "review": {"type": "subflow", "config": {"flow": "legal_review"}},
+        "signed": {"type": "action", "config": {"set": {"approval_status": '"approved"'}}},
+        "end": {"type": "end"},
+    },
+    "edges": [
+        ["start", "review"],
+        {"from": "review", "to": "signed", "outcome": "cleared"},
+        ["review", "end"],
+        ["signed", "end"],
+    ],
+}
+
+
+@pytest.fixture
+def contracts(p):
+    p.flows.publish(CHILD)
+    p.flows.publish(PARENT)
+    return p
+
+
+def test_a_subflow_runs_and_wakes_its_parent(contracts):
+    p = contracts
+    record = p.records("deal").create({"title": "Contract"})
+    parent = p.flows.start("contract", record=("deal", record["id"]), user="alice")
+    (task,) = p.flows.tasks(user="lee")
+    assert task["instance_id"] != parent["id"]
+    p.flows.complete(task["id"], "approve", user="lee")
+    after = p.flows.instance(parent["id"])
+    assert after["status"] == "completed"
+    assert p.records("deal").get(record["id"])["approval_status"] == "approved"
+    child = p.flows.instance(task["instance_id"])
+    assert (child["parent_id"], child["outcome"]) == (parent["id"], "cleared")
+
+
+def test_a_rejected_subflow_takes_the_unmarked_edge_and_cancel_reaches_the_child(contracts):
+    p = contracts
+    record = p.records("deal").create({"title": "Contract"})
+    parent = p.flows.start("contract", record=("deal", record["id"]))
+    (task,) = p.flows.tasks(user="lee")
+    p.flows.complete(task["id"], "reject", user="lee")
+    assert p.flows.instance(task["instance_id"])["outcome"] == "rejected"
+    assert p.flows.instance(parent["id"])["status"] == "completed"  # by the unmarked edge
+    assert p.records("deal").get(record["id"])["approval_status"] is None
+    second = p.flows.start("contract", record=("deal", record["id"]))
+    (task,) = p.flows.tasks(user="lee")
+    p.flows.cancel(second["id"])
+    assert p.flows.instance(task["instance_id"])["status"] == "cancelled"
+    assert p.flows.tasks(user="lee") == []
+
+
+def test_a_flow_cannot_call_itself(p):
+    from engine import BundleError
+
+    with pytest.raises(BundleError) as info:
+        p.flows.publish(
+            {
+                **PARENT,
+                "nodes": {
+                    **PARENT["nodes"],
+                    "review": {"type": "subflow", "config": {"flow": "contract"}},
+                },
+            }
+        )
+    assert "node 'review'" in str(info.value) and "itself" in str(info.value)
