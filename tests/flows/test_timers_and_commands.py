@@ -113,3 +113,63 @@ def test_two_people_completing_one_task_at_once_one_wins(clocked):
     after = p.flows.instance(inst["id"])
     assert after["status"] == "completed"
     assert sum(h["kind"] == "task_completed" for h in after["history"]) == 1
+
+
+def escalating(p, action: str) -> dict:
+    timed = {**APPROVAL, "name": f"esc_{action}"}
+    timeout = {"after": "48h", "action": action}
+    if action == "escalate":
+        timeout["to"] = {"role": "admin"}
+    timed["nodes"] = {
+        **APPROVAL["nodes"],
+        "manager": {
+            "type": "approval",
+            "config": {"approvers": {"user": "bob"}, "timeout": timeout},
+        },
+    }
+    p.flows.publish(timed)
+    deal = p.records("deal").create({"title": "Slow", "amount": 10})
+    return p.flows.start(timed["name"], record=("deal", deal["id"]), user="alice")
+
+
+def test_an_unanswered_approval_escalates(clocked):
+    p = clocked
+    inst = escalating(p, "escalate")
+    (task,) = p.flows.tasks(user="bob")
+    assert task["due_on"] == T0 + dt.timedelta(hours=48)
+    assert p.flows.tick(T0 + dt.timedelta(hours=49)) == 1
+    assert p.flows.tasks(user="bob") == []
+    (admin,) = p.flows.tasks(roles=["admin"])
+    p.flows.complete(admin["id"], "approve", user="root")
+    assert p.flows.instance(inst["id"])["outcome"] == "approved"
+
+
+def test_a_timeout_can_decide_and_a_decision_stops_the_timer(clocked):
+    p = clocked
+    inst = escalating(p, "reject")
+    p.flows.tick(T0 + dt.timedelta(days=3))
+    assert p.flows.instance(inst["id"])["outcome"] == "rejected"
+    other = escalating(p, "approve")
+    (task,) = p.flows.tasks(user="bob")
+    p.flows.complete(task["id"], "reject", user="bob")
+    assert p.flows.tick(T0 + dt.timedelta(days=3)) == 0
+    assert p.flows.instance(other["id"])["outcome"] == "rejected"
+
+
+def test_escalation_needs_a_target(clocked):
+    from engine import BundleError
+
+    bad = {**APPROVAL, "name": "esc_bad"}
+    bad["nodes"] = {
+        **APPROVAL["nodes"],
+        "manager": {
+            "type": "approval",
+            "config": {
+                "approvers": {"user": "bob"},
+                "timeout": {"after": "2d", "action": "escalate"},
+            },
+        },
+    }
+    with pytest.raises(BundleError) as info:
+        clocked.flows.publish(bad)
+    assert "node 'manager'" in str(info.value) and "'to'" in str(info.value)

@@ -5,6 +5,11 @@ other tasks. ``mode: all`` needs every approver to approve; the first
 rejection decides at once. A rejection follows the edge marked
 ``outcome: reject``; with no such edge the instance ends ``rejected``.
 The approve path is the edge marked ``outcome: approve`` or the unmarked one.
+
+``timeout: {after: 48h, action: escalate, to: {role: admin}}`` starts a
+timer with the tasks: when it fires before a decision, the open tasks are
+withdrawn and new ones go to ``to`` (``escalate``), or the node decides by
+itself (``approve`` / ``reject``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from engine.errors import FlowError
 from engine.flows.nodes import people
 from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, terminate, wait
+from engine.flows.nodes.timer import DURATION_PATTERN, parse_duration
 
 
 class Approval(NodeType):
@@ -29,6 +35,18 @@ class Approval(NodeType):
             "approvers": people.ASSIGNEE_SCHEMA,
             "mode": {"enum": ["any", "all"], "default": "any"},
             "label": {},
+            "timeout": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["after", "action"],
+                "properties": {
+                    "after": {"type": "string", "pattern": DURATION_PATTERN},
+                    "action": {"enum": ["escalate", "approve", "reject"]},
+                    "to": people.ASSIGNEE_SCHEMA,
+                },
+                "if": {"properties": {"action": {"const": "escalate"}}},
+                "then": {"required": ["to"]},
+            },
         },
     }
 
@@ -39,19 +57,35 @@ class Approval(NodeType):
         return problems
 
     def enter(self, ctx: NodeContext) -> Step:
-        users, roles = people.resolve(
-            ctx.node.config["approvers"], ctx.record(), ctx.instance.get("started_by")
-        )
+        timeout = ctx.node.config.get("timeout")
+        due = ctx.now + parse_duration(timeout["after"]) if timeout else None
+        self._assign(ctx, ctx.node.config["approvers"], due)
+        if due is not None:
+            ctx.start_timer(due)
+        return wait()
+
+    def _assign(self, ctx: NodeContext, who: dict[str, Any], due: Any) -> None:
+        users, roles = people.resolve(who, ctx.record(), ctx.instance.get("started_by"))
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
         label = ctx.node.config.get("label") or ctx.node.label
         for user in users:
-            ctx.create_task(kind="approval", assignee=user, outcomes=self.outcomes, label=label)
+            ctx.create_task(
+                kind="approval", assignee=user, outcomes=self.outcomes, label=label, due=due
+            )
         for role in roles:
-            ctx.create_task(kind="approval", role=role, outcomes=self.outcomes, label=label)
-        return wait()
+            ctx.create_task(
+                kind="approval", role=role, outcomes=self.outcomes, label=label, due=due
+            )
 
     def signal(self, ctx: NodeContext, event: dict[str, Any]) -> Step:
+        if event.get("type") == "timer":
+            timeout = ctx.node.config["timeout"]
+            ctx.cancel_tasks()
+            if timeout["action"] == "escalate":
+                self._assign(ctx, timeout["to"], None)
+                return wait()
+            return self.route(ctx, timeout["action"])
         if event.get("type") != "task":
             return super().signal(ctx, event)
         outcome = event["outcome"]
@@ -60,6 +94,7 @@ class Approval(NodeType):
         if mode == "all" and outcome == "approve" and still_open:
             return wait()
         ctx.cancel_tasks()
+        ctx.cancel_timers()
         return self.route(ctx, outcome)
 
     def route(self, ctx: NodeContext, outcome: str) -> Step:

@@ -10,7 +10,9 @@ from typing import Any
 from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, wait
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:\d+[wdhms])+$")
+#: A duration as flows write it: whole numbers of weeks, days, hours, minutes, seconds.
+DURATION_PATTERN = "^(?:[0-9]+[wdhms])+$"
+_DURATION = re.compile(DURATION_PATTERN)
 _PART = re.compile(r"(\d+)([wdhms])")
 
 
@@ -29,7 +31,7 @@ class Timer(NodeType):
         "type": "object",
         "additionalProperties": False,
         "required": ["after"],
-        "properties": {"after": {"type": "string", "pattern": "^(?:[0-9]+[wdhms])+$"}},
+        "properties": {"after": {"type": "string", "pattern": DURATION_PATTERN}},
     }
 
     def enter(self, ctx: NodeContext) -> Step:
