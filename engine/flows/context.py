@@ -54,6 +54,10 @@ class Context:
         """Change fields of the record through the record service (validation, audit)."""
         self.runtime.update_record(changes)
 
+    def run_ruleset(self, name: str) -> dict[str, Any]:
+        """Run the loaded rule set ``name`` on the record and write its result; returns the changes."""
+        return self.runtime.run_ruleset(name)
+
     # -- routing ------------------------------------------------------------------
 
     def outgoing(self, outcome: str | None = None) -> list[EdgeSpec]:

@@ -74,6 +74,27 @@ class Runtime:
         self.platform.records(self.instance["entity"]).update(self.instance["record_id"], changes)
         self._record = None
 
+    def run_ruleset(self, name: str) -> dict[str, Any]:
+        """Evaluate a loaded rule set on the record and store what it decides."""
+        rules = self.platform.rules
+        if name not in rules.rulesets():
+            raise FlowError(f"flow {self.spec.name!r} runs rule set {name!r}, which is not loaded")
+        result = rules.evaluate(name, self.record() or {})
+        target, value = result["target"], result["value"]
+        if isinstance(target, str):
+            changes = {target: value}
+        elif isinstance(value, dict) and value.get("type") == "assign":
+            changes = {"team" if value.get("to") == "team" else "owner": value.get("target")}
+        elif isinstance(value, dict) and value.get("type") == "set":
+            changes = {value["field"]: value["value"]}
+        elif isinstance(value, dict):
+            changes = dict(value)
+        else:
+            changes = {}
+        if changes:
+            self.update_record(changes)
+        return changes
+
     # -- history -----------------------------------------------------------------
 
     def log(self, kind: str, node: str | None, token: int | None, data: Any = None) -> None:

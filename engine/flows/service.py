@@ -17,7 +17,14 @@ import orjson
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import ConflictError, FlowError, NotFound, PermissionDenied, error_entry
+from engine.errors import (
+    ConflictError,
+    FlowError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    error_entry,
+)
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.tables import (
@@ -405,7 +412,7 @@ class FlowService:
             try:
                 if self._step(None, "timer", lambda conn, t=timer: self._fire(conn, t)):
                     fired += 1
-            except FlowError as exc:
+            except (FlowError, ValidationError) as exc:
                 self._fail(timer["instance_id"], str(exc))
         return fired
 

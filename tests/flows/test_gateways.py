@@ -191,3 +191,32 @@ def test_a_flow_cannot_call_itself(p):
             }
         )
     assert "node 'review'" in str(info.value) and "itself" in str(info.value)
+
+
+def test_an_action_runs_a_loaded_rule_set(p):
+    p.flows.publish(
+        {
+            "name": "pick_reviewer",
+            "label": "Pick a reviewer",
+            "entity": "deal",
+            "nodes": {
+                "start": {"type": "start"},
+                "pick": {"type": "action", "config": {"ruleset": "deal_reviewer"}},
+                "review": {"type": "task", "config": {"assignee": {"field": "reviewer"}}},
+                "end": {"type": "end"},
+            },
+            "edges": [["start", "pick"], ["pick", "review"], ["review", "end"]],
+        }
+    )
+    # Loaded after the publish: a metadata change rebuilds p.rules (rule sets are not
+    # yet loaded from the database by the platform itself).
+    p.rules.load_ruleset(
+        "grading deal_reviewer on deal from amount into reviewer:\n"
+        '    "dora" when amount > 1000\n'
+        '    "bob" otherwise\n',
+        path="deal.rules",
+    )
+    record = p.records("deal").create({"title": "T", "amount": 5000})
+    p.flows.start("pick_reviewer", record=("deal", record["id"]))
+    assert p.records("deal").get(record["id"])["reviewer"] == "dora"
+    assert len(p.flows.tasks(user="dora")) == 1

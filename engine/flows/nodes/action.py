@@ -1,9 +1,12 @@
-"""Action: set fields of the flow's record from rule-language expressions, then go on.
+"""Action: set fields of the flow's record, then go on.
 
 ``set: {approval_status: '"approved"', approved_on: 'today()'}``: each value is
-an expression over the record as it is when the token arrives. The update
-goes through the record service in the step's transaction, so validation,
-computed fields and the audit log apply, and a refusal undoes the step.
+an expression over the record as it is when the token arrives.
+``ruleset: deal_grade``: run a loaded rule set (scoring, grading, a decision
+table, routing) and write what it gives into its target. Either way the
+update goes through the record service in the step's transaction, so
+validation, computed fields and the audit log apply, and a refusal undoes
+the step.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ class Action(NodeType):
     config_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["set"],
+        "minProperties": 1,
+        "maxProperties": 1,
         "properties": {
             "set": {
                 "type": "object",
                 "minProperties": 1,
                 "additionalProperties": {"type": "string", "minLength": 1},
-            }
+            },
+            "ruleset": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
         },
     }
 
@@ -39,6 +44,9 @@ class Action(NodeType):
         return problems
 
     def enter(self, ctx: NodeContext) -> Step:
+        if "ruleset" in ctx.node.config:
+            ctx.run_ruleset(ctx.node.config["ruleset"])
+            return proceed(*ctx.outgoing())
         values = {key: ctx.evaluate(expr) for key, expr in ctx.node.config["set"].items()}
         ctx.update_record(values)
         return proceed(*ctx.outgoing())
