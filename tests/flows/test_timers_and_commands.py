@@ -173,3 +173,19 @@ def test_escalation_needs_a_target(clocked):
     with pytest.raises(BundleError) as info:
         clocked.flows.publish(bad)
     assert "node 'manager'" in str(info.value) and "'to'" in str(info.value)
+
+
+def test_a_timer_step_that_fails_marks_the_instance_failed(clocked):
+    p = clocked
+    broken = {**TIMED, "name": "broken"}
+    broken["nodes"] = {
+        **TIMED["nodes"],
+        "mark": {"type": "action", "config": {"set": {"region": '"north"'}}},
+    }
+    p.flows.publish(broken)
+    deal = p.records("deal").create({"title": "Quiet"})
+    inst = p.flows.start("broken", record=("deal", deal["id"]))
+    assert p.flows.tick(T0 + dt.timedelta(days=3)) == 0
+    after = p.flows.instance(inst["id"])
+    assert after["status"] == "failed" and "region" in after["error"]
+    assert after["history"][-1]["kind"] == "failed"
