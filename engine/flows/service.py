@@ -1,11 +1,7 @@
 """``p.flows``: start instances, list and complete tasks, cancel, fire due timers.
 
-Each call is one transaction. Two guards make steps safe to repeat and to
-race: a ``command_id`` seen before is answered from the command log without
-running again, and every step bumps the instance's ``version`` with a
-compare-and-set, so of two steps on one instance only one commits; the other
-is re-run on fresh state (and a task someone else completed meanwhile then
-fails with a clear :class:`ConflictError`).
+Each call is one step: one transaction, idempotent by ``command_id`` and
+guarded by the instance's optimistic lock (see ``steps.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from engine.errors import (
     ConflictError,
@@ -27,8 +22,8 @@ from engine.errors import (
 )
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
+from engine.flows.steps import commit_instance, instance_row, run_step
 from engine.flows.tables import (
-    flow_commands,
     flow_events,
     flow_instances,
     flow_tasks,
@@ -38,13 +33,6 @@ from engine.flows.tables import (
 
 if TYPE_CHECKING:
     from engine.platform import Platform
-
-#: How often a step is re-run when another step on the same instance committed first.
-RETRIES = 5
-
-
-class _Stale(Exception):
-    """Another step on the instance committed between our read and our write."""
 
 
 def _task_view(row: Any) -> dict[str, Any]:
@@ -90,57 +78,6 @@ class FlowService:
 
     # -- steps ----------------------------------------------------------------------
 
-    def _step(self, command_id: str | None, kind: str, body: Any) -> Any:
-        """Run ``body(conn)`` as one transaction, idempotent by ``command_id``, re-run on _Stale."""
-        for _attempt in range(RETRIES):
-            try:
-                with self.platform.db.transaction(write=True) as conn:
-                    if command_id is not None:
-                        seen = conn.execute(
-                            select(flow_commands.c.result).where(
-                                flow_commands.c.command_id == command_id
-                            )
-                        ).scalar()
-                        if seen is not None:
-                            return orjson.loads(seen)
-                    result = body(conn)
-                    if command_id is not None:
-                        conn.execute(
-                            insert(flow_commands).values(
-                                command_id=command_id,
-                                kind=kind,
-                                instance_id=result.get("instance_id"),
-                                result=orjson.dumps(result, default=str).decode(),
-                                created_on=self.platform.clock.now(),
-                            )
-                        )
-                    return result
-            except _Stale:
-                continue
-            except ConflictError:
-                # Lost a race to a call with the same command id: answer as it did.
-                answer = self._answer(command_id)
-                if answer is None:
-                    raise
-                return answer
-            except IntegrityError:
-                # The same command id committed by a concurrent call: answer as it did.
-                answer = self._answer(command_id)
-                if answer is None:
-                    raise
-                return answer
-        raise ConflictError("the flow instance kept changing; try again")
-
-    def _answer(self, command_id: str | None) -> Any:
-        """The stored result of ``command_id``, or None."""
-        if command_id is None:
-            return None
-        with self.platform.db.transaction(write=False) as conn:
-            seen = conn.execute(
-                select(flow_commands.c.result).where(flow_commands.c.command_id == command_id)
-            ).scalar()
-        return None if seen is None else orjson.loads(seen)
-
     def _runtime(self, conn: Any, instance: dict[str, Any], actor: str | None) -> Runtime:
         spec, _ = self.spec(instance["flow"], instance["flow_version"])
         if spec.hash != instance["flow_hash"]:
@@ -148,27 +85,6 @@ class FlowService:
         return Runtime(
             self.platform, conn, spec, instance, now=self.platform.clock.now(), actor=actor
         )
-
-    def _instance_row(self, conn: Any, instance_id: int) -> dict[str, Any]:
-        row = (
-            conn.execute(select(flow_instances).where(flow_instances.c.id == instance_id))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no flow instance {instance_id}")
-        return dict(row)
-
-    def _commit_instance(self, conn: Any, instance: dict[str, Any], read_version: int) -> None:
-        """The optimistic lock: bump the version only if nobody else did since we read it."""
-        done = conn.execute(
-            update(flow_instances)
-            .where(flow_instances.c.id == instance["id"], flow_instances.c.version == read_version)
-            .values(version=read_version + 1)
-        )
-        if done.rowcount != 1:
-            raise _Stale()
-        instance["version"] = read_version + 1
 
     def start(
         self,
@@ -193,7 +109,7 @@ class FlowService:
                 "outcome": instance.get("outcome"),
             }
 
-        result = self._step(command_id, "start", body)
+        result = run_step(self.platform, command_id, "start", body)
         return self.instance(result["instance_id"], history=False)
 
     def begin_instance(
@@ -238,7 +154,7 @@ class FlowService:
 
     def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
         """A sub-flow ended: wake the parent token that waits for it, in the same transaction."""
-        parent = self._instance_row(conn, child["parent_id"])
+        parent = instance_row(conn, child["parent_id"])
         if parent["status"] != "running":
             return
         token = conn.execute(
@@ -250,7 +166,7 @@ class FlowService:
         event = {"type": "subflow", "instance": child["id"], "status": child["status"],
                  "outcome": child.get("outcome")}  # fmt: skip
         self._runtime(conn, parent, None).signal(child["parent_token_id"], event)
-        self._commit_instance(conn, parent, read_version)
+        commit_instance(conn, parent, read_version)
 
     def children(self, conn: Any, token_id: int) -> list[int]:
         """Running sub-flow instances a token waits for."""
@@ -263,11 +179,11 @@ class FlowService:
 
     def cancel_in(self, conn: Any, instance_id: int, user: str | None) -> None:
         """Cancel a running instance inside the caller's transaction (a parent cancelling a child)."""
-        instance = self._instance_row(conn, instance_id)
+        instance = instance_row(conn, instance_id)
         if instance["status"] == "running":
             read_version = instance["version"]
             self._runtime(conn, instance, user).stop("cancelled", "cancelled")
-            self._commit_instance(conn, instance, read_version)
+            commit_instance(conn, instance, read_version)
 
     def tasks(
         self,
@@ -330,7 +246,7 @@ class FlowService:
                     f"task {task_id} has no outcome {outcome!r}",
                     [error_entry(f"use one of: {', '.join(task['outcomes'])}", field="outcome")],
                 )
-            instance = self._instance_row(conn, task["instance_id"])
+            instance = instance_row(conn, task["instance_id"])
             read_version = instance["version"]
             now = self.platform.clock.now()
             done = conn.execute(
@@ -362,7 +278,7 @@ class FlowService:
             event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},
                      "outcome": outcome, "user": user, "comment": comment}  # fmt: skip
             runtime.signal(task["token_id"], event)
-            self._commit_instance(conn, instance, read_version)
+            commit_instance(conn, instance, read_version)
             return {
                 "task_id": task_id,
                 "outcome": outcome,
@@ -371,23 +287,23 @@ class FlowService:
                 "instance_outcome": instance.get("outcome"),
             }
 
-        return self._step(command_id, "complete", body)
+        return run_step(self.platform, command_id, "complete", body)
 
     def cancel(self, instance_id: int, *, user: str | None = None) -> dict[str, Any]:
         """Cancel a running instance: open tasks withdrawn, timers dropped. Raises ConflictError if it ended."""
 
         def body(conn: Any) -> dict[str, Any]:
-            instance = self._instance_row(conn, instance_id)
+            instance = instance_row(conn, instance_id)
             if instance["status"] != "running":
                 raise ConflictError(
                     f"flow instance {instance_id} already ended ({instance['status']})"
                 )
             read_version = instance["version"]
             self._runtime(conn, instance, user).stop("cancelled", "cancelled")
-            self._commit_instance(conn, instance, read_version)
+            commit_instance(conn, instance, read_version)
             return {"instance_id": instance_id, "status": "cancelled"}
 
-        self._step(None, "cancel", body)
+        run_step(self.platform, None, "cancel", body)
         return self.instance(instance_id, history=False)
 
     def tick(self, now: dt.datetime | None = None) -> int:
@@ -410,7 +326,9 @@ class FlowService:
         fired = 0
         for timer in due:
             try:
-                if self._step(None, "timer", lambda conn, t=timer: self._fire(conn, t)):
+                if run_step(
+                    self.platform, None, "timer", lambda conn, t=timer: self._fire(conn, t)
+                ):
                     fired += 1
             except (FlowError, ValidationError) as exc:
                 self._fail(timer["instance_id"], str(exc))
@@ -424,14 +342,14 @@ class FlowService:
         )
         if taken.rowcount != 1:
             return None  # another runner fired it, or its token moved on
-        instance = self._instance_row(conn, timer["instance_id"])
+        instance = instance_row(conn, timer["instance_id"])
         if instance["status"] != "running":
             return None
         read_version = instance["version"]
         runtime = self._runtime(conn, instance, None)
         runtime.log("timer_fired", timer["node"], timer["token_id"], {"timer": timer["id"]})
         runtime.signal(timer["token_id"], {"type": "timer", "timer": timer["id"]})
-        self._commit_instance(conn, instance, read_version)
+        commit_instance(conn, instance, read_version)
         return {"instance_id": instance["id"], "timer": timer["id"]}
 
     def _fail(self, instance_id: int, message: str) -> None:
@@ -453,7 +371,7 @@ class FlowService:
     def instance(self, instance_id: int, *, history: bool = True) -> dict[str, Any]:
         """The instance with its tokens, tasks and (``history``) every event, oldest first."""
         with self.platform.db.transaction(write=False) as conn:
-            out = self._instance_row(conn, instance_id)
+            out = instance_row(conn, instance_id)
             out["tokens"] = [
                 dict(r)
                 for r in conn.execute(

@@ -88,11 +88,22 @@ def _config_errors(spec: FlowSpec, types: dict[str, NodeType], tools: Validation
             ]
         out += problems
         if not problems:
-            out += [
-                spec.node_entry(node_id, message, "config")
-                for message in t.validate(node, spec, tools)
-            ]
+            try:
+                messages = t.validate(node, spec, tools)
+            except Exception as exc:  # a plugin's bug must not hide the other problems
+                messages = [f"node type {t.ref} failed to validate this node: {exc!r}"]
+            out += [spec.node_entry(node_id, message, "config") for message in messages]
     return out
+
+
+def _edges_wanted(low: int, high: int | None, label: str) -> str:
+    if high == 0:
+        return f"no {label} edge"
+    if high is None:
+        return f"at least {low} {label} edge{'s' if low != 1 else ''}"
+    if low == high:
+        return f"exactly {low} {label} edge{'s' if low != 1 else ''}"
+    return f"{low} to {high} {label} edges"
 
 
 def _degree_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
@@ -111,17 +122,10 @@ def _degree_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
             ("outgoing", g.out_degree(node_id), t.outputs),
         ):
             if count < low or (high is not None and count > high):
-                if high == 0:
-                    want = "none"
-                elif high is None:
-                    want = f"at least {low}"
-                elif low == high:
-                    want = f"exactly {low}"
-                else:
-                    want = f"{low} to {high}"
                 out.append(
                     spec.node_entry(
-                        node_id, f"a {t.name} node takes {want} {label} edge(s), it has {count}"
+                        node_id,
+                        f"a {t.name} node takes {_edges_wanted(low, high, label)}, it has {count}",
                     )
                 )
     return out
