@@ -50,7 +50,6 @@ class Runtime:
         self.actor = actor
         self._record: dict[str, Any] | None = None
         self._entries = 0
-        self._outcome: str | None = None
 
     # -- the record --------------------------------------------------------------
 
@@ -71,6 +70,8 @@ class Runtime:
     def update_record(self, changes: dict[str, Any]) -> None:
         if self.instance.get("record_id") is None:
             raise FlowError(f"flow {self.spec.name!r} runs without a record to update")
+        # Flows act with the system's rights: the approver need not be allowed to edit
+        # the record; who caused the change is in the instance's history.
         self.platform.records(self.instance["entity"]).update(self.instance["record_id"], changes)
         self._record = None
 
@@ -235,7 +236,14 @@ class Runtime:
             return [self._new_token(e.target, e.index) for e in step.edges]
         if step.action == "finish":
             self.log("finished", node, token["id"], {"outcome": step.outcome})
-            self._outcome = step.outcome or self._outcome
+            if step.outcome:
+                # Kept on the instance: the last branch to end may not name one.
+                self.instance["outcome"] = step.outcome
+                self.conn.execute(
+                    update(flow_instances)
+                    .where(flow_instances.c.id == self.instance["id"])
+                    .values(outcome=step.outcome)
+                )
             return []
         if step.action == "terminate":
             self.log("terminated", node, token["id"], {"outcome": step.outcome})
@@ -250,7 +258,7 @@ class Runtime:
             )
         ).first()
         if live is None and self.instance["status"] == "running":
-            self._close("completed", self._outcome or "completed")
+            self._close("completed", self.instance.get("outcome") or "completed")
 
     def stop(self, status: str, outcome: str | None) -> None:
         """End the instance now: every live token's node is asked to let go first."""
