@@ -86,3 +86,11 @@ def test_tessera_check_prints_the_located_error(tmp_path):
     assert result.exit_code != 0
     assert "flows/deal_approval.yaml:" in result.output
     assert "node 'check'" in result.output and "amount" in result.output
+
+
+def test_an_exported_flow_reads_back_and_checks(platform, tmp_path):
+    platform.install(write_bundle(tmp_path / "b", APPROVAL))
+    platform.export_bundle(tmp_path / "out")
+    (exported,) = (tmp_path / "out").rglob("flows/deal_approval.yaml")
+    assert yaml.safe_load(exported.read_text(encoding="utf-8")) == APPROVAL
+    platform.check(exported.parent.parent)
