@@ -12,9 +12,9 @@ message starts with the node's name and says which rule it broke:
   and are yes/no; an exclusive gateway has a default edge unless its config
   says ``exhaustive: true``;
 - edge outcomes are outcomes of their node, one edge each;
-- parallel splits and joins are balanced: the branches of a split meet again
-  at a parallel join (or each run to an end), and a parallel join's branches
-  all come from one parallel split, or it would wait forever.
+- parallel splits and joins are balanced (``balance.py``): a split's
+  branches meet again at its parallel join, each by one edge, without
+  leaking; a join's branches come from its split, or it would wait forever.
 """
 
 from __future__ import annotations
@@ -27,13 +27,12 @@ import networkx as nx
 from jsonschema import Draft202012Validator
 
 from engine.errors import RuleSyntaxError, RuleTypeError
+from engine.flows.balance import balance_errors
 from engine.flows.nodes.base import NodeType, ValidationTools
 from engine.flows.registry import node_type, node_types
 from engine.flows.spec import FlowSpec
 from engine.meta.located import did_you_mean, schema_errors
 from engine.meta.yamlpos import Marks
-
-_SINK = "\x00exit"
 
 
 def _types(spec: FlowSpec) -> dict[str, NodeType]:
@@ -241,48 +240,6 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
     return out
 
 
-def _balance_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
-    """Parallel splits and joins pair up (dominators in each direction)."""
-    g = spec.graph
-    starts = spec.starts()
-    ends = [n for n, t in types.items() if t.outputs == (0, 0)]
-    if len(starts) != 1 or not ends:
-        return []
-
-    def is_parallel(node: str) -> bool:
-        return node in types and types[node].gateway == "parallel"
-
-    reverse = g.reverse(copy=True)
-    reverse.add_edges_from((_SINK, e) for e in ends)
-    post = nx.immediate_dominators(reverse, _SINK)
-    pre = nx.immediate_dominators(g, starts[0])
-    out = []
-    for node_id in spec.nodes:
-        if not is_parallel(node_id):
-            continue
-        if g.out_degree(node_id) > 1 and node_id in post:
-            meet = post[node_id]
-            if meet != _SINK and not (is_parallel(meet) and g.in_degree(meet) > 1):
-                out.append(
-                    spec.node_entry(
-                        node_id,
-                        f"the branches of this parallel split first meet at {meet!r}, which is "
-                        "not a parallel join; join them with a parallel gateway",
-                    )
-                )
-        if g.in_degree(node_id) > 1 and node_id in pre:
-            part = pre[node_id]
-            if not (is_parallel(part) and g.out_degree(part) > 1):
-                out.append(
-                    spec.node_entry(
-                        node_id,
-                        f"this parallel join's branches part at {part!r}, which is not a "
-                        "parallel split, so it would wait forever for a branch not taken",
-                    )
-                )
-    return out
-
-
 def rule_tools(spec: FlowSpec, service: Any) -> tuple[ValidationTools, list[dict]]:
     """The tools node types validate with, over the flow's entity; errors if it is unknown."""
     problems: list[dict] = []
@@ -334,7 +291,7 @@ def validate_spec(
     errors += _reach_errors(spec, types)
     errors += _cycle_errors(spec, types)
     errors += _edge_errors(spec, types, tools)
-    errors += _balance_errors(spec, types)
+    errors += balance_errors(spec, types)
     if extra is not None:
         errors += extra(spec)
     errors.sort(key=lambda e: (e.get("line") or 0, e.get("column") or 0))

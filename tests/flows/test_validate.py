@@ -161,13 +161,43 @@ def test_parallel_join_fed_by_an_exclusive_split_would_wait_forever(p):
     bad["nodes"]["split"] = {"type": "exclusive"}
     bad["edges"][1] = {"from": "split", "to": "legal", "when": "amount > 5"}
     bad["edges"][2] = {"from": "split", "to": "finance", "default": True}
-    about(refused(p, bad), "join", "would wait forever")
+    about(refused(p, bad), "join", "wait forever for a branch not taken")
 
 
 def test_parallel_split_must_meet_at_a_parallel_join(p):
     bad = copy.deepcopy(PARALLEL)
     bad["nodes"]["join"] = {"type": "exclusive"}
     about(refused(p, bad), "split", "not a parallel join")
+
+
+def leaky(**changes):
+    """PARALLEL with a choice inside the legal branch: legal -> pick -> (join | fix)."""
+    bad = copy.deepcopy(PARALLEL)
+    bad["nodes"]["pick"] = {"type": "exclusive"}
+    bad["nodes"]["fix"] = {"type": "action", "config": {"set": {"reviewer": '"x"'}}}
+    bad["nodes"].update(changes.get("nodes", {}))
+    bad["edges"][3] = ["legal", "pick"]
+    bad["edges"] += [
+        {"from": "pick", "to": "join", "when": "amount > 5"},
+        {"from": "pick", "to": "fix", "default": True},
+        *changes.get("edges", []),
+    ]
+    return bad
+
+
+def test_a_branch_that_reaches_the_join_twice_is_refused(p):
+    about(refused(p, leaky(edges=[["fix", "join"]])), "split", "reaches join 'join' by 2 edges")
+
+
+def test_a_branch_that_can_skip_the_join_is_refused(p):
+    bad = leaky(nodes={"done2": {"type": "end"}}, edges=[["fix", "done2"]])
+    about(refused(p, bad), "split", "never meet again")
+
+
+def test_a_choice_merged_inside_its_branch_is_fine(p):
+    ok = leaky(nodes={"merge": {"type": "exclusive"}}, edges=[["fix", "merge"], ["merge", "join"]])
+    ok["edges"][-4] = {"from": "pick", "to": "merge", "when": "amount > 5"}
+    assert p.flows.publish(ok) == 1
 
 
 def test_action_fields_and_expressions_are_checked(p):
