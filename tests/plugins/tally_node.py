@@ -5,7 +5,8 @@ docs/developer/node-types.md walks through this file.
 
 from __future__ import annotations
 
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed
+from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class Tally(NodeType):
@@ -24,7 +25,7 @@ class Tally(NodeType):
         },
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         field = node.config["field"]
         if tools.fields and field not in tools.fields:
             return [f"field {field!r} is not a field of {spec.entity!r}"]

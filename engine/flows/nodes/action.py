@@ -11,7 +11,8 @@ the step.
 
 from __future__ import annotations
 
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed
+from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class Action(NodeType):
@@ -32,7 +33,7 @@ class Action(NodeType):
         },
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         problems = []
         if not spec.entity:
             return ["setting fields needs the flow to name its entity"]

@@ -18,8 +18,17 @@ from typing import Any
 
 from engine.errors import FlowError
 from engine.flows.nodes import people
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, terminate, wait
+from engine.flows.nodes.base import (
+    NodeContext,
+    NodeType,
+    Step,
+    ValidationTools,
+    proceed,
+    terminate,
+    wait,
+)
 from engine.flows.nodes.timer import DURATION_PATTERN, parse_duration
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class Approval(NodeType):
@@ -50,7 +59,7 @@ class Approval(NodeType):
         },
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         problems = people.field_problems(node.config.get("approvers"), tools.fields)
         if not any(e.outcome in (None, "approve") for e in spec.outgoing(node.id)):
             problems.append("needs an edge for approve (unmarked or outcome: approve)")

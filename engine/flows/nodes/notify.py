@@ -8,7 +8,8 @@ outbox worker's job, at least once).
 from __future__ import annotations
 
 from engine.flows.nodes import people
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed
+from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class Notify(NodeType):
@@ -26,7 +27,7 @@ class Notify(NodeType):
         },
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         return people.field_problems(node.config.get("to"), tools.fields)
 
     def enter(self, ctx: NodeContext) -> Step:
@@ -60,7 +61,7 @@ class Webhook(NodeType):
         },
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         fields = node.config.get("fields") or []
         return [f"fields: {f!r} is not a field of {spec.entity!r}" for f in fields
                 if tools.fields and f not in tools.fields]  # fmt: skip

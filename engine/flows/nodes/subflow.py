@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, terminate, wait
+from engine.flows.nodes.base import (
+    NodeContext,
+    NodeType,
+    Step,
+    ValidationTools,
+    proceed,
+    terminate,
+    wait,
+)
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class SubFlow(NodeType):
@@ -26,7 +35,7 @@ class SubFlow(NodeType):
         "properties": {"flow": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}},
     }
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         if node.config.get("flow") == spec.name:
             return ["a flow cannot run itself as a sub-flow"]
         marked = [e for e in spec.outgoing(node.id) if e.outcome is not None]

@@ -11,7 +11,8 @@ from typing import Any
 
 from engine.errors import FlowError
 from engine.flows.nodes import people
-from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, wait
+from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed, wait
+from engine.flows.spec import FlowSpec, NodeSpec
 
 
 class HumanTask(NodeType):
@@ -34,10 +35,10 @@ class HumanTask(NodeType):
         },
     }
 
-    def node_outcomes(self, node) -> tuple[str, ...]:
+    def node_outcomes(self, node: NodeSpec) -> tuple[str, ...]:
         return tuple(node.config.get("outcomes") or ("done",))
 
-    def validate(self, node, spec, tools) -> list[str]:
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         return people.field_problems(node.config.get("assignee"), tools.fields)
 
     def enter(self, ctx: NodeContext) -> Step:
