@@ -185,6 +185,34 @@ class FlowService:
             self._runtime(conn, instance, user).stop("cancelled", "cancelled")
             commit_instance(conn, instance, read_version)
 
+    def record_changed(
+        self,
+        entity: str,
+        event: str,
+        record: dict[str, Any],
+        *,
+        old: dict[str, Any] | None = None,
+        user: str | None = None,
+    ) -> list[int]:
+        """Start every live flow whose trigger fires on this record event; returns the instances.
+
+        ``event`` is created, updated or deleted; a trigger's ``when`` sees the
+        record and, for an update, ``old``. The record service is to call this
+        after a write (the hook is not wired yet); each start is its own step.
+        """
+        with self.platform.db.transaction(write=False) as conn:
+            flows = self.platform.repo.all_current(conn, "flow")
+        started = []
+        for name, (definition, _version) in flows.items():
+            trigger = definition.get("trigger") or {}
+            if definition.get("entity") != entity or trigger.get("on") != event:
+                continue
+            when = trigger.get("when")
+            if when and self.platform.rules.compile(when, entity)(record, old=old) is not True:
+                continue
+            started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
+        return started
+
     def tasks(
         self,
         user: str | None = None,

@@ -12,6 +12,7 @@ message starts with the node's name and says which rule it broke:
   and are yes/no; an exclusive gateway has a default edge unless its config
   says ``exhaustive: true``;
 - edge outcomes are outcomes of their node, one edge each;
+- a trigger's condition type-checks like an edge's;
 - parallel splits and joins are balanced (``balance.py``): a split's
   branches meet again at its parallel join, each by one edge, without
   leaking; a join's branches come from its split, or it would wait forever.
@@ -271,6 +272,21 @@ def rule_tools(spec: FlowSpec, service: Any) -> tuple[ValidationTools, list[dict
     return ValidationTools(check_expression, fields), problems
 
 
+def _trigger_errors(spec: FlowSpec, tools: ValidationTools) -> list[dict[str, Any]]:
+    trigger = spec.definition.get("trigger")
+    if not isinstance(trigger, dict):
+        return []
+    if not spec.entity:
+        return [spec.entry(("trigger",), "a trigger needs the flow to name its entity")]
+    when = trigger.get("when")
+    if not isinstance(when, str):
+        return []
+    return [
+        spec.entry(("trigger", "when"), f"trigger condition: {message}")
+        for message in tools.check_expression(when, True)
+    ]
+
+
 def validate_spec(
     spec: FlowSpec,
     parse_errors: list[dict[str, Any]],
@@ -292,6 +308,7 @@ def validate_spec(
     errors += _cycle_errors(spec, types)
     errors += _edge_errors(spec, types, tools)
     errors += balance_errors(spec, types)
+    errors += _trigger_errors(spec, tools)
     if extra is not None:
         errors += extra(spec)
     errors.sort(key=lambda e: (e.get("line") or 0, e.get("column") or 0))

@@ -220,3 +220,27 @@ def test_an_action_runs_a_loaded_rule_set(p):
     p.flows.start("pick_reviewer", record=("deal", record["id"]))
     assert p.records("deal").get(record["id"])["reviewer"] == "dora"
     assert len(p.flows.tasks(user="dora")) == 1
+
+
+def test_a_trigger_starts_matching_flows(p):
+    from tests.flows.defs import TIMED
+
+    p.flows.publish({**TIMED, "trigger": {"on": "updated", "when": 'region changed to "east"'}})
+    record = p.records("deal").create({"title": "T", "region": "west"})
+    after = p.records("deal").update(record["id"], {"region": "east"})
+    assert p.flows.record_changed("deal", "created", after) == []
+    assert p.flows.record_changed("deal", "updated", after, old=after) == []
+    (started,) = p.flows.record_changed("deal", "updated", after, old=record)
+    assert p.flows.instance(started)["flow"] == "deal_reminder"
+
+
+def test_a_trigger_condition_is_type_checked(p):
+    from engine import BundleError
+    from tests.flows.defs import TIMED
+
+    with pytest.raises(BundleError) as info:
+        p.flows.publish({**TIMED, "trigger": {"on": "updated", "when": 'regoin == "east"'}})
+    (entry,) = [e for e in info.value.errors if "trigger" in e["message"]]
+    assert entry["field"] == "trigger.when" and "region" in entry["message"]
+    with pytest.raises(BundleError):
+        p.flows.publish({**TIMED, "trigger": {"on": "saved"}})
