@@ -275,6 +275,11 @@ class FlowService:
                     [error_entry(f"use one of: {', '.join(task['outcomes'])}", field="outcome")],
                 )
             instance = instance_row(conn, task["instance_id"])
+            if instance["status"] != "running":
+                raise ConflictError(
+                    f"flow instance {instance['id']} is {instance['status']}; its tasks are closed",
+                    [error_entry(instance.get("error") or instance["status"], field="task")],
+                )
             read_version = instance["version"]
             now = self.platform.clock.now()
             done = conn.execute(

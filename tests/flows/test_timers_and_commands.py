@@ -189,3 +189,40 @@ def test_a_timer_step_that_fails_marks_the_instance_failed(clocked):
     after = p.flows.instance(inst["id"])
     assert after["status"] == "failed" and "region" in after["error"]
     assert after["history"][-1]["kind"] == "failed"
+
+
+def test_tasks_of_a_failed_instance_are_closed(clocked):
+    p = clocked
+    p.flows.publish(
+        {
+            "name": "half_broken",
+            "label": "Half broken",
+            "entity": "deal",
+            "nodes": {
+                "start": {"type": "start"},
+                "split": {"type": "parallel"},
+                "look": {"type": "task", "config": {"assignee": {"user": "lee"}}},
+                "wait": {"type": "timer", "config": {"after": "1h"}},
+                "bad": {"type": "action", "config": {"set": {"region": '"north"'}}},
+                "join": {"type": "parallel"},
+                "end": {"type": "end"},
+            },
+            "edges": [
+                ["start", "split"],
+                ["split", "look"],
+                ["split", "wait"],
+                ["wait", "bad"],
+                ["look", "join"],
+                ["bad", "join"],
+                ["join", "end"],
+            ],
+        }
+    )
+    deal = p.records("deal").create({"title": "Half"})
+    inst = p.flows.start("half_broken", record=("deal", deal["id"]))
+    p.flows.tick(T0 + dt.timedelta(hours=2))
+    (task,) = p.flows.tasks(user="lee")
+    with pytest.raises(ConflictError) as info:
+        p.flows.complete(task["id"], "done", user="lee")
+    assert "is failed" in str(info.value)
+    assert p.flows.instance(inst["id"])["status"] == "failed"
