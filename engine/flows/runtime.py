@@ -192,13 +192,18 @@ class Runtime:
 
     def _joins_to_retry(self) -> list[dict[str, Any]]:
         """Waiting tokens at inclusive joins that could fire now that the others rested."""
-        rows = self.conn.execute(
-            select(flow_tokens)
-            .where(
-                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status == "waiting"
+        rows = (
+            self.conn.execute(
+                select(flow_tokens)
+                .where(
+                    flow_tokens.c.instance_id == self.instance["id"],
+                    flow_tokens.c.status == "waiting",
+                )
+                .order_by(flow_tokens.c.id)
             )
-            .order_by(flow_tokens.c.id)
-        ).mappings()
+            .mappings()
+            .all()
+        )  # read them all first: entering runs more statements
         for row in rows:
             t = self._type(row["node"])
             if t.gateway != "inclusive":
