@@ -188,3 +188,19 @@ def test_start_refuses_the_wrong_entity_and_unknown_flows(approval):
         p.flows.start("nope", record=("deal", 1))
     with pytest.raises(NotFound):
         p.flows.start("deal_approval", record=("deal", 12345))
+
+
+def test_a_rejection_can_go_back_to_the_initiator(p):
+    sent_back = copy.deepcopy(APPROVAL)
+    sent_back["nodes"]["manager"]["config"]["on_reject"] = "initiator"
+    p.flows.publish(sent_back)
+    _, inst = start_deal(p, 5)
+    p.flows.complete(only_task(p, user="bob")["id"], "reject", user="bob", comment="too cheap")
+    revise = only_task(p, user="alice")
+    assert (revise["kind"], revise["outcomes"]) == ("revise", ["resubmit", "withdraw"])
+    p.flows.complete(revise["id"], "resubmit", user="alice")
+    p.flows.complete(only_task(p, user="bob")["id"], "reject", user="bob")
+    p.flows.complete(only_task(p, user="alice")["id"], "withdraw", user="alice")
+    after = p.flows.instance(inst["id"])
+    assert (after["status"], after["outcome"]) == ("completed", "rejected")
+    assert [t["kind"] for t in after["tasks"]] == ["approval", "revise", "approval", "revise"]

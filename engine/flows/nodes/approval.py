@@ -10,6 +10,10 @@ The approve path is the edge marked ``outcome: approve`` or the unmarked one.
 timer with the tasks: when it fires before a decision, the open tasks are
 withdrawn and new ones go to ``to`` (``escalate``), or the node decides by
 itself (``approve`` / ``reject``).
+
+``on_reject: initiator`` sends a rejection back to whoever started the
+instance as a task to ``resubmit`` (the approvers get new tasks) or
+``withdraw`` (the rejection stands and is routed as above).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Approval(NodeType):
         "properties": {
             "approvers": people.ASSIGNEE_SCHEMA,
             "mode": {"enum": ["any", "all"], "default": "any"},
+            "on_reject": {"enum": ["route", "initiator"], "default": "route"},
             "label": {},
             "timeout": {
                 "type": "object",
@@ -97,6 +102,10 @@ class Approval(NodeType):
             return self.route(ctx, timeout["action"])
         if event.get("type") != "task":
             return super().signal(ctx, event)
+        if event["task"]["kind"] == "revise":
+            if event["outcome"] == "resubmit":
+                return self.enter(ctx)
+            return self.route(ctx, "reject")
         outcome = event["outcome"]
         mode = ctx.node.config.get("mode", "any")
         still_open = [t for t in ctx.tasks() if t["status"] == "open"]
@@ -104,6 +113,15 @@ class Approval(NodeType):
             return wait()
         ctx.cancel_tasks()
         ctx.cancel_timers()
+        initiator = ctx.instance.get("started_by")
+        if outcome == "reject" and ctx.node.config.get("on_reject") == "initiator" and initiator:
+            ctx.create_task(
+                kind="revise",
+                assignee=initiator,
+                outcomes=("resubmit", "withdraw"),
+                label=ctx.node.config.get("label") or ctx.node.label,
+            )
+            return wait()
         return self.route(ctx, outcome)
 
     def route(self, ctx: NodeContext, outcome: str) -> Step:
