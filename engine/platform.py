@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import engine.flows.tables  # noqa: F401  (puts the flow runtime's tables on system_metadata)
 from engine.clock import Clock
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
@@ -35,12 +36,14 @@ DEFAULT_URL = "sqlite:///tessera.db"
 
 def _register_kind_checkers() -> None:
     """Bundles are checked by every engine that owns a file kind (the facade wires them)."""
+    from engine.flows.bundle_check import check_flow_files
     from engine.meta.install import register_checker
     from engine.reports.bundle_check import check_report_files
     from engine.rules.bundle_check import check_rule_files
 
     register_checker("rules", check_rule_files)
     register_checker("report", check_report_files)
+    register_checker("flow", check_flow_files)
 
 
 def database_url(url: str | None = None) -> str:
@@ -70,6 +73,7 @@ class Platform:
         self._users: Any = None
         self._permissions: Any = None
         self._pipeline: Any = None
+        self._flows: Any = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -148,6 +152,15 @@ class Platform:
                 if self._pipeline is None:
                     self._pipeline = RulePipeline(self)
         return self._pipeline
+
+    @property
+    def flows(self) -> Any:
+        """The flow engine: ``p.flows.start``, ``tasks``, ``complete``, ``instance``, ``cancel``, ``tick``."""
+        if self._flows is None:
+            from engine.flows.service import FlowService
+
+            self._flows = FlowService(self)
+        return self._flows
 
     def _entity_definition(self, name: str) -> dict[str, Any] | None:
         from engine.errors import NotFound

@@ -1,0 +1,182 @@
+"""The context a node type's hooks get: the record, rules, tasks, timers and the outbox.
+
+Everything goes through the step's connection, so whatever a hook does
+commits or rolls back with the step. Node types never see SQL or the
+platform; this is the only surface they may use (see ``nodes/base.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import insert, select, update
+
+from engine.flows.spec import EdgeSpec, FlowSpec, NodeSpec
+from engine.flows.tables import flow_tasks, flow_timers, flow_tokens
+from engine.store import outbox
+
+if TYPE_CHECKING:
+    from engine.flows.runtime import Runtime
+
+LIVE = ("active", "waiting")
+
+
+class Context:
+    """One hook call's view of its instance, token and node."""
+
+    def __init__(self, runtime: Runtime, node: NodeSpec, token: dict[str, Any]) -> None:
+        self.runtime = runtime
+        self.spec: FlowSpec = runtime.spec
+        self.node = node
+        self.token = token
+        self.instance = runtime.instance
+        self.now: dt.datetime = runtime.now
+        self.actor = runtime.actor
+        self.state: dict[str, Any] = orjson.loads(token["state"]) if token.get("state") else {}
+
+    @property
+    def _conn(self) -> Any:
+        return self.runtime.conn
+
+    # -- the record ---------------------------------------------------------------
+
+    def record(self) -> dict[str, Any] | None:
+        """The flow's record as it is now in this transaction (None for a flow without one)."""
+        return self.runtime.record()
+
+    def evaluate(self, text: str) -> Any:
+        """A rule-language expression over the record (True / False / None, or a value)."""
+        return self.runtime.evaluate(text)
+
+    def update_record(self, changes: dict[str, Any]) -> None:
+        """Change fields of the record through the record service (validation, audit)."""
+        self.runtime.update_record(changes)
+
+    def run_ruleset(self, name: str) -> dict[str, Any]:
+        """Run the loaded rule set ``name`` on the record and write its result; returns the changes."""
+        return self.runtime.run_ruleset(name)
+
+    # -- routing ------------------------------------------------------------------
+
+    def outgoing(self, outcome: str | None = None) -> list[EdgeSpec]:
+        """Edges marked with ``outcome``, else the unmarked edges (every edge without one)."""
+        edges = self.spec.outgoing(self.node.id)
+        if outcome is not None:
+            marked = [e for e in edges if e.outcome == outcome]
+            if marked:
+                return marked
+        return [e for e in edges if e.outcome is None]
+
+    def waiting_here(self) -> list[dict[str, Any]]:
+        """Other tokens of this instance waiting at this node (what a join counts)."""
+        rows = self._conn.execute(
+            select(flow_tokens)
+            .where(
+                flow_tokens.c.instance_id == self.instance["id"],
+                flow_tokens.c.node == self.node.id,
+                flow_tokens.c.status == "waiting",
+                flow_tokens.c.id != self.token["id"],
+            )
+            .order_by(flow_tokens.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    def live_tokens(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            select(flow_tokens).where(
+                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    # -- tasks and timers ---------------------------------------------------------
+
+    def create_task(
+        self,
+        *,
+        kind: str,
+        assignee: str | None = None,
+        role: str | None = None,
+        outcomes: tuple[str, ...] = ("done",),
+        label: Any = None,
+        due: dt.datetime | None = None,
+    ) -> int:
+        """Open a task for a person (``assignee``) or anyone holding ``role``."""
+        task_id = self._conn.execute(
+            insert(flow_tasks).values(
+                instance_id=self.instance["id"],
+                token_id=self.token["id"],
+                node=self.node.id,
+                kind=kind,
+                label=None if label is None else orjson.dumps(label).decode(),
+                assignee=assignee,
+                role=role,
+                outcomes=orjson.dumps(list(outcomes)).decode(),
+                status="open",
+                created_on=self.now,
+                due_on=due,
+                version=1,
+            )
+        ).inserted_primary_key[0]
+        self.runtime.log("task_created", self.node.id, self.token["id"],
+                         {"task": task_id, "assignee": assignee, "role": role})  # fmt: skip
+        return task_id
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """Every task this token opened, with its status and outcome."""
+        rows = self._conn.execute(
+            select(flow_tasks)
+            .where(flow_tasks.c.token_id == self.token["id"])
+            .order_by(flow_tasks.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    def cancel_tasks(self) -> None:
+        """Withdraw this token's open tasks (another approver decided, the instance ended)."""
+        self._conn.execute(
+            update(flow_tasks)
+            .where(flow_tasks.c.token_id == self.token["id"], flow_tasks.c.status == "open")
+            .values(status="cancelled", completed_on=self.now, version=flow_tasks.c.version + 1)
+        )
+
+    def start_timer(self, due: dt.datetime) -> int:
+        timer_id = self._conn.execute(
+            insert(flow_timers).values(
+                instance_id=self.instance["id"],
+                token_id=self.token["id"],
+                node=self.node.id,
+                due_on=due,
+                status="pending",
+            )
+        ).inserted_primary_key[0]
+        self.runtime.log("timer_set", self.node.id, self.token["id"], {"due": due.isoformat()})
+        return timer_id
+
+    def cancel_timers(self) -> None:
+        self._conn.execute(
+            update(flow_timers)
+            .where(flow_timers.c.token_id == self.token["id"], flow_timers.c.status == "pending")
+            .values(status="cancelled")
+        )
+
+    # -- sub-flows ----------------------------------------------------------------
+
+    def start_subflow(self, name: str) -> dict[str, Any]:
+        """Start flow ``name`` on this record; returns the child instance (it may have ended)."""
+        child = self.runtime.start_child(name, self.token)
+        self.runtime.log(
+            "subflow_started", self.node.id, self.token["id"], {"instance": child["id"]}
+        )
+        return child
+
+    def cancel_subflows(self) -> None:
+        """Cancel the running sub-flows this token waits for."""
+        self.runtime.cancel_children(self.token)
+
+    # -- effects ------------------------------------------------------------------
+
+    def enqueue(self, kind: str, payload: dict[str, Any], key: str) -> None:
+        """Hand an effect to the outbox in this transaction (idempotent by ``key``)."""
+        outbox.enqueue(self._conn, kind, payload, now=self.now, key=key)

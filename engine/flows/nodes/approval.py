@@ -1,0 +1,133 @@
+"""Approval: one or more people approve or reject; the flow follows the decision.
+
+``mode: any`` (the default) lets the first decision decide and withdraws the
+other tasks. ``mode: all`` needs every approver to approve; the first
+rejection decides at once. A rejection follows the edge marked
+``outcome: reject``; with no such edge the instance ends ``rejected``.
+The approve path is the edge marked ``outcome: approve`` or the unmarked one.
+
+``timeout: {after: 48h, action: escalate, to: {role: admin}}`` starts a
+timer with the tasks: when it fires before a decision, the open tasks are
+withdrawn and new ones go to ``to`` (``escalate``), or the node decides by
+itself (``approve`` / ``reject``).
+
+``on_reject: initiator`` sends a rejection back to whoever started the
+instance as a task to ``resubmit`` (the approvers get new tasks) or
+``withdraw`` (the rejection stands and is routed as above).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import FlowError
+from engine.flows.nodes import people
+from engine.flows.nodes.base import (
+    NodeContext,
+    NodeType,
+    Step,
+    ValidationTools,
+    proceed,
+    terminate,
+    wait,
+)
+from engine.flows.nodes.timer import DURATION_PATTERN, parse_duration
+from engine.flows.spec import FlowSpec, NodeSpec
+
+
+class Approval(NodeType):
+    name = "approval"
+    label = {"en": "Approval", "zh-CN": "审批"}
+    outputs = (1, 2)
+    outcomes = ("approve", "reject")
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["approvers"],
+        "properties": {
+            "approvers": people.ASSIGNEE_SCHEMA,
+            "mode": {"enum": ["any", "all"], "default": "any"},
+            "on_reject": {"enum": ["route", "initiator"], "default": "route"},
+            "label": {},
+            "timeout": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["after", "action"],
+                "properties": {
+                    "after": {"type": "string", "pattern": DURATION_PATTERN},
+                    "action": {"enum": ["escalate", "approve", "reject"]},
+                    "to": people.ASSIGNEE_SCHEMA,
+                },
+                "if": {"properties": {"action": {"const": "escalate"}}},
+                "then": {"required": ["to"]},
+            },
+        },
+    }
+
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
+        problems = people.field_problems(node.config.get("approvers"), tools.fields)
+        if not any(e.outcome in (None, "approve") for e in spec.outgoing(node.id)):
+            problems.append("needs an edge for approve (unmarked or outcome: approve)")
+        return problems
+
+    def enter(self, ctx: NodeContext) -> Step:
+        timeout = ctx.node.config.get("timeout")
+        due = ctx.now + parse_duration(timeout["after"]) if timeout else None
+        self._assign(ctx, ctx.node.config["approvers"], due)
+        if due is not None:
+            ctx.start_timer(due)
+        return wait()
+
+    def _assign(self, ctx: NodeContext, who: dict[str, Any], due: Any) -> None:
+        users, roles = people.resolve(who, ctx.record(), ctx.instance.get("started_by"))
+        if not users and not roles:
+            raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
+        label = ctx.node.config.get("label") or ctx.node.label
+        for user in users:
+            ctx.create_task(
+                kind="approval", assignee=user, outcomes=self.outcomes, label=label, due=due
+            )
+        for role in roles:
+            ctx.create_task(
+                kind="approval", role=role, outcomes=self.outcomes, label=label, due=due
+            )
+
+    def signal(self, ctx: NodeContext, event: dict[str, Any]) -> Step:
+        if event.get("type") == "timer":
+            timeout = ctx.node.config["timeout"]
+            ctx.cancel_tasks()
+            if timeout["action"] == "escalate":
+                self._assign(ctx, timeout["to"], None)
+                return wait()
+            return self.route(ctx, timeout["action"])
+        if event.get("type") != "task":
+            return super().signal(ctx, event)
+        if event["task"]["kind"] == "revise":
+            if event["outcome"] == "resubmit":
+                return self.enter(ctx)
+            return self.route(ctx, "reject")
+        outcome = event["outcome"]
+        mode = ctx.node.config.get("mode", "any")
+        still_open = [t for t in ctx.tasks() if t["status"] == "open"]
+        if mode == "all" and outcome == "approve" and still_open:
+            return wait()
+        ctx.cancel_tasks()
+        ctx.cancel_timers()
+        initiator = ctx.instance.get("started_by")
+        if outcome == "reject" and ctx.node.config.get("on_reject") == "initiator" and initiator:
+            ctx.create_task(
+                kind="revise",
+                assignee=initiator,
+                outcomes=("resubmit", "withdraw"),
+                label=ctx.node.config.get("label") or ctx.node.label,
+            )
+            return wait()
+        return self.route(ctx, outcome)
+
+    def route(self, ctx: NodeContext, outcome: str) -> Step:
+        marked = [e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome == outcome]
+        if marked:
+            return proceed(*marked)
+        if outcome == "reject":
+            return terminate("rejected")
+        return proceed(*[e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome is None])

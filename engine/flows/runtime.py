@@ -1,0 +1,310 @@
+"""Move tokens through a spec inside one transaction: start, signal, cancel.
+
+A :class:`Runtime` is made per step by the service, on the step's
+connection. It runs every token it can until each one waits, finishes or
+leaves the graph, so a step always ends in a resting state; the service
+commits it as one transaction (or rolls all of it back). Hooks that raise
+:class:`FlowError` abort the step: nothing of it is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import insert, select, update
+
+from engine.errors import FlowError, error_entry
+from engine.flows.context import LIVE, Context
+from engine.flows.nodes.base import NodeType, Step
+from engine.flows.registry import node_type
+from engine.flows.spec import FlowSpec
+from engine.flows.tables import flow_events, flow_instances, flow_tokens
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+
+#: Node entries one step may make before it is taken for a loop that never waits.
+MAX_ENTRIES = 10_000
+
+
+class Runtime:
+    """One step of one instance on one connection."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        conn: Any,
+        spec: FlowSpec,
+        instance: dict[str, Any],
+        *,
+        now: dt.datetime,
+        actor: str | None,
+    ) -> None:
+        self.platform = platform
+        self.conn = conn
+        self.spec = spec
+        self.instance = instance
+        self.now = now
+        self.actor = actor
+        self._record: dict[str, Any] | None = None
+        self._entries = 0
+
+    # -- the record --------------------------------------------------------------
+
+    def record(self) -> dict[str, Any] | None:
+        if self.instance.get("record_id") is None:
+            return None
+        if self._record is None:
+            self._record = self.platform.records(self.instance["entity"]).get(
+                self.instance["record_id"]
+            )
+        return self._record
+
+    def evaluate(self, text: str) -> Any:
+        if not self.instance.get("entity"):
+            raise FlowError(f"flow {self.spec.name!r} has no entity to evaluate {text!r} over")
+        return self.platform.rules.compile(text, self.instance["entity"])(self.record() or {})
+
+    def update_record(self, changes: dict[str, Any]) -> None:
+        if self.instance.get("record_id") is None:
+            raise FlowError(f"flow {self.spec.name!r} runs without a record to update")
+        # Flows act with the system's rights: the approver need not be allowed to edit
+        # the record; who caused the change is in the instance's history.
+        self.platform.records(self.instance["entity"]).update(self.instance["record_id"], changes)
+        self._record = None
+
+    def run_ruleset(self, name: str) -> dict[str, Any]:
+        """Evaluate a loaded rule set on the record and store what it decides."""
+        rules = self.platform.rules
+        if name not in rules.rulesets():
+            raise FlowError(f"flow {self.spec.name!r} runs rule set {name!r}, which is not loaded")
+        result = rules.evaluate(name, self.record() or {})
+        target, value = result["target"], result["value"]
+        if isinstance(target, str):
+            changes = {target: value}
+        elif isinstance(value, dict) and value.get("type") == "assign":
+            changes = {"team" if value.get("to") == "team" else "owner": value.get("target")}
+        elif isinstance(value, dict) and value.get("type") == "set":
+            changes = {value["field"]: value["value"]}
+        elif isinstance(value, dict):
+            changes = dict(value)
+        else:
+            changes = {}
+        if changes:
+            self.update_record(changes)
+        return changes
+
+    # -- history -----------------------------------------------------------------
+
+    def log(self, kind: str, node: str | None, token: int | None, data: Any = None) -> None:
+        self.conn.execute(
+            insert(flow_events).values(
+                instance_id=self.instance["id"],
+                at=self.now,
+                kind=kind,
+                node=node,
+                token_id=token,
+                actor=self.actor,
+                data=None if data is None else orjson.dumps(data, default=str).decode(),
+            )
+        )
+
+    # -- tokens ------------------------------------------------------------------
+
+    def _type(self, node_id: str) -> NodeType:
+        node = self.spec.nodes[node_id]
+        found = node_type(node.type, node.version)
+        if found is None:
+            raise FlowError(
+                f"node {node_id!r} needs node type {node.type_ref}, which is not installed",
+                [error_entry(f"install the package that provides {node.type_ref}", field=node_id)],
+            )
+        return found
+
+    def _new_token(self, node: str, via: int | None) -> dict[str, Any]:
+        values = {
+            "instance_id": self.instance["id"],
+            "node": node,
+            "via": via,
+            "status": "active",
+            "state": None,
+            "created_on": self.now,
+        }
+        token_id = self.conn.execute(insert(flow_tokens).values(values)).inserted_primary_key[0]
+        return {"id": token_id, **values}
+
+    def _set_token(self, token: dict[str, Any], **values: Any) -> None:
+        token.update(values)
+        self.conn.execute(update(flow_tokens).where(flow_tokens.c.id == token["id"]).values(values))
+
+    def load_token(self, token_id: int) -> dict[str, Any]:
+        row = (
+            self.conn.execute(select(flow_tokens).where(flow_tokens.c.id == token_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise FlowError(f"token {token_id} does not exist")
+        return dict(row)
+
+    # -- steps -------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """A new instance: one token on the start node, then run."""
+        self.log("started", None, None, {"version": self.instance["flow_version"]})
+        (start,) = self.spec.starts()
+        self.run([self._new_token(start, None)])
+
+    def signal(self, token_id: int, event: dict[str, Any]) -> None:
+        """Deliver ``event`` to a waiting token and run what follows."""
+        token = self.load_token(token_id)
+        if token["status"] != "waiting":
+            raise FlowError(f"token {token_id} at {token['node']!r} is not waiting")
+        ctx = Context(self, self.spec.nodes[token["node"]], token)
+        step = self._type(token["node"]).signal(ctx, event)
+        self.run(self._apply(step, token, ctx))
+
+    def run(self, queue: list[dict[str, Any]]) -> None:
+        """Enter each queued token's node until all rest; then re-try inclusive joins."""
+        while True:
+            while queue:
+                token = queue.pop(0)
+                if self.instance["status"] != "running":
+                    return
+                self._entries += 1
+                if self._entries > MAX_ENTRIES:
+                    raise FlowError(
+                        f"flow {self.spec.name!r} entered {MAX_ENTRIES} nodes in one step; "
+                        "a loop never waits"
+                    )
+                node = self.spec.nodes[token["node"]]
+                self.log("entered", node.id, token["id"])
+                ctx = Context(self, node, token)
+                queue += self._apply(self._type(node.id).enter(ctx), token, ctx)
+            if self.instance["status"] != "running":
+                return
+            queue = self._joins_to_retry()
+            if not queue:
+                break
+        self._maybe_complete()
+
+    def _joins_to_retry(self) -> list[dict[str, Any]]:
+        """Waiting tokens at inclusive joins that could fire now that the others rested."""
+        rows = (
+            self.conn.execute(
+                select(flow_tokens)
+                .where(
+                    flow_tokens.c.instance_id == self.instance["id"],
+                    flow_tokens.c.status == "waiting",
+                )
+                .order_by(flow_tokens.c.id)
+            )
+            .mappings()
+            .all()
+        )  # read them all first: entering runs more statements
+        for row in rows:
+            t = self._type(row["node"])
+            if t.gateway != "inclusive":
+                continue
+            token = dict(row)
+            ctx = Context(self, self.spec.nodes[token["node"]], token)
+            step = t.enter(ctx)
+            if step.action != "wait":
+                self._set_token(token, status="active")
+                return self._apply(step, token, ctx)
+        return []
+
+    def _apply(self, step: Step, token: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
+        """Record what the hook decided; return the new tokens to run."""
+        state = orjson.dumps(ctx.state).decode() if ctx.state else None
+        if state != token.get("state"):
+            self._set_token(token, state=state)
+        node = token["node"]
+        if step.action == "wait":
+            if token["status"] != "waiting":
+                self._set_token(token, status="waiting")
+                self.log("waiting", node, token["id"])
+            return []
+        self._set_token(token, status="done", ended_on=self.now)
+        for other in step.merged:
+            self.conn.execute(
+                update(flow_tokens)
+                .where(flow_tokens.c.id == other)
+                .values(status="done", ended_on=self.now)
+            )
+        if step.action == "proceed":
+            if not step.edges:
+                raise FlowError(f"node {node!r} left by no edge")
+            self.log("left", node, token["id"], {"to": [e.target for e in step.edges]})
+            return [self._new_token(e.target, e.index) for e in step.edges]
+        if step.action == "finish":
+            self.log("finished", node, token["id"], {"outcome": step.outcome})
+            if step.outcome:
+                # Kept on the instance: the last branch to end may not name one.
+                self.instance["outcome"] = step.outcome
+                self.conn.execute(
+                    update(flow_instances)
+                    .where(flow_instances.c.id == self.instance["id"])
+                    .values(outcome=step.outcome)
+                )
+            return []
+        if step.action == "terminate":
+            self.log("terminated", node, token["id"], {"outcome": step.outcome})
+            self.stop("completed", step.outcome)
+            return []
+        raise FlowError(f"node {node!r} returned an unknown step {step.action!r}")
+
+    def _maybe_complete(self) -> None:
+        live = self.conn.execute(
+            select(flow_tokens.c.id).where(
+                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
+            )
+        ).first()
+        if live is None and self.instance["status"] == "running":
+            self._close("completed", self.instance.get("outcome") or "completed")
+
+    def stop(self, status: str, outcome: str | None) -> None:
+        """End the instance now: every live token's node is asked to let go first."""
+        rows = self.conn.execute(
+            select(flow_tokens).where(
+                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
+            )
+        ).mappings()
+        for row in list(rows):
+            token = dict(row)
+            node = self.spec.nodes[token["node"]]
+            self._type(node.id).cancel(Context(self, node, token))
+            self._set_token(token, status="cancelled", ended_on=self.now)
+        self._close(status, outcome)
+
+    def _close(self, status: str, outcome: str | None) -> None:
+        self.instance.update(status=status, outcome=outcome, ended_on=self.now)
+        self.conn.execute(
+            update(flow_instances)
+            .where(flow_instances.c.id == self.instance["id"])
+            .values(status=status, outcome=outcome, ended_on=self.now)
+        )
+        self.log(status, None, None, {"outcome": outcome})
+        if self.instance.get("parent_id") is not None and status != "cancelled":
+            self.platform.flows.child_ended(self.conn, self.instance)
+
+    def start_child(self, name: str, token: dict[str, Any]) -> dict[str, Any]:
+        """Start flow ``name`` on this instance's record as a sub-flow of ``token``."""
+        return self.platform.flows.begin_instance(
+            self.conn,
+            name,
+            self.instance.get("entity"),
+            self.instance.get("record_id"),
+            self.actor,
+            parent=(self.instance["id"], token["id"]),
+        )
+
+    def cancel_children(self, token: dict[str, Any]) -> None:
+        flows = self.platform.flows
+        for child in flows.children(self.conn, token["id"]):
+            flows.cancel_in(self.conn, child, self.actor)
+
+
+__all__ = ["MAX_ENTRIES", "Runtime"]

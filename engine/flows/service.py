@@ -1,0 +1,449 @@
+"""``p.flows``: start instances, list and complete tasks, cancel, fire due timers.
+
+Each call is one step: one transaction, idempotent by ``command_id`` and
+guarded by the instance's optimistic lock (see ``steps.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import insert, or_, select, update
+
+from engine.errors import (
+    ConflictError,
+    FlowError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    error_entry,
+)
+from engine.flows.runtime import Runtime
+from engine.flows.spec import FlowSpec, parse_flow
+from engine.flows.steps import commit_instance, instance_row, run_step
+from engine.flows.tables import (
+    flow_events,
+    flow_instances,
+    flow_tasks,
+    flow_timers,
+    flow_tokens,
+)
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+
+
+def _task_view(row: Any) -> dict[str, Any]:
+    task = dict(row)
+    task["outcomes"] = orjson.loads(task["outcomes"])
+    task["label"] = orjson.loads(task["label"]) if task.get("label") else None
+    return task
+
+
+class FlowService:
+    """The flow engine of one platform."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._specs: dict[tuple[str, int], FlowSpec] = {}
+
+    # -- definitions ----------------------------------------------------------------
+
+    def publish(self, definition: dict[str, Any], *, user: str | None = None) -> int:
+        """Validate and publish a definition as a new immutable version; returns its number.
+
+        Raises BundleError listing every problem (each names the node and the rule).
+        """
+        return self.platform.meta.save("flow", definition["name"], definition, user=user)
+
+    def spec(self, name: str, version: int | None = None) -> tuple[FlowSpec, int]:
+        """The spec of ``name`` at ``version`` (the live one when None) and that version."""
+        with self.platform.db.transaction(write=False) as conn:
+            if version is None:
+                found = self.platform.repo.current(conn, "flow", name)
+                if found is None:
+                    raise NotFound(
+                        f"no flow named {name!r}", [error_entry(f"no flow named {name!r}")]
+                    )
+                version = found[1]
+            key = (name, version)
+            if key not in self._specs:
+                definition = self.platform.repo.definition(conn, "flow", name, version)
+                if definition is None:
+                    raise NotFound(f"flow {name!r} has no version {version}")
+                self._specs[key] = parse_flow(definition)[0]
+        return self._specs[key], version
+
+    # -- steps ----------------------------------------------------------------------
+
+    def _runtime(self, conn: Any, instance: dict[str, Any], actor: str | None) -> Runtime:
+        spec, _ = self.spec(instance["flow"], instance["flow_version"])
+        if spec.hash != instance["flow_hash"]:
+            raise FlowError(f"flow {instance['flow']!r} version {instance['flow_version']} changed")
+        return Runtime(
+            self.platform, conn, spec, instance, now=self.platform.clock.now(), actor=actor
+        )
+
+    def start(
+        self,
+        name: str,
+        record: tuple[str, int] | None = None,
+        *,
+        user: str | None = None,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Start the live version of flow ``name`` on ``record`` = (entity, id); returns the instance.
+
+        Raises NotFound for an unknown flow or record, FlowError when the record
+        is of another entity than the flow's or a node cannot run.
+        """
+        entity, record_id = record if record is not None else (None, None)
+
+        def body(conn: Any) -> dict[str, Any]:
+            instance = self.begin_instance(conn, name, entity, record_id, user)
+            return {
+                "instance_id": instance["id"],
+                "status": instance["status"],
+                "outcome": instance.get("outcome"),
+            }
+
+        result = run_step(self.platform, command_id, "start", body)
+        return self.instance(result["instance_id"], history=False)
+
+    def begin_instance(
+        self,
+        conn: Any,
+        name: str,
+        entity: str | None,
+        record_id: int | None,
+        user: str | None,
+        parent: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """Create an instance of the live version of ``name`` on ``conn`` and run it until it rests.
+
+        ``parent`` is (instance id, token id) for a sub-flow. Raises NotFound
+        for an unknown flow or record, FlowError for a record of another entity.
+        """
+        spec, version = self.spec(name)
+        if spec.entity and entity != spec.entity:
+            raise FlowError(
+                f"flow {name!r} runs on {spec.entity!r} records, not {entity!r}",
+                [error_entry(f"give record=({spec.entity!r}, id)", field="record")],
+            )
+        if record_id is not None:
+            self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
+        values = {
+            "flow": name,
+            "flow_version": version,
+            "flow_hash": spec.hash,
+            "entity": entity,
+            "record_id": record_id,
+            "status": "running",
+            "started_by": user,
+            "started_on": self.platform.clock.now(),
+            "parent_id": parent[0] if parent else None,
+            "parent_token_id": parent[1] if parent else None,
+            "version": 1,
+        }
+        new_id = conn.execute(insert(flow_instances).values(values)).inserted_primary_key[0]
+        instance = {"id": new_id, **values}
+        self._runtime(conn, instance, user).begin()
+        return instance
+
+    def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
+        """A sub-flow ended: wake the parent token that waits for it, in the same transaction."""
+        parent = instance_row(conn, child["parent_id"])
+        if parent["status"] != "running":
+            return
+        token = conn.execute(
+            select(flow_tokens.c.status).where(flow_tokens.c.id == child["parent_token_id"])
+        ).scalar()
+        if token != "waiting":
+            return  # the sub-flow finished while its parent node was still entering it
+        read_version = parent["version"]
+        event = {"type": "subflow", "instance": child["id"], "status": child["status"],
+                 "outcome": child.get("outcome")}  # fmt: skip
+        self._runtime(conn, parent, None).signal(child["parent_token_id"], event)
+        commit_instance(conn, parent, read_version)
+
+    def children(self, conn: Any, token_id: int) -> list[int]:
+        """Running sub-flow instances a token waits for."""
+        rows = conn.execute(
+            select(flow_instances.c.id).where(
+                flow_instances.c.parent_token_id == token_id, flow_instances.c.status == "running"
+            )
+        )
+        return [r.id for r in rows]
+
+    def cancel_in(self, conn: Any, instance_id: int, user: str | None) -> None:
+        """Cancel a running instance inside the caller's transaction (a parent cancelling a child)."""
+        instance = instance_row(conn, instance_id)
+        if instance["status"] == "running":
+            read_version = instance["version"]
+            self._runtime(conn, instance, user).stop("cancelled", "cancelled")
+            commit_instance(conn, instance, read_version)
+
+    def record_changed(
+        self,
+        entity: str,
+        event: str,
+        record: dict[str, Any],
+        *,
+        old: dict[str, Any] | None = None,
+        user: str | None = None,
+    ) -> list[int]:
+        """Start every live flow whose trigger fires on this record event; returns the instances.
+
+        ``event`` is created, updated or deleted; a trigger's ``when`` sees the
+        record and, for an update, ``old``. The record service is to call this
+        after a write (the hook is not wired yet); each start is its own step.
+        """
+        with self.platform.db.transaction(write=False) as conn:
+            flows = self.platform.repo.all_current(conn, "flow")
+        started = []
+        for name, (definition, _version) in flows.items():
+            trigger = definition.get("trigger") or {}
+            if definition.get("entity") != entity or trigger.get("on") != event:
+                continue
+            when = trigger.get("when")
+            if when and self.platform.rules.compile(when, entity)(record, old=old) is not True:
+                continue
+            started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
+        return started
+
+    def tasks(
+        self,
+        user: str | None = None,
+        *,
+        roles: list[str] | tuple[str, ...] = (),
+        instance: int | None = None,
+        status: str | None = "open",
+    ) -> list[dict[str, Any]]:
+        """Tasks assigned to ``user`` or to one of ``roles`` (all users' when both are empty)."""
+        stmt = select(flow_tasks).order_by(flow_tasks.c.id)
+        if status is not None:
+            stmt = stmt.where(flow_tasks.c.status == status)
+        if instance is not None:
+            stmt = stmt.where(flow_tasks.c.instance_id == instance)
+        if user is not None or roles:
+            clauses = [flow_tasks.c.assignee == user] if user is not None else []
+            if roles:
+                clauses.append(flow_tasks.c.role.in_(list(roles)))
+            stmt = stmt.where(or_(*clauses))
+        with self.platform.db.transaction(write=False) as conn:
+            return [_task_view(r) for r in conn.execute(stmt).mappings()]
+
+    def complete(
+        self,
+        task_id: int,
+        outcome: str,
+        *,
+        user: str | None = None,
+        comment: str | None = None,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Complete a task with ``outcome`` and run the flow on from it.
+
+        Repeating a call with the same ``command_id`` changes nothing and returns
+        the first answer. Raises ConflictError when the task was already
+        completed or withdrawn (the loser of two people acting at once gets
+        this), PermissionDenied when ``user`` is not the assignee, FlowError
+        for an outcome the task does not offer.
+        """
+
+        def body(conn: Any) -> dict[str, Any]:
+            row = (
+                conn.execute(select(flow_tasks).where(flow_tasks.c.id == task_id))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFound(f"no task {task_id}")
+            task = _task_view(row)
+            if task["status"] != "open":
+                raise _closed(task)
+            if user is not None and task["assignee"] is not None and task["assignee"] != user:
+                raise PermissionDenied(
+                    f"task {task_id} is assigned to {task['assignee']!r}, not {user!r}",
+                    [error_entry("only the assignee may complete this task", field="user")],
+                )
+            if outcome not in task["outcomes"]:
+                raise FlowError(
+                    f"task {task_id} has no outcome {outcome!r}",
+                    [error_entry(f"use one of: {', '.join(task['outcomes'])}", field="outcome")],
+                )
+            instance = instance_row(conn, task["instance_id"])
+            if instance["status"] != "running":
+                raise ConflictError(
+                    f"flow instance {instance['id']} is {instance['status']}; its tasks are closed",
+                    [error_entry(instance.get("error") or instance["status"], field="task")],
+                )
+            read_version = instance["version"]
+            now = self.platform.clock.now()
+            done = conn.execute(
+                update(flow_tasks)
+                .where(
+                    flow_tasks.c.id == task_id,
+                    flow_tasks.c.status == "open",
+                    flow_tasks.c.version == task["version"],
+                )
+                .values(
+                    status="completed",
+                    outcome=outcome,
+                    comment=comment,
+                    completed_by=user,
+                    completed_on=now,
+                    version=task["version"] + 1,
+                )
+            )
+            if done.rowcount != 1:
+                latest = (
+                    conn.execute(select(flow_tasks).where(flow_tasks.c.id == task_id))
+                    .mappings()
+                    .first()
+                )
+                raise _closed(_task_view(latest))
+            runtime = self._runtime(conn, instance, user)
+            runtime.log("task_completed", task["node"], task["token_id"],
+                        {"task": task_id, "outcome": outcome, "comment": comment})  # fmt: skip
+            event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},
+                     "outcome": outcome, "user": user, "comment": comment}  # fmt: skip
+            runtime.signal(task["token_id"], event)
+            commit_instance(conn, instance, read_version)
+            return {
+                "task_id": task_id,
+                "outcome": outcome,
+                "instance_id": instance["id"],
+                "status": instance["status"],
+                "instance_outcome": instance.get("outcome"),
+            }
+
+        return run_step(self.platform, command_id, "complete", body)
+
+    def cancel(self, instance_id: int, *, user: str | None = None) -> dict[str, Any]:
+        """Cancel a running instance: open tasks withdrawn, timers dropped. Raises ConflictError if it ended."""
+
+        def body(conn: Any) -> dict[str, Any]:
+            instance = instance_row(conn, instance_id)
+            if instance["status"] != "running":
+                raise ConflictError(
+                    f"flow instance {instance_id} already ended ({instance['status']})"
+                )
+            read_version = instance["version"]
+            self._runtime(conn, instance, user).stop("cancelled", "cancelled")
+            commit_instance(conn, instance, read_version)
+            return {"instance_id": instance_id, "status": "cancelled"}
+
+        run_step(self.platform, None, "cancel", body)
+        return self.instance(instance_id, history=False)
+
+    def tick(self, now: dt.datetime | None = None) -> int:
+        """Fire every timer due at ``now`` (the platform clock's now by default); returns how many.
+
+        Each timer fires in its own transaction; a timer whose node fails marks
+        its instance ``failed`` with the error (an incident an admin can see)
+        and the others still fire.
+        """
+        now = now or self.platform.clock.now()
+        with self.platform.db.transaction(write=False) as conn:
+            due = [
+                dict(r)
+                for r in conn.execute(
+                    select(flow_timers)
+                    .where(flow_timers.c.status == "pending", flow_timers.c.due_on <= now)
+                    .order_by(flow_timers.c.due_on, flow_timers.c.id)
+                ).mappings()
+            ]
+        fired = 0
+        for timer in due:
+            try:
+                if run_step(
+                    self.platform, None, "timer", lambda conn, t=timer: self._fire(conn, t)
+                ):
+                    fired += 1
+            except (FlowError, ValidationError) as exc:
+                self._fail(timer["instance_id"], str(exc))
+        return fired
+
+    def _fire(self, conn: Any, timer: dict[str, Any]) -> dict[str, Any] | None:
+        taken = conn.execute(
+            update(flow_timers)
+            .where(flow_timers.c.id == timer["id"], flow_timers.c.status == "pending")
+            .values(status="fired")
+        )
+        if taken.rowcount != 1:
+            return None  # another runner fired it, or its token moved on
+        instance = instance_row(conn, timer["instance_id"])
+        if instance["status"] != "running":
+            return None
+        read_version = instance["version"]
+        runtime = self._runtime(conn, instance, None)
+        runtime.log("timer_fired", timer["node"], timer["token_id"], {"timer": timer["id"]})
+        runtime.signal(timer["token_id"], {"type": "timer", "timer": timer["id"]})
+        commit_instance(conn, instance, read_version)
+        return {"instance_id": instance["id"], "timer": timer["id"]}
+
+    def _fail(self, instance_id: int, message: str) -> None:
+        with self.platform.db.transaction(write=True) as conn:
+            conn.execute(
+                update(flow_instances)
+                .where(flow_instances.c.id == instance_id, flow_instances.c.status == "running")
+                .values(status="failed", error=message[:2000], version=flow_instances.c.version + 1)
+            )
+            conn.execute(
+                insert(flow_events).values(
+                    instance_id=instance_id, at=self.platform.clock.now(), kind="failed",
+                    data=orjson.dumps({"error": message}).decode(),
+                )
+            )  # fmt: skip
+
+    # -- reading --------------------------------------------------------------------
+
+    def instance(self, instance_id: int, *, history: bool = True) -> dict[str, Any]:
+        """The instance with its tokens, tasks and (``history``) every event, oldest first."""
+        with self.platform.db.transaction(write=False) as conn:
+            out = instance_row(conn, instance_id)
+            out["tokens"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(flow_tokens)
+                    .where(flow_tokens.c.instance_id == instance_id)
+                    .order_by(flow_tokens.c.id)
+                ).mappings()
+            ]
+            out["tasks"] = [
+                _task_view(r)
+                for r in conn.execute(
+                    select(flow_tasks)
+                    .where(flow_tasks.c.instance_id == instance_id)
+                    .order_by(flow_tasks.c.id)
+                ).mappings()
+            ]
+            if history:
+                out["history"] = [
+                    {**dict(r), "data": orjson.loads(r["data"]) if r["data"] else None}
+                    for r in conn.execute(
+                        select(flow_events)
+                        .where(flow_events.c.instance_id == instance_id)
+                        .order_by(flow_events.c.id)
+                    ).mappings()
+                ]
+        return out
+
+    def invalidate(self) -> None:
+        """Published versions never change, so only a re-created database empties this."""
+        self._specs.clear()
+
+
+def _closed(task: dict[str, Any]) -> ConflictError:
+    if task["status"] == "completed":
+        who = f" by {task['completed_by']}" if task.get("completed_by") else ""
+        text = f"task {task['id']} was already completed{who} ({task['outcome']})"
+    else:
+        text = f"task {task['id']} was withdrawn ({task['status']})"
+    return ConflictError(text, [error_entry(text, field="task")])
+
+
+__all__ = ["FlowService"]

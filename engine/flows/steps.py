@@ -1,0 +1,113 @@
+"""The transaction discipline of a flow step: idempotent by command id, optimistic per instance.
+
+Every call of ``p.flows`` that changes something runs through :func:`run_step`:
+
+- a ``command_id`` seen before is answered from the command log and nothing
+  runs again (a client may retry a lost response safely);
+- the step bumps the instance's ``version`` with a compare-and-set
+  (:func:`commit_instance`), so of two steps on one instance only one
+  commits; the other is re-run on fresh state, where a task someone else
+  completed meanwhile fails with a clear :class:`ConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import ConflictError, NotFound
+from engine.flows.tables import flow_commands, flow_instances
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+
+#: How often a step is re-run when another step on the same instance committed first.
+RETRIES = 5
+
+
+class Stale(Exception):
+    """Another step on the instance committed between our read and our write."""
+
+
+def stored_answer(platform: Platform, command_id: str | None) -> Any:
+    """The stored result of ``command_id``, or None."""
+    if command_id is None:
+        return None
+    with platform.db.transaction(write=False) as conn:
+        seen = conn.execute(
+            select(flow_commands.c.result).where(flow_commands.c.command_id == command_id)
+        ).scalar()
+    return None if seen is None else orjson.loads(seen)
+
+
+def run_step(
+    platform: Platform, command_id: str | None, kind: str, body: Callable[[Any], Any]
+) -> Any:
+    """Run ``body(conn)`` as one write transaction; see the module docstring.
+
+    ``body`` returns a JSON-ready dict (stored for ``command_id``) or None.
+    Raises ConflictError when the instance kept changing under every retry.
+    """
+    for _attempt in range(RETRIES):
+        try:
+            with platform.db.transaction(write=True) as conn:
+                if command_id is not None:
+                    seen = conn.execute(
+                        select(flow_commands.c.result).where(
+                            flow_commands.c.command_id == command_id
+                        )
+                    ).scalar()
+                    if seen is not None:
+                        return orjson.loads(seen)
+                result = body(conn)
+                if command_id is not None and result is not None:
+                    conn.execute(
+                        insert(flow_commands).values(
+                            command_id=command_id,
+                            kind=kind,
+                            instance_id=result.get("instance_id"),
+                            result=orjson.dumps(result, default=str).decode(),
+                            created_on=platform.clock.now(),
+                        )
+                    )
+                return result
+        except Stale:
+            continue
+        except (ConflictError, IntegrityError):
+            # Lost a race to a call with the same command id: answer as it did.
+            answer = stored_answer(platform, command_id)
+            if answer is None:
+                raise
+            return answer
+    raise ConflictError("the flow instance kept changing; try again")
+
+
+def instance_row(conn: Any, instance_id: int) -> dict[str, Any]:
+    """The instance as stored; NotFound when there is none."""
+    row = (
+        conn.execute(select(flow_instances).where(flow_instances.c.id == instance_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no flow instance {instance_id}")
+    return dict(row)
+
+
+def commit_instance(conn: Any, instance: dict[str, Any], read_version: int) -> None:
+    """The optimistic lock: bump the version only if nobody else did since we read it."""
+    done = conn.execute(
+        update(flow_instances)
+        .where(flow_instances.c.id == instance["id"], flow_instances.c.version == read_version)
+        .values(version=read_version + 1)
+    )
+    if done.rowcount != 1:
+        raise Stale()
+    instance["version"] = read_version + 1
+
+
+__all__ = ["RETRIES", "Stale", "commit_instance", "instance_row", "run_step", "stored_answer"]

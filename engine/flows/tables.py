@@ -1,0 +1,133 @@
+"""The flow runtime's tables: instances, tokens, tasks, timers, events and the command log.
+
+They sit on ``system_metadata`` so a platform creates them with its other
+system tables. The spec (the graph) is not here: it is a metadata version in
+``ts_meta_version``; an instance names the version and hash it started on, so
+a later publish never changes a running instance.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+
+from engine.store.system import system_metadata
+from engine.store.types import IdType, UTCDateTime
+
+# One row per running or finished flow. ``version`` is the optimistic lock:
+# every step bumps it with ``WHERE version = <read>``, so two steps on one
+# instance cannot both commit.
+flow_instances = Table(
+    "ts_flow_instance",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("flow", String(128), nullable=False),
+    Column("flow_version", Integer, nullable=False),
+    Column("flow_hash", String(64), nullable=False),
+    Column("entity", String(64)),
+    Column("record_id", BigInteger),
+    # running | completed | rejected | cancelled | failed
+    Column("status", String(16), nullable=False),
+    Column("outcome", String(64)),
+    Column("started_by", String(64)),
+    Column("started_on", UTCDateTime, nullable=False),
+    # A sub-flow's instance names the instance and token that wait for it.
+    Column("parent_id", BigInteger),
+    Column("parent_token_id", BigInteger),
+    Column("ended_on", UTCDateTime),
+    Column("error", Text),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_flow_instance_record", "entity", "record_id"),
+)
+
+# Where the instance is: one row per token. ``via`` is the index of the edge
+# the token arrived by (joins count arrivals per incoming edge).
+flow_tokens = Table(
+    "ts_flow_token",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("node", String(128), nullable=False),
+    Column("via", Integer),
+    # active | waiting | done | cancelled
+    Column("status", String(16), nullable=False),
+    Column("state", Text),  # JSON the node type keeps between enter and signal
+    Column("created_on", UTCDateTime, nullable=False),
+    Column("ended_on", UTCDateTime),
+    Index("ix_flow_token_instance", "instance_id", "status"),
+)
+
+# Human work: approvals and tasks. ``version`` guards completion: the update
+# that completes it requires ``status = 'open'``, so of two people acting at
+# once exactly one wins.
+flow_tasks = Table(
+    "ts_flow_task",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("token_id", BigInteger, nullable=False),
+    Column("node", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),  # approval | task | a plugin's word
+    Column("label", Text),
+    Column("assignee", String(64)),
+    Column("role", String(64)),
+    Column("outcomes", Text, nullable=False),  # JSON list of allowed outcomes
+    Column("status", String(16), nullable=False),  # open | completed | cancelled
+    Column("outcome", String(64)),
+    Column("comment", Text),
+    Column("completed_by", String(64)),
+    Column("created_on", UTCDateTime, nullable=False),
+    Column("completed_on", UTCDateTime),
+    Column("due_on", UTCDateTime),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_flow_task_assignee", "status", "assignee"),
+    Index("ix_flow_task_role", "status", "role"),
+    Index("ix_flow_task_instance", "instance_id"),
+)
+
+# Durable timers; the job runner calls ``p.flows.tick(now)`` to fire due ones.
+flow_timers = Table(
+    "ts_flow_timer",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("token_id", BigInteger, nullable=False),
+    Column("node", String(128), nullable=False),
+    Column("due_on", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | fired | cancelled
+    Index("ix_flow_timer_due", "status", "due_on"),
+)
+
+# The path actually taken: every step appends here (``p.flows.instance(id)``).
+flow_events = Table(
+    "ts_flow_event",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("instance_id", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("node", String(128)),
+    Column("token_id", BigInteger),
+    Column("actor", String(64)),
+    Column("data", Text),  # JSON
+    Index("ix_flow_event_instance", "instance_id"),
+)
+
+# Idempotency: a command id seen once is answered from here, not run again.
+flow_commands = Table(
+    "ts_flow_command",
+    system_metadata,
+    Column("command_id", String(128), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("instance_id", BigInteger),
+    Column("result", Text, nullable=False),  # JSON
+    Column("created_on", UTCDateTime, nullable=False),
+)
+
+__all__ = [
+    "flow_commands",
+    "flow_events",
+    "flow_instances",
+    "flow_tasks",
+    "flow_timers",
+    "flow_tokens",
+]
