@@ -151,3 +151,24 @@ def serve(host: str, port: int, db: str | None) -> None:
     platform = Platform(_url(db))
     click.echo(f"Tessera on http://{host}:{port}/ (database {platform.db.dialect})")
     run_simple(host, port, create_app(platform), threaded=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run what is due now and stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between ticks.")
+@click.option("--db", help=DB_HELP)
+def worker(once: bool, interval: float, db: str | None) -> None:
+    """Fire due flow timers, run schedules and deliver outbox messages, in a loop."""
+    import time
+
+    with _platform(db) as platform:
+        while True:
+            tick = platform.jobs.run_due()
+            click.echo(
+                f"{tick.at:%Y-%m-%d %H:%M:%S} timers {tick.timers}, schedules "
+                f"{sum(tick.schedules.values())}, follow-ups {tick.followups}, "
+                f"delivered {tick.delivered}, failed {tick.failed}"
+            )
+            if once:
+                return
+            time.sleep(interval)

@@ -126,6 +126,13 @@ class Platform:
         return self._rules
 
     @property
+    def jobs(self) -> Any:
+        """The job runner: ``p.jobs.run_due()`` fires timers, schedules and deliveries now."""
+        from engine.jobs import JobRunner
+
+        return JobRunner(self)
+
+    @property
     def reports(self) -> Any:
         """Pivot reports over this platform's entities (``p.reports.run``, ``drill``)."""
         if self._reports is None:

@@ -1,1 +1,5 @@
-"""jobs: see engine/README.md."""
+"""The job runner (``p.jobs``, ``tessera worker``): timers, schedules, follow-ups, deliveries."""
+
+from engine.jobs.runner import JobRunner, Tick
+
+__all__ = ["JobRunner", "Tick"]

@@ -31,7 +31,11 @@ class BulkInsert:
         compiled = stmt.compile(dialect=dialect)
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
-        names = list(compiled.positiontup or []) if self.positional else [f"p_{i}" for i in range(len(keys))]
+        names = (
+            list(compiled.positiontup or [])
+            if self.positional
+            else [f"p_{i}" for i in range(len(keys))]
+        )
         index = {f"p_{i}": i for i in range(len(keys))}
         #: for each parameter in the SQL, which column feeds it
         self.order = [index[n] for n in names]
@@ -46,9 +50,7 @@ class BulkInsert:
         procs = self.processors
         out = []
         for row in rows:
-            values = [
-                (p(row.get(k)) if p is not None else row.get(k)) for k, p in zip(keys, procs)
-            ]
+            values = [(p(row.get(k)) if p is not None else row.get(k)) for k, p in zip(keys, procs)]
             if self.positional:
                 out.append(tuple(values[i] for i in self.order))
             else:

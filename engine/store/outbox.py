@@ -92,9 +92,13 @@ Deliverer = Callable[[Message], None]
 _deliverers: dict[str, Deliverer] = {}
 
 
-def register_deliverer(kind: str, deliver: Deliverer) -> None:
-    """Say how messages of ``kind`` leave the system (mail, HTTP, another engine...)."""
-    _deliverers[kind] = deliver
+def register_deliverer(kind: str, deliver: Deliverer | None) -> None:
+    """Say how messages of ``kind`` leave the system (mail, HTTP, another engine...);
+    ``None`` removes the deliverer (messages of that kind then wait)."""
+    if deliver is None:
+        _deliverers.pop(kind, None)
+    else:
+        _deliverers[kind] = deliver
 
 
 def deliverer(kind: str) -> Deliverer | None:
