@@ -74,6 +74,7 @@ class Platform:
         self._permissions: Any = None
         self._pipeline: Any = None
         self._flows: Any = None
+        self._flow_triggers: set[tuple[Any, Any]] | None = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -247,6 +248,36 @@ class Platform:
             return None
         return self.access(user).clause(entity, "read", table)
 
+    def record_written(
+        self,
+        entity: str,
+        event: str,
+        records: list[dict[str, Any]],
+        olds: list[dict[str, Any] | None],
+        user: str | None,
+    ) -> None:
+        """Called by the record service inside a write: flows whose trigger listens to this
+        entity and event start after the commit (never for a write that rolls back)."""
+        triggers = self._flow_triggers
+        if triggers is None:
+            with self.db.transaction(write=False) as conn:
+                flows = self.repo.all_current(conn, "flow")
+            triggers = {
+                (d.get("entity"), (d.get("trigger") or {}).get("on"))
+                for d, _v in flows.values()
+                if d.get("trigger")
+            }
+            self._flow_triggers = triggers
+        if (entity, event) not in triggers:
+            return
+        pairs = list(zip(records, olds))
+
+        def start() -> None:
+            for record, old in pairs:
+                self.flows.record_changed(entity, event, record, old=old, user=user)
+
+        self.db.after_commit(start)
+
     def security_changed(self) -> None:
         """Users, roles or permissions changed: drop what was derived from them."""
         self._permissions = None
@@ -266,6 +297,7 @@ class Platform:
             self._validators.clear()
             self._rules = None
             self._permissions = None
+            self._flow_triggers = None
         if self._pipeline is not None:
             self._pipeline.invalidate()
 

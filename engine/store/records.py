@@ -223,6 +223,9 @@ class RecordService:
                 ),
             )
             save.finish(conn)
+            self.platform.record_written(
+                self.entity, "created", records, [None] * len(records), self.user
+            )
             self.platform.lookups.fill(conn, self.model, records, stored=False)
         return [_warned(self._visible(self._public(r)), w) for r, w in zip(records, save.warnings)]
 
@@ -294,7 +297,9 @@ class RecordService:
                 ),
             )
             save.finish(conn)
-            return _warned(self._visible(self._get(conn, record_id)), save.warnings[0])
+            current = self._get(conn, record_id)
+            self.platform.record_written(self.entity, "updated", [current], [before], self.user)
+            return _warned(self._visible(current), save.warnings[0])
 
     def delete(self, record_id: int) -> None:
         """Delete a record and its child rows; refused while other records refer to it."""
@@ -319,6 +324,7 @@ class RecordService:
                 ),
             )
             save.finish(conn)
+            self.platform.record_written(self.entity, "deleted", [before], [None], self.user)
 
     # -- helpers ---------------------------------------------------------------
 

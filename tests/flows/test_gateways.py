@@ -244,3 +244,28 @@ def test_a_trigger_condition_is_type_checked(p):
     assert entry["field"] == "trigger.when" and "region" in entry["message"]
     with pytest.raises(BundleError):
         p.flows.publish({**TIMED, "trigger": {"on": "saved"}})
+
+
+def test_record_writes_start_triggered_flows_after_the_commit(p):
+    import pytest
+    from sqlalchemy import func, select
+
+    from engine.flows.tables import flow_instances
+    from tests.flows.defs import TIMED
+
+    def started() -> int:
+        with p.db.transaction(write=False) as conn:
+            return conn.execute(select(func.count()).select_from(flow_instances)).scalar_one()
+
+    p.flows.publish({**TIMED, "trigger": {"on": "updated", "when": 'region changed to "east"'}})
+    record = p.records("deal").create({"title": "T", "region": "west"})
+    assert started() == 0
+    p.records("deal").update(record["id"], {"region": "east"})
+    assert started() == 1
+    p.records("deal").update(record["id"], {"title": "renamed"})  # region did not change
+    assert started() == 1
+    with pytest.raises(RuntimeError), p.db.transaction(write=True):
+        p.records("deal").update(record["id"], {"region": "west"})
+        p.records("deal").update(record["id"], {"region": "east"})
+        raise RuntimeError("the write fails")
+    assert started() == 1  # a rolled-back write starts nothing
