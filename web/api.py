@@ -218,6 +218,58 @@ def export_report(name: str) -> Response:
     )
 
 
+# ---------------------------------------------------------------- flows and tasks
+
+
+def _roles(user: str) -> list[str]:
+    return list(platform_of().users.get(user)["roles"])
+
+
+@api.post("/flows/<name>/start")
+def start_flow(name: str) -> Response:
+    """``{"entity", "id"}``: start a flow on a record the user may see and change."""
+    user = require_user()
+    data = body()
+    entity_name = str(data.get("entity", ""))
+    _entity(entity_name)
+    p = platform_of()
+    record_id = int(data.get("id", 0))
+    access = p.access(user)
+    with p.db.transaction(write=False) as conn:
+        table = p.entities.get(entity_name).table
+        access.require_row(conn, entity_name, "update", table, record_id)
+    instance = p.flows.start(
+        name, record=(entity_name, record_id), user=user, command_id=data.get("command_id")
+    )
+    return json_response(instance, status=201)
+
+
+@api.get("/tasks")
+def my_tasks() -> Response:
+    """Open tasks for the signed-in user: assigned to them or to one of their roles."""
+    user = require_user()
+    return json_response({"items": platform_of().flows.tasks(user=user, roles=_roles(user))})
+
+
+@api.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int) -> Response:
+    """``{"outcome", "comment", "command_id"}``; only a task the user can see can be completed."""
+    user = require_user()
+    p = platform_of()
+    mine = {t["id"] for t in p.flows.tasks(user=user, roles=_roles(user))}
+    if task_id not in mine:
+        raise NotFound(f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")])
+    data = body()
+    done = p.flows.complete(
+        task_id,
+        str(data.get("outcome", "")),
+        user=user,
+        comment=data.get("comment"),
+        command_id=data.get("command_id"),
+    )
+    return json_response(done)
+
+
 # ---------------------------------------------------------------- the contract
 
 

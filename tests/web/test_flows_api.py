@@ -1,0 +1,61 @@
+"""Approvals over HTTP: start on a record you may change, see and complete only your tasks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.floor_defs import save
+from tests.flows.defs import APPROVAL, DEAL
+
+PERMISSIONS = {
+    "roles": {"sales_rep": {"label": "Sales rep"}, "director": {"label": "Director"}},
+    "permissions": [
+        {"role": "sales_rep", "entity": "deal", "create": True, "read": "own", "update": "own"},
+        {"role": "director", "entity": "deal", "read": "all", "update": "all"},
+    ],
+}
+
+
+@pytest.fixture
+def p(platform):
+    save(platform, DEAL)
+    platform.meta.save("permissions", "sales", PERMISSIONS)
+    platform.flows.publish(APPROVAL)
+    platform.users.add("ann", password="ann-secret-1", roles=["sales_rep"])
+    platform.users.add("bob", password="bob-secret-1", roles=["sales_rep"])
+    platform.users.add("dora", password="dora-secret", roles=["director"])
+    return platform
+
+
+def _as(p, new_client, user):
+    c = new_client()
+    c.token = p.users.create_token(user)["token"]
+    return c
+
+
+def test_a_big_deal_waits_for_the_director(p, new_client):
+    ann, bob, dora = (_as(p, new_client, u) for u in ("ann", "bob", "dora"))
+    status, deal, _ = ann.post("/api/v1/records/deal", {"title": "Big", "amount": 800000})
+    assert status == 201
+    assert (
+        bob.post("/api/v1/flows/deal_approval/start", {"entity": "deal", "id": deal["id"]})[0]
+        == 404
+    )
+    status, instance, _ = ann.post(
+        "/api/v1/flows/deal_approval/start", {"entity": "deal", "id": deal["id"]}
+    )
+    assert status == 201
+    status, tasks, _ = bob.get("/api/v1/tasks")
+    [task] = tasks["items"]
+    assert ann.post(f"/api/v1/tasks/{task['id']}/complete", {"outcome": "approve"})[0] == 404
+    status, _, _ = bob.post(
+        f"/api/v1/tasks/{task['id']}/complete", {"outcome": "approve", "command_id": "c-1"}
+    )
+    assert status == 200
+    [director_task] = dora.get("/api/v1/tasks")[1]["items"]
+    assert bob.get("/api/v1/tasks")[1]["items"] == []
+    assert (
+        dora.post(f"/api/v1/tasks/{director_task['id']}/complete", {"outcome": "approve"})[0] == 200
+    )
+    assert p.records("deal").get(deal["id"])["approval_status"] == "approved"
+    assert p.flows.instance(instance["id"])["status"] == "completed"
