@@ -106,6 +106,51 @@ def list_records(entity: str) -> Response:
     return json_response({"items": items, "total": total, "total_is_exact": exact})
 
 
+@api.get("/records/<entity>/export")
+def export_records(entity: str) -> Response:
+    """``?format=csv|xlsx&where=&lang=``: the records the user may export, streamed (CSV)."""
+    import csv
+
+    from flask import stream_with_context
+
+    from engine.store.export import iter_rows
+
+    user = require_user()
+    _entity(entity)
+    records = platform_of().records(entity, user)
+    fmt = request.args.get("format", "csv")
+    where = request.args.get("where") or None
+    lang = request.args.get("lang", "en")
+    disposition = {"Content-Disposition": f'attachment; filename="{entity}.{fmt}"'}
+    if records.access is not None:
+        records.access.require(entity, "export")
+    if fmt == "csv":
+        rows = iter_rows(records, where, lang=lang)
+        first = next(rows)  # errors (a bad where, no permission) surface before streaming
+
+        def generate() -> Any:
+            line = io.StringIO()
+            writer = csv.writer(line)
+            yield "\ufeff"
+            writer.writerow(first)
+            for row in rows:
+                writer.writerow(["" if v is None else v for v in row])
+                if line.tell() > 65536:
+                    yield line.getvalue()
+                    line.seek(0)
+                    line.truncate()
+            yield line.getvalue()
+
+        return Response(stream_with_context(generate()), mimetype="text/csv", headers=disposition)
+    binary = io.BytesIO()
+    records.export(fmt, binary, where, lang=lang)
+    return Response(
+        binary.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=disposition,
+    )
+
+
 @api.post("/records/<entity>")
 def create_record(entity: str) -> Response:
     user = require_user()

@@ -144,6 +144,20 @@ class RecordService:
         hidden = self.access.hidden(self.entity)
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
 
+    def export(self, fmt: str, out: Any, where: str | None = None, *, lang: str = "en") -> int:
+        """Write the records this user may export as ``csv`` (text stream) or ``xlsx``
+        (binary stream), streamed page by page; returns how many were written."""
+        from engine.store import export
+
+        if fmt not in ("csv", "xlsx"):
+            raise ValidationError(
+                f"cannot export as {fmt!r}", [error_entry("use csv or xlsx", field="format")]
+            )
+        if self.access is not None:
+            self.access.require(self.entity, "export")
+        writer = export.write_csv if fmt == "csv" else export.write_xlsx
+        return writer(self, out, where, lang=lang)
+
     def history(self, record_id: int) -> list[dict[str, Any]]:
         """The audit trail of one record, oldest first."""
         with self.platform.db.transaction(write=False) as conn:

@@ -158,3 +158,38 @@ def test_user_add_command(tmp_path):
         assert p.users.authenticate("zoe", "zoe-secret-1")["roles"] == ["admin"]
     again = runner.invoke(main, ["user", "add", "zoe", "--password", "x" * 9, "--db", str(db)])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_exports_stream_only_what_the_user_may_export(p, client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    root = p.records("account", "root")
+    for i in range(5):
+        root.create({"name": f"Acme {i}", "industry": "tech", "revenue": str(i)})
+    p.records("account", "cat").create({"name": "Cat's", "industry": "tech"})
+    client.token = p.users.create_token("root")["token"]
+    status, data, headers = client.get(
+        "/api/v1/records/account/export?where=industry%20%3D%3D%20%22tech%22"
+    )
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["id", "owner"] and len(rows) == 1 + 6
+    status, data, _ = client.get("/api/v1/records/account/export?format=xlsx&lang=zh-CN")
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet.max_row == 7 and "名称" in [c.value for c in sheet[1]]
+    # reps may read their team's accounts but have no export scope at all
+    rep = client.__class__(client.base)
+    rep.token = p.users.create_token("cat")["token"]
+    status, answer, _ = rep.get("/api/v1/records/account/export")
+    assert status == 403 and "export" in answer["detail"]
+    # marketing may export nothing either, and never sees hidden revenue
+    assert p.records("account", "mo").list()[0].get("revenue", "absent") == "absent"
+
+
+def test_a_bad_export_filter_is_a_problem_not_a_broken_file(p, client):
+    client.token = p.users.create_token("root")["token"]
+    status, answer, _ = client.get("/api/v1/records/account/export?where=nme%20%3D%3D%201")
+    assert status == 422 and "name" in answer["errors"][0]["message"]
