@@ -13,10 +13,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import engine.flows.tables  # noqa: F401  (puts the flow runtime's tables on system_metadata)
 from engine.clock import Clock
+from engine.flows import tables as _flow_tables  # noqa: F401  (the flow runtime's tables)
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
+from engine.jobs import webhooks as _webhook_tables  # noqa: F401  (ts_webhook tables)
 from engine.meta.repository import MetaRepository
 from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
 from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
@@ -75,6 +76,7 @@ class Platform:
         self._pipeline: Any = None
         self._flows: Any = None
         self._flow_triggers: set[tuple[Any, Any]] | None = None
+        self._webhook_index: dict[tuple[Any, str], list[str]] | None = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
             system_metadata.create_all(conn)
@@ -258,6 +260,10 @@ class Platform:
     ) -> None:
         """Called by the record service inside a write: flows whose trigger listens to this
         entity and event start after the commit (never for a write that rolls back)."""
+        hooks = self.webhook_index().get((entity, event))
+        if hooks:
+            with self.db.transaction(write=True) as conn:
+                self.webhooks.enqueue_events(conn, entity, event, records, user)
         triggers = self._flow_triggers
         if triggers is None:
             with self.db.transaction(write=False) as conn:
@@ -277,6 +283,24 @@ class Platform:
                 self.flows.record_changed(entity, event, record, old=old, user=user)
 
         self.db.after_commit(start)
+
+    @property
+    def webhooks(self) -> Any:
+        """Webhooks out: ``p.webhooks.subscribe``, ``deliveries``."""
+        from engine.jobs.webhooks import WebhookService
+
+        return WebhookService(self)
+
+    def webhook_index(self) -> dict[tuple[Any, str], list[str]]:
+        """(entity, event) → webhook names; cached until subscriptions or entities change."""
+        if self._webhook_index is None:
+            from engine.jobs.webhooks import webhook_index
+
+            self._webhook_index = webhook_index(self)
+        return self._webhook_index
+
+    def webhooks_changed(self) -> None:
+        self._webhook_index = None
 
     def security_changed(self) -> None:
         """Users, roles or permissions changed: drop what was derived from them."""
@@ -298,6 +322,7 @@ class Platform:
             self._rules = None
             self._permissions = None
             self._flow_triggers = None
+            self._webhook_index = None
         if self._pipeline is not None:
             self._pipeline.invalidate()
 

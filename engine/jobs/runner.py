@@ -53,11 +53,16 @@ class JobRunner:
         """Give due outbox messages to their kind's deliverer; kinds with none wait."""
         from engine.store.outbox import deliverer, due_messages, mark_delivered, mark_failed
 
+        builtin = {"webhook": self.p.webhooks.deliver, "webhook.event": self.p.webhooks.deliver}
+
+        def find(kind: str) -> Any:
+            return builtin.get(kind) or deliverer(kind)
+
         with self.p.db.transaction(write=False) as conn:
-            due = [m for m in due_messages(conn, now, limit) if deliverer(m.kind) is not None]
+            due = [m for m in due_messages(conn, now, limit) if find(m.kind) is not None]
         done = failed = 0
         for message in due:
-            send = deliverer(message.kind)
+            send = find(message.kind)
             try:
                 send(message)  # type: ignore[misc]
             except Exception as exc:  # a failing endpoint never blocks the others
