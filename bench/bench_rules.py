@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import platform
 import sys
@@ -237,8 +238,7 @@ def rule_engine_runner() -> Runner:
     visits = rule_engine.Rule(RE_VISITS, context=context).evaluate
     grades = [(g, rule_engine.Rule(c, context=context).matches) for g, c in RE_GRADES]
     routes = [
-        (route, rule_engine.Rule(c, context=context).matches)
-        for route, c in zip(ROUTES, RE_ROUTES)
+        (route, rule_engine.Rule(c, context=context).matches) for route, c in zip(ROUTES, RE_ROUTES)
     ]
 
     def run(leads: list[dict[str, Any]]) -> list[Result]:
@@ -320,7 +320,12 @@ def simpleeval_runner() -> Runner:
 
 
 def _node(node_id: str, kind: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
-    node: dict[str, Any] = {"id": node_id, "type": kind, "name": node_id, "position": {"x": 0, "y": 0}}
+    node: dict[str, Any] = {
+        "id": node_id,
+        "type": kind,
+        "name": node_id,
+        "position": {"x": 0, "y": 0},
+    }
     if content is not None:
         node["content"] = content
     return node
@@ -328,6 +333,7 @@ def _node(node_id: str, kind: str, content: dict[str, Any] | None = None) -> dic
 
 def _table(policy: str, inputs: list[str], outputs: list[str], rows: list[list[str]], **kw: Any):
     """A JDM decision table: one column per input field, cells as unary tests ("" = any)."""
+    columns = [f"i{n}" for n in range(len(inputs))] + [f"o{n}" for n in range(len(outputs))]
     content = {
         "hitPolicy": policy,
         "passThrough": True,
@@ -336,14 +342,13 @@ def _table(policy: str, inputs: list[str], outputs: list[str], rows: list[list[s
         "executionMode": "single",
         "inputs": [{"id": f"i{n}", "name": f, "field": f} for n, f in enumerate(inputs)],
         "outputs": [{"id": f"o{n}", "name": f, "field": f} for n, f in enumerate(outputs)],
-        "rules": [
-            {"_id": f"r{k}", **{(f"i{n}" if n < len(inputs) else f"o{n - len(inputs)}"): cell
-                                for n, cell in enumerate(row)}}  # fmt: skip
-            for k, row in enumerate(rows)
-        ],
+        "rules": [{"_id": f"r{k}", **dict(zip(columns, row))} for k, row in enumerate(rows)],
     }
     content.update(kw)
     return content
+
+
+DECISION_MAKER = 'contains(lower($), "director") or contains(lower($), "vp")'
 
 
 def zen_graph() -> dict[str, Any]:
@@ -362,8 +367,7 @@ def zen_graph() -> dict[str, Any]:
             ["", "", ">= 500", "", "", "", "10"],
             ["", "", "[100..499]", "", "", "", "5"],
             ["", "", "< 10", "", "", "", "-10"],
-            ["", "", "", 'contains(lower($), "director") or contains(lower($), "vp")', "", "",
-             "15"],  # fmt: skip
+            ["", "", "", DECISION_MAKER, "", "", "15"],
             ["", "", "", "", "true", "", "20"],
             ["", "", "", "", "", "", "min([page_visits * 2, 20])"],
             ["", "", "", "", "", "> 90", "-10"],
@@ -394,7 +398,7 @@ def zen_graph() -> dict[str, Any]:
         "first",
         ["region", "industry", "grade", "company_size", "source"],
         ["rule", "target"],
-        [cells + [json.dumps(r[0]), json.dumps(r[1])] for cells, r in zip(routes, ROUTES)]
+        [[*cells, json.dumps(r[0]), json.dumps(r[1])] for cells, r in zip(routes, ROUTES)]
         + [["", "", "", "", "", json.dumps(OTHERWISE[0]), json.dumps(OTHERWISE[1])]],
     )
     nodes = [
@@ -408,7 +412,7 @@ def zen_graph() -> dict[str, Any]:
     chain = ["request", "scoring", "total", "grading", "routing", "response"]
     edges = [
         {"id": f"e{n}", "sourceId": a, "targetId": b, "type": "edge"}
-        for n, (a, b) in enumerate(zip(chain, chain[1:]))
+        for n, (a, b) in enumerate(itertools.pairwise(chain))
     ]
     return {"nodes": nodes, "edges": edges}
 
