@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import itertools
 import json
+import os
 import platform
 import sys
 import time
@@ -251,8 +252,8 @@ def rule_engine_runner() -> Runner:
                 if matches(data):
                     score += points
             score += int(visits(data))  # rule-engine computes in Decimal
-            grade = next((g for g, matches in grades if matches(data)), "cold")
             data["score"] = score
+            grade = next((g for g, matches in grades if matches(data)), "cold")
             data["grade"] = grade
             route = next((r for r, matches in routes if matches(data)), OTHERWISE)
             out.append((score, grade, route[0], route[1]))
@@ -309,8 +310,8 @@ def simpleeval_runner() -> Runner:
                 if holds():
                     score += points
             score += visits()
-            grade = next((g for g, holds in grades if holds()), "cold")
             data["score"] = score
+            grade = next((g for g, holds in grades if holds()), "cold")
             data["grade"] = grade
             route = next((r for r, holds in routes if holds()), OTHERWISE)
             out.append((score, grade, route[0], route[1]))
@@ -454,6 +455,20 @@ def zen_runners() -> tuple[Runner, Runner]:
 # -- timing ---------------------------------------------------------------------------
 
 
+def _machine() -> str:
+    """The CPU model and core count, for the figures' heading."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()}-core {model}"
+
+
 def _same(a: Result, b: Result) -> bool:
     score = a[0] == b[0] and type(a[0]) in (int, Decimal)
     return score and a[1:] == b[1:]
@@ -483,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
         wanted = {w.strip() for w in args.only.split(",")}
         runners = {k: v for k, v in runners.items() if k in wanted or k.startswith("hand")}
 
+    # Tessera's runners write score and grade into the records its later rule sets read:
+    # they get their own copies, so the other implementations only ever see pristine leads.
+    inputs = {name: [dict(lead) for lead in leads] for name in runners if "Tessera" in name}
     best = dict.fromkeys(runners, float("inf"))
     answers: dict[str, list[Result]] = {}
     names = list(runners)
@@ -490,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         order = names if run % 2 == 0 else names[::-1]
         for name in order:
             start = time.perf_counter()
-            result = runners[name](leads)
+            result = runners[name](inputs.get(name, leads))
             best[name] = min(best[name], time.perf_counter() - start)
             answers.setdefault(name, result)
 
@@ -502,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
 
     grades = Counter(r[1] for r in oracle)
     routes = Counter(r[2] for r in oracle)
-    cpu = platform.processor() or platform.machine()
+    cpu = _machine()
     print(
         f"rules bench, {dt.date.today().isoformat()}, Python {sys.version.split()[0]}, {cpu}, "
         f"{args.n} leads, 12 scoring + 3 grading + 6 routing rules, best of {args.runs}"
@@ -527,22 +545,23 @@ def main(argv: list[str] | None = None) -> int:
     peers = [n for n in names if not n.startswith(("hand", "Tessera"))]
     tessera = [n for n in names if n.startswith("Tessera")]
     if tessera and peers:
-        print("Tessera is faster than each peer by (peer seconds / Tessera seconds):")
-        print(f"{'':34} " + " ".join(f"{p[:18]:>18}" for p in peers))
+        short = {"zen-engine evaluate": "zen evaluate", "zen-engine evaluate_batch": "zen batch"}
+        print("Tessera speed-up over each peer (peer seconds / Tessera seconds):")
+        print(f"{'':34} " + " ".join(f"{short.get(p, p):>13}" for p in peers))
         for t in tessera:
-            print(f"{t:34} " + " ".join(f"{best[p] / best[t]:>17.1f}x" for p in peers))
+            print(f"{t:34} " + " ".join(f"{best[p] / best[t]:>12.1f}x" for p in peers))
     bare = "Tessera compiled run()"
-    if bare in best:
-        zen_best = min(v for k, v in best.items() if k.startswith("zen"))
+    zens = [v for k, v in best.items() if k.startswith("zen")]
+    if bare in best and "rule-engine" in best and zens:
         goals = [
-            ("compiled at most 1.5x hand-written", best[bare] / hand <= 1.5, f"{best[bare] / hand:.2f}x"),
+            ("compiled at most 1.5x hand-written", best[bare] / hand <= 1.5, best[bare] / hand),
             ("at least 10x faster than rule-engine", best["rule-engine"] / best[bare] >= 10,
-             f"{best['rule-engine'] / best[bare]:.1f}x"),
-            ("faster than zen-engine (its best mode)", best[bare] < zen_best,
-             f"{zen_best / best[bare]:.1f}x"),
+             best["rule-engine"] / best[bare]),
+            ("faster than zen-engine (its best mode)", best[bare] < min(zens),
+             min(zens) / best[bare]),
         ]  # fmt: skip
         for goal, met, figure in goals:
-            print(f"goal: {goal}: {figure} - {'met' if met else 'NOT met'}")
+            print(f"goal: {goal}: {figure:.2f}x - {'met' if met else 'NOT met'}")
     bad = {k: v for k, v in disagree.items() if v}
     print(
         "disagreements with hand-written: "
