@@ -1,7 +1,7 @@
 """How fast do rule sets run? Tessera's compiled lead scoring, grading and routing against the
 same logic written by hand (the limit), rule-engine, zen-engine and simpleeval.
 
-Run: ``python bench/bench_rules.py [--n 100000] [--runs 3]``. The workload is the
+Run: ``python bench/bench_rules.py [--n 100000] [--runs 3] [--slice 5000]``. The workload is the
 example of RULES_DSL.md grown to a 12-rule scoring set, the hot / warm / cold
 grading and a 6-rule first-match routing, over generated leads
 (``bench/leads.py``: ``generate_scoring_leads``) with a fixed clock. Every
