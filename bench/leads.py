@@ -8,6 +8,7 @@ so each bench measures the same mix of good and bad input.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import string
@@ -172,4 +173,87 @@ def generate_leads(n: int, seed: int = 0, invalid_ratio: float = 0.0) -> list[di
     return out
 
 
-__all__ = ["LEAD_DEFINITION", "generate_leads"]
+# -- leads for the rule benches ------------------------------------------------------
+#
+# ``generate_leads`` has no title, region, pricing download or page visits, and
+# existing benches must keep seeing exactly the same records for a seed, so the
+# scoring workload has its own definition and generator (its own random stream).
+
+REGIONS = ["east", "north", "south", "west"]
+GRADES = ["hot", "warm", "cold"]
+
+#: The lead entity plus the fields lead scoring and routing read and write.
+SCORING_LEAD_DEFINITION: dict[str, Any] = copy.deepcopy(LEAD_DEFINITION)
+SCORING_LEAD_DEFINITION["schema"]["properties"].update(
+    {
+        "title": {"type": "string", "maxLength": 100, "x-label": _label("Job title", "职位")},
+        "region": {"type": "string", "enum": REGIONS, "x-label": _label("Region", "区域")},
+        "downloaded_pricing": {
+            "type": "boolean",
+            "x-label": _label("Downloaded pricing", "下载了价格表"),
+        },
+        "page_visits": {
+            "type": "integer",
+            "minimum": 0,
+            "x-label": _label("Page visits", "页面访问"),
+        },
+        "score": {"type": "integer", "readOnly": True, "x-label": _label("Score", "评分")},
+        "grade": {"type": "string", "enum": GRADES, "x-label": _label("Grade", "等级")},
+    }
+)
+
+#: Mixed case on purpose: ``contains`` ignores case, so "IT DIRECTOR" and "SVP" count.
+_TITLES = [
+    "Sales Director",
+    "IT DIRECTOR",
+    "Director of Finance",
+    "VP Marketing",
+    "SVP Operations",
+    "Chief Executive Officer",
+    "Purchasing Manager",
+    "Software Engineer",
+    "Office Assistant",
+    "Buyer",
+    "Marketing Lead",
+    "Intern",
+    "采购经理",
+]
+
+#: The scoring leads were created in the 120 days before this moment (the benches'
+#: fixed clock), so ``days_since(created_at)`` is the same on every run.
+SCORING_NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def generate_scoring_leads(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` leads with every field scoring, grading and routing read, none missing
+    (source, industry, company_size, title, region, downloaded_pricing, page_visits,
+    created_at as an aware UTC datetime in the 120 days before :data:`SCORING_NOW`)."""
+    rng = random.Random(seed)
+    end = SCORING_NOW.astimezone(dt.UTC)
+    out = []
+    for _ in range(n):
+        out.append(
+            {
+                "source": rng.choice(SOURCES),
+                "industry": rng.choice(INDUSTRIES),
+                # from 1 to about 20,000 people, small companies the most common
+                "company_size": int(10 ** rng.uniform(0, 4.3)),
+                "title": rng.choice(_TITLES),
+                "region": rng.choice(REGIONS),
+                "downloaded_pricing": rng.random() < 0.45,
+                "page_visits": rng.randint(0, 25),
+                "created_at": end - dt.timedelta(seconds=rng.randrange(0, 120 * 86400)),
+            }
+        )
+    return out
+
+
+__all__ = [
+    "GRADES",
+    "LEAD_DEFINITION",
+    "REGIONS",
+    "SCORING_LEAD_DEFINITION",
+    "SCORING_NOW",
+    "generate_leads",
+    "generate_scoring_leads",
+]

@@ -17,7 +17,7 @@ from typing import Any
 from engine.rules import ast
 from engine.rules.check import Checked
 from engine.rules.functions import get_function
-from engine.rules.runtime import namespace
+from engine.rules.runtime import fold, namespace
 
 _BINARY = {
     "+": "_add",
@@ -48,6 +48,9 @@ _COERCE = {
 #: Arguments of every compiled function: record, old record, acting user, context.
 ARGS = "r, old, user, ctx"
 
+#: Comparisons :meth:`PyCompiler.cond` writes inline when one side is a literal.
+_INLINE_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
 
 class PyCompiler:
     """Generates one Python module per expression or rule set."""
@@ -58,6 +61,10 @@ class PyCompiler:
         self.consts: dict[str, Any] = {}
         self.rows: list[str] = []
         self.reads: dict[str, ast.Node] = {}
+        #: When set, the name of a local bound to ``_getter(r)`` at the top of the
+        #: generated function: reading a field of ``r`` is then one call (``rg(key)``).
+        self.record_getter: str | None = None
+        self._temps = 0
 
     # ------------------------------------------------------------ helpers
 
@@ -72,6 +79,8 @@ class PyCompiler:
         extra.update(self.consts)
         extra["_fmt"] = _fmt
         extra["_hit"] = _hit
+        extra["_getter"] = _getter
+        extra["_fold"] = fold
         ns = namespace(extra.items())
         code = compile(source, "<rules>", "exec")
         exec(code, ns)  # the source is generated from the checked tree, never from rule text
@@ -115,6 +124,15 @@ class PyCompiler:
             return f"_event(ctx, {self.const(res.key)})"
         record = self.rows[-1] if (res.owner and "." in res.owner and self.rows) else "r"
         self._note_read(node)
+        if record == "r" and self.record_getter:
+            read = f"{self.record_getter}({self.const(res.key)})"
+            if self.checked.type_of(node).kind == "number":
+                # integers, the common case, need no conversion: skip the call
+                v = self._temp()
+                return (
+                    f"({v} if ({v} := {read}).__class__ is {self.const(int)} else _as_number({v}))"
+                )
+            return self._coerce(node, read)
         return self._coerce(node, f"_get({record}, {self.const(res.key)})")
 
     def _c_Attr(self, node: ast.Attr) -> str:
@@ -184,6 +202,76 @@ class PyCompiler:
             raise NotImplementedError(f"unknown function {node.func}")
         args = "".join(", " + self.expr(a) for a in node.args)
         return f"_f_{node.func}(ctx{args})"
+
+    # ------------------------------------------------------------ decisions
+
+    def cond(self, node: ast.Expr | None) -> str:
+        """Python for ``expr(node) is True``: a plain bool, for where a decision is made.
+
+        Null counts as false there, so Kleene ``and`` / ``or`` become Python's
+        (true only when every / some operand is true), and a comparison with a
+        literal is written inline: null on the other side gives false, as
+        ``_eq(...) is True`` does, without a helper call.
+        """
+        if node is None:
+            return "True"
+        if isinstance(node, ast.BoolOp) and node.operands:
+            joiner = " and " if node.op == "and" else " or "
+            return "(" + joiner.join(self.cond(o) for o in node.operands) + ")"
+        if isinstance(node, ast.Binary) and (
+            _literal(node.right) or isinstance(node.right, ast.ListLiteral)
+        ):
+            inline = self._inline_test(node)
+            if inline is not None:
+                return inline
+        if isinstance(node, ast.Between) and _literal(node.low) and _literal(node.high):
+            v = self._temp()
+            return (
+                f"(({v} := {self.expr(node.value)}) is not None and "
+                f"{self.expr(node.low)} <= {v} <= {self.expr(node.high)})"
+            )
+        return f"(({self.expr(node)}) is True)"
+
+    def _temp(self) -> str:
+        self._temps += 1
+        return f"_v{self._temps}"
+
+    def _inline_test(self, node: ast.Binary) -> str | None:
+        op, right = node.op, node.right
+        if op in _INLINE_COMPARE and _literal(right):
+            v = self._temp()
+            return (
+                f"(({v} := {self.expr(node.left)}) is not None and "
+                f"{v} {_INLINE_COMPARE[op]} {self.expr(right)})"
+            )
+        if op in ("in", "not in") and isinstance(right, ast.ListLiteral):
+            if not right.items or not all(_literal(i) for i in right.items):
+                return None
+            items = self.const(tuple(self._literal_value(i) for i in right.items))
+            v = self._temp()
+            return f"(({v} := {self.expr(node.left)}) is not None and {v} {op} {items})"
+        if (
+            op == "contains"
+            and self.checked.type_of(node.left).kind == "string"
+            and isinstance(right, ast.Literal)
+            and isinstance(right.value, str)
+        ):
+            # a text field holding a list at run time still gets the general answer
+            v = self._temp()
+            folded, text = self.const(fold(right.value)), self.const(str)
+            general = f"_contains({v}, {self.expr(right)}) is True"
+            return (
+                f"(({v} := {self.expr(node.left)}) is not None and ({folded} in _fold({v}) "
+                f"if {v}.__class__ is {text} else {general}))"
+            )
+        return None
+
+    def _literal_value(self, node: ast.Expr) -> Any:
+        assert isinstance(node, ast.Literal)
+        value = node.value
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        return value
 
     # ------------------------------------------------------------ messages and actions
 
@@ -256,6 +344,21 @@ def _hit(name: str, policy: str, matched: list[tuple[int, Any]], options: Any) -
             return min(matched, key=lambda m: (order.get(m[1], len(order)), m[0]))[1]
         return matched[0][1]
     raise ValueError(policy)
+
+
+def _literal(node: ast.Expr) -> bool:
+    """A literal that is not null (and not a list): a constant one side of a test can be."""
+    return isinstance(node, ast.Literal) and node.kind != "null"
+
+
+def _none(key: str) -> None:
+    return None
+
+
+def _getter(record: Any) -> Callable[[str], Any]:
+    """How a compiled rule set reads fields of its record: ``dict.get``, or null for
+    everything when the record is not a dict (as :func:`engine.rules.runtime.get`)."""
+    return record.get if isinstance(record, dict) else _none
 
 
 def _function_impls() -> dict[str, Callable[..., Any]]:

@@ -15,6 +15,10 @@ from typing import Any
 from engine.rules import ast
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
+from engine.rules.runtime import as_number
+
+#: The local the generated functions read record fields through (``rg(key)``).
+GETTER = "rg"
 
 
 @dataclass
@@ -37,7 +41,7 @@ def _indent(lines: list[str]) -> str:
 
 
 def _cond(c: PyCompiler, node: ast.Expr | None) -> str:
-    return "True" if node is None else f"({c.expr(node)}) is True"
+    return c.cond(node)
 
 
 def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any]) -> list[str]:
@@ -50,6 +54,16 @@ def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any]) -> list[str]:
         for rule in item.rules if group else (item,):
             i = len(rules)
             rules.append(rule)
+            if isinstance(rule.points, ast.Literal) and rule.points.kind == "number":
+                # constant points: negated and made a number once, here
+                value = as_number(rule.points.value)
+                k = c.const(-value if rule.sign < 0 else value)
+                out += [
+                    f"f = {_cond(c, rule.when)}",
+                    f"if f: {acc} = {acc} + {k}",
+                    f"if t is not None: t.append(({i}, f, {k} if f else None))",
+                ]
+                continue
             points = c.expr(rule.points)
             if rule.sign < 0:
                 points = f"_neg({points})"
@@ -85,7 +99,8 @@ def _first_match(
 
 
 def _route_value(c: PyCompiler, rule: ast.RouteRule) -> str:
-    return f"{{'rule': {c.const(rule.label)}, **{c.action(rule.action)}}}"
+    action = c.action(rule.action)  # always a dict display: "{'type': ...}"
+    return f"{{'rule': {c.const(rule.label)}, {action[1:]}"
 
 
 def _table(c: PyCompiler, rs: ast.DecisionTable, rules: list[Any], options: Any) -> list[str]:
@@ -164,6 +179,8 @@ def compile_ruleset(
     """Generate, compile and wrap one rule set. ``options`` are the enum options of a
     table's target (its order is the ``priority`` policy's order)."""
     c = PyCompiler(checked, tz)
+    c.record_getter = GETTER
+    prologue = f"{GETTER} = _getter(r)"
     rules: list[Any] = []
     if isinstance(rs, ast.Scoring):
         body, kind, target = _scoring(c, rs, rules), "scoring", rs.target
@@ -184,12 +201,14 @@ def compile_ruleset(
         body, kind, target = _actions_run(c, rs.where, rs.actions, rules, rs), "schedule", None
     else:  # pragma: no cover
         raise NotImplementedError(type(rs).__name__)
-    source = f"def _ruleset({ARGS}, t=None):\n" + _indent(body)
+    source = f"def _ruleset({ARGS}, t=None):\n" + _indent([prologue, *body])
     readers_src = []
     read_names = {}
     for n, (path, node) in enumerate(sorted(c.reads.items())):
         read_names[path] = f"_read{n}"
-        readers_src.append(f"def _read{n}({ARGS}):\n    return {c.expr(node)}\n")  # type: ignore[arg-type]
+        readers_src.append(
+            f"def _read{n}({ARGS}):\n    {prologue}\n    return {c.expr(node)}\n"  # type: ignore[arg-type]
+        )
     full = source + "".join(readers_src)
     run = c.build(full, "_ruleset")
     readers = {path: c.build(full, name) for path, name in read_names.items()}
