@@ -114,11 +114,20 @@ def _null_safe(impl: Callable[..., Any]) -> Callable[..., Any]:
     """Most functions give null when any argument is null (as SQL does), and null when the
     answer falls outside what the type can hold (a date past 9999, a huge power)."""
 
+    as_number = runtime.as_number
+
     def wrapper(ctx: Context, *args: Any) -> Any:
-        if any(a is None for a in args):
-            return None
+        # one and two arguments are most calls: no generator, no list
         try:
-            return impl(ctx, *[runtime.as_number(a) for a in args])
+            if len(args) == 1:
+                a = args[0]
+                return None if a is None else impl(ctx, as_number(a))
+            if len(args) == 2:
+                a, b = args
+                return None if a is None or b is None else impl(ctx, as_number(a), as_number(b))
+            if any(a is None for a in args):
+                return None
+            return impl(ctx, *[as_number(a) for a in args])
         except (OverflowError, ValueError, ArithmeticError):
             return None  # out of the calendar or of range: null, never a crash
 
@@ -330,12 +339,24 @@ def _coalesce(ctx: Context, *values: Any) -> Any:
 
 def _min(ctx: Context, *values: Any) -> Any:
     """Null if any argument is null, so Python and SQL agree."""
+    if len(values) == 2:  # the common case, without a generator
+        a, b = values
+        if a is None or b is None:
+            return None
+        a, b = runtime.as_number(a), runtime.as_number(b)
+        return b if b < a else a
     if any(v is None for v in values):
         return None
     return min(runtime.as_number(v) for v in values)
 
 
 def _max(ctx: Context, *values: Any) -> Any:
+    if len(values) == 2:
+        a, b = values
+        if a is None or b is None:
+            return None
+        a, b = runtime.as_number(a), runtime.as_number(b)
+        return b if b > a else a
     if any(v is None for v in values):
         return None
     return max(runtime.as_number(v) for v in values)

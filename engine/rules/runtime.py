@@ -45,14 +45,22 @@ class Context:
     event: str | None = None
     business_hours: tuple[int, int] = (9, 18)
 
+    _now: dt.datetime | None = field(default=None, repr=False, compare=False)
+    _today: dt.date | None = field(default=None, repr=False, compare=False)
+
     def now(self) -> dt.datetime:
-        current = self.clock() if self.clock else dt.datetime.now(dt.UTC)
-        if current.tzinfo is None:
-            current = current.replace(tzinfo=self.tz)
-        return current
+        """The clock, read once per context: every rule of one evaluation sees the same now."""
+        if self._now is None:
+            current = self.clock() if self.clock else dt.datetime.now(dt.UTC)
+            if current.tzinfo is None:
+                current = current.replace(tzinfo=self.tz)
+            self._now = current
+        return self._now
 
     def today(self) -> dt.date:
-        return self.now().astimezone(self.tz).date()
+        if self._today is None:
+            self._today = self.now().astimezone(self.tz).date()
+        return self._today
 
 
 # ---------------------------------------------------------------- reading values
