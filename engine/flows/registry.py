@@ -82,14 +82,9 @@ def register_node_type(node_type: NodeType | type[NodeType]) -> NodeType:
 
 
 def _load(ep: EntryPoint) -> NodeType:
-    try:
-        obj = ep.load()
-    except Exception as exc:  # any import failure of a plugin package
-        raise PluginError(
-            f"node type entry point {ep.name!r} ({ep.value}) failed to load: {exc}",
-            [{"field": ep.value, "message": str(exc)}],
-        ) from exc
-    return register_node_type(obj)
+    from engine.plugins import load
+
+    return register_node_type(load(ep, f"node type ({ep.value})"))
 
 
 def load_entry_points() -> list[str]:

@@ -183,17 +183,10 @@ def load_entry_points() -> list[str]:
     Each entry point names a FieldType subclass (or instance). A broken one
     raises PluginError naming it, instead of disappearing from the palette.
     """
-    from importlib.metadata import entry_points
+    from engine.plugins import plugins
 
     names = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # any import failure of a third-party package
-            raise PluginError(
-                f"field type entry point {ep.name!r} failed to load: {exc}",
-                [{"field": ep.value, "message": str(exc)}],
-            ) from exc
+    for _ep, obj in plugins(ENTRY_POINT_GROUP, "field type"):
         instance = obj() if isinstance(obj, type) else obj
         register_field_type(instance, infer=bool(getattr(instance, "infer", False)))
         names.append(instance.name)

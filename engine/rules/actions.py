@@ -195,17 +195,10 @@ def _ensure_builtins() -> None:
 
 def load_entry_points() -> list[str]:
     """Register the action types installed packages declare in ``tessera.actions``."""
-    from importlib.metadata import entry_points
+    from engine.plugins import plugins
 
     names = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # any import failure of a third-party package
-            raise PluginError(
-                f"action entry point {ep.name!r} failed to load: {exc}",
-                [error_entry(str(exc), field=ep.value)],
-            ) from exc
+    for ep, obj in plugins(ENTRY_POINT_GROUP, "action"):
         register_action(obj() if callable(obj) and not isinstance(obj, ActionType) else obj)
         names.append(ep.name)
     return names
