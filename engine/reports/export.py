@@ -19,6 +19,8 @@ FORMATS = ("csv", "xlsx")
 
 
 def _header(result: dict[str, Any]) -> list[str]:
+    if result.get("type") == "leaderboard":
+        return ["Rank", "Who", "Value", "Target", "Attainment %"]
     dims = [d["label"] for d in result["row_dimensions"]]
     measures = [m["label"] for m in result["measures"]]
     head = list(dims)
@@ -33,6 +35,10 @@ def _header(result: dict[str, Any]) -> list[str]:
 
 def table_rows(result: dict[str, Any]) -> Iterator[tuple[list[Any], bool]]:
     """``(cells, is_total)`` for every line of the table below the header."""
+    if result.get("type") == "leaderboard":
+        for row in result["rows"]:
+            yield [row["rank"], row["key"], row["value"], row["target"], row["attainment"]], False
+        return
     n_dims = len(result["row_dimensions"])
     for row in result["rows"]:
         labels = list(row["labels"]) + [""] * (n_dims - len(row["labels"]))

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select
 from engine.errors import ValidationError, error_entry
 from engine.meta.yamlpos import dotted
 from engine.reports.pivot import PivotQuery, shape
-from engine.reports.spec import PivotSpec, read_pivot
+from engine.reports.spec import PivotSpec
 
 #: Most records a drill-down returns at once.
 DRILL_LIMIT = 200
@@ -34,16 +34,20 @@ class ReportService:
         _, problems = self._read(definition)
         return [error_entry(message, field=dotted(path)) for path, message in problems]
 
-    def _read(self, definition: dict[str, Any]) -> tuple[PivotSpec | None, list[Any]]:
+    def _read(self, definition: dict[str, Any]) -> tuple[Any, list[Any]]:
+        from engine.reports.types import report_type, report_types
+
         kind = definition.get("type", "pivot")
-        if kind != "pivot":
-            return None, [(("type",), f"{kind!r} reports are not available yet; use pivot")]
+        rtype = report_type(kind)
+        if rtype is None:
+            names = ", ".join(sorted(report_types()))
+            return None, [(("type",), f"{kind!r} is not a report type; use one of {names}")]
         rules = self.p.rules
-        return read_pivot(
+        return rtype.read(
             definition, rules.catalog, lambda text, entity: rules.check(text, entity=entity)
         )
 
-    def spec(self, report: str | dict[str, Any]) -> PivotSpec:
+    def spec(self, report: str | dict[str, Any]) -> Any:
         definition = (
             self.p.meta.get("report", report)["definition"] if isinstance(report, str) else report
         )
@@ -58,26 +62,29 @@ class ReportService:
 
     # ------------------------------------------------------------ running
 
-    def _where(self, spec: PivotSpec, user: Any, filters: str | None) -> list[Any]:
-        _, table = self.p.rules.tables(spec.source)
+    def _where(self, spec: Any, user: Any, filters: str | None) -> list[Any]:
+        """The report's filter, the viewer's filter and row scope, as SQL; hidden fields refused."""
+        from engine.reports.types import fields_used
+
+        source = spec.source if isinstance(spec, PivotSpec) else spec["source"]
+        own_filter = spec.filters if isinstance(spec, PivotSpec) else spec.get("filters")
+        _, table = self.p.rules.tables(source)
         user_info = None
         if user is not None:
             access = self.p.access(user)
-            access.require(spec.source, "read")
-            used = {d.path for d in spec.dimensions} | {m.field for m in spec.measures if m.field}
+            access.require(source, "read")
+            used = fields_used(spec)
             if filters:
-                used |= set(self.p.rules.compile(filters, spec.source).reads())
-            access.refuse_reads(spec.source, used, "report")
+                used |= set(self.p.rules.compile(filters, source).reads())
+            access.refuse_reads(source, used, "report")
             user_info = access.rule_user()
         clauses = []
-        for text in (spec.filters, filters):
+        for text in (own_filter, filters):
             if text:
-                clauses.append(
-                    self.p.rules.compile(text, spec.source).sql(table=table, user=user_info)
-                )
+                clauses.append(self.p.rules.compile(text, source).sql(table=table, user=user_info))
         scope = getattr(self.p, "row_scope", None)
         if scope is not None:
-            clause = scope(spec.source, user, table)
+            clause = scope(source, user, table)
             if clause is not None:
                 clauses.append(clause)
         return clauses
@@ -101,18 +108,12 @@ class ReportService:
         viewer's extra condition in the rule language (a date range, a team).
         """
         spec = self.spec(report)
-        query = self._query(spec, user, filters)
-        stmt, all_levels = query.statement()
-        with self.p.db.transaction(write=False) as conn:
-            rows = conn.execute(stmt).all()
-        if all_levels and len([r for r in rows if r[-1] == 0]) > spec.max_cells:
-            rows = [r for r in rows if r[-1] != 0] + [r for r in rows if r[-1] == 0][
-                : spec.max_cells
-            ]
-        result = shape(query, rows, all_levels, self.p.clock.timezone)
-        if all_levels and len([r for r in rows if r[-1] == 0]) >= spec.max_cells:
-            result["truncated"] = True
-        return result
+        if not isinstance(spec, PivotSpec):
+            from engine.reports.types import report_type
+
+            rtype = report_type(spec.get("type", "pivot"))
+            return rtype.run(self, spec, self._where(spec, user, filters))  # type: ignore[union-attr]
+        return run_pivot(self, spec, self._where(spec, user, filters))
 
     def export(
         self,
@@ -161,6 +162,28 @@ class ReportService:
             count = conn.execute(select(_count()).select_from(base.subquery())).scalar_one()
         service = self.p.records(spec.source, user if isinstance(user, str) else None)
         return {"count": int(count), "records": [service.get(i) for i in ids]}
+
+
+def run_pivot(service: ReportService, spec: PivotSpec, where: list[Any]) -> dict[str, Any]:
+    """One pivot statement, then the shaped result (see :mod:`engine.reports.pivot`)."""
+    query = PivotQuery(
+        spec,
+        tables=service.p.rules.tables,
+        catalog=service.p.rules.catalog,
+        zone=service.p.clock.timezone.key,
+        dialect=service.p.db.dialect,
+        where=where,
+    )
+    stmt, all_levels = query.statement()
+    with service.p.db.transaction(write=False) as conn:
+        rows = conn.execute(stmt).all()
+    leaves = [r for r in rows if r[-1] == 0] if all_levels else []
+    if all_levels and len(leaves) > spec.max_cells:
+        rows = [r for r in rows if r[-1] != 0] + leaves[: spec.max_cells]
+    result = shape(query, rows, all_levels, service.p.clock.timezone)
+    if all_levels and len(leaves) >= spec.max_cells:
+        result["truncated"] = True
+    return result
 
 
 def _count() -> Any:

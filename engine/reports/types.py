@@ -1,0 +1,82 @@
+"""The report-type registry: pivot, leaderboard, and whatever a developer adds.
+
+A report type is a name, a ``read(definition, catalog, check_filter)`` that
+returns ``(spec, problems)`` with every problem located by its path in the
+definition, and a ``run(service, spec, where)`` that gets the SQL conditions
+(the report's filter, the viewer's, their row scope) and returns the result.
+Bundles and the metadata API check definitions through ``read``, so a new
+type gets located install errors for free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import PluginError
+
+
+@dataclass(frozen=True)
+class ReportType:
+    name: str
+    read: Callable[..., tuple[Any, list[Any]]]
+    run: Callable[..., dict[str, Any]]
+    doc: str = ""
+
+
+_types: dict[str, ReportType] = {}
+
+
+def register_report_type(rtype: ReportType) -> ReportType:
+    if not rtype.name.isidentifier() or not callable(rtype.read) or not callable(rtype.run):
+        raise PluginError(
+            f"report type {rtype.name!r} needs an identifier name, read and run",
+            [{"field": rtype.name, "message": "name, read and run are required"}],
+        )
+    _types[rtype.name] = rtype
+    return rtype
+
+
+def report_type(name: str) -> ReportType | None:
+    _builtins()
+    return _types.get(name)
+
+
+def report_types() -> dict[str, ReportType]:
+    _builtins()
+    return dict(_types)
+
+
+def fields_used(spec: Any) -> set[str]:
+    """The field paths a report reads (hidden fields among them make it refuse to run)."""
+    from engine.reports.spec import PivotSpec
+
+    if isinstance(spec, PivotSpec):
+        return {d.path for d in spec.dimensions} | {m.field for m in spec.measures if m.field}
+    out = {spec.get("by")} if spec.get("by") else set()
+    measure = spec.get("measure")
+    if measure is not None and getattr(measure, "field", None):
+        out.add(measure.field)
+    return out
+
+
+_loaded = False
+
+
+def _builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from engine.reports.leaderboard import read_leaderboard, run_leaderboard
+    from engine.reports.service import run_pivot
+    from engine.reports.spec import read_pivot
+
+    register_report_type(ReportType("pivot", read_pivot, run_pivot, "rows × columns × measures"))
+    register_report_type(
+        ReportType("leaderboard", read_leaderboard, run_leaderboard, "ranked by a measure")
+    )
+
+
+__all__ = ["ReportType", "fields_used", "register_report_type", "report_type", "report_types"]
