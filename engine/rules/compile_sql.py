@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     exists,
     false,
     func,
@@ -141,6 +142,8 @@ class SqlCompiler:
         """The expression as a typed column (for agreement tests and computed columns)."""
         node = self.checked.node
         out = self._value(self.expr(node))  # type: ignore[arg-type]
+        if isinstance(out, list):
+            raise self._unsupported(node, "A list is not a single value a query can return.")
         kind = self.checked.type_of(node).kind
         sql_type = _SQL_TYPES.get(kind)
         return type_coerce(out, sql_type) if sql_type is not None else out
@@ -157,7 +160,8 @@ class SqlCompiler:
     def bind(self, value: Any, kind: str) -> Any:
         """A Python value as a bound parameter of the rule type ``kind``."""
         if value is None:
-            return null()
+            sql_type = _SQL_TYPES.get(kind) or (Numeric() if kind == "number" else None)
+            return cast(null(), sql_type) if sql_type is not None else null()
         if isinstance(value, dt.timedelta):
             return literal(Decimal(str(value.total_seconds())), Numeric())
         if isinstance(value, bool):
@@ -402,6 +406,10 @@ class SqlCompiler:
                     f"The pattern uses {hazard}, which the database reads differently; "
                     "filters in the database cannot use it.",
                 )
+        try:
+            d._pg_pattern(pattern)
+        except ValueError as exc:
+            raise self._unsupported(node.right, f"{exc}.") from None
         return d.Regexp(left, pattern)
 
     def _arith(self, node: ast.Binary, op: str, a: Any, b: Any, lk: str, rk: str) -> Any:
@@ -422,6 +430,9 @@ class SqlCompiler:
             return d.ExactDiv(a, b)
         if op == "%":
             return d.TruncMod(a, b)
+        # exact numbers on PostgreSQL (numeric never overflows as bigint does; Python's
+        # integers do not either); SQLite's own arithmetic is left as it is
+        a, b = d.AsNumeric(a), d.AsNumeric(b)
         if op == "+":
             return a + b
         if op == "-":

@@ -170,12 +170,22 @@ def _upper_pg(element: Upper, compiler: Any, **kw: Any) -> str:
 
 
 class AsNumeric(_Construct):
-    """A number as the dialect's exact type where it has one (for ``round``)."""
+    """A number as the dialect's exact type where it has one (``numeric`` on PostgreSQL).
+
+    The SQLAlchemy type stays the operand's own (an integer stays an integer
+    for result processing), so only the database's arithmetic changes.
+    """
 
     inherit_cache = True
 
     type = Numeric()
     name = "ts_numeric"
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+        inner = getattr(value, "type", None)
+        if isinstance(inner, Integer):
+            self.type = inner
 
 
 @compiles(AsNumeric, "sqlite")
@@ -267,10 +277,43 @@ def _regexp_sqlite(element: Regexp, compiler: Any, **kw: Any) -> str:
     return f"ts_regexp({text}, {pattern})"
 
 
+#: RE2's ASCII classes, spelled out: PostgreSQL's own follow the locale.
+_RE2_CLASSES = {"s": "\t\n\f\r ", "d": "0-9", "w": "0-9A-Za-z_"}
+
+
+def _pg_pattern(pattern: str) -> str:
+    r"""An RE2 pattern in PostgreSQL's syntax, with RE2's ASCII meaning of \s \d \w."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            low = nxt.lower()
+            if low in _RE2_CLASSES:
+                chars = _RE2_CLASSES[low]
+                if in_class:
+                    if nxt != low:
+                        raise ValueError(f"\\{nxt} inside [...] cannot run in the database")
+                    out.append(chars)
+                else:
+                    out.append(f"[{'^' if nxt != low else ''}{chars}]")
+            else:
+                out.append(ch + nxt)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class and out and out[-1] not in ("[", "[^"):
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 @compiles(Regexp, "postgresql")
 def _regexp_pg(element: Regexp, compiler: Any, **kw: Any) -> str:
     (text,) = _args(compiler, element, **kw)
-    pattern = element.pattern
+    pattern = _pg_pattern(element.pattern)
     if pattern.startswith("(?i)"):
         pattern = "(?pi)" + pattern[4:]
     elif not pattern.startswith("(?"):
@@ -397,12 +440,13 @@ class DateAddDays(_Construct):
 
 @compiles(DateAddDays, "sqlite")
 def _date_add_sqlite(element: DateAddDays, compiler: Any, **kw: Any) -> str:
-    return "date(julianday({}) + ({}))".format(*_args(compiler, element, **kw))
+    # whole days toward zero, as Python's int(): 1.9 days is one, -1.9 is minus one
+    return "date(julianday({}) + CAST(({}) AS INTEGER))".format(*_args(compiler, element, **kw))
 
 
 @compiles(DateAddDays, "postgresql")
 def _date_add_pg(element: DateAddDays, compiler: Any, **kw: Any) -> str:
-    return "(({}) + CAST(({}) AS INTEGER))".format(*_args(compiler, element, **kw))
+    return "(({}) + CAST(trunc({}) AS INTEGER))".format(*_args(compiler, element, **kw))
 
 
 class DateDiffDays(_Construct):
