@@ -216,8 +216,20 @@ def _insert_sqlite(conn, table, column_list, names, data, days, now, chunk) -> N
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         rows = [
-            (i, OWNERS[o], "bench", stamp, "bench", stamp, 1, REGIONS[r], INDUSTRIES[ind],
-             STAGES[s], c / 100, day_text[d])  # fmt: skip
+            (
+                i,
+                OWNERS[o],
+                "bench",
+                stamp,
+                "bench",
+                stamp,
+                1,
+                REGIONS[r],
+                INDUSTRIES[ind],
+                STAGES[s],
+                c / 100,
+                day_text[d],
+            )
             for i, o, r, ind, s, c, d in zip(
                 range(start + 1, stop + 1),
                 data["owner"][start:stop].tolist(),
@@ -350,9 +362,7 @@ def pandas_pivot(df: Any) -> Callable[[], Any]:
     import pandas as pd
 
     def run() -> Any:
-        frame = df[["region", "stage", "amount"]].assign(
-            quarter=df["close_date"].dt.to_period("Q")
-        )
+        frame = df[["region", "stage", "amount"]].assign(quarter=df["close_date"].dt.to_period("Q"))
         return pd.pivot_table(
             frame,
             index=["region", "stage"],
@@ -501,7 +511,10 @@ def main() -> int:
         "duckdb": "DuckDB GROUPING SETS on the DataFrame",
     }
     command = "python " + " ".join(
-        [sys.argv[0], *[a if "://" not in a else a.split("://")[0] + "://..." for a in sys.argv[1:]]]
+        [
+            sys.argv[0],
+            *[a if "://" not in a else a.split("://")[0] + "://..." for a in sys.argv[1:]],
+        ]
     )
     print(
         f"pivot bench, {dt.date.today()}, Python {sys.version.split()[0]}, {machine()}, "
