@@ -25,8 +25,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import distinct, func, literal, null, select, tuple_, union_all
-from sqlalchemy.types import Integer
+from sqlalchemy import (
+    case,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.types import Date, Integer
 
 from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
 from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
@@ -101,6 +112,8 @@ class PivotQuery:
             return column
         steps, _ = resolve_path(self.catalog, self.spec.source, dim.path)
         zone = self.zone if steps[-1].type.kind == "datetime" else None
+        if self.dialect == "sqlite" and zone is None and dim.bucket in _SQLITE_DATE_BUCKETS:
+            return _sqlite_date_bucket(column, dim.bucket)
         return DateBucket(column, dim.bucket, zone)
 
     def _aggregates(self, m: Measure) -> list[Any]:
@@ -177,6 +190,39 @@ class PivotQuery:
                 stmt = stmt.group_by(*kept)
             parts.append(stmt)
         return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+#: Buckets of a plain date that SQLite computes in SQL (a date is ISO text there).
+_SQLITE_DATE_BUCKETS = ("day", "month", "quarter", "year")
+
+
+def _sqlite_date_bucket(column: Any, unit: str) -> Any:
+    """The first day of the period of a date column, in plain SQLite SQL.
+
+    The same text ``ts_bucket`` returns for a date (``2025-04-01``), without a
+    Python call per row: on a million rows that call costs more than the
+    GROUP BY itself. NULL stays NULL (``||`` with NULL is NULL). The constants
+    are written into the SQL so SELECT and GROUP BY are the same expression.
+    """
+    year = func.substr(column, literal_column("1"), literal_column("4"))
+    if unit == "day":
+        expr = func.substr(column, literal_column("1"), literal_column("10"))
+    elif unit == "month":
+        expr = func.substr(column, literal_column("1"), literal_column("7")).op("||")(
+            literal_column("'-01'")
+        )
+    elif unit == "year":
+        expr = year.op("||")(literal_column("'-01-01'"))
+    else:
+        month = func.substr(column, literal_column("6"), literal_column("2"))
+        start = case(
+            (month <= literal_column("'03'"), literal_column("'-01-01'")),
+            (month <= literal_column("'06'"), literal_column("'-04-01'")),
+            (month <= literal_column("'09'"), literal_column("'-07-01'")),
+            else_=literal_column("'-10-01'"),
+        )
+        expr = year.op("||")(start)
+    return type_coerce(expr, Date())
 
 
 # ---------------------------------------------------------------- folding and shaping
