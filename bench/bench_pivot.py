@@ -553,9 +553,12 @@ def main() -> int:
 
     if args.profile:
         profiler = cProfile.Profile()
+        gc.collect()
+        gc.disable()
         profiler.enable()
         p.reports.run(REPORT)
         profiler.disable()
+        gc.enable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
         print(out.getvalue())
