@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     case,
+    cast,
     distinct,
     func,
     literal,
@@ -37,7 +38,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.types import Date, Integer
+from sqlalchemy.types import TIMESTAMP, Date, Integer
 
 from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
 from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
@@ -114,6 +115,11 @@ class PivotQuery:
         zone = self.zone if steps[-1].type.kind == "datetime" else None
         if self.dialect == "sqlite" and zone is None and dim.bucket in _SQLITE_DATE_BUCKETS:
             return _sqlite_date_bucket(column, dim.bucket)
+        if self.dialect == "postgresql" and zone is None:
+            # A plain date goes to date_trunc as a timestamp without time zone: left to
+            # itself PostgreSQL casts it to timestamptz, which costs a time-zone lookup
+            # per row (about a quarter of the query on ten million rows) for nothing.
+            column = cast(column, TIMESTAMP(timezone=False))
         return DateBucket(column, dim.bucket, zone)
 
     def _aggregates(self, m: Measure) -> list[Any]:
