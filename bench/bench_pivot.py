@@ -316,8 +316,10 @@ def hand_sql(p: Platform) -> Callable[[], Any]:
     """One leaf GROUP BY as a developer writes it, totals folded in Python."""
     table = p.entities.get("opportunity").table.name
     if p.db.dialect == "postgresql":
+        # close_date::timestamp: date_trunc(close_date) alone casts to timestamptz, a
+        # time-zone lookup per row; the limit is the best a developer writes.
         sql = (
-            "SELECT region, stage, CAST(date_trunc('quarter', close_date) AS date), "
+            "SELECT region, stage, CAST(date_trunc('quarter', close_date::timestamp) AS date), "
             f"sum(amount), count(*) FROM {table} GROUP BY 1, 2, 3"
         )
 
@@ -345,7 +347,7 @@ def hand_sql(p: Platform) -> Callable[[], Any]:
 def hand_grouping_sets(p: Platform) -> Callable[[], Any]:
     """PostgreSQL only: every level in one statement, GROUPING() tells them apart."""
     table = p.entities.get("opportunity").table.name
-    q = "CAST(date_trunc('quarter', close_date) AS date)"
+    q = "CAST(date_trunc('quarter', close_date::timestamp) AS date)"
     sql = (
         f"SELECT region, stage, {q}, sum(amount), count(*), GROUPING(region, stage, {q}) "
         f"FROM {table} GROUP BY GROUPING SETS ((region, stage, {q}), (region, stage), ({q}), ())"
