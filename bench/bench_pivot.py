@@ -191,7 +191,6 @@ def load(p: Platform, data: dict[str, np.ndarray], chunk: int = 100_000) -> None
     """Straight into the live table: executemany of ready tuples (SQLite) or COPY (PostgreSQL)."""
     table, names = columns_of(p)
     now = p.clock.now().astimezone(dt.UTC)
-    n = len(data["cents"])
     days = _days()
     quote = p.db.engine.dialect.identifier_preparer.quote
     column_list = ", ".join(quote(c) for c in names)
@@ -200,13 +199,21 @@ def load(p: Platform, data: dict[str, np.ndarray], chunk: int = 100_000) -> None
             _copy(conn, table.name, column_list, data, days, now, chunk)
         else:
             _insert_sqlite(conn, table.name, column_list, names, data, days, now, chunk)
-        done = n
-    print(f"  loaded {done:,}", file=sys.stderr)
+    print(f"  loaded {len(data['cents']):,}", file=sys.stderr)
     with p.db.transaction(write=True) as conn:
         conn.exec_driver_sql(f"ANALYZE {table.name}" if p.db.dialect == "postgresql" else "ANALYZE")
 
 
-def _insert_sqlite(conn, table, column_list, names, data, days, now, chunk) -> None:  # type: ignore[no-untyped-def]
+def _insert_sqlite(
+    conn: Any,
+    table: str,
+    column_list: str,
+    names: list[str],
+    data: dict[str, np.ndarray],
+    days: list[dt.date],
+    now: dt.datetime,
+    chunk: int,
+) -> None:
     # The column storage the engine uses: UTC datetimes as naive ISO text, dates as
     # ISO text, currency in a NUMERIC column (SQLite keeps it as a REAL).
     stamp = now.replace(tzinfo=None).isoformat(sep=" ")
@@ -245,7 +252,15 @@ def _insert_sqlite(conn, table, column_list, names, data, days, now, chunk) -> N
         print(f"  loaded {stop:,}", end="\r", file=sys.stderr)
 
 
-def _copy(conn, table, column_list, data, days, now, chunk) -> None:  # type: ignore[no-untyped-def]
+def _copy(
+    conn: Any,
+    table: str,
+    column_list: str,
+    data: dict[str, np.ndarray],
+    days: list[dt.date],
+    now: dt.datetime,
+    chunk: int,
+) -> None:
     stamp = now.isoformat()
     day_text = [d.isoformat() for d in days]
     cursor = conn.connection.driver_connection.cursor()
@@ -304,11 +319,12 @@ def tessera_answer(result: dict[str, Any]) -> Answer:
         for quarter, (amount, count) in zip(quarters, row["cells"]):
             if count:
                 out[(region, stage, quarter)] = (amount, count)
-        out[(region, stage, None)] = tuple(row["total"])  # type: ignore[assignment]
+        out[(region, stage, None)] = (row["total"][0], row["total"][1])
     for quarter, (amount, count) in zip(quarters, result["totals"]["cells"]):
         if count:
             out[(None, None, quarter)] = (amount, count)
-    out[(None, None, None)] = tuple(result["totals"]["total"])  # type: ignore[assignment]
+    grand = result["totals"]["total"]
+    out[(None, None, None)] = (grand[0], grand[1])
     return out
 
 
