@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     case,
+    cast,
     distinct,
     func,
     literal,
@@ -35,9 +36,10 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    type_coerce,
     union_all,
 )
-from sqlalchemy.types import Integer, String
+from sqlalchemy.types import TIMESTAMP, Date, Integer, String
 
 from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
 from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
@@ -116,6 +118,13 @@ class PivotQuery:
             return column
         steps, _ = resolve_path(self.catalog, self.spec.source, dim.path)
         zone = self.zone if steps[-1].type.kind == "datetime" else None
+        if self.dialect == "sqlite" and zone is None and dim.bucket in _SQLITE_DATE_BUCKETS:
+            return _sqlite_date_bucket(column, dim.bucket)
+        if self.dialect == "postgresql" and zone is None:
+            # A plain date goes to date_trunc as a timestamp without time zone: left to
+            # itself PostgreSQL casts it to timestamptz, which costs a time-zone lookup
+            # per row (about a quarter of the query on ten million rows) for nothing.
+            column = cast(column, TIMESTAMP(timezone=False))
         return DateBucket(column, dim.bucket, zone)
 
     def _top(self, dim: Dimension, column: Any) -> Any:
@@ -230,6 +239,39 @@ class PivotQuery:
                 stmt = stmt.group_by(*kept)
             parts.append(stmt)
         return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+#: Buckets of a plain date that SQLite computes in SQL (a date is ISO text there).
+_SQLITE_DATE_BUCKETS = ("day", "month", "quarter", "year")
+
+
+def _sqlite_date_bucket(column: Any, unit: str) -> Any:
+    """The first day of the period of a date column, in plain SQLite SQL.
+
+    The same text ``ts_bucket`` returns for a date (``2025-04-01``), without a
+    Python call per row: on a million rows that call costs more than the
+    GROUP BY itself. NULL stays NULL (``||`` with NULL is NULL). The constants
+    are written into the SQL so SELECT and GROUP BY are the same expression.
+    """
+    year = func.substr(column, literal_column("1"), literal_column("4"))
+    if unit == "day":
+        expr = func.substr(column, literal_column("1"), literal_column("10"))
+    elif unit == "month":
+        expr = func.substr(column, literal_column("1"), literal_column("7")).op("||")(
+            literal_column("'-01'")
+        )
+    elif unit == "year":
+        expr = year.op("||")(literal_column("'-01-01'"))
+    else:
+        month = func.substr(column, literal_column("6"), literal_column("2"))
+        start = case(
+            (month <= literal_column("'03'"), literal_column("'-01-01'")),
+            (month <= literal_column("'06'"), literal_column("'-04-01'")),
+            (month <= literal_column("'09'"), literal_column("'-07-01'")),
+            else_=literal_column("'-10-01'"),
+        )
+        expr = year.op("||")(start)
+    return type_coerce(expr, Date())
 
 
 # ---------------------------------------------------------------- folding and shaping

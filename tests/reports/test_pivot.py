@@ -280,3 +280,28 @@ def test_bad_definitions_name_every_problem(p):
     assert "Cannot compare a number with a text" in by_field["filters"]
     with pytest.raises(ValidationError):
         p.reports.run({"name": "bad", "source": "dael"})
+
+
+def test_sqlite_date_buckets_in_sql_agree_with_ts_bucket():
+    """On SQLite a plain date is bucketed in SQL (no Python call per row): same text as
+    ``ts_bucket`` for every day of four years (a leap year included) and for NULL."""
+
+    from sqlalchemy import Column, Date, Integer, MetaData, Table, create_engine, select
+
+    from engine.reports.buckets import _sqlite_bucket
+    from engine.reports.pivot import _SQLITE_DATE_BUCKETS, _sqlite_date_bucket
+
+    table = Table("d", MetaData(), Column("id", Integer, primary_key=True), Column("day", Date))
+    engine = create_engine("sqlite://")
+    days = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(4 * 366)]
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(table.insert(), [{"id": i, "day": d} for i, d in enumerate(days)])
+        conn.execute(table.insert(), [{"id": -1, "day": None}])
+        for unit in _SQLITE_DATE_BUCKETS:
+            stmt = select(table.c.day, _sqlite_date_bucket(table.c.day, unit)).order_by(table.c.id)
+            raw = conn.execute(stmt).all()
+            for day, bucket in raw:
+                text = None if day is None else day.isoformat()
+                expected = _sqlite_bucket(text, unit, "")
+                assert (bucket.isoformat() if bucket else None) == expected, (unit, day)
