@@ -168,7 +168,9 @@ def serve(host: str, port: int, db: str | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The bundle to install; its demo/*.yaml recipe describes the users and data.",
 )
-@click.option("--size", type=click.Choice(["small", "medium", "large"]), default="medium", show_default=True)
+@click.option(
+    "--size", type=click.Choice(["small", "medium", "large"]), default="medium", show_default=True
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set everything up, print the logins, and exit.")
@@ -189,7 +191,11 @@ def demo(db: str, bundle_dir: Path, size: str, host: str, port: int, no_serve: b
 
         try:
             report = run_demo(
-                platform, bundle_dir, size, tick=lambda n: bar and bar[0].update(n), before_data=start
+                platform,
+                bundle_dir,
+                size,
+                tick=lambda n: bar and bar[0].update(n),
+                before_data=start,
             )
         finally:
             if bar:

@@ -201,7 +201,9 @@ class Generator:
         return value
 
     # -- values ----------------------------------------------------------------
-    def value(self, spec: Any, row: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]) -> Any:
+    def value(
+        self, spec: Any, row: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]
+    ) -> Any:
         rng = self.rng
         if not isinstance(spec, dict):
             return spec
@@ -222,7 +224,9 @@ class Generator:
             n = round(rng.uniform(lo, hi) / step) * step
             return int(n) if float(step).is_integer() else Decimal(str(round(n, 6)))
         if "faker" in spec:
-            fk = self.fakers.get(spec.get("locale", self.locales[0])) or next(iter(self.fakers.values()))
+            fk = self.fakers.get(spec.get("locale", self.locales[0])) or next(
+                iter(self.fakers.values())
+            )
             return getattr(fk, spec["faker"])(*spec.get("args", []))
         if "days" in spec:
             lo, hi = spec["days"]
@@ -244,7 +248,9 @@ class Generator:
                 return self.value(spec.get("value"), row, props, ctx)
             return self.value(spec["else"], row, props, ctx) if "else" in spec else None
         if "when" in spec:
-            ok = all(row.get(k) in (v if isinstance(v, list) else [v]) for k, v in spec["when"].items())
+            ok = all(
+                row.get(k) in (v if isinstance(v, list) else [v]) for k, v in spec["when"].items()
+            )
             if ok:
                 return self.value(spec.get("value"), row, props, ctx)
             return self.value(spec["else"], row, props, ctx) if "else" in spec else None
@@ -259,7 +265,9 @@ class Generator:
             return out
         return spec  # a literal mapping
 
-    def row(self, fields: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+    def row(
+        self, fields: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, spec in fields.items():
             value = self.value(spec, out, props, {**ctx, "key": key})
@@ -268,7 +276,9 @@ class Generator:
         return out
 
     # -- steps -----------------------------------------------------------------
-    def _actor(self, step: dict[str, Any], row: dict[str, Any], props: dict[str, Any], n: int) -> str | None:
+    def _actor(
+        self, step: dict[str, Any], row: dict[str, Any], props: dict[str, Any], n: int
+    ) -> str | None:
         who = step.get("as")
         if who is None or isinstance(who, str):
             return who
