@@ -40,7 +40,9 @@ def test_demo_loads_data_as_the_users_and_a_second_run_reuses_the_database(db_ur
     assert "database reused" in second.output
     p = Platform(db_url)
     try:
-        again = sorted((r["id"], r["company"], r["score"]) for r in p.records("lead").list(limit=None))
+        again = sorted(
+            (r["id"], r["company"], r["score"]) for r in p.records("lead").list(limit=None)
+        )
         assert again == snapshot
     finally:
         p.close()
