@@ -73,3 +73,43 @@ def test_rules_act_on_save(platform):
     )
     stored = platform.records("ticket").get(ticket["id"])
     assert stored["response_due_at"] is not None and stored["resolve_due_at"] is not None
+
+
+def test_first_contact_sla_notifies_the_owner_then_the_manager(platform):
+    import datetime as dt
+
+    from engine.rules.schedules import run_due_schedules
+    from engine.store.outbox import due_messages
+
+    platform.install(CRM)
+    platform.clock.set("2026-03-02T09:00:00+08:00")
+    platform.users.add("mia", roles=["sales_manager"], team="shanghai")
+    platform.users.add("ann", roles=["sales_rep"], team="shanghai", manager="mia")
+    platform.teams.create("shanghai", ["ann"])
+    lead = platform.records("lead").create(
+        {
+            "company": "Late Co",
+            "source": "referral",
+            "region": "east_china",
+            "industry": "it",
+            "company_size": 1200,
+            "title": "CTO",
+            "price_list_downloaded_at": "2026-03-01T10:00:00+08:00",
+        }
+    )
+    assert (lead["grade"], lead["owner"]) == ("hot", "ann")
+
+    def notes(at):
+        with platform.db.transaction() as conn:
+            return [m.payload for m in due_messages(conn, at) if m.kind == "notify"]
+
+    start = platform.clock.now()
+    for hours, breached, escalated in [(23, None, None), (25, True, None), (49, True, True)]:
+        now = start + dt.timedelta(hours=hours)
+        platform.clock.set(now)
+        run_due_schedules(platform, now)
+        stored = platform.records("lead").get(lead["id"])
+        assert (stored["sla_breached"], stored["escalated"]) == (breached, escalated), hours
+    sent = notes(start + dt.timedelta(hours=50))
+    assert [n["to"] for n in sent if "24" in n["message"]] == ["ann"]
+    assert [n["to"] for n in sent if "48" in n["message"]] == ["mia"]
