@@ -212,9 +212,12 @@ class Generator:
             if isinstance(options, dict):
                 keys = list(options)
                 return rng.choices(keys, weights=[options[k] for k in keys])[0]
-            if "weights" in spec:
-                return rng.choices(options, weights=spec["weights"])[0]
-            return rng.choice(options)
+            picked = (
+                rng.choices(options, weights=spec["weights"])[0]
+                if "weights" in spec
+                else rng.choice(options)
+            )
+            return self.value(picked, row, props, ctx)  # a choice may be a spec itself
         if "int" in spec:
             lo, hi = spec["int"]
             return rng.randint(lo, hi)

@@ -32,6 +32,12 @@ def test_demo_loads_data_as_the_users_and_a_second_run_reuses_the_database(db_ur
         mine = p.records("account", user="wang_lei").list(limit=None)
         assert mine and {a["team"] for a in mine} == {"shanghai"}
         snapshot = sorted((r["id"], r["company"], r["score"]) for r in leads)
+        # Every shipped report runs over the demo data, for the director and for a rep.
+        for name in p.meta.names("report"):
+            assert p.reports.run(name, user="zhou_qiang")["rows"], name
+            p.reports.run(name, user="wang_lei")
+        [won] = [r for r in [p.reports.run("sales_by_owner", user="wang_lei")]]
+        assert {row["labels"][0] for row in won["rows"]} <= {"wang_lei", "chen_jie", "liu_yang"}
     finally:
         p.close()
 
