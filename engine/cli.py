@@ -80,10 +80,6 @@ def export_bundle(out_dir: Path, bundle: str | None, db: str | None) -> None:
     click.echo(f"wrote {len(written)} files to {out_dir}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 @main.command("export")
 @click.argument("report")
 @click.option(
@@ -172,3 +168,75 @@ def worker(once: bool, interval: float, db: str | None) -> None:
             if once:
                 return
             time.sleep(interval)
+
+
+@main.command()
+@click.option(
+    "--db",
+    default="tessera-demo.db",
+    show_default=True,
+    help="A SQLite file path or any SQLAlchemy URL; created when missing, reused when present.",
+)
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    default="apps/crm",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The bundle to install; its demo/*.yaml recipe describes the users and data.",
+)
+@click.option(
+    "--size", type=click.Choice(["small", "medium", "large"]), default="medium", show_default=True
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set everything up, print the logins, and exit.")
+def demo(db: str, bundle_dir: Path, size: str, host: str, port: int, no_serve: bool) -> None:
+    """The CRM with demo users and data, served in the browser."""
+    from engine.demo import run_demo
+
+    if not bundle_dir.is_dir():
+        here = Path(__file__).resolve().parent.parent / bundle_dir
+        bundle_dir = here if here.is_dir() else bundle_dir
+    with _platform(db) as platform:
+        bar: list[Any] = []
+
+        def start(total: int) -> None:
+            click.echo(f"loading demo data ({size}, about {total} records) as the demo users ...")
+            bar.append(click.progressbar(length=total, label="records", show_pos=True))
+            bar[0].__enter__()
+
+        try:
+            report = run_demo(
+                platform,
+                bundle_dir,
+                size,
+                tick=lambda n: bar and bar[0].update(n),
+                before_data=start,
+            )
+        finally:
+            if bar:
+                bar[0].__exit__(None, None, None)
+        click.echo(report.installed)
+        if report.reused:
+            click.echo("demo data already present: database reused, nothing added")
+        for entity, n in report.created.items():
+            click.echo(f"  {entity:<18} {n:>6} created")
+        for entity, problems in report.refused.items():
+            click.echo(f"  {entity:<18} {len(problems):>6} refused, e.g. {problems[0]}", err=True)
+        click.echo(f"\nDatabase: {platform.url}")
+        click.echo("Logins (every demo user's password is <name>-demo):")
+        for role, name, password in report.logins:
+            click.echo(f"  {role:<16} {name:<12} {password}")
+        if no_serve:
+            return
+        from werkzeug.serving import run_simple
+
+        from web.app import create_app
+
+        click.echo(f"\nTessera demo on http://{host}:{port}/  (Ctrl+C to stop)")
+        run_simple(host, port, create_app(platform), threaded=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

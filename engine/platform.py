@@ -122,11 +122,27 @@ class Platform:
                 timezone=self.clock.timezone.key,
                 clock=self.clock.now,
                 loader=self._load_record,
+                users=self._rule_user,
                 tables=self._sql_table,
                 database=self.db,
                 history=RuleHistory(self),
             )
         return self._rules
+
+    def _rule_user(self, name: str) -> dict[str, Any] | None:
+        """A user as rule paths see it (``owner.manager``, ``owner.team``), or None."""
+        found = self.users.find(name)
+        if found is None:
+            return None
+        roles = list(found.get("roles") or [])
+        return {
+            "name": found["name"],
+            "team": found.get("team"),
+            "role": roles[0] if roles else None,
+            "roles": roles,
+            "email": found.get("email"),
+            "manager": found.get("manager"),
+        }
 
     @property
     def jobs(self) -> Any:

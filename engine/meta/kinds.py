@@ -120,6 +120,8 @@ BUILTIN_KINDS = (
     FileKind("dashboard", "dashboards/*.yaml", "yaml", "dashboard.json", "name"),
     FileKind("permissions", "security/permissions.yaml", "yaml", "permissions.json", "stem"),
     FileKind("seed", "seed/*.yaml|seed/*.csv", "auto", None, "stem"),
+    # Demo-data recipes read by `tessera demo` (engine/demo.py); never installed.
+    FileKind("demo", "demo/*.yaml", "yaml", None, "stem"),
 )
 
 for _kind in BUILTIN_KINDS:

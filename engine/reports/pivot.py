@@ -96,7 +96,9 @@ class PivotQuery:
         prefix = ""
         for n, info in enumerate(steps):
             model, _ = self.tables(entity)
-            column = current.c[model.fields[info.key].column] if info.key != "id" else current.c.id
+            field = model.fields.get(info.key)
+            # System fields (id, owner, team, created_on, ...) are columns named as their key.
+            column = current.c[field.column] if field is not None else current.c[info.key]
             if n == len(steps) - 1:
                 return column
             prefix = f"{prefix}.{info.key}" if prefix else info.key
