@@ -303,7 +303,9 @@ def complete_task(task_id: int) -> Response:
     p = platform_of()
     mine = {t["id"] for t in p.flows.tasks(user=user, roles=_roles(user))}
     if task_id not in mine:
-        raise NotFound(f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")])
+        raise NotFound(
+            f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")]
+        )
     data = body()
     done = p.flows.complete(
         task_id,

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import secrets
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -27,6 +28,8 @@ from engine.errors import (
     TesseraError,
     ValidationError,
 )
+
+_HERE = Path(__file__).resolve().parent
 
 #: Largest request body accepted (imports will get their own, larger limit).
 MAX_BODY = 10 * 1024 * 1024
@@ -77,7 +80,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
         from engine.platform import Platform
 
         platform = Platform()
-    app = Flask("tessera")
+    app = Flask("tessera", template_folder="templates", root_path=str(_HERE))
     app.config.update(
         SECRET_KEY=os.environ.get("TESSERA_SECRET_KEY") or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
@@ -91,9 +94,11 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
     from web.api import api
     from web.auth import auth, load_user
+    from web.pages import pages
 
     app.before_request(load_user)
     app.register_blueprint(auth)
+    app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
 
     @app.errorhandler(TesseraError)

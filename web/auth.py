@@ -98,8 +98,11 @@ def login() -> Response:
 
 @auth.post("/logout")
 def logout() -> Response:
+    """Ends the session; a form post (the home page's button) goes back to the sign-in page."""
     session.clear()
-    return Response(status=204)
+    if request.is_json or not request.form:
+        return Response(status=204)
+    return Response(status=303, headers={"Location": "/login"})
 
 
 @auth.get("/api/v1/auth/session")
