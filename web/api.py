@@ -289,6 +289,34 @@ def start_flow(name: str) -> Response:
     return json_response(instance, status=201)
 
 
+def _instance_for(user: str, instance_id: int) -> dict[str, Any]:
+    """The instance, if the user may read the record it runs on (404 otherwise)."""
+    p = platform_of()
+    instance = p.flows.instance(instance_id)
+    entity_name, record_id = instance.get("entity"), instance.get("record_id")
+    if entity_name and record_id:
+        with p.db.transaction(write=False) as conn:
+            table = p.entities.get(entity_name).table
+            p.access(user).require_row(conn, entity_name, "read", table, record_id)
+    return instance
+
+
+@api.get("/flows/instances/<int:instance_id>")
+def flow_instance(instance_id: int) -> Response:
+    """An instance with its history, for someone who may read its record."""
+    return json_response(_instance_for(require_user(), instance_id))
+
+
+@api.post("/flows/instances/<int:instance_id>/withdraw")
+def withdraw_flow(instance_id: int) -> Response:
+    """The initiator takes a request back (``{"command_id"}`` optional)."""
+    user = require_user()
+    _instance_for(user, instance_id)
+    data = request.get_json(silent=True) or {}
+    done = platform_of().flows.withdraw(instance_id, user=user, command_id=data.get("command_id"))
+    return json_response(done)
+
+
 @api.get("/tasks")
 def my_tasks() -> Response:
     """Open tasks for the signed-in user: assigned to them or to one of their roles."""

@@ -339,6 +339,35 @@ class FlowService:
         run_step(self.platform, None, "cancel", body)
         return self.instance(instance_id, history=False)
 
+    def withdraw(
+        self, instance_id: int, *, user: str, command_id: str | None = None
+    ) -> dict[str, Any]:
+        """The initiator takes a request back: open tasks closed, timers dropped, status
+        ``withdrawn``. Only the user who started the instance may; one that ended is a
+        ConflictError naming how it ended."""
+
+        def body(conn: Any) -> dict[str, Any]:
+            instance = instance_row(conn, instance_id)
+            if instance["started_by"] != user:
+                raise PermissionDenied(
+                    f"only {instance['started_by']!r} may withdraw flow instance {instance_id}",
+                    [error_entry("only the initiator may withdraw a request", field="user")],
+                )
+            if instance["status"] != "running":
+                raise ConflictError(
+                    f"flow instance {instance_id} already ended ({instance['status']})",
+                    [error_entry(f"it ended as {instance['status']}", field="instance")],
+                )
+            read_version = instance["version"]
+            runtime = self._runtime(conn, instance, user)
+            runtime.log("withdrawn", None, None, {"by": user})
+            runtime.stop("withdrawn", "withdrawn")
+            commit_instance(conn, instance, read_version)
+            return {"instance_id": instance_id, "status": "withdrawn"}
+
+        run_step(self.platform, command_id, "withdraw", body)
+        return self.instance(instance_id, history=False)
+
     def tick(self, now: dt.datetime | None = None) -> int:
         """Fire every timer due at ``now`` (the platform clock's now by default); returns how many.
 

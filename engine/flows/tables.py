@@ -25,7 +25,7 @@ flow_instances = Table(
     Column("flow_hash", String(64), nullable=False),
     Column("entity", String(64)),
     Column("record_id", BigInteger),
-    # running | completed | rejected | cancelled | failed
+    # running | completed | rejected | cancelled | withdrawn | failed
     Column("status", String(16), nullable=False),
     Column("outcome", String(64)),
     Column("started_by", String(64)),

@@ -226,3 +226,22 @@ def test_tasks_of_a_failed_instance_are_closed(clocked):
         p.flows.complete(task["id"], "done", user="lee")
     assert "is failed" in str(info.value)
     assert p.flows.instance(inst["id"])["status"] == "failed"
+
+
+def test_only_the_initiator_withdraws_a_running_request(clocked):
+    from engine import PermissionDenied
+
+    p = clocked
+    deal = p.records("deal").create({"title": "Maybe", "amount": 10})
+    inst = p.flows.start("deal_approval", record=("deal", deal["id"]), user="alice")
+    assert len(p.flows.tasks(user="bob")) == 1
+    with pytest.raises(PermissionDenied, match="only 'alice'"):
+        p.flows.withdraw(inst["id"], user="bob")
+    done = p.flows.withdraw(inst["id"], user="alice", command_id="w-1")
+    assert done["status"] == "withdrawn"
+    assert p.flows.withdraw(inst["id"], user="alice", command_id="w-1")["status"] == "withdrawn"
+    assert p.flows.tasks(user="bob") == []
+    with pytest.raises(ConflictError, match="already ended"):
+        p.flows.withdraw(inst["id"], user="alice")
+    kinds = [h["kind"] for h in p.flows.instance(inst["id"])["history"]]
+    assert "withdrawn" in kinds

@@ -59,3 +59,19 @@ def test_a_big_deal_waits_for_the_director(p, new_client):
     )
     assert p.records("deal").get(deal["id"])["approval_status"] == "approved"
     assert p.flows.instance(instance["id"])["status"] == "completed"
+
+
+def test_the_initiator_withdraws_over_http_and_others_cannot_look(p, new_client):
+    ann, bob = (_as(p, new_client, u) for u in ("ann", "bob"))
+    status, deal, _ = ann.post("/api/v1/records/deal", {"title": "Small", "amount": 10})
+    status, instance, _ = ann.post(
+        "/api/v1/flows/deal_approval/start", {"entity": "deal", "id": deal["id"]}
+    )
+    iid = instance["id"]
+    assert bob.get(f"/api/v1/flows/instances/{iid}")[0] == 404  # bob cannot read ann's deal
+    assert bob.post(f"/api/v1/flows/instances/{iid}/withdraw", {})[0] == 404
+    status, seen, _ = ann.get(f"/api/v1/flows/instances/{iid}")
+    assert status == 200 and seen["history"]
+    status, done, _ = ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})
+    assert status == 200 and done["status"] == "withdrawn"
+    assert ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})[0] == 409
