@@ -40,6 +40,13 @@ class Context:
     def _conn(self) -> Any:
         return self.runtime.conn
 
+    # -- people ---------------------------------------------------------------------
+
+    def manager_of(self, user: str) -> str | None:
+        """Who manages ``user`` (the user store), for ``{manager_of: ...}`` assignees."""
+        found = self.runtime.platform.users.find(user)
+        return None if found is None else found.get("manager")
+
     # -- the record ---------------------------------------------------------------
 
     def record(self) -> dict[str, Any] | None:

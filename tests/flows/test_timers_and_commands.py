@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from engine import ConflictError, Platform
+from engine import ConflictError, Platform, ValidationError
 from engine.clock import Clock
 from tests.floor_defs import save
 from tests.flows.defs import APPROVAL, DEAL, TIMED
@@ -245,3 +245,36 @@ def test_only_the_initiator_withdraws_a_running_request(clocked):
         p.flows.withdraw(inst["id"], user="alice")
     kinds = [h["kind"] for h in p.flows.instance(inst["id"])["history"]]
     assert "withdrawn" in kinds
+
+
+def test_approvers_by_manager_chain(clocked):
+    p = clocked
+    p.users.add("cto")
+    p.users.add("vp", manager="cto")
+    p.users.add("lead", manager="vp")
+    p.users.add("dev", manager="lead")
+    chain = {**APPROVAL, "name": "chain"}
+    chain["nodes"] = {
+        **APPROVAL["nodes"],
+        "manager": {"type": "approval", "config": {"approvers": {"manager_of": "initiator"}}},
+        "director": {
+            "type": "approval",
+            "config": {"approvers": {"manager_of": "initiator", "levels": 3}},
+        },
+    }
+    p.flows.publish(chain)
+    deal = p.records("deal").create({"title": "Big", "amount": 900000})
+    p.flows.start("chain", record=("deal", deal["id"]), user="dev")
+    (first,) = p.flows.tasks(user="lead")
+    p.flows.complete(first["id"], "approve", user="lead")
+    (second,) = p.flows.tasks(user="cto")
+    assert second["node"] == "director"
+    bad = {**chain, "name": "bad_chain"}
+    bad["nodes"] = {
+        **chain["nodes"],
+        "manager": {"type": "approval", "config": {"approvers": {"levels": 2}}},
+    }
+    from engine import BundleError, FlowError
+
+    with pytest.raises((BundleError, FlowError, ValidationError)):
+        p.flows.publish(bad)

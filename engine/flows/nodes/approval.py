@@ -79,7 +79,9 @@ class Approval(NodeType):
         return wait()
 
     def _assign(self, ctx: NodeContext, who: dict[str, Any], due: Any) -> None:
-        users, roles = people.resolve(who, ctx.record(), ctx.instance.get("started_by"))
+        users, roles = people.resolve(
+            who, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+        )
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
         label = ctx.node.config.get("label") or ctx.node.label

@@ -2,20 +2,29 @@
 
 Written in a flow as one of ``{user: bob}``, ``{users: [bob, carol]}``,
 ``{role: sales_director}``, ``{field: owner}`` (a user held by the record) or
-``{initiator: true}`` (whoever started the instance). A role becomes one
-task any holder of the role may take; the security layer answers who holds it.
+``{initiator: true}`` (whoever started the instance), or a manager chain:
+``{manager_of: initiator}`` or ``{manager_of: owner, levels: 2}`` (the
+manager's manager of the user the record's ``owner`` field holds). A role
+becomes one task any holder of the role may take; the security layer answers
+who holds it, and who manages whom.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 ASSIGNEE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
-    "maxProperties": 1,
     "additionalProperties": False,
+    "dependentRequired": {"levels": ["manager_of"]},
+    "if": {"required": ["levels"]},
+    "then": {"maxProperties": 2},
+    "else": {"maxProperties": 1},
     "properties": {
+        "manager_of": {"type": "string", "minLength": 1},
+        "levels": {"type": "integer", "minimum": 1, "maximum": 10},
         "user": {"type": "string", "minLength": 1},
         "users": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
         "role": {"type": "string", "minLength": 1},
@@ -26,9 +35,22 @@ ASSIGNEE_SCHEMA: dict[str, Any] = {
 
 
 def resolve(
-    spec: dict[str, Any], record: dict[str, Any] | None, initiator: str | None
+    spec: dict[str, Any],
+    record: dict[str, Any] | None,
+    initiator: str | None,
+    manager: Callable[[str], str | None] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(users, roles) an assignee block names for this record; either may be empty."""
+    """(users, roles) an assignee block names for this record; either may be empty.
+
+    ``manager(user)`` answers who manages a user (the user store); a chain
+    that runs out (no manager at some level) names nobody.
+    """
+    if "manager_of" in spec:
+        who = spec["manager_of"]
+        subject = initiator if who == "initiator" else (record or {}).get(who)
+        for _ in range(int(spec.get("levels", 1))):
+            subject = manager(str(subject)) if (subject and manager) else None
+        return ([str(subject)] if subject else []), []
     if "user" in spec:
         return [spec["user"]], []
     if "users" in spec:
@@ -47,4 +69,7 @@ def field_problems(spec: Any, fields: set[str]) -> list[str]:
     """A ``{field: ...}`` block must name a field of the flow's entity."""
     if isinstance(spec, dict) and "field" in spec and fields and spec["field"] not in fields:
         return [f"field {spec['field']!r} is not a field of the flow's entity"]
+    who = spec.get("manager_of") if isinstance(spec, dict) else None
+    if who not in (None, "initiator") and fields and who not in fields:
+        return [f"manager_of {who!r} is neither initiator nor a field of the flow's entity"]
     return []

@@ -43,7 +43,10 @@ class HumanTask(NodeType):
 
     def enter(self, ctx: NodeContext) -> Step:
         users, roles = people.resolve(
-            ctx.node.config["assignee"], ctx.record(), ctx.instance.get("started_by")
+            ctx.node.config["assignee"],
+            ctx.record(),
+            ctx.instance.get("started_by"),
+            ctx.manager_of,
         )
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the assignee resolves to nobody")
