@@ -150,6 +150,32 @@ class EntityModel:
     def _children(self) -> list[Field]:
         return [f for f in self._active if f.type.storage == "table"]
 
+    @cached_property
+    def plain_keys(self) -> frozenset[str]:
+        """Keys a caller may always send as they are: active, writable, not child tables.
+
+        A record holding only these needs no key-by-key checking (the common case
+        of a bulk import), so the record service skips straight to validation.
+        """
+        return frozenset(f.key for f in self._active if f.child is None and not f.read_only)
+
+    @cached_property
+    def converters(self) -> dict[str, tuple[Field, Any, Any]]:
+        """Active field key → (field, to_json or None, to_python or None); None is identity.
+
+        Built once per model so converting a record is a dictionary walk, not a
+        chain of attribute lookups and no-op calls per field.
+        """
+        from engine.forms.fieldtypes import FieldType
+
+        out = {}
+        for f in self._active:
+            kind = type(f.type)
+            to_json = None if kind.to_json is FieldType.to_json else f.type.to_json
+            to_python = None if kind.to_python is FieldType.to_python else f.type.to_python
+            out[f.key] = (f, to_json, to_python)
+        return out
+
     def active_fields(self) -> list[Field]:
         return self._active
 

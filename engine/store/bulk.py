@@ -45,17 +45,37 @@ class BulkInsert:
         ]
 
     def rows(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """Driver parameters: tuples (positional styles) or dicts (named styles)."""
+        """Driver parameters: tuples (positional styles) or dicts (named styles).
+
+        Nulls skip their processor, and a value that is the same object as the
+        previous row's (a batch's shared ``created_on``) reuses its conversion.
+        """
         keys = [c.key for c in self.columns]
         procs = self.processors
+        width = len(keys)
+        seen: list[Any] = [_UNSET] * width
+        done: list[Any] = [None] * width
+        columns = list(zip(range(width), keys, procs))
         out = []
         for row in rows:
-            values = [(p(row.get(k)) if p is not None else row.get(k)) for k, p in zip(keys, procs)]
+            values = []
+            for i, key, proc in columns:
+                v = row.get(key)
+                if proc is not None and v is not None:
+                    if v is seen[i]:
+                        v = done[i]
+                    else:
+                        seen[i] = v
+                        v = done[i] = proc(v)
+                values.append(v)
             if self.positional:
                 out.append(tuple(values[i] for i in self.order))
             else:
                 out.append({n: values[i] for n, i in zip(self.names, self.order)})
         return out
+
+
+_UNSET = object()
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

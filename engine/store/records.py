@@ -468,11 +468,8 @@ class RecordService:
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
         out = {k: record.get(k) for k in SYSTEM_FIELDS}
-        for f in self.model.active_fields():
-            if f.child is not None:
-                out[f.key] = record.get(f.key) or []
-            elif f.stored or f.computed:
-                out[f.key] = record.get(f.key)
+        for key, is_child in _public_keys(self.model):
+            out[key] = (record.get(key) or []) if is_child else record.get(key)
         return out
 
 
@@ -483,13 +480,29 @@ def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str,
     return record
 
 
+def _public_keys(model: Any) -> list[tuple[str, bool]]:
+    """(key, is a child table) of the fields a returned record carries; once per model."""
+    found = _PUBLIC_KEYS.get(id(model))
+    if found is None or found[0] is not model:
+        keys = [
+            (f.key, f.child is not None)
+            for f in model.active_fields()
+            if f.child is not None or f.stored or f.computed
+        ]
+        found = _PUBLIC_KEYS[id(model)] = (model, keys)
+    return found[1]
+
+
+_PUBLIC_KEYS: dict[int, tuple[Any, list[tuple[str, bool]]]] = {}
+
+
 def _audit_view(model: Any, record: dict[str, Any]) -> dict[str, Any]:
     """The fields an audit entry shows: active fields plus owner and team."""
     view = {k: record.get(k) for k in ("owner", "team") if k in record}
-    for f in model.active_fields():
-        if f.key in record:
-            value = record[f.key]
+    for key, (f, _, _) in model.converters.items():
+        if key in record:
+            value = record[key]
             if f.child is not None:
                 value = [dict(r) for r in (value or [])]
-            view[f.key] = value
+            view[key] = value
     return view

@@ -18,6 +18,8 @@ def input_errors(
     Nothing is silently dropped: a key the entity does not define is an error.
     """
     errors = []
+    if isinstance(data, dict) and data.keys() <= model.plain_keys:
+        return errors  # only plain writable fields: nothing to refuse
     if not isinstance(data, dict):
         return [
             error_entry("a record must be a mapping of field names to values", field=prefix or None)
@@ -48,6 +50,8 @@ def input_errors(
 
 def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without the keys ``input_errors`` refuses, so the rest can still be checked."""
+    if data.keys() <= model.plain_keys:
+        return dict(data)
     out = {}
     for key, value in data.items():
         f = model.fields.get(key)
@@ -64,11 +68,16 @@ def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
 def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
     """The record's fields (no system fields) in JSON form, for validation."""
     out: dict[str, Any] = {}
+    converters = model.converters
     for key, value in record.items():
-        f = model.fields.get(key)
-        if f is None or f.removed:
+        entry = converters.get(key)
+        if entry is None:
             continue
-        if f.child is not None and isinstance(value, list):
+        f, to_json, _ = entry
+        if f.child is None:
+            out[key] = value if to_json is None else to_json(value)
+            continue
+        if isinstance(value, list):
             out[key] = [
                 to_json_form(f.child, row)
                 | ({"id": row["id"]} if isinstance(row, dict) and row.get("id") is not None else {})
@@ -84,14 +93,23 @@ def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
 def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
     """A validated JSON-form record → Python values (dates, Decimals, timedeltas)."""
     out: dict[str, Any] = {}
+    converters = model.converters
     for key, value in doc.items():
-        f = model.fields.get(key)
-        if f is None:
-            out[key] = value
-        elif f.child is not None:
+        entry = converters.get(key)
+        if entry is None:
+            f = model.fields.get(key)
+            if f is None:
+                out[key] = value
+            elif f.child is not None:
+                out[key] = [to_python_form(f.child, row) for row in (value or [])]
+            else:
+                out[key] = f.type.to_python(value)
+            continue
+        f, _, to_python = entry
+        if f.child is not None:
             out[key] = [to_python_form(f.child, row) for row in (value or [])]
         else:
-            out[key] = f.type.to_python(value)
+            out[key] = value if to_python is None else to_python(value)
     return out
 
 
