@@ -94,9 +94,12 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
     from web.api import api
     from web.auth import auth, load_user
+    from web.ops import install, ops
     from web.pages import pages
 
+    install(app)
     app.before_request(load_user)
+    app.register_blueprint(ops)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
@@ -111,14 +114,6 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         return problem(exc.code or 500, exc.name, exc.description or exc.name)
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        from sqlalchemy import text
-
-        with platform.db.transaction(write=False) as conn:
-            conn.execute(text("SELECT 1"))
-        return json_response({"status": "ok", "database": platform.db.dialect})
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
+HEARTBEAT = "heartbeat:worker"
 
 
 @dataclass
@@ -47,7 +48,33 @@ class JobRunner:
             tick.schedules[run.schedule] = len(run.claimed)
         tick.followups = deliver_pending(self.p)
         tick.delivered, tick.failed = self.deliver(moment)
+        self._beat(moment)
         return tick
+
+    def _beat(self, now: dt.datetime) -> None:
+        """Note that a worker ran (``/healthz`` reports how long ago)."""
+        from engine.store.db import upsert
+        from engine.store.system import counters
+
+        stamp = int(now.timestamp())
+        with self.p.db.transaction(write=True) as conn:
+            conn.execute(
+                upsert(
+                    conn, counters, {"name": HEARTBEAT, "value": stamp}, "name", {"value": stamp}
+                )
+            )
+
+    def last_heartbeat(self) -> dt.datetime | None:
+        """When a worker last finished a tick, or None if none ever did."""
+        from sqlalchemy import select
+
+        from engine.store.system import counters
+
+        with self.p.db.transaction(write=False) as conn:
+            stamp = conn.execute(
+                select(counters.c.value).where(counters.c.name == HEARTBEAT)
+            ).scalar()
+        return None if stamp is None else dt.datetime.fromtimestamp(stamp, dt.UTC)
 
     def deliver(self, now: dt.datetime, limit: int = 100) -> tuple[int, int]:
         """Give due outbox messages to their kind's deliverer; kinds with none wait."""

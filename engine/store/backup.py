@@ -52,7 +52,7 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (tag, raw), = value.items()
+        ((tag, raw),) = value.items()
         if tag == "$dt":
             return dt.datetime.fromisoformat(raw)
         if tag == "$d":
@@ -172,7 +172,9 @@ def restore(platform: Any, path: str | Path) -> dict[str, Any]:
             for table in _system_tables():
                 member = members.get(f"system/{table.name}.jsonl")
                 if member and member["rows"]:
-                    _fill(conn, table, member["columns"], archive.read(f"system/{table.name}.jsonl"))
+                    _fill(
+                        conn, table, member["columns"], archive.read(f"system/{table.name}.jsonl")
+                    )
             platform.metadata_changed()
             entity_tables = _entity_tables(platform)
             platform.entities.metadata.create_all(conn)
@@ -180,7 +182,9 @@ def restore(platform: Any, path: str | Path) -> dict[str, Any]:
                 platform.ids.create(conn, table.name)
                 member = members.get(f"entity/{table.name}.jsonl")
                 if member and member["rows"]:
-                    _fill(conn, table, member["columns"], archive.read(f"entity/{table.name}.jsonl"))
+                    _fill(
+                        conn, table, member["columns"], archive.read(f"entity/{table.name}.jsonl")
+                    )
             _advance_ids(platform, conn, entity_tables)
     platform.metadata_changed()
     return manifest
