@@ -40,6 +40,13 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _record_id(record_id: int) -> int:
+    """Ids fit a signed 64-bit column; a larger one names no record (404, not a database error)."""
+    if not 0 < record_id < 2**63:
+        raise NotFound(f"record {record_id} does not exist", [error_entry("no such id", field="id")])
+    return record_id
+
+
 def _entity(name: str) -> None:
     if name not in platform_of().entities.names():
         raise NotFound(f"no entity named {name!r}", [error_entry("unknown entity", field="entity")])
@@ -170,6 +177,7 @@ def create_record(entity: str) -> Response:
 def get_record(entity: str, record_id: int) -> Response:
     user = require_user()
     _entity(entity)
+    _record_id(record_id)
     record = platform_of().records(entity, user).get(record_id)
     return json_response(record, headers={"ETag": f'"{record["version"]}"'})
 
@@ -179,6 +187,7 @@ def update_record(entity: str, record_id: int) -> Response:
     """Partial update; the version comes from ``If-Match`` or a ``version`` key (stale → 409)."""
     user = require_user()
     _entity(entity)
+    _record_id(record_id)
     changes = body()
     version = changes.pop("version", None)
     match = request.headers.get("If-Match")
@@ -197,6 +206,7 @@ def update_record(entity: str, record_id: int) -> Response:
 def delete_record(entity: str, record_id: int) -> Response:
     user = require_user()
     _entity(entity)
+    _record_id(record_id)
     platform_of().records(entity, user).delete(record_id)
     return Response(status=204)
 

@@ -193,3 +193,9 @@ def test_a_bad_export_filter_is_a_problem_not_a_broken_file(p, client):
     client.token = p.users.create_token("root")["token"]
     status, answer, _ = client.get("/api/v1/records/account/export?where=nme%20%3D%3D%201")
     assert status == 422 and "name" in answer["errors"][0]["message"]
+
+
+def test_ids_beyond_64_bits_are_not_found(p, client):
+    client.token = p.users.create_token("root")["token"]
+    assert client.get(f"/api/v1/records/account/{2**64}")[0] == 404
+    assert client.delete(f"/api/v1/records/account/{2**63}")[0] == 404
