@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
 from engine.forms.entity import EntityModel, build_model
-from engine.meta.repository import MetaRepository
 from engine.store.schema import build_tables
 from engine.store.system import physical_fields
+
+if TYPE_CHECKING:  # the store only needs something with all_current(); meta provides it
+    from engine.meta.repository import MetaRepository
 
 
 @dataclass
