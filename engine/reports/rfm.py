@@ -52,6 +52,8 @@ def _checked(text: str) -> tuple[Any, list[str]]:
         for d in checked.diagnostics
         if d["severity"] == "error"
     ]
+    if not errors and checked.type_of(checked.node).kind not in ("boolean", "any"):
+        errors.append(f"{text!r} is not a condition (it should be true or false)")
     return checked, errors
 
 

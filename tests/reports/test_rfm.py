@@ -140,9 +140,9 @@ def test_filters_and_row_scope(platform, orders):
 def test_bad_rfm_definitions_are_refused_with_paths(platform, orders):
     problems = platform.reports.problems(
         {**RFM, "customer": "total", "date": "account", "amount": "ordered_on", "top": -1,
-         "segments": {"a": "r >=", "b": "x > 1", "c": 3, "other": "r > 1"}}
+         "segments": {"a": "r >=", "b": "x > 1", "c": 3, "other": "r > 1", "d": "r + 1"}}
     )  # fmt: skip
     fields = {e["field"]: e["message"] for e in problems}
     assert {"customer", "date", "amount", "top", "segments.a", "segments.b", "segments.c",
             "segments.other"} <= set(fields)  # fmt: skip
-    assert "'x'" in fields["segments.b"]
+    assert "'x'" in fields["segments.b"] and "not a condition" in fields["segments.d"]
