@@ -105,3 +105,12 @@ def test_bad_funnels_are_refused_with_paths(platform, deals):
     fields = {e["field"] for e in platform.reports.problems({**FUNNEL, "stages": ["lead", "x"]})}
     assert fields == {"stages[1]"}
     assert platform.reports.problems({**FUNNEL, "source": "nope"})[0]["field"] == "source"
+
+
+def test_funnel_exports_as_csv(platform, deals):
+    import io
+
+    out = io.StringIO()
+    platform.reports.export(FUNNEL, "csv", out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Stage,Count,Amount,Entered,Reached") and len(lines) == 6
