@@ -93,3 +93,34 @@ def test_bad_forecasts_are_refused_with_paths(platform, deals):
         {**FORECAST, "lost": ["won"]})}  # fmt: skip
     assert "both won and lost" in fields["lost[0]"]
     assert {e["field"] for e in platform.reports.problems({**FORECAST, "lost": []})} == {"lost"}
+
+
+def test_a_datetime_close_is_bucketed_in_the_platform_zone(db_url):
+    from engine import Platform
+    from engine.clock import Clock
+    from tests.floor_defs import save
+
+    p = Platform(db_url, clock=Clock("Asia/Shanghai"))
+    try:
+        save(p, {"name": "opp", "schema": {"type": "object", "properties": {
+            "stage": {"type": "string", "enum": ["open", "won", "lost"]},
+            "amount": {"type": "number"},
+            "close": {"type": "string", "format": "date-time"}}}})  # fmt: skip
+        opps = p.records("opp")
+        # 2026-01-31 20:00 UTC is already February 1st in Shanghai
+        opps.create({"stage": "open", "amount": 10, "close": "2026-01-31T20:00:00Z"})
+        opps.create({"stage": "open", "amount": 5, "close": "2026-01-31T10:00:00Z"})
+        won = opps.create({"stage": "open", "amount": 1, "close": "2026-01-01T00:00:00Z"})
+        opps.update(won["id"], {"stage": "won"})
+        lost = opps.create({"stage": "open", "amount": 1, "close": "2026-01-01T00:00:00Z"})
+        opps.update(lost["id"], {"stage": "lost"})
+        result = p.reports.run({**FORECAST, "source": "opp"})
+        assert [(r["month"], r["amount"], r["weighted"]) for r in result["rows"]] == [
+            ("2026-01", Decimal(5), Decimal("2.50")),
+            ("2026-02", Decimal(10), Decimal("5.00")),
+        ]
+        assert result["rates"] == [
+            {"stage": "open", "closed": 2, "won": 1, "rate": Decimal("50.0")}
+        ]
+    finally:
+        p.close()
