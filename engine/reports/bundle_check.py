@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.reports.spec import read_pivot
+from engine.reports.types import report_type, report_types
 from engine.rules.service import RuleService
 
 
@@ -22,12 +22,14 @@ def check_report_files(source: Any, entities: dict[str, dict[str, Any]]) -> list
     for f in files:
         data = f.data if isinstance(f.data, dict) else {}
         kind = data.get("type", "pivot")
-        if kind != "pivot":
+        rtype = report_type(str(kind))
+        if rtype is None:
+            names = ", ".join(sorted(report_types()))
             errors.append(
-                f.marks.entry(("type",), f"{kind!r} reports are not available yet; use pivot")
+                f.marks.entry(("type",), f"{kind!r} is not a report type; use one of {names}")
             )
             continue
-        _, problems = read_pivot(
+        _, problems = rtype.read(
             data, rules.catalog, lambda text, entity: rules.check(text, entity=entity)
         )
         errors.extend(f.marks.entry(path, message) for path, message in problems)

@@ -17,10 +17,22 @@ from typing import IO, Any
 
 FORMATS = ("csv", "xlsx")
 
+#: Report types whose rows are flat maps: (key, header) per column, in order.
+FLAT: dict[str, list[tuple[str, str]]] = {
+    "funnel": [("stage", "Stage"), ("count", "Count"), ("amount", "Amount"),
+               ("entered", "Entered"), ("reached", "Reached"),
+               ("conversion", "Conversion %"), ("of_first", "Of first %")],
+    "forecast": [("month", "Close month"), ("count", "Count"), ("amount", "Pipeline"),
+                 ("weighted", "Weighted")],
+    "rfm": [("segment", "Segment"), ("customers", "Customers"), ("monetary", "Monetary")],
+}  # fmt: skip
+
 
 def _header(result: dict[str, Any]) -> list[str]:
     if result.get("type") == "leaderboard":
         return ["Rank", "Who", "Value", "Target", "Attainment %"]
+    if result.get("type") in FLAT:
+        return [label for _, label in FLAT[result["type"]]]
     dims = [d["label"] for d in result["row_dimensions"]]
     measures = [m["label"] for m in result["measures"]]
     head = list(dims)
@@ -38,6 +50,10 @@ def table_rows(result: dict[str, Any]) -> Iterator[tuple[list[Any], bool]]:
     if result.get("type") == "leaderboard":
         for row in result["rows"]:
             yield [row["rank"], row["key"], row["value"], row["target"], row["attainment"]], False
+        return
+    if result.get("type") in FLAT:
+        for row in result["rows"]:
+            yield [row.get(key) for key, _ in FLAT[result["type"]]], False
         return
     n_dims = len(result["row_dimensions"])
     for row in result["rows"]:

@@ -54,7 +54,8 @@ def fields_used(spec: Any) -> set[str]:
 
     if isinstance(spec, PivotSpec):
         return {d.path for d in spec.dimensions} | {m.field for m in spec.measures if m.field}
-    out = {spec.get("by")} if spec.get("by") else set()
+    keys = ("by", "stage", "amount", "close", "customer", "date")
+    out = {spec[k] for k in keys if isinstance(spec.get(k), str)}
     measure = spec.get("measure")
     if measure is not None and getattr(measure, "field", None):
         out.add(measure.field)
@@ -77,6 +78,15 @@ def _builtins() -> None:
     register_report_type(
         ReportType("leaderboard", read_leaderboard, run_leaderboard, "ranked by a measure")
     )
+    from engine.reports.forecast import read_forecast, run_forecast
+    from engine.reports.funnel import read_funnel, run_funnel
+    from engine.reports.rfm import read_rfm, run_rfm
+
+    register_report_type(ReportType("funnel", read_funnel, run_funnel, "records per stage"))
+    register_report_type(
+        ReportType("forecast", read_forecast, run_forecast, "pipeline weighted by win rate")
+    )
+    register_report_type(ReportType("rfm", read_rfm, run_rfm, "customers scored 1-5"))
 
 
 __all__ = ["ReportType", "fields_used", "register_report_type", "report_type", "report_types"]

@@ -61,3 +61,22 @@ def test_a_bad_report_saved_through_the_api_is_refused(platform, tmp_path):
     assert "industry" in str(info.value)
     platform.meta.save("report", "revenue", yaml.safe_load(GOOD_REPORT))
     assert platform.reports.run("revenue")["rows"] == []
+
+
+BAD_FUNNEL = """name: funnel
+label: Account funnel
+type: funnel
+source: account
+stage: name
+amount: industry
+"""
+
+
+def test_a_bad_funnel_file_is_located_too(platform, tmp_path):
+    root = write_bundle(tmp_path / "b", "1.0.0", ACCOUNT, extra={"reports/funnel.yaml": BAD_FUNNEL})
+    with pytest.raises(BundleError) as info:
+        platform.install(root)
+    found = {
+        e["line"]: e["message"] for e in info.value.errors if e["file"] == "reports/funnel.yaml"
+    }
+    assert "no options" in found[5] and "not a number" in found[6]

@@ -1,0 +1,160 @@
+"""Stage history from the audit trail, as SQL: the helpers funnel and forecast share.
+
+Every create and update writes a ``ts_audit`` row whose ``changes`` JSON holds
+the changed fields ``after`` the write (a create holds them all). A record
+*entered* stage ``s`` when one of its audit rows has ``after.<stage> == s``.
+The entries are read with the database's JSON functions (``json_extract`` on
+SQLite, ``jsonb_extract_path_text`` on PostgreSQL), joined to the source table
+under the report's conditions (filters, the viewer's row scope), so nothing
+outside the viewer's rows is read and nothing is loaded into Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from engine.store.system import audit_log
+
+Path = tuple[Any, ...]
+
+
+def after_value(dialect: str, key: str) -> Any:
+    """The text of ``after.<key>`` in an audit row's changes (NULL when the write left it)."""
+    if dialect == "postgresql":
+        return func.jsonb_extract_path_text(cast(audit_log.c.changes, JSONB), "after", key)
+    return func.json_extract(audit_log.c.changes, f"$.after.{key}")
+
+
+def stage_entries(
+    service: Any, source: str, stage_key: str, where: list[Any], window: Any = None
+) -> Any:
+    """A subquery ``(rid, stage)``: each stage each record in scope entered (distinct)."""
+    _, table = service.p.rules.tables(source)
+    value = after_value(service.p.db.dialect, stage_key)
+    conditions = [*where, audit_log.c.entity == source, value.is_not(None)]
+    if window is not None:
+        conditions += created_within(service, source, table, window)
+    return (
+        select(audit_log.c.record_id.label("rid"), value.label("stage"))
+        .select_from(table.join(audit_log, audit_log.c.record_id == table.c.id))
+        .where(*conditions)
+        .distinct()
+        .subquery("entries")
+    )
+
+
+def created_within(service: Any, source: str, table: Any, window: dict[str, Any]) -> list[Any]:
+    """Conditions keeping records created in ``[from, to]`` (whole days in the platform zone)."""
+    zone = service.p.clock.timezone
+    out = []
+    created = table.c.created_on if "created_on" in table.c else None
+    if created is None:  # pragma: no cover - every live table has created_on
+        return out
+    start, end = window.get("from"), window.get("to")
+    if start is not None:
+        out.append(created >= _utc(dt.date.fromisoformat(str(start)), zone))
+    if end is not None:
+        out.append(created < _utc(dt.date.fromisoformat(str(end)) + dt.timedelta(days=1), zone))
+    return out
+
+
+def _utc(day: dt.date, zone: Any) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+
+
+def stage_index(column: Any, stages: list[str]) -> Any:
+    """The position of a stage in the ordered list (NULL for a stage not in it)."""
+    return case({s: literal(i) for i, s in enumerate(stages)}, value=column, else_=None)
+
+
+def check_window(window: Any, problems: list[tuple[Path, str]]) -> None:
+    if window is None:
+        return
+    if not isinstance(window, dict) or not set(window) <= {"from", "to"}:
+        problems.append((("window",), "window is {from: YYYY-MM-DD, to: YYYY-MM-DD}"))
+        return
+    for part in ("from", "to"):
+        raw = window.get(part)
+        if raw is None:
+            continue
+        try:
+            dt.date.fromisoformat(str(raw))
+        except ValueError:
+            problems.append((("window", part), f"{raw!r} is not a date (YYYY-MM-DD)"))
+
+
+def check_field(
+    catalog: Any,
+    source: str,
+    definition: dict[str, Any],
+    part: str,
+    kinds: tuple[str, ...],
+    what: str,
+    problems: list[tuple[Path, str]],
+    *,
+    required: bool = True,
+) -> Any:
+    """The field info of ``definition[part]`` (a field of ``source``), or a located problem."""
+    name = definition.get(part)
+    if name is None and not required:
+        return None
+    if not isinstance(name, str):
+        problems.append(((part,), f"{part} names {what} field of {source}"))
+        return None
+    info = catalog.lookup(source, name)
+    if info is None:
+        hint = catalog.suggest(source, name)
+        problems.append(
+            (
+                (part,),
+                f"{name!r} is not a field of {source}"
+                + (f"; did you mean {hint!r}?" if hint else ""),
+            )
+        )
+        return None
+    if info.type.kind not in kinds:
+        problems.append(((part,), f"{name!r} is a {info.type.describe()}, not {what} field"))
+        return None
+    return info
+
+
+def check_filters(
+    definition: dict[str, Any], source: str, check_filter: Any, problems: list[tuple[Path, str]]
+) -> None:
+    filters = definition.get("filters")
+    if filters is not None and check_filter is not None:
+        for d in check_filter(str(filters), source):
+            if d.get("severity", "error") == "error":
+                problems.append((("filters",), d["message"]))
+
+
+def column_of(service: Any, source: str, key: str) -> Any:
+    model, table = service.p.rules.tables(source)
+    field = model.fields.get(key)
+    return table.c[field.column] if field is not None else table.c[key]
+
+
+def ratio(part: Any, whole: Any) -> Any:
+    """A percentage with one decimal, or None when there is nothing to divide by."""
+    from decimal import Decimal
+
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+__all__ = [
+    "after_value",
+    "check_field",
+    "check_filters",
+    "check_window",
+    "column_of",
+    "created_within",
+    "ratio",
+    "stage_entries",
+    "stage_index",
+]
