@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import json
 import platform as host
 import pstats
 import sqlite3
@@ -40,7 +39,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -205,7 +203,9 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     p.meta.save("entity", "deal", DEAL, user="bench")
     p.flows.publish(APPROVAL_FLOW, user="bench")
     deals = p.records("deal")
-    record_ids = [deals.create({"title": f"Deal {i}", "amount": amount_of(i)})["id"] for i in range(n)]
+    record_ids = [
+        deals.create({"title": f"Deal {i}", "amount": amount_of(i)})["id"] for i in range(n)
+    ]
 
     index_of: dict[int, int] = {}
     t0 = time.perf_counter()
@@ -414,6 +414,7 @@ def main() -> int:
         sign_times, sign_end = run_countersign(tmp)
 
     import SpiffWorkflow
+
     spiff_version = getattr(SpiffWorkflow, "__version__", None)
     if spiff_version is None:
         from importlib.metadata import version
