@@ -11,10 +11,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
+from engine.flows import statements as stm
 from engine.flows.spec import EdgeSpec, FlowSpec, NodeSpec
-from engine.flows.tables import flow_tasks, flow_timers, flow_tokens
+from engine.flows.tables import flow_timers, flow_tokens
 from engine.store import outbox
 
 if TYPE_CHECKING:
@@ -112,20 +113,21 @@ class Context:
     ) -> int:
         """Open a task for a person (``assignee``) or anyone holding ``role``."""
         task_id = self._conn.execute(
-            insert(flow_tasks).values(
-                instance_id=self.instance["id"],
-                token_id=self.token["id"],
-                node=self.node.id,
-                kind=kind,
-                label=None if label is None else orjson.dumps(label).decode(),
-                assignee=assignee,
-                role=role,
-                outcomes=orjson.dumps(list(outcomes)).decode(),
-                status="open",
-                created_on=self.now,
-                due_on=due,
-                version=1,
-            )
+            stm.INSERT_TASK,
+            {
+                "instance_id": self.instance["id"],
+                "token_id": self.token["id"],
+                "node": self.node.id,
+                "kind": kind,
+                "label": None if label is None else orjson.dumps(label).decode(),
+                "assignee": assignee,
+                "role": role,
+                "outcomes": orjson.dumps(list(outcomes)).decode(),
+                "status": "open",
+                "created_on": self.now,
+                "due_on": due,
+                "version": 1,
+            },
         ).inserted_primary_key[0]
         self.runtime.log("task_created", self.node.id, self.token["id"],
                          {"task": task_id, "assignee": assignee, "role": role})  # fmt: skip
@@ -133,19 +135,13 @@ class Context:
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task this token opened, with its status and outcome."""
-        rows = self._conn.execute(
-            select(flow_tasks)
-            .where(flow_tasks.c.token_id == self.token["id"])
-            .order_by(flow_tasks.c.id)
-        ).mappings()
+        rows = self._conn.execute(stm.TASKS_OF_TOKEN, {"b_token": self.token["id"]}).mappings()
         return [dict(r) for r in rows]
 
     def cancel_tasks(self) -> None:
         """Withdraw this token's open tasks (another approver decided, the instance ended)."""
         self._conn.execute(
-            update(flow_tasks)
-            .where(flow_tasks.c.token_id == self.token["id"], flow_tasks.c.status == "open")
-            .values(status="cancelled", completed_on=self.now, version=flow_tasks.c.version + 1)
+            stm.CANCEL_TASKS_OF_TOKEN, {"b_token": self.token["id"], "b_now": self.now}
         )
 
     def start_timer(self, due: dt.datetime) -> int:
@@ -162,11 +158,7 @@ class Context:
         return timer_id
 
     def cancel_timers(self) -> None:
-        self._conn.execute(
-            update(flow_timers)
-            .where(flow_timers.c.token_id == self.token["id"], flow_timers.c.status == "pending")
-            .values(status="cancelled")
-        )
+        self._conn.execute(stm.CANCEL_TIMERS_OF_TOKEN, {"b_token": self.token["id"]})
 
     # -- sub-flows ----------------------------------------------------------------
 

@@ -13,14 +13,15 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from engine.errors import FlowError, error_entry
+from engine.flows import statements as stm
 from engine.flows.context import LIVE, Context
 from engine.flows.nodes.base import NodeType, Step
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
-from engine.flows.tables import flow_events, flow_instances, flow_tokens
+from engine.flows.tables import flow_instances, flow_tokens
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -50,6 +51,7 @@ class Runtime:
         self.actor = actor
         self._record: dict[str, Any] | None = None
         self._entries = 0
+        self._inclusive: bool | None = None
 
     # -- the record --------------------------------------------------------------
 
@@ -100,15 +102,16 @@ class Runtime:
 
     def log(self, kind: str, node: str | None, token: int | None, data: Any = None) -> None:
         self.conn.execute(
-            insert(flow_events).values(
-                instance_id=self.instance["id"],
-                at=self.now,
-                kind=kind,
-                node=node,
-                token_id=token,
-                actor=self.actor,
-                data=None if data is None else orjson.dumps(data, default=str).decode(),
-            )
+            stm.INSERT_EVENT,
+            {
+                "instance_id": self.instance["id"],
+                "at": self.now,
+                "kind": kind,
+                "node": node,
+                "token_id": token,
+                "actor": self.actor,
+                "data": None if data is None else orjson.dumps(data, default=str).decode(),
+            },
         )
 
     # -- tokens ------------------------------------------------------------------
@@ -123,6 +126,16 @@ class Runtime:
             )
         return found
 
+    @property
+    def _has_inclusive(self) -> bool:
+        """Whether any node of the spec is an inclusive gateway (only those re-try joins)."""
+        if self._inclusive is None:
+            self._inclusive = any(
+                (t := node_type(n.type, n.version)) is not None and t.gateway == "inclusive"
+                for n in self.spec.nodes.values()
+            )
+        return self._inclusive
+
     def _new_token(self, node: str, via: int | None) -> dict[str, Any]:
         values = {
             "instance_id": self.instance["id"],
@@ -132,19 +145,15 @@ class Runtime:
             "state": None,
             "created_on": self.now,
         }
-        token_id = self.conn.execute(insert(flow_tokens).values(values)).inserted_primary_key[0]
+        token_id = self.conn.execute(stm.INSERT_TOKEN, values).inserted_primary_key[0]
         return {"id": token_id, **values}
 
     def _set_token(self, token: dict[str, Any], **values: Any) -> None:
         token.update(values)
-        self.conn.execute(update(flow_tokens).where(flow_tokens.c.id == token["id"]).values(values))
+        self.conn.execute(stm.UPDATE_TOKEN, {"b_id": token["id"], **values})
 
     def load_token(self, token_id: int) -> dict[str, Any]:
-        row = (
-            self.conn.execute(select(flow_tokens).where(flow_tokens.c.id == token_id))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(stm.TOKEN_BY_ID, {"b_id": token_id}).mappings().first()
         if row is None:
             raise FlowError(f"token {token_id} does not exist")
         return dict(row)
@@ -192,15 +201,10 @@ class Runtime:
 
     def _joins_to_retry(self) -> list[dict[str, Any]]:
         """Waiting tokens at inclusive joins that could fire now that the others rested."""
+        if not self._has_inclusive:
+            return []
         rows = (
-            self.conn.execute(
-                select(flow_tokens)
-                .where(
-                    flow_tokens.c.instance_id == self.instance["id"],
-                    flow_tokens.c.status == "waiting",
-                )
-                .order_by(flow_tokens.c.id)
-            )
+            self.conn.execute(stm.WAITING_TOKENS_OF, {"b_instance": self.instance["id"]})
             .mappings()
             .all()
         )  # read them all first: entering runs more statements
@@ -230,9 +234,7 @@ class Runtime:
         self._set_token(token, status="done", ended_on=self.now)
         for other in step.merged:
             self.conn.execute(
-                update(flow_tokens)
-                .where(flow_tokens.c.id == other)
-                .values(status="done", ended_on=self.now)
+                stm.UPDATE_TOKEN, {"b_id": other, "status": "done", "ended_on": self.now}
             )
         if step.action == "proceed":
             if not step.edges:
@@ -257,11 +259,7 @@ class Runtime:
         raise FlowError(f"node {node!r} returned an unknown step {step.action!r}")
 
     def _maybe_complete(self) -> None:
-        live = self.conn.execute(
-            select(flow_tokens.c.id).where(
-                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
-            )
-        ).first()
+        live = self.conn.execute(stm.LIVE_TOKEN_OF, {"b_instance": self.instance["id"]}).first()
         if live is None and self.instance["status"] == "running":
             self._close("completed", self.instance.get("outcome") or "completed")
 

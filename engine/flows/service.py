@@ -20,6 +20,7 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
+from engine.flows import statements as stm
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.steps import commit_instance, instance_row, run_step
@@ -254,11 +255,7 @@ class FlowService:
         """
 
         def body(conn: Any) -> dict[str, Any]:
-            row = (
-                conn.execute(select(flow_tasks).where(flow_tasks.c.id == task_id))
-                .mappings()
-                .first()
-            )
+            row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
             if row is None:
                 raise NotFound(f"no task {task_id}")
             task = _task_view(row)
@@ -283,20 +280,17 @@ class FlowService:
             read_version = instance["version"]
             now = self.platform.clock.now()
             done = conn.execute(
-                update(flow_tasks)
-                .where(
-                    flow_tasks.c.id == task_id,
-                    flow_tasks.c.status == "open",
-                    flow_tasks.c.version == task["version"],
-                )
-                .values(
-                    status="completed",
-                    outcome=outcome,
-                    comment=comment,
-                    completed_by=user,
-                    completed_on=now,
-                    version=task["version"] + 1,
-                )
+                stm.CLOSE_OPEN_TASK,
+                {
+                    "b_id": task_id,
+                    "b_version": task["version"],
+                    "status": "completed",
+                    "outcome": outcome,
+                    "comment": comment,
+                    "completed_by": user,
+                    "completed_on": now,
+                    "version": task["version"] + 1,
+                },
             )
             if done.rowcount != 1:
                 latest = (

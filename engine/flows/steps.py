@@ -16,11 +16,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError, NotFound
-from engine.flows.tables import flow_commands, flow_instances
+from engine.flows import statements as stm
+from engine.flows.tables import flow_commands
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -88,11 +89,7 @@ def run_step(
 
 def instance_row(conn: Any, instance_id: int) -> dict[str, Any]:
     """The instance as stored; NotFound when there is none."""
-    row = (
-        conn.execute(select(flow_instances).where(flow_instances.c.id == instance_id))
-        .mappings()
-        .first()
-    )
+    row = conn.execute(stm.INSTANCE_BY_ID, {"b_id": instance_id}).mappings().first()
     if row is None:
         raise NotFound(f"no flow instance {instance_id}")
     return dict(row)
@@ -101,9 +98,8 @@ def instance_row(conn: Any, instance_id: int) -> dict[str, Any]:
 def commit_instance(conn: Any, instance: dict[str, Any], read_version: int) -> None:
     """The optimistic lock: bump the version only if nobody else did since we read it."""
     done = conn.execute(
-        update(flow_instances)
-        .where(flow_instances.c.id == instance["id"], flow_instances.c.version == read_version)
-        .values(version=read_version + 1)
+        stm.BUMP_INSTANCE,
+        {"b_id": instance["id"], "b_read": read_version, "version": read_version + 1},
     )
     if done.rowcount != 1:
         raise Stale()

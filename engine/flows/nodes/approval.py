@@ -110,11 +110,16 @@ class Approval(NodeType):
             return self.route(ctx, "reject")
         outcome = event["outcome"]
         mode = ctx.node.config.get("mode", "any")
-        still_open = [t for t in ctx.tasks() if t["status"] == "open"]
-        if mode == "all" and outcome == "approve" and still_open:
+        # Only a countersign (mode all) waits for the other tasks; reading them costs a query.
+        if (
+            mode == "all"
+            and outcome == "approve"
+            and any(t["status"] == "open" for t in ctx.tasks())
+        ):
             return wait()
         ctx.cancel_tasks()
-        ctx.cancel_timers()
+        if ctx.node.config.get("timeout"):  # only a timeout starts timers on this token
+            ctx.cancel_timers()
         initiator = ctx.instance.get("started_by")
         if outcome == "reject" and ctx.node.config.get("on_reject") == "initiator" and initiator:
             ctx.create_task(
