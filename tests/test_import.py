@@ -254,3 +254,27 @@ def test_update_policy_respects_the_update_scope(p, tmp_path):
     result = import_file(p, "lead", path, "clara", policy="update")
     assert result.rejected == 1 and result.updated == 0
     assert p.records("lead").get(theirs["id"])["person_name"] is None
+
+
+def test_command_line_import_with_progress_and_report(p, tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    path = write_csv(
+        tmp_path, [["Who", "公司", "员工人数"], ["A", "甲公司", "1"], ["B", "乙公司", "x"]]
+    )
+    report = tmp_path / "rejected.csv"
+    args = ["import", "lead", str(path), "--map", "Who=person_name", "--user", "clara"]
+    args += ["--report", str(report), "--db", p.url]
+    outcome = CliRunner().invoke(main, args)
+    assert outcome.exit_code == 2, outcome.output
+    assert "1 created" in outcome.output and "1 rejected" in outcome.output
+    assert "row 3: 员工人数" in outcome.output
+    lines = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert lines[1][0] == "3" and lines[1][2:] == ["B", "乙公司", "x"]
+    assert [r["person_name"] for r in leads(p)] == ["A"]
+    denied = CliRunner().invoke(
+        main, ["import", "lead", str(path), "--user", "rick", "--db", p.url]
+    )
+    assert denied.exit_code == 1 and "may not import" in denied.output

@@ -212,7 +212,12 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
         finally:
             raw.close()
 
-    return Source(header, rows(), file_hash, path.stat().st_size, raw.tell)
+    size = path.stat().st_size
+
+    def position() -> int:
+        return size if raw.closed else raw.tell()
+
+    return Source(header, rows(), file_hash, size, position)
 
 
 def _open_xlsx(path: Path, file_hash: str) -> Source:
