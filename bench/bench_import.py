@@ -1,9 +1,11 @@
 """How fast is an import? Rows per second through cleansing, duplicate detection and the rules.
 
-Run: ``python bench/bench_import.py [--n 100000] [--batch 500] [--db URL]``.
+Run: ``python bench/bench_import.py [--n 100000] [--batch 500] [--crm] [--db URL]``.
 
-Installs the CRM bundle (its lead entity and lead rules: normalisation,
-scoring, grading, routing) into a fresh database, writes a CSV of ``n``
+With ``--crm`` it installs the CRM bundle (its lead entity and lead rules:
+normalisation, scoring, grading, routing with follow-up writes) into a fresh
+database; without it, only the CRM's lead entity definition (validation, no
+rules). It then writes a CSV of ``n``
 generated leads with Chinese headers, and imports it with
 :func:`engine.store.importer.import_file` under the ``skip`` policy, the way
 ``tessera import lead leads.csv`` does. The generated rows carry the mess a
@@ -86,11 +88,24 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--db", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--crm", action="store_true", help="install the CRM with its lead rules")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         p = Platform(args.db or f"sqlite:///{folder / 'bench.db'}")
-        p.install(Path(__file__).resolve().parent.parent / "apps" / "crm")
+        crm = Path(__file__).resolve().parent.parent / "apps" / "crm"
+        if args.crm:
+            p.install(crm)
+        else:
+            import yaml
+
+            lead = yaml.safe_load((crm / "entities" / "lead.yaml").read_text(encoding="utf-8"))
+            props = lead["schema"]["properties"]
+            for key, prop in list(props.items()):
+                if prop.get("x-ref") not in (None, "lead") or prop.get("x-type") == "user":
+                    del props[key]
+            lead.pop("layout", None)
+            p.meta.save("entity", "lead", lead)
         path = folder / "leads.csv"
         t0 = time.perf_counter()
         planted = generate(path, args.n)
@@ -103,7 +118,8 @@ def main() -> int:
     dups = planted["email_dups"] + planted["company_dups"]
     print(
         f"import bench, {dt.date.today().isoformat()}, Python {sys.version.split()[0]}, "
-        f"{host.machine()}, {args.n} rows, batch {args.batch}, {p.db.dialect}"
+        f"{host.machine()}, {args.n} rows, batch {args.batch}, {p.db.dialect}, "
+        f"{'CRM bundle with lead rules' if args.crm else 'lead entity only'}"
     )
     print(f"generated CSV in {t1 - t0:.1f} s ({path.name})")
     print(f"{'rows':>8} {'created':>8} {'skipped':>8} {'rejected':>8} {'seconds':>8} {'rows/s':>8}")
