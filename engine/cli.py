@@ -263,5 +263,110 @@ def demo(db: str, bundle_dir: Path, size: str, host: str, port: int, no_serve: b
         run_simple(host, port, create_app(platform), threaded=True)
 
 
+def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        column, eq, key = item.rpartition("=")
+        if not eq or not column.strip() or not key.strip():
+            raise click.BadParameter(f"{item!r}: use COLUMN=FIELD", param_hint=option)
+        out[column.strip()] = key.strip()
+    return out
+
+
+@main.command("import")
+@click.argument("entity")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "maps", multiple=True, help="COLUMN=FIELD (repeat for several).")
+@click.option(
+    "--policy",
+    type=click.Choice(["skip", "update", "flag", "create"]),
+    default="skip",
+    show_default=True,
+    help="What a duplicate row does.",
+)
+@click.option("--match", help="Duplicate keys, e.g. email,phone,company+person_name.")
+@click.option("--all-or-nothing", is_flag=True, help="One transaction: one bad row stores nothing.")
+@click.option("--batch-size", default=500, show_default=True, type=int)
+@click.option("--restart", is_flag=True, help="Start over instead of resuming an unfinished run.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected rows (CSV) here.",
+)
+@click.option("--user", help="Import as this user (needs import and create permission).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--db", help=DB_HELP)
+def import_(
+    entity: str,
+    file: Path,
+    maps: tuple[str, ...],
+    policy: str,
+    match: str | None,
+    all_or_nothing: bool,
+    batch_size: int,
+    restart: bool,
+    fmt: str | None,
+    report_path: Path | None,
+    user: str | None,
+    as_json: bool,
+    db: str | None,
+) -> None:
+    """Import records from a CSV or XLSX file, with cleansing, duplicates and a report."""
+    from engine.store.importer import Importer
+
+    mapping = _pairs(maps, "--map")
+    with _platform(db) as platform:
+        bar = click.progressbar(
+            length=max(file.stat().st_size, 1), label="importing", file=sys.stderr
+        )
+        seen = [0]
+
+        def progress(done: int, total: int) -> None:
+            if total and bar.length != total:
+                bar.length = total
+            bar.update(max(0, done - seen[0]))
+            seen[0] = max(seen[0], done)
+
+        importer = Importer(
+            platform,
+            entity,
+            user,
+            mapping=mapping,
+            policy=policy,
+            match=match,
+            all_or_nothing=all_or_nothing,
+            batch_size=batch_size,
+            resume=not restart,
+            progress=progress,
+        )
+        with bar:
+            result = importer.run(file, fmt=fmt)
+        if report_path is not None:
+            with report_path.open("w", encoding="utf-8-sig", newline="") as out:
+                result.report_csv(out)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), default=str, ensure_ascii=False, indent=2))
+    else:
+        if result.resumed_from:
+            click.echo(f"resumed run {result.run_id} at row {result.resumed_from}")
+        for e in result.unknown_columns:
+            click.echo(f"column {e['column']}: {e['message']}", err=True)
+        for e in result.errors[:50]:
+            where = e.get("column_name") or e.get("field") or "-"
+            click.echo(f"row {e['row']}: {where}: {e['message']}", err=True)
+        if len(result.errors) > 50:
+            click.echo(f"... {len(result.errors) - 50} more (see --report)", err=True)
+        state = "" if result.committed else " (rolled back: nothing stored)"
+        click.echo(
+            f"{entity}: {result.rows} rows, {result.created} created, {result.updated} updated, "
+            f"{result.skipped} skipped as duplicates, {result.flagged} flagged, "
+            f"{result.rejected} rejected{state} (run {result.run_id})"
+        )
+    if result.rejected:
+        sys.exit(2)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

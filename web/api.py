@@ -365,4 +365,110 @@ def openapi() -> Response:
     return json_response(openapi_document(platform_of()))
 
 
+# ---------------------------------------------------------------- import
+
+#: Largest import upload (bytes); ``TESSERA_IMPORT_MAX_BYTES`` in the app's config changes it.
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def _import_options() -> dict[str, Any]:
+    values = request.values
+    mapping = {}
+    for item in values.getlist("map"):
+        column, eq, key = item.rpartition("=")
+        if not eq or not column.strip() or not key.strip():
+            raise ValidationError(
+                "map must be COLUMN=FIELD",
+                [error_entry(f"{item!r} is not COLUMN=FIELD", field="map")],
+            )
+        mapping[column.strip()] = key.strip()
+    flag = str(values.get("all_or_nothing", "")).lower() in ("1", "true", "yes", "on")
+    return {
+        "mapping": mapping,
+        "policy": values.get("policy", "skip"),
+        "match": values.get("match") or None,
+        "all_or_nothing": flag,
+        "batch_size": _int_arg("batch_size", 500, 1, 10_000),
+        "resume": str(values.get("restart", "")).lower() not in ("1", "true", "yes", "on"),
+    }
+
+
+@api.post("/import/<entity>")
+def import_records(entity: str) -> Response:
+    """A CSV or XLSX file (multipart ``file``, or the raw body) → the import's result.
+
+    Options come from the query or the form: ``map=COLUMN=FIELD`` (repeat), ``policy``,
+    ``match``, ``all_or_nothing``, ``batch_size``, ``restart``, ``format``.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from flask import current_app
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from engine.store.importer import Importer
+
+    user = require_user()
+    _entity(entity)
+    limit = int(current_app.config.get("TESSERA_IMPORT_MAX_BYTES", IMPORT_MAX_BYTES))
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"an import may be at most {limit} bytes")
+    request.max_content_length = limit
+    importer = Importer(platform_of(), entity, user, **_import_options())
+    fmt = request.values.get("format") or None
+    with tempfile.TemporaryDirectory(prefix="tessera-import-") as tmp:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationError(
+                    "no file uploaded", [error_entry("send the file as 'file'", field="file")]
+                )
+            name = Path(upload.filename or "upload.csv").name
+            suffix = (
+                Path(name).suffix.lower()
+                if Path(name).suffix.lower() in (".csv", ".xlsx")
+                else ".csv"
+            )
+            target = Path(tmp) / f"upload{suffix}"
+            upload.save(target)
+        else:
+            if "spreadsheetml" in (request.mimetype or ""):
+                fmt = fmt or "xlsx"
+            target = Path(tmp) / "upload.bin"
+            written = 0
+            with target.open("wb") as out:
+                while chunk := request.stream.read(1 << 16):
+                    written += len(chunk)
+                    if written > limit:
+                        raise RequestEntityTooLarge(f"an import may be at most {limit} bytes")
+                    out.write(chunk)
+            if written == 0:
+                raise ValidationError(
+                    "the body is empty", [error_entry("send a file", field="file")]
+                )
+        result = importer.run(target, fmt=fmt)
+    answer = result.to_dict()
+    answer["report_url"] = f"/api/v1/import/{entity}/runs/{result.run_id}/report"
+    return json_response(answer)
+
+
+@api.get("/import/<entity>/runs/<int:run_id>/report")
+def import_report(entity: str, run_id: int) -> Response:
+    """The rejected rows of an import run as CSV (for the user who ran it, or an admin)."""
+    from engine.store.importer import run_report
+
+    user = require_user()
+    _entity(entity)
+    text, info = run_report(platform_of(), run_id, user)
+    if info["entity"] != entity:
+        raise NotFound(f"no import run {run_id}", [error_entry("unknown import run", field="id")])
+    return Response(
+        ("\ufeff" + text).encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{entity}-import-{run_id}-rejected.csv"'
+        },
+    )
+
+
 __all__ = ["api"]
