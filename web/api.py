@@ -43,7 +43,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def _record_id(record_id: int) -> int:
     """Ids fit a signed 64-bit column; a larger one names no record (404, not a database error)."""
     if not 0 < record_id < 2**63:
-        raise NotFound(f"record {record_id} does not exist", [error_entry("no such id", field="id")])
+        raise NotFound(
+            f"record {record_id} does not exist", [error_entry("no such id", field="id")]
+        )
     return record_id
 
 

@@ -65,4 +65,19 @@ def home() -> Any:
     return Response(html, mimetype="text/html")
 
 
+@pages.get("/api/v1/docs")
+def api_docs() -> Response:
+    """The OpenAPI document as a readable page: per entity its operations and fields."""
+    from web.openapi import openapi_document
+
+    doc = openapi_document(platform_of())
+    entities = [
+        n for n in doc["components"]["schemas"] if not n.endswith("_record") and n != "Problem"
+    ]
+    html = render_template(
+        "api_docs.html", doc=doc, entities=entities, paths=sorted(doc["paths"].items())
+    )
+    return Response(html, mimetype="text/html")
+
+
 __all__ = ["pages"]

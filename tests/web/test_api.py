@@ -199,3 +199,11 @@ def test_ids_beyond_64_bits_are_not_found(p, client):
     client.token = p.users.create_token("root")["token"]
     assert client.get(f"/api/v1/records/account/{2**64}")[0] == 404
     assert client.delete(f"/api/v1/records/account/{2**63}")[0] == 404
+
+
+def test_the_api_documentation_page_lists_entities_and_fields(p, client):
+    status, page, headers = client.get("/api/v1/docs")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    text = page.decode()
+    assert "/api/v1/openapi.json" in text and 'id="account"' in text
+    assert "<code>/api/v1/records/account/{id}</code>" in text and "maxLength: 100" in text
