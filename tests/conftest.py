@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -48,15 +50,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture
-def db_url(tmp_path) -> Iterator[str]:
-    """A URL to an empty database that lives for one test."""
+@contextmanager
+def database_url(folder: Any, prefix: str = "t") -> Iterator[str]:
+    """A URL to an empty database: a SQLite file in ``folder``, or a fresh PostgreSQL schema."""
     if not on_postgres():
-        yield f"sqlite:///{tmp_path / 'tessera.db'}"
+        yield f"sqlite:///{folder / 'tessera.db'}"
         return
     from sqlalchemy import create_engine, text
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(SERVER_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -67,6 +69,13 @@ def db_url(tmp_path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path) -> Iterator[str]:
+    """A URL to an empty database that lives for one test."""
+    with database_url(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

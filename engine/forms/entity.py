@@ -176,6 +176,15 @@ class EntityModel:
             out[f.key] = (f, to_json, to_python)
         return out
 
+    @cached_property
+    def public_keys(self) -> list[tuple[str, bool]]:
+        """(key, is a child table) of the fields a returned record carries."""
+        return [
+            (f.key, f.child is not None)
+            for f in self._active
+            if f.child is not None or f.stored or f.computed
+        ]
+
     def active_fields(self) -> list[Field]:
         return self._active
 

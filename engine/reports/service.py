@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from engine.errors import ValidationError, error_entry
 from engine.meta.yamlpos import dotted
@@ -159,7 +159,7 @@ class ReportService:
             ids = list(
                 conn.execute(base.order_by(table.c.id).limit(min(limit, DRILL_LIMIT))).scalars()
             )
-            count = conn.execute(select(_count()).select_from(base.subquery())).scalar_one()
+            count = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         service = self.p.records(spec.source, user if isinstance(user, str) else None)
         return {"count": int(count), "records": [service.get(i) for i in ids]}
 
@@ -184,12 +184,6 @@ def run_pivot(service: ReportService, spec: PivotSpec, where: list[Any]) -> dict
     if all_levels and len(leaves) >= spec.max_cells:
         result["truncated"] = True
     return result
-
-
-def _count() -> Any:
-    from sqlalchemy import func
-
-    return func.count()
 
 
 __all__ = ["ReportService"]

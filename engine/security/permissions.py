@@ -76,6 +76,7 @@ class Access:
         self.roles = list(user.get("roles") or [])
         self.admin = ADMIN in self.roles
         self.table = table
+        self._levels: dict[str, dict[str, str]] = {}
 
     def rule_user(self) -> dict[str, Any]:
         """The user as the rule language sees it (``user.name``, ``user.team``, ``user.role``)."""
@@ -161,9 +162,12 @@ class Access:
         return False
 
     def field_levels(self, entity: str) -> dict[str, str]:
-        """Fields below ``write`` for this user: key → ``hidden`` or ``read``."""
+        """Fields below ``write`` for this user: key → ``hidden`` or ``read`` (once per entity:
+        the record service asks for every record it returns)."""
         if self.admin:
             return {}
+        if entity in self._levels:
+            return self._levels[entity]
         grants = self._grants(entity)
         keys = {k for g in grants for k in g.fields}
         out = {}
@@ -171,6 +175,7 @@ class Access:
             best = max(LEVELS[g.fields.get(key, "write")] for g in grants)
             if best < LEVELS["write"]:
                 out[key] = "hidden" if best == 0 else "read"
+        self._levels[entity] = out
         return out
 
     def hidden(self, entity: str) -> set[str]:

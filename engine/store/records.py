@@ -468,7 +468,7 @@ class RecordService:
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
         out = {k: record.get(k) for k in SYSTEM_FIELDS}
-        for key, is_child in _public_keys(self.model):
+        for key, is_child in self.model.public_keys:
             out[key] = (record.get(key) or []) if is_child else record.get(key)
         return out
 
@@ -478,22 +478,6 @@ def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str,
     if warnings:
         record["_warnings"] = warnings
     return record
-
-
-def _public_keys(model: Any) -> list[tuple[str, bool]]:
-    """(key, is a child table) of the fields a returned record carries; once per model."""
-    found = _PUBLIC_KEYS.get(id(model))
-    if found is None or found[0] is not model:
-        keys = [
-            (f.key, f.child is not None)
-            for f in model.active_fields()
-            if f.child is not None or f.stored or f.computed
-        ]
-        found = _PUBLIC_KEYS[id(model)] = (model, keys)
-    return found[1]
-
-
-_PUBLIC_KEYS: dict[int, tuple[Any, list[tuple[str, bool]]]] = {}
 
 
 def _audit_view(model: Any, record: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,6 @@ share it (each test makes its own records). Users and teams come from the bundle
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import SERVER_URL, on_postgres
+from tests.conftest import database_url
 
 CRM = Path(__file__).resolve().parents[2] / "apps" / "crm"
 
@@ -21,22 +20,8 @@ CRM = Path(__file__).resolve().parents[2] / "apps" / "crm"
 @pytest.fixture(scope="module")
 def module_db_url(tmp_path_factory) -> Iterator[str]:
     """Like ``db_url``, for a whole module."""
-    if not on_postgres():
-        yield f"sqlite:///{tmp_path_factory.mktemp('crm') / 'crm.db'}"
-        return
-    from sqlalchemy import create_engine, text
-
-    schema = f"crm_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(SERVER_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in SERVER_URL else "?"
-    try:
-        yield f"{SERVER_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with database_url(tmp_path_factory.mktemp("crm"), "crm") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
