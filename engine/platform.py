@@ -21,6 +21,7 @@ from engine.jobs import webhooks as _webhook_tables  # noqa: F401  (ts_webhook t
 from engine.meta.repository import MetaRepository
 from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
 from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
+from engine.security import settings as _setting_tables  # noqa: F401  (ts_user_setting)
 from engine.security import users as _user_tables  # noqa: F401  (ts_user, ts_token)
 from engine.store import importer as _import_tables  # noqa: F401  (ts_import_run)
 from engine.store.counters import AutonumberSource, IdAllocator

@@ -95,13 +95,15 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     from web.api import api
     from web.auth import auth, load_user
     from web.ops import install, ops
-    from web.pages import pages
+    from web.ui import register as register_pages
+    from web.vendor import vendor
 
     install(app)
     app.before_request(load_user)
     app.register_blueprint(ops)
     app.register_blueprint(auth)
-    app.register_blueprint(pages)
+    app.register_blueprint(vendor)
+    register_pages(app)
     app.register_blueprint(api, url_prefix="/api/v1")
 
     @app.errorhandler(TesseraError)
@@ -120,8 +122,12 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Scripts only from this site; inline style attributes are allowed because the
+        # chart library positions its tooltips with them.
         response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'",
         )
         return response
 

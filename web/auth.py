@@ -15,7 +15,6 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, Response, g, request, session
-from markupsafe import escape
 
 from web.app import json_response, platform_of, problem
 
@@ -59,21 +58,6 @@ def require_user() -> str:
     return g.user
 
 
-_LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tessera · Sign in</title></head>
-<body><form method="post" action="/login">
-<h1>Sign in</h1>{message}
-<label>User <input name="username" autocomplete="username" required></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button>
-</form></body></html>"""
-
-
-@auth.get("/login")
-def login_page() -> Response:
-    return Response(_LOGIN_PAGE.format(message=""), mimetype="text/html")
-
-
 @auth.post("/login")
 def login() -> Response:
     """Form or JSON ``{username, password}``: sets the session cookie, returns the CSRF token."""
@@ -84,16 +68,23 @@ def login() -> Response:
     if user is None:
         if wants_json:
             return problem(401, "Unauthorized", "wrong user name or password (or locked)")
-        page = _LOGIN_PAGE.format(
-            message=f"<p role=alert>Wrong user name or password for {escape(username)}.</p>"
-        )
+        from flask import render_template
+
+        from web.ui.shell import safe_next
+
+        page = render_template("login.html", failed=username, next=safe_next(data.get("next")))
         return Response(page, status=401, mimetype="text/html")
+    lang = session.get("lang")
     session.clear()
     session["user"] = user["name"]
     session["csrf"] = secrets.token_urlsafe(32)
+    if lang:
+        session["lang"] = lang
     if wants_json:
         return json_response({"user": user["name"], "csrf_token": session["csrf"]})
-    return Response(status=303, headers={"Location": "/"})
+    from web.ui.shell import safe_next
+
+    return Response(status=303, headers={"Location": safe_next(data.get("next"))})
 
 
 @auth.post("/logout")

@@ -94,7 +94,10 @@ class UserService:
     """``p.users``: add users, check passwords, issue and verify API tokens."""
 
     def __init__(self, platform: Any) -> None:
+        from engine.security.settings import UserSettings
+
         self.p = platform
+        self.settings = UserSettings(platform)
 
     # ------------------------------------------------------------ users
 

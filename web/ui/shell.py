@@ -1,0 +1,106 @@
+"""The shell: sign-in page, home, language switch and global search.
+
+The sign-in form posts to ``/login`` (web/auth.py); this module only renders it,
+so the password check lives in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, session
+from werkzeug.wrappers import Response
+
+from web.app import platform_of
+from web.i18n import LANGS, label
+from web.ui.context import sign_in_first
+
+blueprint = Blueprint("shell", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to go to after a form, never another site (``//host`` or a URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@blueprint.get("/login")
+def login_page() -> Any:
+    if request.args.get("lang") in LANGS:
+        session["lang"] = request.args["lang"]
+        g.lang = session["lang"]
+    return render_template("login.html", next=safe_next(request.args.get("next")), failed=None)
+
+
+@blueprint.get("/")
+def home() -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    p = platform_of()
+    name = g.user
+    access = p.access(name)
+    entities = []
+    for entity in p.entities.names():
+        if access.scopes(entity, "read"):
+            model = p.entities.get(entity).model
+            entities.append(
+                {
+                    "name": entity,
+                    "label": label(model.label, entity),
+                    "icon": model.definition.get("icon"),
+                    "count": p.records(entity, name).count(),
+                }
+            )
+    entities.sort(key=lambda e: e["label"])
+    with p.db.transaction(write=False) as conn:
+        stored = p.repo.all_current(conn, "report")
+    reports = [
+        {"name": n, "label": label(d.get("label"), n)}
+        for n, (d, _v) in sorted(stored.items())
+        if access.scopes(d.get("source", ""), "read")
+    ]
+    roles = p.users.get(name)["roles"]
+    tasks = len(p.flows.tasks(user=name, roles=roles))
+    return render_template("home.html", entities=entities, reports=reports, tasks=tasks)
+
+
+@blueprint.post("/settings/lang")
+def set_language() -> Response:
+    """The language switch: saved for the user (and the session), then back to the page."""
+    lang = request.form.get("lang", "")
+    if lang not in LANGS:
+        return redirect(safe_next(request.form.get("next")))
+    session["lang"] = lang
+    if g.get("user"):
+        platform_of().users.settings.set(g.user, "lang", lang)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@blueprint.get("/search")
+def search_page() -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    from engine.store.search import search
+
+    p = platform_of()
+    q = request.args.get("q", "").strip()[:200]
+    groups: dict[str, dict[str, Any]] = {}
+    for hit in search(p, g.user, q) if q else []:
+        model = p.entities.get(hit.entity).model
+        group = groups.setdefault(
+            hit.entity, {"entity": hit.entity, "label": label(model.label, hit.entity), "hits": []}
+        )
+        field = model.fields[hit.matched]
+        group["hits"].append(
+            {
+                "entity": hit.entity,
+                "id": hit.id,
+                "title": hit.title,
+                "field": label(field.label, hit.matched),
+            }
+        )
+    return render_template("search.html", q=q, groups=list(groups.values()))
+
+
+__all__ = ["blueprint", "safe_next"]
