@@ -4,7 +4,8 @@ Catalogs are ``web/translations/<locale>/*.po`` files, one per area of the app
 (shell, lists, forms, ...), read with Babel when the app starts and merged: no
 compile step, and two areas never edit the same catalog. Text in templates is
 marked ``{{ _("...") }}``; text the browser scripts show lives in ``js.po`` and
-reaches the page as a JSON block (see ``base.html``).
+reaches the page as a JSON block (see ``base.html``); each area keeps its scripts'
+text in ``js-<area>.po`` (or the shared ``js.po``).
 
 The language of a request is, in order: the signed-in user's saved preference,
 the session's choice, the browser's ``Accept-Language``, English.
@@ -52,13 +53,15 @@ def translations(lang: str) -> NullTranslations:
 
 @cache
 def script_catalog(lang: str) -> dict[str, str]:
-    """The ``js.po`` messages of ``lang`` as a plain mapping for the browser scripts."""
-    path = CATALOGS / _LOCALES.get(lang, lang) / "js.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=_LOCALES.get(lang, lang))
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """The ``js*.po`` messages of ``lang`` as a plain mapping for the browser scripts."""
+    found: dict[str, str] = {}
+    for path in _catalog_files(lang):
+        if not path.name.startswith("js"):
+            continue
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=_LOCALES.get(lang, lang))
+        found.update({str(m.id): str(m.string) for m in catalog if m.id and m.string})
+    return found
 
 
 def pick_lang() -> str:
