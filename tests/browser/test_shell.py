@@ -12,6 +12,7 @@ def test_a_sales_rep_sees_their_menus_and_finds_a_record(page, crm_site):
     assert "Sales" in nav and "Leads" in nav
     assert "Analysis" not in nav  # that group is for directors, managers and finance
     assert "Sales by owner" not in nav
+    assert page.inner_text("#roles") == "Sales rep"  # the role's label, not its key
     shot(page, "home")
 
     with crm_site.platform() as p:

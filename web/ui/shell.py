@@ -62,7 +62,11 @@ def home() -> Any:
     ]
     roles = p.users.get(name)["roles"]
     tasks = len(p.flows.tasks(user=name, roles=roles))
-    return render_template("home.html", entities=entities, reports=reports, tasks=tasks)
+    known = access.table.roles
+    role_labels = [label((known.get(r) or {}).get("label"), r) for r in roles]
+    return render_template(
+        "home.html", entities=entities, reports=reports, tasks=tasks, role_labels=role_labels
+    )
 
 
 @blueprint.post("/settings/lang")
