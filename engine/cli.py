@@ -43,8 +43,17 @@ def _platform(db: str | None) -> Iterator[Any]:
 
 @click.group()
 @click.version_option(package_name="tessera")
-def main() -> None:
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A TOML settings file (default: $TESSERA_CONFIG, else ./tessera.toml if present).",
+)
+def main(config: str | None) -> None:
     """Tessera: a no-code platform engine."""
+    if config:
+        import os
+
+        os.environ["TESSERA_CONFIG"] = config
 
 
 @main.command()

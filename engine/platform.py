@@ -8,7 +8,6 @@ keeps the caches (entity tables, validators) that depend on metadata versions.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,8 +49,10 @@ def _register_kind_checkers() -> None:
 
 
 def database_url(url: str | None = None) -> str:
-    """``url``, else ``TESSERA_DATABASE_URL``, else a SQLite file in the working directory."""
-    return url or os.environ.get("TESSERA_DATABASE_URL") or DEFAULT_URL
+    """``url``, else ``TESSERA_DATABASE_URL`` or the config file's, else ./tessera.db."""
+    from engine.config import setting
+
+    return url or setting("database_url") or DEFAULT_URL
 
 
 class Platform:

@@ -8,7 +8,6 @@ errors into ``application/problem+json``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -81,13 +80,15 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
         platform = Platform()
     app = Flask("tessera", template_folder="templates", root_path=str(_HERE))
+    from engine.config import setting
+
     app.config.update(
-        SECRET_KEY=os.environ.get("TESSERA_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=setting("secret_key") or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("TESSERA_SECURE_COOKIES", "") == "1",
-        MAX_CONTENT_LENGTH=MAX_BODY,
-        TOKEN_LIFETIME=dt.timedelta(days=30),
+        SESSION_COOKIE_SECURE=setting("secure_cookies"),
+        MAX_CONTENT_LENGTH=setting("max_body_mb") * 1024 * 1024,
+        TOKEN_LIFETIME=dt.timedelta(days=setting("token_lifetime_days")),
     )
     app.config.update(config or {})
     app.extensions["tessera"] = platform
