@@ -111,12 +111,12 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     def _engine_error(exc: TesseraError) -> Response:
         for cls, status, title in _STATUS:
             if isinstance(exc, cls):
-                return problem(status, title, exc.message, exc.errors)
-        return problem(400, "Bad request", exc.message, exc.errors)
+                return _error(status, title, exc.message, exc.errors)
+        return _error(400, "Bad request", exc.message, exc.errors)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        return _error(exc.code or 500, exc.name, exc.description or exc.name)
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -133,6 +133,27 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
         return response
 
     return app
+
+
+def _wants_page() -> bool:
+    """A browser asking for a page (not the API, not a script's fetch) gets an HTML error."""
+    if request.path.startswith("/api/") or request.is_json:
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def _error(
+    status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None
+) -> Response:
+    if not _wants_page():
+        return problem(status, title, detail, errors)
+    from flask import render_template
+
+    html = render_template(
+        "error.html", status=status, title=title, detail=detail, errors=errors or []
+    )
+    return Response(html, status=status, mimetype="text/html")
 
 
 def platform_of(app: Flask | None = None) -> Any:

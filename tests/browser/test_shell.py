@@ -62,3 +62,14 @@ def test_switching_to_chinese_changes_the_labels_and_is_remembered(page, crm_sit
 def mine_name(site, user):
     with site.platform() as p:
         return p.records("account", user).list(limit=1)[0]["name"]
+
+
+def test_a_missing_page_is_an_html_page_for_people_and_json_for_programs(page, crm_site):
+    crm_site.login(page, crm_site.by_role["sales_rep"], lang="en")
+    response = page.goto(crm_site.url + "/no/such/page")
+    assert response.status == 404
+    assert page.inner_text(".error-page h1") == "Not found"
+    assert page.locator("nav.sidebar").count() == 1  # still inside the app's frame
+    api = page.request.get(crm_site.url + "/api/v1/records/no_such_entity")
+    assert api.status == 404
+    assert api.headers["content-type"].startswith("application/problem+json")
