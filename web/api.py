@@ -297,6 +297,24 @@ def drill_report(name: str) -> Response:
     return json_response(answer)
 
 
+@api.get("/dashboards/<name>")
+def run_dashboard(name: str) -> Response:
+    """Every widget's figures under the global filters: ``values`` is a JSON object
+    (filter name → value; a period is ``{"from": "2026-01-01", "to": "2026-03-31"}``)."""
+    import json
+
+    user = require_user()
+    try:
+        values = json.loads(request.args.get("values") or "{}")
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise ValidationError(
+            "values must be a JSON object", [error_entry("not a JSON object", field="values")]
+        )
+    return json_response(platform_of().reports.dashboard(name, user=user, values=values))
+
+
 EXPORT_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

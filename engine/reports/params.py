@@ -48,6 +48,16 @@ def parameter(catalog: Any, entity: str, path: str) -> dict[str, Any] | None:
     return None
 
 
+def value_labels(catalog: Any, entity: str, paths: list[str]) -> dict[str, dict[str, Any]]:
+    """Per dimension path, the labels of its select options (``{value: label}``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        found = parameter(catalog, entity, path)
+        if found is not None and found.get("options"):
+            out[path] = {o["value"]: o["label"] for o in found["options"]}
+    return out
+
+
 def report_parameters(catalog: Any, spec: Any) -> list[dict[str, Any]]:
     """The inputs a report offers: its ``parameters`` or, left out, its date and select dimensions."""
     definition = spec.definition if isinstance(spec, PivotSpec) else spec
@@ -126,4 +136,11 @@ def report_filter(catalog: Any, spec: Any, values: dict[str, Any]) -> str | None
     )
 
 
-__all__ = ["combine", "condition", "parameter", "report_filter", "report_parameters"]
+__all__ = [
+    "combine",
+    "condition",
+    "parameter",
+    "report_filter",
+    "report_parameters",
+    "value_labels",
+]
