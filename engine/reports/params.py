@@ -28,7 +28,7 @@ def _info(catalog: Any, entity: str, path: str) -> Any:
     return None if reason or not steps else steps[-1]
 
 
-def parameter(catalog: Any, entity: str, path: str) -> dict[str, Any] | None:
+def parameter(catalog: Any, entity: str, path: str, *, _depth: int = 0) -> dict[str, Any] | None:
     """The input for ``path`` of ``entity``: a period for a date, a select for options."""
     info = _info(catalog, entity, path)
     if info is None:
@@ -38,8 +38,14 @@ def parameter(catalog: Any, entity: str, path: str) -> dict[str, Any] | None:
     label = getattr(field, "label", None) or path
     if kind in ("date", "datetime"):
         return {"name": path, "field": path, "kind": "period", "label": label}
+    prop = getattr(field, "prop", None) or {}
+    computed = prop.get("x-computed")
+    if kind == "string" and not info.type.options and isinstance(computed, str) and _depth < 3:
+        # a copy of a referenced record's select (opportunity.region = account.region)
+        found = parameter(catalog, entity, computed, _depth=_depth + 1)
+        if found is not None and found.get("options"):
+            return dict(found, name=path, field=path, label=label)
     if kind == "string" and info.type.options:
-        prop = getattr(field, "prop", None) or {}
         labels = prop.get("x-options-labels") or {}
         options = [{"value": v, "label": labels.get(v, v)} for v in info.type.options]
         return {"name": path, "field": path, "kind": "select", "label": label, "options": options}

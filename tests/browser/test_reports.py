@@ -13,7 +13,7 @@ REPORT = "lead_sources"
 
 
 def _key(values: list) -> str:
-    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _number(text: str) -> Decimal | None:
@@ -151,15 +151,22 @@ def test_a_report_on_an_entity_the_user_may_not_read_is_refused(page, crm_site):
 
 def test_a_sales_reps_figures_and_drill_stay_within_their_scope(page, crm_site):
     rep = crm_site.by_role["sales_rep"]
+    director = crm_site.by_role["sales_director"]
     crm_site.login(page, rep, lang="en")
-    page.goto(crm_site.url + f"/reports/{REPORT}")
+    page.goto(crm_site.url + "/reports/pipeline_by_region")
     _wait_ready(page)
     with crm_site.platform() as p:
-        mine = p.reports.run(REPORT, user=rep)
-        visible = {r["id"] for r in p.records("lead", rep).list(limit=None)}
+        mine = p.reports.run("pipeline_by_region", user=rep)
+        everyone = p.reports.run("pipeline_by_region", user=director)
+        visible = {r["id"] for r in p.records("opportunity", rep).list(limit=None)}
+    assert mine["rows"] and _leaf_figures(mine) != _leaf_figures(everyone)
     assert _page_figures(page) == _leaf_figures(mine)
-    cell = page.locator("#report-table tr.totals td.drill, #report-table tr.leaf td.drill").last
+    cell = page.locator("#report-table tr.leaf td.drill").last
+    key = json.loads(cell.get_attribute("data-key"))
     cell.click()
     page.wait_for_selector("#report-drill[data-state=ready]")
     shown = {int(li.get_attribute("data-id")) for li in page.locator("#drill-list li").all()}
-    assert shown <= visible
+    with crm_site.platform() as p:
+        drill = p.reports.drill("pipeline_by_region", key, user=rep)
+    assert shown and shown <= visible
+    assert shown == {r["id"] for r in drill["records"]}
