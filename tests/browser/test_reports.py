@@ -170,3 +170,27 @@ def test_a_sales_reps_figures_and_drill_stay_within_their_scope(page, crm_site):
         drill = p.reports.drill("pipeline_by_region", key, user=rep)
     assert shown and shown <= visible
     assert shown == {r["id"] for r in drill["records"]}
+
+
+def test_every_crm_report_page_draws_for_a_director(page, crm_site):
+    director = crm_site.by_role["sales_director"]
+    crm_site.login(page, director, lang="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    names = sorted(p.stem for p in (crm_site_root() / "reports").glob("*.yaml"))
+    for name in names:
+        page.goto(crm_site.url + f"/reports/{name}")
+        page.wait_for_selector("#report[data-state=ready], #report[data-state=error]")
+        assert page.get_attribute("#report", "data-state") == "ready", name
+        assert page.locator("#report-table thead th").count() >= 1, name
+    assert not errors
+    page.goto(crm_site.url + "/dashboards/service_cockpit")
+    page.wait_for_selector("#dashboard[data-loads='1']")
+    assert "服务驾驶舱" in page.inner_text("h1")
+    assert not errors
+
+
+def crm_site_root() -> Path:
+    from tests.browser.conftest import CRM_BUNDLE
+
+    return CRM_BUNDLE
