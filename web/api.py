@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from engine.errors import NotFound, ValidationError, error_entry
 from web.app import body, json_response, platform_of
@@ -245,32 +245,101 @@ def rules_matching() -> Response:
 # ---------------------------------------------------------------- reports
 
 
+def _report_filter(name: str) -> str | None:
+    """The viewer's filter: ``filters`` (rule language) and ``params`` (a JSON object of
+    parameter values, see :mod:`engine.reports.params`), both optional."""
+    import json
+
+    from engine.reports.params import combine
+
+    raw = request.args.get("params") or ""
+    values: Any = {}
+    if raw:
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            values = None
+        if not isinstance(values, dict):
+            raise ValidationError(
+                "params must be a JSON object", [error_entry("not a JSON object", field="params")]
+            )
+    own = request.args.get("filters") or None
+    if not values:
+        return own
+    return combine(own, platform_of().reports.parameter_filter(name, values))
+
+
 @api.get("/reports/<name>")
 def run_report(name: str) -> Response:
     user = require_user()
-    result = platform_of().reports.run(name, user=user, filters=request.args.get("filters") or None)
+    result = platform_of().reports.run(name, user=user, filters=_report_filter(name))
     return json_response(result)
+
+
+@api.get("/reports/<name>/drill")
+def drill_report(name: str) -> Response:
+    """The records behind one cell: ``key`` is a JSON list of row keys then column keys."""
+    import json
+
+    user = require_user()
+    try:
+        key = json.loads(request.args.get("key") or "[]")
+    except ValueError:
+        key = None
+    if not isinstance(key, list):
+        raise ValidationError(
+            "key must be a JSON list", [error_entry("row keys then column keys", field="key")]
+        )
+    p = platform_of()
+    limit = _int_arg("limit", 50, 1, 200)
+    answer = p.reports.drill(name, key, user=user, filters=_report_filter(name), limit=limit)
+    answer["entity"] = p.reports.spec(name).source
+    return json_response(answer)
+
+
+@api.get("/dashboards/<name>")
+def run_dashboard(name: str) -> Response:
+    """Every widget's figures under the global filters: ``values`` is a JSON object
+    (filter name → value; a period is ``{"from": "2026-01-01", "to": "2026-03-31"}``)."""
+    import json
+
+    user = require_user()
+    try:
+        values = json.loads(request.args.get("values") or "{}")
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise ValidationError(
+            "values must be a JSON object", [error_entry("not a JSON object", field="values")]
+        )
+    return json_response(platform_of().reports.dashboard(name, user=user, values=values))
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 
 @api.get("/reports/<name>/export")
 def export_report(name: str) -> Response:
     user = require_user()
     fmt = request.args.get("format", "csv")
-    filters = request.args.get("filters") or None
+    filters = _report_filter(name)
+    lang = request.args.get("lang") or getattr(g, "lang", None) or "en"
     p = platform_of()
     if fmt == "csv":
         text = io.StringIO()
-        p.reports.export(name, "csv", text, user=user, filters=filters)
+        p.reports.export(name, "csv", text, user=user, filters=filters, lang=lang)
         data: Any = ("\ufeff" + text.getvalue()).encode("utf-8")
-        mimetype = "text/csv"
     else:
         binary = io.BytesIO()
-        p.reports.export(name, fmt, binary, user=user, filters=filters)
+        p.reports.export(name, fmt, binary, user=user, filters=filters, lang=lang)
         data = binary.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         data,
-        mimetype=mimetype,
+        mimetype=EXPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
     )
 

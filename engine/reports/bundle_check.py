@@ -34,3 +34,26 @@ def check_report_files(source: Any, entities: dict[str, dict[str, Any]]) -> list
         )
         errors.extend(f.marks.entry(path, message) for path, message in problems)
     return errors
+
+
+def check_dashboard_files(source: Any, entities: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dashboards: filter and widget shapes, KPI measures, and reports that exist."""
+    from engine.reports.dashboard import read_dashboard
+
+    files = source.items("dashboard")
+    if not files:
+        return []
+    rules = RuleService(entities.get, entities=sorted(entities))
+    reports = {
+        f.name: str((f.data or {}).get("source", ""))
+        for f in source.items("report")
+        if isinstance(f.data, dict)
+    }
+    errors = []
+    for f in files:
+        data = f.data if isinstance(f.data, dict) else {}
+        problems = read_dashboard(
+            data, rules.catalog, reports, lambda text, entity: rules.check(text, entity=entity)
+        )
+        errors.extend(f.marks.entry(path, message) for path, message in problems)
+    return errors

@@ -1,4 +1,4 @@
-"""A report result as CSV or XLSX, written row by row to the caller's stream.
+"""A report result as CSV, XLSX or PDF, written row by row to the caller's stream.
 
 Both formats lay the pivot out the way a manager reads it: the row
 dimensions on the left, one column per (column key, measure), the row total
@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "pdf")
+
+#: A font with Chinese glyphs for PDF (the Debian package fonts-wqy-microhei).
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
 
 #: Report types whose rows are flat maps: (key, header) per column, in order.
 FLAT: dict[str, list[tuple[str, str]]] = {
@@ -28,13 +35,22 @@ FLAT: dict[str, list[tuple[str, str]]] = {
 }  # fmt: skip
 
 
-def _header(result: dict[str, Any]) -> list[str]:
+def _name(value: Any, lang: str, fallback: str = "") -> str:
+    """A label that may be an ``{en, zh-CN}`` map, in ``lang``."""
+    if isinstance(value, dict):
+        from engine.forms.entity import label_text
+
+        return label_text(value, lang, fallback)
+    return fallback if value is None else str(value)
+
+
+def _header(result: dict[str, Any], lang: str = "en") -> list[str]:
     if result.get("type") == "leaderboard":
         return ["Rank", "Who", "Value", "Target", "Attainment %"]
     if result.get("type") in FLAT:
         return [label for _, label in FLAT[result["type"]]]
-    dims = [d["label"] for d in result["row_dimensions"]]
-    measures = [m["label"] for m in result["measures"]]
+    dims = [_name(d["label"], lang, d["name"]) for d in result["row_dimensions"]]
+    measures = [_name(m["label"], lang, m["name"]) for m in result["measures"]]
     head = list(dims)
     for col in result["columns"]:
         prefix = " / ".join(col["labels"])
@@ -81,15 +97,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def write_csv(result: dict[str, Any], out: IO[str]) -> None:
+def write_csv(result: dict[str, Any], out: IO[str], lang: str = "en") -> None:
     """CSV (UTF-8, as Excel and every spreadsheet read it when the caller adds a BOM)."""
     writer = csv.writer(out)
-    writer.writerow(_header(result))
+    writer.writerow(_header(result, lang))
     for cells, _ in table_rows(result):
         writer.writerow([_text(c) for c in cells])
 
 
-def write_xlsx(result: dict[str, Any], out: IO[bytes]) -> None:
+def write_xlsx(result: dict[str, Any], out: IO[bytes], lang: str = "en") -> None:
     """A formatted workbook: header and totals bold, number formats, frozen panes."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -115,7 +131,7 @@ def write_xlsx(result: dict[str, Any], out: IO[bytes]) -> None:
             c.font = bold
         return c
 
-    sheet.append([cell(h, True) for h in _header(result)])
+    sheet.append([cell(h, True) for h in _header(result, lang)])
     for cells, is_total in table_rows(result):
         sheet.append([cell(v, is_total) for v in cells])
     workbook.save(out)
@@ -127,4 +143,88 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index)
 
 
-__all__ = ["FORMATS", "table_rows", "write_csv", "write_xlsx"]
+def cjk_font() -> str | None:
+    """The first installed font with Chinese glyphs, or None."""
+    import os
+
+    return next((path for path in CJK_FONTS if os.path.isfile(path)), None)
+
+
+def _needs_cjk(texts: list[str]) -> bool:
+    return any(ord(ch) > 0xFF for text in texts for ch in text)
+
+
+def write_pdf(result: dict[str, Any], out: IO[bytes], *, title: str = "", lang: str = "en") -> None:
+    """A printable table (A4, landscape when wide): title, header, rows, totals in bold.
+
+    Chinese text needs a CJK font: the first of :data:`CJK_FONTS` installed is
+    embedded. Without one, characters outside Latin-1 are written as ``?`` and the
+    page says a CJK font is missing, rather than failing the export.
+    """
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    header = _header(result, lang)
+    lines = [([_text(c) for c in cells], total) for cells, total in table_rows(result)]
+    texts = [title, *header, *(c for cells, _ in lines for c in cells)]
+    wide = len(header) > 6
+    pdf = FPDF(orientation="L" if wide else "P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_page()
+    font, missing = "helvetica", False
+    if _needs_cjk(texts):
+        path = cjk_font()
+        if path is not None:
+            pdf.add_font("cjk", "", path)
+            pdf.add_font("cjk", "B", path)
+            font = "cjk"
+        else:
+            missing = True
+
+    def safe(text: str) -> str:
+        if font != "helvetica":
+            return text
+        return text.encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_font(font, "B", 13)
+    pdf.cell(
+        0, 8, safe(title or str(result.get("report") or "")), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    if missing:
+        pdf.set_font(font, "", 8)
+        pdf.cell(
+            0,
+            5,
+            "No CJK font installed (fonts-wqy-microhei): Chinese text is shown as ?",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    if result.get("truncated"):
+        pdf.set_font(font, "", 8)
+        pdf.cell(0, 5, "Truncated", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    size = 7 if len(header) > 10 else 8
+    width = (pdf.w - pdf.l_margin - pdf.r_margin) / max(len(header), 1)
+    rows = [(header, True, True), *((cells, total, False) for cells, total in lines)]
+    for cells, strong, is_head in rows:
+        if pdf.will_page_break(6):
+            pdf.add_page()
+        pdf.set_font(font, "B" if strong else "", size)
+        for i, text in enumerate(cells):
+            value = safe(text)
+            while value and pdf.get_string_width(value) > width - 1.5:
+                value = value[:-1]
+            numeric = not is_head and i > 0 and _numeric(text)
+            pdf.cell(width, 6, value, border=1, align="R" if numeric else "L")
+        pdf.ln(6)
+    pdf.output(out)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = ["FORMATS", "cjk_font", "table_rows", "write_csv", "write_pdf", "write_xlsx"]

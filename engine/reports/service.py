@@ -123,10 +123,13 @@ class ReportService:
         *,
         user: Any = None,
         filters: str | None = None,
+        lang: str = "en",
     ) -> dict[str, Any]:
-        """Write the report as ``csv`` (to a text stream) or ``xlsx`` (to a binary stream);
-        returns the result it wrote, so the caller can say how many rows went out."""
-        from engine.reports.export import FORMATS, write_csv, write_xlsx
+        """Write the report as ``csv`` (to a text stream), ``xlsx`` or ``pdf`` (to a binary
+        stream); returns the result it wrote, so the caller can say how many rows went out.
+        ``lang`` picks the language of the labels (``en``, ``zh-CN``)."""
+        from engine.forms.entity import label_text
+        from engine.reports.export import FORMATS, write_csv, write_pdf, write_xlsx
 
         if fmt not in FORMATS:
             raise ValidationError(
@@ -134,8 +137,47 @@ class ReportService:
                 [error_entry(f"use one of {', '.join(FORMATS)}", field="format")],
             )
         result = self.run(report, user=user, filters=filters)
-        (write_csv if fmt == "csv" else write_xlsx)(result, out)
+        if fmt == "pdf":
+            definition = report if isinstance(report, dict) else self.p.meta.get("report", report)
+            definition = definition.get("definition", definition)
+            title = label_text(definition.get("label"), lang, str(definition.get("name", "")))
+            write_pdf(result, out, title=title, lang=lang)
+        else:
+            (write_csv if fmt == "csv" else write_xlsx)(result, out, lang)
         return result
+
+    def parameters(self, report: str | dict[str, Any]) -> list[dict[str, Any]]:
+        """The inputs a viewer may set when running ``report`` (see :mod:`engine.reports.params`)."""
+        from engine.reports.params import report_parameters
+
+        return report_parameters(self.p.rules.catalog, self.spec(report))
+
+    def parameter_filter(self, report: str | dict[str, Any], values: dict[str, Any]) -> str | None:
+        """The rule-language condition for parameter ``values`` (None when none is set)."""
+        from engine.reports.params import report_filter
+
+        return report_filter(self.p.rules.catalog, self.spec(report), values)
+
+    def dashboard(
+        self, dashboard: str | dict[str, Any], *, user: Any = None, values: Any = None
+    ) -> dict[str, Any]:
+        """Every widget of a dashboard under its global filter ``values`` (by filter name)."""
+        from engine.reports.dashboard import run_dashboard
+
+        return run_dashboard(self, dashboard, user=user, values=values)
+
+    def dashboard_problems(self, definition: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every problem of a dashboard definition as located entries (empty when sound)."""
+        from engine.reports.dashboard import read_dashboard
+
+        with self.p.db.transaction(write=False) as conn:
+            stored = self.p.repo.all_current(conn, "report")
+        reports = {n: str(d.get("source", "")) for n, (d, _v) in stored.items()}
+        rules = self.p.rules
+        problems = read_dashboard(
+            definition, rules.catalog, reports, lambda t, e: rules.check(t, entity=e)
+        )
+        return [error_entry(message, field=dotted(path)) for path, message in problems]
 
     def drill(
         self,
@@ -151,6 +193,7 @@ class ReportService:
         spec = self.spec(report)
         query = self._query(spec, user, filters)
         dims = query.dims[: len(key)]
+        key = [_key_value(v, d) for v, d in zip(key, spec.dimensions)]
         conditions = [d.is_(None) if value is None else d == value for d, value in zip(dims, key)]
         table = query.source.table
         where = and_(*query.where, *conditions)
@@ -162,6 +205,20 @@ class ReportService:
             count = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
         service = self.p.records(spec.source, user if isinstance(user, str) else None)
         return {"count": int(count), "records": [service.get(i) for i in ids]}
+
+
+def _key_value(value: Any, dim: Any) -> Any:
+    """A cell key as JSON carries it (a period as ``"2025-04-01"``) back to its SQL value."""
+    import datetime as dt
+
+    from engine.reports.buckets import CYCLES
+
+    if isinstance(value, str) and dim.bucket is not None and dim.bucket not in CYCLES:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
 
 
 def run_pivot(service: ReportService, spec: PivotSpec, where: list[Any]) -> dict[str, Any]:

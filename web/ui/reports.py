@@ -1,0 +1,221 @@
+"""Report and dashboard pages: a chart, a table, parameters, drill-down and exports.
+
+The pages carry what the scripts need in a ``<script type="application/json">``
+block (labels in the user's language, the parameters, the API addresses); the
+figures come from the REST API (``/api/v1/reports/<name>``), so the page and a
+program read the same numbers. A report opens only for users who may read its
+source entity; the API applies the row scope to every figure and drill-down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, render_template
+
+from engine.errors import NotFound, PermissionDenied, ValidationError
+from web.app import platform_of
+from web.i18n import gettext as _
+from web.i18n import label
+from web.ui.context import sign_in_first
+
+blueprint = Blueprint("reports", __name__)
+
+
+def _columns(kind: str) -> list[tuple[str, str]]:
+    """The columns of the report types whose rows are flat maps."""
+    if kind == "funnel":
+        return [
+            ("stage", _("Stage")),
+            ("count", _("Count")),
+            ("amount", _("Amount")),
+            ("entered", _("Entered")),
+            ("reached", _("Reached")),
+            ("conversion", _("Conversion %")),
+            ("of_first", _("Of first %")),
+        ]
+    if kind == "forecast":
+        return [
+            ("month", _("Close month")),
+            ("count", _("Count")),
+            ("amount", _("Pipeline")),
+            ("weighted", _("Weighted")),
+        ]
+    if kind == "rfm":
+        return [
+            ("segment", _("Segment")),
+            ("customers", _("Customers")),
+            ("monetary", _("Monetary")),
+        ]
+    if kind == "leaderboard":
+        return [
+            ("rank", _("Rank")),
+            ("key", _("Who")),
+            ("value", _("Value")),
+            ("target", _("Target")),
+            ("attainment", _("Attainment %")),
+        ]
+    return []
+
+
+def _error(status: int, message: str) -> Any:
+    return render_template("reports/error.html", message=message), status
+
+
+def _labelled(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: label(v, str(k)) for k, v in values.items()}
+
+
+def _field_label(catalog: Any, entity: str, path: str) -> str:
+    from engine.reports.spec import resolve_path
+
+    steps, reason = resolve_path(catalog, entity, path)
+    field = steps[-1].field if steps and not reason else None
+    if field is not None:
+        return label(field.label, path)
+    system = {
+        "owner": _("Owner"),
+        "team": _("Team"),
+        "created_on": _("Created on"),
+        "modified_on": _("Modified on"),
+        "created_by": _("Created by"),
+        "modified_by": _("Modified by"),
+    }
+    return system.get(path.split(".")[-1], path)
+
+
+def report_page_data(p: Any, name: str) -> dict[str, Any]:
+    """What the report page's script needs, labels in the request's language."""
+    from engine.reports.params import value_labels
+    from engine.reports.spec import PivotSpec
+
+    definition = p.meta.get("report", name)["definition"]
+    spec = p.reports.spec(name)
+    pivot = isinstance(spec, PivotSpec)
+    source = spec.source if pivot else spec["source"]
+    catalog = p.rules.catalog
+    if pivot:
+        paths = [d.path for d in spec.dimensions]
+    else:
+        paths = [spec[k] for k in ("stage", "by") if isinstance(spec.get(k), str)]
+    parameters = []
+    for param in p.reports.parameters(name):
+        entry = dict(param, label=label(param["label"], param["field"]))
+        if "options" in entry:
+            entry["options"] = [
+                {"value": o["value"], "label": label(o["label"], o["value"])}
+                for o in entry["options"]
+            ]
+        parameters.append(entry)
+    return {
+        "name": name,
+        "type": definition.get("type", "pivot"),
+        "label": label(definition.get("label"), name),
+        "source": source,
+        "chart": definition.get("chart") if isinstance(definition.get("chart"), str) else None,
+        "drill": pivot,
+        "stage_field": None if pivot else spec.get("stage") or spec.get("by"),
+        "parameters": parameters,
+        "values": {
+            path: _labelled(labels) for path, labels in value_labels(catalog, source, paths).items()
+        },
+        "dimensions": paths if pivot else [],
+        "dimension_labels": [_field_label(catalog, source, path) for path in paths],
+        "title_field": p.entities.get(source).model.title_field,
+        "measures": {m.name: label(m.label, m.name) for m in spec.measures} if pivot else {},
+        "columns": [{"key": k, "label": t} for k, t in _columns(definition.get("type", "pivot"))],
+        "api": f"/api/v1/reports/{name}",
+    }
+
+
+@blueprint.get("/reports/<name>")
+def report_page(name: str) -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    p = platform_of()
+    try:
+        definition = p.meta.get("report", name)["definition"]
+    except NotFound:
+        return _error(404, _("There is no such report."))
+    if not p.access(g.user).scopes(str(definition.get("source", "")), "read"):
+        return _error(403, _("You may not open this report."))
+    try:
+        data = report_page_data(p, name)
+    except (PermissionDenied, ValidationError) as exc:
+        return _error(403 if isinstance(exc, PermissionDenied) else 400, exc.message)
+    return render_template(
+        "reports/report.html",
+        data=data,
+        title=data["label"],
+        description=label(definition.get("description"), ""),
+    )
+
+
+def dashboard_page_data(p: Any, name: str) -> dict[str, Any]:
+    """The dashboard's filters and widgets (their definitions; figures come from the API)."""
+    from engine.reports.dashboard import filter_inputs
+
+    definition = p.meta.get("dashboard", name)["definition"]
+    access = p.access(g.user)
+    filters = []
+    for f in filter_inputs(p.reports, definition):
+        entry = dict(f, label=label(f.get("label"), f["name"]))
+        if "options" in entry:
+            entry["options"] = [
+                {"value": o["value"], "label": label(o["label"], o["value"])}
+                for o in entry["options"]
+            ]
+        filters.append(entry)
+    widgets = []
+    for index, w in enumerate(definition.get("widgets") or []):
+        entry = {
+            "index": index,
+            "kind": "kpi" if "kpi" in w else "report",
+            "width": w.get("width", 1),
+            "chart": w.get("chart"),
+            "format": w.get("format"),
+            "label": label(w.get("label"), str(w.get("kpi") or w.get("report"))),
+        }
+        if "report" in w:
+            try:
+                report = report_page_data(p, w["report"])
+            except (NotFound, ValidationError):
+                continue
+            if not access.scopes(report["source"], "read"):
+                continue
+            entry["report"] = report
+            if w.get("label") is None:
+                entry["label"] = report["label"]
+        elif not access.scopes(str(w.get("source", "")), "read"):
+            continue
+        widgets.append(entry)
+    return {
+        "name": name,
+        "label": label(definition.get("label"), name),
+        "filters": filters,
+        "widgets": widgets,
+        "api": f"/api/v1/dashboards/{name}",
+    }
+
+
+@blueprint.get("/dashboards/<name>")
+def dashboard_page(name: str) -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    p = platform_of()
+    try:
+        definition = p.meta.get("dashboard", name)["definition"]
+        data = dashboard_page_data(p, name)
+    except NotFound:
+        return _error(404, _("There is no such dashboard."))
+    if not data["widgets"]:
+        return _error(403, _("You may not open this dashboard."))
+    return render_template(
+        "reports/dashboard.html",
+        data=data,
+        title=data["label"],
+        description=label(definition.get("description"), ""),
+    )
+
+
+__all__ = ["blueprint", "dashboard_page_data", "report_page_data"]
