@@ -123,9 +123,13 @@ class WebformService:
         if str(values.get(HONEYPOT) or "").strip():
             return Submission(saved=False)
         data, errors = self._convert(definition, values)
-        if errors:
-            raise ValidationError("the form has errors", errors)
         data.update(definition.get("fixed") or {})
+        if errors:
+            # Report the other fields' problems too, so the visitor fixes all at once.
+            seen = {e["field"] for e in errors}
+            shown = {ff.key for ff in form_fields(definition)} - seen
+            errors += [e for e in self._check(definition["entity"], data) if e["field"] in shown]
+            raise ValidationError("the form has errors", errors)
         user = definition.get("submit_as") or None
         service = self.platform.records(definition["entity"], user)
         try:
@@ -135,6 +139,16 @@ class WebformService:
             entries = [e if e.get("field") in shown else {**e, "field": None} for e in exc.errors]
             raise ValidationError("the form has errors", entries) from exc
         return Submission(saved=True, record=record)
+
+    def _check(self, entity: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The entity's validation errors of ``data`` without saving anything."""
+        from engine.store.values import to_json_form
+
+        model = self.platform.entities.get(entity).model
+        try:
+            return list(self.platform.validator(entity).errors(to_json_form(model, data)))
+        except TesseraError as exc:
+            return list(exc.errors)
 
     def _count(self, name: str, client: str, limit: int) -> None:
         now = self.platform.clock.now()
