@@ -50,6 +50,7 @@ def test_a_visitor_from_east_china_sends_a_lead_that_is_scored_and_routed(page, 
     # rule "otherwise → queue pool" put it in the lead pool (no single owner for a cold lead).
     assert lead["score"] == 30 and lead["grade"] == "cold"
     assert lead["team"] == "pool" and lead["owner"] is None
+    assert lead["status"] == "pool"  # the trigger lead_to_pool ran in the same save
     assert lead["created_by"] is None  # saved by the system, as the form says (submit_as)
     with crm_site.platform() as p:
         history = p.records("lead").history(lead["id"])
