@@ -126,6 +126,10 @@ def test_a_too_large_body_is_refused(p, web):
     assert _leads(p) == []
 
 
+def test_the_form_page_is_never_cached(web):
+    assert web.get("/f/contact").headers["Cache-Control"] == "no-store"
+
+
 def test_a_disabled_or_unknown_form_is_not_found(p, web):
     assert web.get("/f/nothing").status_code == 404
     p.webforms.disable("contact")

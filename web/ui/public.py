@@ -127,7 +127,10 @@ def _page(
         honeypot=_honeypot(),
         query_lang=request.args.get("lang") if request.args.get("lang") in LANGS else None,
     )
-    return Response(html, status=status, mimetype="text/html")
+    # The page carries a time-limited token: no cache may keep it past its age.
+    return Response(
+        html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"}
+    )
 
 
 def _honeypot() -> str:
