@@ -20,6 +20,9 @@ from flask import Blueprint, current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from engine.errors import NotFound, ValidationError
+from engine.webforms.definition import HONEYPOT
+from engine.webforms.service import TooManySubmissions
 from web.app import platform_of
 from web.i18n import LANGS, gettext, label
 
@@ -124,19 +127,13 @@ def _page(
         errors=errors or {},
         alert=alert,
         token=form_token(name),
-        honeypot=_honeypot(),
+        honeypot=HONEYPOT,
         query_lang=request.args.get("lang") if request.args.get("lang") in LANGS else None,
     )
     # The page carries a time-limited token: no cache may keep it past its age.
     return Response(
         html, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"}
     )
-
-
-def _honeypot() -> str:
-    from engine.webforms.definition import HONEYPOT
-
-    return HONEYPOT
 
 
 def _thanks(name: str, definition: dict[str, Any]) -> Response:
@@ -160,8 +157,6 @@ def _not_found() -> Response:
 
 @blueprint.get("/f/<name>")
 def show(name: str) -> Response:
-    from engine.errors import NotFound
-
     _lang_from_query()
     try:
         definition = platform_of().webforms.published(name)
@@ -172,9 +167,6 @@ def show(name: str) -> Response:
 
 @blueprint.post("/f/<name>")
 def submit(name: str) -> Response:
-    from engine.errors import NotFound, ValidationError
-    from engine.webforms.service import TooManySubmissions
-
     _lang_from_query()
     length = request.content_length
     if length is None or length > MAX_FORM_BODY:
