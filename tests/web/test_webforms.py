@@ -194,3 +194,15 @@ def test_a_signed_in_user_can_send_the_form_too(p, web):
     response = web.post("/f/contact", data={**fields, "company": "Staff test", "email": "s@b.cn"})
     assert response.status_code == 200
     assert [lead["company"] for lead in _leads(p)] == ["Staff test"]
+
+
+def test_submit_as_saves_as_that_user_and_a_refusal_reveals_nothing(p, web):
+    p.webforms.save("contact", {**FORM, "submit_as": "root"})
+    assert _send(web, _token(web), company="As root", email="r@b.cn").status_code == 200
+    (lead,) = _leads(p)
+    assert lead["created_by"] == "root"
+    p.webforms.save("contact", {**FORM, "submit_as": "ann"})  # no permission to create leads
+    refused = _send(web, _token(web), company="As ann", email="a@b.cn")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 503 and "cannot take submissions" in page
+    assert "may not" not in page and "lead" not in page.lower() and len(_leads(p)) == 1

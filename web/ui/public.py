@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from engine.errors import NotFound, ValidationError
+from engine.errors import NotFound, TesseraError, ValidationError
 from engine.webforms.definition import HONEYPOT
 from engine.webforms.service import TooManySubmissions
 from web.app import platform_of
@@ -199,6 +199,15 @@ def submit(name: str) -> Response:
             else:
                 alert = gettext("We could not send your message. Please check the form.")
         return _page(name, definition, values=values, errors=errors, alert=alert, status=422)
+    except TesseraError:
+        # A form set up wrongly (submit_as may not create, a rule refuses): the visitor
+        # learns nothing of the inside; the administrator finds it in the log.
+        current_app.logger.exception("web form %s could not save a submission", name)
+        return _simple(
+            503,
+            gettext("Form unavailable"),
+            gettext("This form cannot take submissions right now. Please try again later."),
+        )
     return _thanks(name, definition)
 
 
