@@ -29,6 +29,7 @@ from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import system_metadata
 from engine.store.teams import TeamStore
+from engine.webforms import service as _webform_tables  # noqa: F401  (ts_webform_hit)
 
 if TYPE_CHECKING:
     from engine.store.hooks import SaveHook
@@ -303,6 +304,13 @@ class Platform:
                 self.flows.record_changed(entity, event, record, old=old, user=user)
 
         self.db.after_commit(start)
+
+    @property
+    def webforms(self) -> Any:
+        """Public web forms: ``p.webforms.all``, ``save``, ``disable``, ``submit``."""
+        from engine.webforms.service import WebformService
+
+        return WebformService(self)
 
     @property
     def webhooks(self) -> Any:

@@ -98,6 +98,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     from web.ops import install, ops
     from web.ui import register as register_pages
     from web.vendor import vendor
+    from web.webforms_api import blueprint as webforms_api
 
     install(app)
     app.before_request(load_user)
@@ -106,6 +107,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(vendor)
     register_pages(app)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(webforms_api)
 
     @app.errorhandler(TesseraError)
     def _engine_error(exc: TesseraError) -> Response:

@@ -21,6 +21,7 @@ from engine.meta.located import did_you_mean
 from engine.meta.reader import BundleSource, SourceFile, read_bundle
 from engine.meta.yamlpos import Marks
 from engine.meta.yamlpos import Path as DataPath
+from engine.webforms.definition import check_webform_files
 
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 #: ``x-type`` values the model resolves without a registered type of that name.
@@ -357,6 +358,7 @@ def bundle_errors(
     errors += check_entities(source, installed)
     errors += check_permissions(source, installed)
     errors += check_seed(source, installed)
+    errors += check_webform_files(source, installed)
     return errors
 
 

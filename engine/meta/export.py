@@ -26,6 +26,7 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "flow": ("flows", ".yaml"),
     "report": ("reports", ".yaml"),
     "dashboard": ("dashboards", ".yaml"),
+    "webform": ("webforms", ".yaml"),
 }
 
 

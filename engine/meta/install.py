@@ -46,6 +46,7 @@ REPO_KIND = {
     "report": "report",
     "dashboard": "dashboard",
     "permissions": "permissions",
+    "webform": "webform",
 }
 
 Checker = Callable[["BundleSource", dict[str, dict[str, Any]]], list[dict[str, Any]]]
@@ -200,6 +201,10 @@ def check_definition(
     if kind == "entity":
         errors += check_entities(source, installed)
         entities[name] = definition
+    if kind == "webform":
+        from engine.webforms.definition import check_webform_files
+
+        errors += check_webform_files(source, installed)
     return errors + _engine_errors(source, entities)
 
 

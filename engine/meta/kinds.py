@@ -120,6 +120,8 @@ BUILTIN_KINDS = (
     FileKind("dashboard", "dashboards/*.yaml", "yaml", "dashboard.json", "name"),
     FileKind("permissions", "security/permissions.yaml", "yaml", "permissions.json", "stem"),
     FileKind("seed", "seed/*.yaml|seed/*.csv", "auto", None, "stem"),
+    # Public web forms published at /f/<name> (engine/webforms).
+    FileKind("webform", "webforms/*.yaml", "yaml", "webform.json", "name", stem_must_match=True),
     # Demo-data recipes read by `tessera demo` (engine/demo.py); never installed.
     FileKind("demo", "demo/*.yaml", "yaml", None, "stem"),
 )

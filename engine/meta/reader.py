@@ -145,7 +145,7 @@ def _unknown_place(relpath: str) -> dict[str, Any]:
     if len(parts) == 1:
         return error_entry(
             f"{relpath} is not a bundle file; definitions live in folders "
-            "(entities/, rules/, flows/, reports/, dashboards/, security/, seed/)",
+            "(entities/, rules/, flows/, reports/, dashboards/, security/, seed/, webforms/)",
             file=relpath,
         )
     folder = parts[0]

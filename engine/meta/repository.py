@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.clock import Clock
 from engine.store.system import meta_items, meta_versions
 
-KINDS = ("app", "entity", "rules", "flow", "report", "dashboard", "permissions", "menu")
+KINDS = ("app", "entity", "rules", "flow", "report", "dashboard", "permissions", "menu", "webform")
 
 
 def canonical(definition: Any) -> str:

@@ -1,0 +1,1 @@
+"""Public web forms: definitions (``definition``) and submissions (``service``)."""
