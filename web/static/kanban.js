@@ -33,7 +33,7 @@
       T.toast(warnings.length ? warnings.join("; ") : t("{title} moved", { title }));
     } catch (err) {
       evt.from.insertBefore(card, evt.from.children[evt.oldIndex] || null);
-      const located = (err.errors || []).map((e) => e.message).filter(Boolean);
+      const located = [...new Set((err.errors || []).map((e) => e.message).filter(Boolean))];
       const why = located.length ? located.join("; ") : err.message;
       message.textContent = t("{title} was not moved: {why}", { title, why });
       T.toast(message.textContent, "error");

@@ -241,7 +241,7 @@
   });
 
   function problemText(err) {
-    const located = (err.errors || []).map((e) => e.message).filter(Boolean);
+    const located = [...new Set((err.errors || []).map((e) => e.message).filter(Boolean))];
     return located.length ? located.join("; ") : err.message;
   }
 
