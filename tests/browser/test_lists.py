@@ -205,6 +205,17 @@ def test_bulk_set_a_field_on_two_records(page, crm_site):
         for r in made:
             assert p.records("opportunity").get(r["id"])["next_step"] == 'Call "them" back'
 
+    # A refused change is reported per record (a won deal needs its close date).
+    page.check("#pick-all")
+    page.select_option("#bulk-field", "stage")
+    page.select_option("#bulk-value", "won")
+    page.click("#bulk-set")
+    page.wait_for_selector("#bulk-report li.summary:has-text('0 done, 2 refused')")
+    refused = page.inner_text("#bulk-report")
+    assert refused.count("A won opportunity needs the close date") == 2
+    with crm_site.platform() as p:
+        assert {p.records("opportunity").get(r["id"])["stage"] for r in made} == {"initial_contact"}
+
 
 def test_a_field_hidden_from_a_role_never_reaches_the_html(page, crm_site):
     agent = crm_site.by_role["service_agent"]  # revenue_12m is hidden from service agents
