@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 import uuid
@@ -159,6 +161,8 @@ def test_dragging_a_card_saves_the_stage_and_a_refused_move_snaps_back(page, crm
     (opp,) = _opportunities(crm_site, manager, 1, tag)
     page.set_viewport_size({"width": 1920, "height": 900})
     crm_site.login(page, manager, lang="en")
+    page.goto(crm_site.url + "/app/opportunity")
+    assert page.get_attribute("#kanban-link", "href") == "/app/opportunity/kanban?by=stage"
     page.goto(crm_site.url + f'/app/opportunity/kanban?by=stage&where=name contains "{tag}"')
     card = f"li.kanban-card[data-id='{opp['id']}']"
     assert page.locator(f"ol.cards[data-value=initial_contact] {card}").count() == 1
@@ -196,7 +200,12 @@ def test_bulk_set_a_field_on_two_records(page, crm_site):
     page.check("#pick-all")
     page.wait_for_selector("#bulk:not([hidden])")
     assert "2 selected" in page.inner_text("#bulk-count")
-    assert f"id%20in%20%5B{made[0]['id']}" in page.get_attribute("#bulk-export", "href")
+    export = page.get_attribute("#bulk-export", "href")
+    assert f"id%20in%20%5B{made[0]['id']}" in export
+    lines = list(csv.reader(io.StringIO(page.request.get(crm_site.url + export).text())))
+    assert len(lines) == 3 and {r["name"] for r in made} <= {
+        cell for line in lines for cell in line
+    }
     page.select_option("#bulk-field", "next_step")
     page.fill("#bulk-value", 'Call "them" back')
     page.click("#bulk-set")

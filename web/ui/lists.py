@@ -119,6 +119,14 @@ def default_columns(entity: str, fields: dict[str, Any]) -> list[str]:
     return out[:DEFAULT_COLUMNS]
 
 
+def kanban_fields(model: Any, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The select fields a board can group by; those with a default first (a stage or a
+    status usually has one: every record starts somewhere), then in definition order."""
+    selects = [f for f in fields.values() if f["kind"] == "select"]
+    props = model.definition.get("schema", {}).get("properties", {})
+    return sorted(selects, key=lambda f: "x-default" not in props.get(f["key"], {}))
+
+
 # ---------------------------------------------------------------- cells
 
 
@@ -308,7 +316,7 @@ def list_page(entity: str) -> Any:
     first = (page - 1) * per + 1 if rows else 0
     last = (page - 1) * per + len(rows)
     pages = max(1, -(-total // per))
-    selects = [f for f in fields.values() if f["kind"] == "select" and not f["read_only"]]
+    selects = kanban_fields(model, fields)
     views = SavedViews(p).list(entity, user)
     can = {
         "create": bool(access.scopes(entity, "create")),
@@ -372,7 +380,7 @@ def kanban_page(entity: str) -> Any:
         fields = visible_fields(entity, user)
     except PermissionDenied:
         return _refused()
-    selects = [f for f in fields.values() if f["kind"] == "select"]
+    selects = kanban_fields(model, fields)
     if not selects:
         abort(404)
     by = request.args.get("by") or selects[0]["key"]
@@ -456,4 +464,11 @@ def rule_literal(value: Any) -> str:
     return '"' + "".join(c for c in escaped if c >= " " or c == "\t") + '"'
 
 
-__all__ = ["blueprint", "default_columns", "rule_literal", "visible_fields", "where_problems"]
+__all__ = [
+    "blueprint",
+    "default_columns",
+    "kanban_fields",
+    "rule_literal",
+    "visible_fields",
+    "where_problems",
+]
