@@ -250,3 +250,8 @@ def test_a_sales_rep_sees_only_their_scope_and_no_hidden_field(page, crm_site):
     html = page.content()
     for key in hidden:
         assert f'value="{key}"' not in html
+    page.goto(crm_site.url + "/app/opportunity/kanban?by=stage")
+    board = page.inner_text("#kanban")
+    assert "需求分析" in board and "签约成交" in board and "Needs analysis" not in board
+    # A rep updates only their own records; the board is still draggable for those.
+    assert page.locator("script[src='/vendor/sortable.js']").count() == 1
