@@ -102,3 +102,17 @@ def test_the_list_page_leaves_hidden_fields_out_and_reports_a_bad_filter(p, clie
     client.login("root", "root-secret")
     status, html, _ = client.get("/app/account?col=name&col=revenue&sort=-revenue")
     assert status == 200 and "987,654.00" in html.decode()
+
+
+def test_a_saved_view_opens_with_its_filter_and_clearing_keeps_it_cleared(p, client):
+    p.records("account", "ann").create({"name": "Retail one", "industry": "retail"})
+    p.records("account", "ann").create({"name": "Tech one", "industry": "tech"})
+    view = SavedViews(p).create("ann", "account", "Retail", where='industry == "retail"')
+    client.login("ann", "ann-secret-1")
+    _, html, _ = client.get(f"/app/account?view={view['id']}")
+    text = html.decode()
+    assert "Retail one" in text and "Tech one" not in text
+    clear = re.search(r'href="([^"]*)" id="clear-filter"', text).group(1).replace("&amp;", "&")
+    assert "where=&" in clear + "&"
+    _, html, _ = client.get(clear)
+    assert "Retail one" in html.decode() and "Tech one" in html.decode()

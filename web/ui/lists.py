@@ -238,9 +238,11 @@ def _url(entity: str, state: dict[str, Any], **changes: Any) -> str:
     if merged.get("view"):
         params.append(("view", merged["view"]["id"]))
     params.extend(("col", c) for c in merged["cols"])
-    for key in ("sort", "where"):
-        if merged.get(key):
-            params.append((key, merged[key]))
+    if merged.get("sort"):
+        params.append(("sort", merged["sort"]))
+    if merged.get("where") or merged.get("view"):
+        # With a saved view an empty where is said out loud: else the view's filter returns.
+        params.append(("where", merged.get("where") or ""))
     if merged["per"] != DEFAULT_PER:
         params.append(("per", merged["per"]))
     if merged["page"] != 1:
