@@ -34,7 +34,7 @@
   function literal(f, raw) {
     const kind = f.kind;
     if (kind === "boolean") return raw === "true" ? "true" : "false";
-    if (f.num || kind === "reference" || kind === "user_id") {
+    if (f.num || kind === "reference") {
       const n = String(raw).trim().replace(/,/g, "");
       return /^-?\d+(\.\d+)?$/.test(n) ? n : quote(raw);
     }
