@@ -23,6 +23,7 @@ from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections th
 from engine.security import settings as _setting_tables  # noqa: F401  (ts_user_setting)
 from engine.security import users as _user_tables  # noqa: F401  (ts_user, ts_token)
 from engine.store import importer as _import_tables  # noqa: F401  (ts_import_run)
+from engine.store import views as _view_tables  # noqa: F401  (ts_saved_view)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
 from engine.store.lookups import Lookups
