@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from tests.browser.conftest import shot
@@ -22,7 +22,10 @@ def _number(text: str) -> Decimal | None:
 
 
 def _rounded(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    """Two places, halves away from zero: how the page's number format rounds (53.125 → 53.13)."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _leaf_figures(result) -> dict[str, list]:
