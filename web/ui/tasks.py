@@ -48,9 +48,27 @@ def outcome_label(outcome: str | None) -> str:
     return known.get(outcome or "", outcome or "")
 
 
+def decided_label(outcome: str | None) -> str:
+    """What a completed task did, for the history."""
+    known = {
+        "approve": gettext("Approved"),
+        "reject": gettext("Rejected"),
+        "return": gettext("Returned to the requester"),
+        "resubmit": gettext("Resubmitted"),
+        "withdraw": gettext("Withdrawn"),
+        "done": gettext("Done"),
+    }
+    return known.get(outcome or "", outcome or "")
+
+
 @blueprint.app_template_global("outcome_label")
 def _outcome_label(outcome: str | None) -> str:
     return outcome_label(outcome)
+
+
+@blueprint.app_template_global("decided_label")
+def _decided_label(outcome: str | None) -> str:
+    return decided_label(outcome)
 
 
 class _Names:
@@ -61,6 +79,7 @@ class _Names:
         self.user = user
         self._specs: dict[tuple[str, int | None], Any] = {}
         self._titles: dict[tuple[str, int], str] = {}
+        self._roles: dict[str, Any] | None = None
 
     def spec(self, flow: str, version: int | None = None) -> Any:
         key = (flow, version)
@@ -105,6 +124,13 @@ class _Names:
                 pass
             self._titles[key] = title
         return self._titles[key]
+
+    def role(self, name: str | None) -> str:
+        if not name:
+            return ""
+        if self._roles is None:
+            self._roles = self.p.access(self.user).table.roles
+        return label((self._roles.get(name) or {}).get("label"), name)
 
     def person(self, name: str | None) -> str:
         if not name:
@@ -152,7 +178,7 @@ def inbox() -> Any:
                 "step": label(task.get("label"), "")
                 or names.node(instance["flow"], instance.get("flow_version"), task["node"]),
                 "outcomes": task["outcomes"],
-                "role": task.get("role"),
+                "role": names.role(task.get("role")),
                 "created_on": task["created_on"],
                 "due_on": task.get("due_on"),
                 "returnable": task["kind"] in ("approval", "signer")
@@ -199,9 +225,11 @@ def _history(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
         if event["kind"] not in SHOWN:
             continue
         data = dict(event.get("data") or {})
-        for key in ("assignee", "to", "from"):
+        for key in ("assignee", "to"):
             if data.get(key):
                 data[key] = names.person(data[key])
+        if data.get("role"):
+            data["role"] = names.role(data["role"])
         rows.append(
             {
                 "at": event["at"],
@@ -243,7 +271,9 @@ def _diagram(names: _Names, instance: dict[str, Any]) -> dict[str, Any]:
                 **box,
                 "id": node_id,
                 "type": node.type,
-                "text": names.node(instance["flow"], instance.get("flow_version"), node_id),
+                "text": names.node(instance["flow"], instance.get("flow_version"), node_id)
+                if node.label or node.config.get("label") or node.type not in ("start", "end")
+                else label(kind.label if kind else None, node.type),
                 "type_label": label(kind.label if kind else None, node.type),
                 "state": state,
             }
