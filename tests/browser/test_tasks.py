@@ -100,7 +100,7 @@ def test_approving_from_the_inbox_and_the_diagram(page, crm_site, flow):
     assert page.get_attribute('[data-node="manager"]', "data-state") == "done"
     assert page.get_attribute('[data-node="end"]', "data-state") == "pending"
     history = page.inner_text("#history")
-    assert "Approve" in history and "Margin is fine" in history
+    assert "Approved" in history and "Margin is fine" in history
     shot(page, "flow-diagram")
     page.locator("#my-part button[data-outcome=approve]").click()
     page.locator("#decide-dialog button[type=submit]").click()
