@@ -134,11 +134,19 @@ class NotificationService:
     # ------------------------------------------------------------ reading
 
     def list(
-        self, user: str, *, unread: bool = False, kind: str | None = None, limit: int = 100
+        self,
+        user: str,
+        *,
+        unread: bool = False,
+        kind: str | None = None,
+        instance: int | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """The user's notifications, newest first."""
+        """The user's notifications, newest first (``instance``: those about one flow instance)."""
         t = notifications_table
         stmt = select(t).where(t.c.user == user).order_by(t.c.id.desc()).limit(limit)
+        if instance is not None:
+            stmt = stmt.where(t.c.instance_id == instance)
         if unread:
             stmt = stmt.where(t.c.read_on.is_(None))
         if kind is not None:

@@ -113,6 +113,9 @@ def test_approving_from_the_inbox_and_the_diagram(page, crm_site, flow):
     page.goto(crm_site.url + "/tasks?tab=cc")
     copy = page.locator(f'#cc li:has(a[href="/flows/instances/{inst}"])')
     assert copy.count() == 1 and "Discount approved" in copy.inner_text()
+    copy.locator("a").click()  # finance may follow what it was copied on
+    page.wait_for_selector("#instance-status[data-status=completed]")
+    assert page.get_attribute('[data-node="copy"]', "data-state") == "done"
 
 
 def test_returning_a_request_and_withdrawing_it(page, crm_site, flow):
@@ -170,6 +173,19 @@ def test_rejecting_and_transferring(page, crm_site, flow):
     history = page.inner_text("#history")
     assert "Transferred to" in history and "You know this account" in history
 
+    # The director asks the manager to sign too; the step waits for both.
+    page.locator("#my-part button[data-kind=signer]").click()
+    page.locator("#person-dialog input[name=to]").fill(manager)
+    page.locator("#person-dialog button[type=submit]").click()
+    expect(page.locator("#history")).to_contain_text("as a signer")
+    page.locator("#my-part button[data-outcome=approve]").click()
+    page.locator("#decide-dialog button[type=submit]").click()
+    expect(page.locator("#my-part")).to_have_count(0)
+    assert page.get_attribute('[data-node="manager"]', "data-state") == "current"
+    as_user(crm_site, page, manager)
+    page.goto(crm_site.url + "/tasks")
+    assert "added signer" in row_of(page, moved).inner_text()
+
 
 def test_a_notification_shows_in_the_list_and_on_the_bell(page, crm_site):
     manager = crm_site.by_role["sales_manager"]
@@ -200,5 +216,6 @@ def test_the_inbox_in_chinese(page, crm_site, flow):
     page.locator("#todo button[data-outcome=approve]").first.click()
     assert page.locator("#decide-dialog h2").inner_text() == "同意"
     page.locator("#decide-dialog button[data-close]").click()
+    shot(page, "tasks-inbox-zh")
     page.click("#switch-lang")  # back to English for the other tests
     page.wait_for_selector("text=Home")

@@ -298,6 +298,8 @@ def instance_page(instance_id: int) -> Any:
         t.get("assignee") == user or t.get("role") in roles or t.get("completed_by") == user
         for t in instance["tasks"]
     )
+    # Whoever a flow copied in may follow it too.
+    involved = involved or bool(p.notifications.list(user, instance=instance_id, limit=1))
     if entity and record_id and not involved:
         with p.db.transaction(write=False) as conn:
             table = p.entities.get(entity).table
