@@ -484,6 +484,15 @@ class FlowService:
                     "version": 1,
                 },
             ).inserted_primary_key[0]
+            # The approval node reads this to wait for signers (see nodes/approval.py).
+            token = conn.execute(stm.TOKEN_BY_ID, {"b_id": task["token_id"]}).mappings().one()
+            state = orjson.loads(token["state"]) if token["state"] else {}
+            if not state.get("signers"):
+                state["signers"] = True
+                conn.execute(
+                    stm.UPDATE_TOKEN,
+                    {"b_id": task["token_id"], "state": orjson.dumps(state).decode()},
+                )
             self._log(conn, instance["id"], "signer_added", task, user,
                       {"task": new_id, "for": task_id, "assignee": target,
                        "comment": comment})  # fmt: skip

@@ -114,13 +114,13 @@ class Approval(NodeType):
             return self.route(ctx, "reject")
         outcome = event["outcome"]
         mode = ctx.node.config.get("mode", "any")
-        if outcome == "approve":
-            signer = event["task"]["kind"] == "signer"
-            if not signer:
+        # A countersign (mode all) waits for every other task; mode any waits only when
+        # signers were added to the step (the service notes that in the token's state):
+        # for them, and, after a signer, for one approver. Reading the tasks costs a
+        # query, so a plain any-of approval does not.
+        if outcome == "approve" and (mode == "all" or ctx.state.get("signers")):
+            if event["task"]["kind"] != "signer":
                 ctx.state["approved"] = True
-            # A countersign (mode all) waits for every other task; mode any waits only
-            # for signers added to the step (and, after a signer, for one approver).
-            # Only an approval can need to wait, so only it reads the tasks.
             others = [t for t in ctx.tasks() if t["status"] == "open"]
             if others and (
                 mode == "all"
@@ -129,6 +129,7 @@ class Approval(NodeType):
             ):
                 return wait()
         ctx.state.pop("approved", None)
+        ctx.state.pop("signers", None)
         ctx.cancel_tasks()
         if ctx.node.config.get("timeout"):  # only a timeout starts timers on this token
             ctx.cancel_timers()
