@@ -116,6 +116,8 @@ def test_approving_from_the_inbox_and_the_diagram(page, crm_site, flow):
     copy.locator("a").click()  # finance may follow what it was copied on
     page.wait_for_selector("#instance-status[data-status=completed]")
     assert page.get_attribute('[data-node="copy"]', "data-state") == "done"
+    page.goto(crm_site.url + "/tasks?tab=cc")  # opening it read it
+    expect(page.locator(f'#cc li.unread:has(a[href="/flows/instances/{inst}"])')).to_have_count(0)
 
 
 def test_returning_a_request_and_withdrawing_it(page, crm_site, flow):

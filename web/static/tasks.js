@@ -39,6 +39,16 @@
   }
 
   document.addEventListener("click", async (event) => {
+    const link = event.target.closest("li.note.unread a");
+    if (link) {
+      // Opening a notification reads it; keepalive lets the call outlive the page.
+      const id = link.closest("li.note").dataset.note;
+      fetch("/api/v1/notifications/" + encodeURIComponent(id) + "/read", {
+        method: "POST", credentials: "same-origin", keepalive: true,
+        headers: { "X-CSRF-Token": T.csrf, "Content-Type": "application/json" }, body: "{}",
+      }).catch(() => {});
+      return;
+    }
     const button = event.target.closest("button");
     if (!button) return;
     if (button.hasAttribute("data-close")) {
