@@ -16,6 +16,7 @@ from engine.clock import Clock
 from engine.flows import tables as _flow_tables  # noqa: F401  (the flow runtime's tables)
 from engine.forms.entity import EntityModel
 from engine.forms.validation import RecordValidator
+from engine.jobs import notifications as _notification_tables  # noqa: F401  (ts_notification)
 from engine.jobs import webhooks as _webhook_tables  # noqa: F401  (ts_webhook tables)
 from engine.meta.repository import MetaRepository
 from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
@@ -312,6 +313,13 @@ class Platform:
         from engine.webforms.service import WebformService
 
         return WebformService(self)
+
+    @property
+    def notifications(self) -> Any:
+        """Users' notifications: ``p.notifications.list(user)``, ``mark_read``, ``deliver``."""
+        from engine.jobs.notifications import NotificationService
+
+        return NotificationService(self)
 
     @property
     def webhooks(self) -> Any:

@@ -410,11 +410,7 @@ def complete_task(task_id: int) -> Response:
     """``{"outcome", "comment", "command_id"}``; only a task the user can see can be completed."""
     user = require_user()
     p = platform_of()
-    mine = {t["id"] for t in p.flows.tasks(user=user, roles=_roles(user))}
-    if task_id not in mine:
-        raise NotFound(
-            f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")]
-        )
+    _my_task(user, task_id)
     data = body()
     done = p.flows.complete(
         task_id,
@@ -424,6 +420,89 @@ def complete_task(task_id: int) -> Response:
         command_id=data.get("command_id"),
     )
     return json_response(done)
+
+
+def _my_task(user: str, task_id: int) -> None:
+    """NotFound unless the task is open for the user (theirs or one of their roles')."""
+    mine = {t["id"] for t in platform_of().flows.tasks(user=user, roles=_roles(user))}
+    if task_id not in mine:
+        raise NotFound(
+            f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")]
+        )
+
+
+@api.post("/tasks/<int:task_id>/transfer")
+def transfer_task(task_id: int) -> Response:
+    """``{"to", "comment", "command_id"}``: hand the task to another user."""
+    user = require_user()
+    _my_task(user, task_id)
+    data = body()
+    done = platform_of().flows.transfer(
+        task_id,
+        str(data.get("to", "")),
+        user=user,
+        comment=data.get("comment"),
+        command_id=data.get("command_id"),
+    )
+    return json_response(done)
+
+
+@api.post("/tasks/<int:task_id>/signers")
+def add_signer(task_id: int) -> Response:
+    """``{"to", "comment", "command_id"}``: ask another user to approve this step too."""
+    user = require_user()
+    _my_task(user, task_id)
+    data = body()
+    done = platform_of().flows.add_signer(
+        task_id,
+        str(data.get("to", "")),
+        user=user,
+        comment=data.get("comment"),
+        command_id=data.get("command_id"),
+    )
+    return json_response(done, status=201)
+
+
+@api.post("/flows/instances/<int:instance_id>/comments")
+def comment_flow(instance_id: int) -> Response:
+    """``{"comment"}``: a remark in the instance's history, by someone who may read it."""
+    user = require_user()
+    _instance_for(user, instance_id)
+    data = body()
+    done = platform_of().flows.comment(instance_id, str(data.get("comment", "")), user=user)
+    return json_response(done, status=201)
+
+
+@api.get("/flows/instances")
+def my_requests() -> Response:
+    """Instances the signed-in user started (``?status=running`` to narrow), newest first."""
+    user = require_user()
+    status = request.args.get("status") or None
+    items = platform_of().flows.instances(started_by=user, status=status)
+    return json_response({"items": items})
+
+
+@api.get("/notifications")
+def notifications() -> Response:
+    """``?unread=1&kind=notify|cc``: the signed-in user's notifications, newest first."""
+    user = require_user()
+    p = platform_of()
+    items = p.notifications.list(
+        user, unread=request.args.get("unread") == "1", kind=request.args.get("kind") or None
+    )
+    return json_response({"items": items, "unread": p.notifications.unread(user)})
+
+
+@api.post("/notifications/<int:notification_id>/read")
+def read_notification(notification_id: int) -> Response:
+    user = require_user()
+    return json_response(platform_of().notifications.mark_read(notification_id, user=user))
+
+
+@api.post("/notifications/read")
+def read_all_notifications() -> Response:
+    user = require_user()
+    return json_response({"marked": platform_of().notifications.mark_all_read(user)})
 
 
 # ---------------------------------------------------------------- the contract

@@ -23,7 +23,7 @@ from engine.errors import (
 from engine.flows import statements as stm
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
-from engine.flows.steps import commit_instance, instance_row, run_step
+from engine.flows.steps import Stale, commit_instance, instance_row, run_step
 from engine.flows.tables import (
     flow_events,
     flow_instances,
@@ -34,6 +34,10 @@ from engine.flows.tables import (
 
 if TYPE_CHECKING:
     from engine.platform import Platform
+
+
+#: Task kinds an approver may return to the initiator (``outcome: return``).
+RETURNABLE = ("approval", "signer")
 
 
 def _task_view(row: Any) -> dict[str, Any]:
@@ -266,12 +270,14 @@ class FlowService:
                     f"task {task_id} is assigned to {task['assignee']!r}, not {user!r}",
                     [error_entry("only the assignee may complete this task", field="user")],
                 )
-            if outcome not in task["outcomes"]:
+            instance = instance_row(conn, task["instance_id"])
+            # An approver may also send the request back to whoever started it.
+            returnable = task["kind"] in RETURNABLE and instance.get("started_by")
+            if outcome not in task["outcomes"] and not (outcome == "return" and returnable):
                 raise FlowError(
                     f"task {task_id} has no outcome {outcome!r}",
                     [error_entry(f"use one of: {', '.join(task['outcomes'])}", field="outcome")],
                 )
-            instance = instance_row(conn, task["instance_id"])
             if instance["status"] != "running":
                 raise ConflictError(
                     f"flow instance {instance['id']} is {instance['status']}; its tasks are closed",
@@ -361,6 +367,154 @@ class FlowService:
 
         run_step(self.platform, command_id, "withdraw", body)
         return self.instance(instance_id, history=False)
+
+    # -- reassigning and discussing --------------------------------------------------
+
+    def _open_task(self, conn: Any, task_id: int, user: str | None) -> dict[str, Any]:
+        row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        task = _task_view(row)
+        if task["status"] != "open":
+            raise _closed(task)
+        if user is not None and task["assignee"] is not None and task["assignee"] != user:
+            raise PermissionDenied(
+                f"task {task_id} is assigned to {task['assignee']!r}, not {user!r}",
+                [error_entry("only the assignee may pass this task on", field="user")],
+            )
+        return task
+
+    def _person(self, name: str) -> str:
+        found = self.platform.users.find(name)
+        if found is None or not found.get("active", True):
+            raise ValidationError(
+                f"no active user named {name!r}", [error_entry("unknown user", field="to")]
+            )
+        return str(found["name"])
+
+    def _log(self, conn: Any, instance_id: int, kind: str, task: dict[str, Any] | None,
+             user: str | None, data: dict[str, Any]) -> None:  # fmt: skip
+        conn.execute(
+            stm.INSERT_EVENT,
+            {
+                "instance_id": instance_id,
+                "at": self.platform.clock.now(),
+                "kind": kind,
+                "node": task["node"] if task else None,
+                "token_id": task["token_id"] if task else None,
+                "actor": user,
+                "data": orjson.dumps(data, default=str).decode(),
+            },
+        )
+
+    def transfer(
+        self,
+        task_id: int,
+        to: str,
+        *,
+        user: str | None = None,
+        comment: str | None = None,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Hand an open task to another user (it leaves its role, if it had one).
+
+        Raises ConflictError when the task is no longer open, PermissionDenied
+        when ``user`` is not its assignee, ValidationError for an unknown user.
+        """
+        target = self._person(to)
+
+        def body(conn: Any) -> dict[str, Any]:
+            task = self._open_task(conn, task_id, user)
+            instance = instance_row(conn, task["instance_id"])
+            read_version = instance["version"]
+            done = conn.execute(
+                stm.CLOSE_OPEN_TASK,
+                {"b_id": task_id, "b_version": task["version"], "assignee": target,
+                 "role": None, "version": task["version"] + 1},
+            )  # fmt: skip
+            if done.rowcount != 1:
+                raise Stale()
+            self._log(conn, instance["id"], "task_transferred", task, user,
+                      {"task": task_id, "from": task["assignee"] or task["role"], "to": target,
+                       "comment": comment})  # fmt: skip
+            commit_instance(conn, instance, read_version)
+            return {"task_id": task_id, "assignee": target, "instance_id": instance["id"]}
+
+        return run_step(self.platform, command_id, "transfer", body)
+
+    def add_signer(
+        self,
+        task_id: int,
+        to: str,
+        *,
+        user: str | None = None,
+        comment: str | None = None,
+        command_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask another user to approve too: a new approval task at the same step.
+
+        The step passes only when every added signer has approved as well (a
+        rejection still decides at once). Only for approval tasks.
+        """
+        target = self._person(to)
+
+        def body(conn: Any) -> dict[str, Any]:
+            task = self._open_task(conn, task_id, user)
+            if task["kind"] not in RETURNABLE:
+                raise FlowError(
+                    f"task {task_id} is not an approval",
+                    [error_entry("only an approval can get another signer", field="task")],
+                )
+            instance = instance_row(conn, task["instance_id"])
+            read_version = instance["version"]
+            new_id = conn.execute(
+                stm.INSERT_TASK,
+                {
+                    "instance_id": instance["id"],
+                    "token_id": task["token_id"],
+                    "node": task["node"],
+                    "kind": "signer",
+                    "label": _label_text(task["label"]),
+                    "assignee": target,
+                    "role": None,
+                    "outcomes": orjson.dumps(["approve", "reject"]).decode(),
+                    "status": "open",
+                    "created_on": self.platform.clock.now(),
+                    "due_on": task.get("due_on"),
+                    "version": 1,
+                },
+            ).inserted_primary_key[0]
+            # The approval node reads this to wait for signers (see nodes/approval.py).
+            token = conn.execute(stm.TOKEN_BY_ID, {"b_id": task["token_id"]}).mappings().one()
+            state = orjson.loads(token["state"]) if token["state"] else {}
+            if not state.get("signers"):
+                state["signers"] = True
+                conn.execute(
+                    stm.UPDATE_TOKEN,
+                    {"b_id": task["token_id"], "state": orjson.dumps(state).decode()},
+                )
+            self._log(conn, instance["id"], "signer_added", task, user,
+                      {"task": new_id, "for": task_id, "assignee": target,
+                       "comment": comment})  # fmt: skip
+            commit_instance(conn, instance, read_version)
+            return {"task_id": new_id, "assignee": target, "instance_id": instance["id"]}
+
+        return run_step(self.platform, command_id, "add_signer", body)
+
+    def comment(self, instance_id: int, text: str, *, user: str | None = None) -> dict[str, Any]:
+        """Add a comment to an instance's history (no decision)."""
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError(
+                "a comment needs some text", [error_entry("write something", field="comment")]
+            )
+
+        def body(conn: Any) -> dict[str, Any]:
+            instance = instance_row(conn, instance_id)
+            self._log(conn, instance_id, "comment", None, user, {"comment": text[:4000]})
+            return {"instance_id": instance["id"], "comment": text[:4000]}
+
+        return run_step(self.platform, None, "comment", body)
 
     def tick(self, now: dt.datetime | None = None) -> int:
         """Fire every timer due at ``now`` (the platform clock's now by default); returns how many.
@@ -455,9 +609,25 @@ class FlowService:
                 ]
         return out
 
+    def instances(
+        self, *, started_by: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Instances, newest first: those ``started_by`` a user ("my requests"), of a ``status``."""
+        stmt = select(flow_instances).order_by(flow_instances.c.id.desc()).limit(limit)
+        if started_by is not None:
+            stmt = stmt.where(flow_instances.c.started_by == started_by)
+        if status is not None:
+            stmt = stmt.where(flow_instances.c.status == status)
+        with self.platform.db.transaction(write=False) as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
     def invalidate(self) -> None:
         """Published versions never change, so only a re-created database empties this."""
         self._specs.clear()
+
+
+def _label_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _closed(task: dict[str, Any]) -> ConflictError:

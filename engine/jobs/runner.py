@@ -80,10 +80,14 @@ class JobRunner:
         """Give due outbox messages to their kind's deliverer; kinds with none wait."""
         from engine.store.outbox import deliverer, due_messages, mark_delivered, mark_failed
 
-        builtin = {"webhook": self.p.webhooks.deliver, "webhook.event": self.p.webhooks.deliver}
+        builtin = {
+            "webhook": self.p.webhooks.deliver,
+            "webhook.event": self.p.webhooks.deliver,
+            "notify": self.p.notifications.deliver,
+        }
 
         def find(kind: str) -> Any:
-            return builtin.get(kind) or deliverer(kind)
+            return deliverer(kind) or builtin.get(kind)  # a registered one replaces ours
 
         with self.p.db.transaction(write=False) as conn:
             due = [m for m in due_messages(conn, now, limit) if find(m.kind) is not None]

@@ -157,6 +157,16 @@ class UserService:
             row = conn.execute(select(users_table).where(users_table.c.name == name)).first()
         return None if row is None else _public(row)
 
+    def directory(self) -> list[dict[str, Any]]:
+        """Active users' names and labels, by name (to pick someone to hand work to)."""
+        with self.p.db.transaction(write=False) as conn:
+            rows = conn.execute(
+                select(users_table.c.name, users_table.c.label)
+                .where(users_table.c.active.is_(True))
+                .order_by(users_table.c.name)
+            ).all()
+        return [{"name": r.name, "label": r.label} for r in rows]
+
     def update(self, name: str, **changes: Any) -> dict[str, Any]:
         """Change roles, team, manager, email, label or active."""
         allowed = {"roles", "team", "manager", "email", "label", "active"}

@@ -12,11 +12,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every area's blueprint and the shell's template context to ``app``."""
-    from web.ui import apidocs, lists, public, reports, shell
+    from web.ui import apidocs, lists, public, reports, shell, tasks
     from web.ui.context import install
 
     install(app)
-    for module in (shell, apidocs, lists, reports, public):
+    for module in (shell, apidocs, lists, reports, tasks, public):
         app.register_blueprint(module.blueprint)
 
 

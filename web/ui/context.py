@@ -107,7 +107,9 @@ def _shell() -> dict[str, Any]:
         p = platform_of()
         values["me"] = me = p.users.get(user)
         values["nav"] = navigation(user)
-        values["notification_count"] = len(p.flows.tasks(user=user, roles=me["roles"]))
+        values["notification_count"] = len(
+            p.flows.tasks(user=user, roles=me["roles"])
+        ) + p.notifications.unread(user)
     return values
 
 

@@ -13,7 +13,11 @@ itself (``approve`` / ``reject``).
 
 ``on_reject: initiator`` sends a rejection back to whoever started the
 instance as a task to ``resubmit`` (the approvers get new tasks) or
-``withdraw`` (the rejection stands and is routed as above).
+``withdraw`` (the rejection stands and is routed as above). Any approver
+may do the same for one decision by completing a task with ``return``.
+
+``p.flows.add_signer`` adds a ``signer`` task at the step: the step then
+also waits for that person's approval, whatever the mode.
 """
 
 from __future__ import annotations
@@ -110,18 +114,31 @@ class Approval(NodeType):
             return self.route(ctx, "reject")
         outcome = event["outcome"]
         mode = ctx.node.config.get("mode", "any")
-        # Only a countersign (mode all) waits for the other tasks; reading them costs a query.
-        if (
-            mode == "all"
-            and outcome == "approve"
-            and any(t["status"] == "open" for t in ctx.tasks())
-        ):
-            return wait()
+        # A countersign (mode all) waits for every other task; mode any waits only when
+        # signers were added to the step (the service notes that in the token's state):
+        # for them, and, after a signer, for one approver. Reading the tasks costs a
+        # query, so a plain any-of approval does not.
+        if outcome == "approve" and (mode == "all" or ctx.state.get("signers")):
+            if event["task"]["kind"] != "signer":
+                ctx.state["approved"] = True
+            others = [t for t in ctx.tasks() if t["status"] == "open"]
+            if others and (
+                mode == "all"
+                or any(t["kind"] == "signer" for t in others)
+                or not ctx.state.get("approved")
+            ):
+                return wait()
+        ctx.state.pop("approved", None)
+        ctx.state.pop("signers", None)
         ctx.cancel_tasks()
         if ctx.node.config.get("timeout"):  # only a timeout starts timers on this token
             ctx.cancel_timers()
         initiator = ctx.instance.get("started_by")
-        if outcome == "reject" and ctx.node.config.get("on_reject") == "initiator" and initiator:
+        if outcome == "return" and initiator:  # an approver sent it back (see the service)
+            outcome = "reject_to_initiator"
+        if outcome == "reject_to_initiator" or (
+            outcome == "reject" and ctx.node.config.get("on_reject") == "initiator" and initiator
+        ):
             ctx.create_task(
                 kind="revise",
                 assignee=initiator,
