@@ -22,7 +22,7 @@ from engine.errors import (
 )
 from engine.flows import statements as stm
 from engine.flows.runtime import Runtime
-from engine.flows.spec import FlowSpec, parse_flow
+from engine.flows.spec import FlowSpec, parse_flow, trigger_events
 from engine.flows.steps import commit_instance, instance_row, run_step
 from engine.flows.tables import (
     flow_events,
@@ -197,16 +197,17 @@ class FlowService:
     ) -> list[int]:
         """Start every live flow whose trigger fires on this record event; returns the instances.
 
-        ``event`` is created, updated or deleted; a trigger's ``when`` sees the
-        record and, for an update, ``old``. The record service is to call this
-        after a write (the hook is not wired yet); each start is its own step.
+        ``event`` is created, updated or deleted (a trigger may list several); its
+        ``when`` sees the record and, for an update, ``old``. The record service
+        calls this after a write commits (``Platform.record_written``); each start
+        is its own step.
         """
         with self.platform.db.transaction(write=False) as conn:
             flows = self.platform.repo.all_current(conn, "flow")
         started = []
         for name, (definition, _version) in flows.items():
             trigger = definition.get("trigger") or {}
-            if definition.get("entity") != entity or trigger.get("on") != event:
+            if definition.get("entity") != entity or event not in trigger_events(definition):
                 continue
             when = trigger.get("when")
             if when and self.platform.rules.compile(when, entity)(record, old=old) is not True:
