@@ -289,3 +289,17 @@ def test_a_legal_rejection_also_returns_to_the_initiator(crm, crm_server, accoun
         {"status": "signed", "signed_on": "2026-12-01"},
     )
     assert status == 422, refused  # signing needs an approved contract
+
+
+def test_a_quote_nobody_can_approve_still_saves_and_the_failed_start_is_kept(crm, account):
+    opp = crm.records("opportunity", user="zhou_qiang").create(
+        {"name": "总监自报", "account": account["id"], "stage": "proposal", "amount": 90000}
+    )
+    (bi,) = [p for p in crm.records("product").list(limit=None) if p["code"] == "SW-BI"]
+    quote = crm.records("quote", user="zhou_qiang").create(  # the director has no manager
+        {"opportunity": opp["id"], "account": account["id"], "discount": 0.15,
+         "lines": [{"product": bi["id"], "quantity": 1, "unit_price": 90000}]}
+    )  # fmt: skip
+    assert crm.records("quote").get(quote["id"])["approval_level"] == "sales_manager"
+    (failed,) = instances_of(crm, "quote", quote["id"], "quote_discount_approval")
+    assert failed["status"] == "failed" and "nobody" in failed["error"]

@@ -177,3 +177,17 @@ def test_a_countersign_by_several_roles_needs_every_role(p):
     p.flows.complete(director["id"], "approve", user="dan")
     done = p.flows.instance(inst["id"])
     assert (done["status"], done["outcome"]) == ("completed", "approved")
+
+
+def test_a_triggered_start_that_fails_keeps_the_write_and_leaves_a_failed_instance(q):
+    strict = copy.deepcopy(ON_SIGN)
+    strict["edges"] = [["start", "project"], ["project", "mark"], ["mark", "end"]]
+    strict["nodes"]["mark"]["config"]["required"] = True  # no deal: the step fails at mark
+    q.flows.publish(strict)
+    sig = q.records("signature").create({"note": "signed"})
+    assert q.records("signature").get(sig["id"])["note"] == "signed"  # the write stands
+    assert q.records("project").count() == 0  # the step, project included, is undone
+    (failed,) = q.flows.record_changed("signature", "created", sig)
+    got = q.flows.instance(failed)
+    assert got["status"] == "failed" and "empty" in got["error"]
+    assert [e["kind"] for e in got["history"]] == ["failed"]
