@@ -83,6 +83,10 @@ def test_a_large_deal_waits_for_the_director_and_approval_moves_it_on(crm, crm_s
     )
     assert status == 422, refused
     assert "sales director" in str(refused)
+    status, _, _ = rep.patch(  # nor may the rep approve it himself
+        f"/api/v1/records/opportunity/{opp['id']}", {"approval_status": "approved"}
+    )
+    assert status in (403, 422)
     assert open_tasks(signed_in(crm_server, "li_na"), inst["id"]) == []  # a manager cannot
 
     decide(signed_in(crm_server, "zhou_qiang"), inst["id"], "approve")
