@@ -291,10 +291,10 @@ class Platform:
         if triggers is None:
             with self.db.transaction(write=False) as conn:
                 flows = self.repo.all_current(conn, "flow")
+            from engine.flows.spec import trigger_events
+
             triggers = {
-                (d.get("entity"), (d.get("trigger") or {}).get("on"))
-                for d, _v in flows.values()
-                if d.get("trigger")
+                (d.get("entity"), event) for d, _v in flows.values() for event in trigger_events(d)
             }
             self._flow_triggers = triggers
         if (entity, event) not in triggers:

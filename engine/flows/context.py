@@ -66,6 +66,14 @@ class Context:
         """Run the loaded rule set ``name`` on the record and write its result; returns the changes."""
         return self.runtime.run_ruleset(name)
 
+    def create_record(self, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Create a record of ``entity`` through its record service; returns it with its id."""
+        return self.runtime.create_record(entity, values, self.node.id, self.token["id"])
+
+    def update_related(self, field: str, changes: dict[str, Any]) -> int | None:
+        """Change the record the reference ``field`` points to; None when the field is empty."""
+        return self.runtime.update_related(field, changes, self.node.id, self.token["id"])
+
     # -- routing ------------------------------------------------------------------
 
     def outgoing(self, outcome: str | None = None) -> list[EdgeSpec]:

@@ -77,6 +77,31 @@ class Runtime:
         self.platform.records(self.instance["entity"]).update(self.instance["record_id"], changes)
         self._record = None
 
+    def create_record(
+        self, entity: str, values: dict[str, Any], node: str, token: int
+    ) -> dict[str, Any]:
+        """Create a record of another entity in this step, with the system's rights."""
+        made = self.platform.records(entity).create(values)
+        self.log("record_created", node, token, {"entity": entity, "id": made["id"]})
+        return made
+
+    def update_related(
+        self, field: str, changes: dict[str, Any], node: str, token: int
+    ) -> int | None:
+        """Update the record the reference ``field`` of the flow's record points to."""
+        entity = self.instance.get("entity")
+        if not entity or self.instance.get("record_id") is None:
+            raise FlowError(f"flow {self.spec.name!r} runs without a record to follow")
+        info = self.platform.rules.catalog.fields(entity).get(field)
+        if info is None or info.type.kind != "record" or not info.type.entity:
+            raise FlowError(f"{field!r} is not a reference field of {entity!r}")
+        target = (self.record() or {}).get(field)
+        if target is None:
+            return None
+        self.platform.records(info.type.entity).update(int(target), changes)
+        self.log("record_updated", node, token, {"entity": info.type.entity, "id": int(target)})
+        return int(target)
+
     def run_ruleset(self, name: str) -> dict[str, Any]:
         """Evaluate a loaded rule set on the record and store what it decides."""
         rules = self.platform.rules

@@ -7,6 +7,7 @@ guarded by the instance's optimistic lock (see ``steps.py``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -17,12 +18,13 @@ from engine.errors import (
     FlowError,
     NotFound,
     PermissionDenied,
+    TesseraError,
     ValidationError,
     error_entry,
 )
 from engine.flows import statements as stm
 from engine.flows.runtime import Runtime
-from engine.flows.spec import FlowSpec, parse_flow
+from engine.flows.spec import FlowSpec, parse_flow, trigger_events
 from engine.flows.steps import Stale, commit_instance, instance_row, run_step
 from engine.flows.tables import (
     flow_events,
@@ -34,6 +36,8 @@ from engine.flows.tables import (
 
 if TYPE_CHECKING:
     from engine.platform import Platform
+
+log = logging.getLogger("tessera.flows")
 
 
 #: Task kinds an approver may return to the initiator (``outcome: return``).
@@ -201,22 +205,61 @@ class FlowService:
     ) -> list[int]:
         """Start every live flow whose trigger fires on this record event; returns the instances.
 
-        ``event`` is created, updated or deleted; a trigger's ``when`` sees the
-        record and, for an update, ``old``. The record service is to call this
-        after a write (the hook is not wired yet); each start is its own step.
+        ``event`` is created, updated or deleted (a trigger may list several); its
+        ``when`` sees the record and, for an update, ``old``. The record service
+        calls this after a write commits (``Platform.record_written``); each start
+        is its own step.
         """
         with self.platform.db.transaction(write=False) as conn:
             flows = self.platform.repo.all_current(conn, "flow")
         started = []
         for name, (definition, _version) in flows.items():
             trigger = definition.get("trigger") or {}
-            if definition.get("entity") != entity or trigger.get("on") != event:
+            if definition.get("entity") != entity or event not in trigger_events(definition):
                 continue
             when = trigger.get("when")
             if when and self.platform.rules.compile(when, entity)(record, old=old) is not True:
                 continue
-            started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
+            try:
+                started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
+            except TesseraError as exc:
+                # The write that fired the trigger has committed: refusing it now would tell
+                # its author it failed. The start becomes a failed instance an admin sees.
+                log.warning("flow %s did not start on %s %s: %s", name, entity, record["id"], exc)
+                started.append(self._failed_start(name, entity, record["id"], user, str(exc)))
         return started
+
+    def _failed_start(
+        self, name: str, entity: str, record_id: int, user: str | None, message: str
+    ) -> int:
+        """Keep a trigger's start that could not run as a ``failed`` instance (an incident)."""
+        spec, version = self.spec(name)
+        now = self.platform.clock.now()
+        with self.platform.db.transaction(write=True) as conn:
+            new_id = conn.execute(
+                insert(flow_instances).values(
+                    flow=name,
+                    flow_version=version,
+                    flow_hash=spec.hash,
+                    entity=entity,
+                    record_id=record_id,
+                    status="failed",
+                    started_by=user,
+                    started_on=now,
+                    ended_on=now,
+                    error=message[:2000],
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(flow_events).values(
+                    instance_id=new_id,
+                    at=now,
+                    kind="failed",
+                    data=orjson.dumps({"error": message}).decode(),
+                )
+            )
+        return new_id
 
     def tasks(
         self,

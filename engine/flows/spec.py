@@ -97,6 +97,24 @@ class FlowSpec:
         return self.entry(("edges", edge.index, *sub), text, node=edge.source)
 
 
+def trigger_events(definition: dict[str, Any]) -> tuple[str, ...]:
+    """The record events a flow's trigger listens to: ``on: updated`` or ``on: [created, updated]``.
+
+    One flow often has to start both when a record is made in a state that
+    needs it and when a change brings it there (a quote whose discount needs
+    approval); a list saves writing the flow twice.
+    """
+    trigger = definition.get("trigger")
+    if not isinstance(trigger, dict):
+        return ()
+    on = trigger.get("on")
+    if isinstance(on, str):
+        return (on,)
+    if isinstance(on, list):
+        return tuple(e for e in on if isinstance(e, str))
+    return ()
+
+
 def parse_type(text: Any) -> tuple[str, int] | None:
     """``"approval"`` → ("approval", 1); ``"approval@2"`` → ("approval", 2); None if malformed."""
     if not isinstance(text, str) or not text:
@@ -194,4 +212,4 @@ def parse_flow(
     return spec, errors
 
 
-__all__ = ["EdgeSpec", "FlowSpec", "NodeSpec", "parse_flow", "parse_type"]
+__all__ = ["EdgeSpec", "FlowSpec", "NodeSpec", "parse_flow", "parse_type", "trigger_events"]

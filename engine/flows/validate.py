@@ -269,7 +269,16 @@ def rule_tools(spec: FlowSpec, service: Any) -> tuple[ValidationTools, list[dict
                 return [f"{text!r} gives a {kind}, but a condition must be true or false"]
         return []
 
-    return ValidationTools(check_expression, fields), problems
+    def entity_fields(name: str) -> set[str] | None:
+        return set(service.catalog.fields(name)) if service.catalog.exists(name) else None
+
+    def reference(name: str) -> str | None:
+        info = service.catalog.fields(entity).get(name) if entity else None
+        if info is None or info.type.kind != "record" or info.type.entity == "@user":
+            return None
+        return info.type.entity
+
+    return ValidationTools(check_expression, fields, entity_fields, reference), problems
 
 
 def _trigger_errors(spec: FlowSpec, tools: ValidationTools) -> list[dict[str, Any]]:

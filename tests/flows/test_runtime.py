@@ -204,3 +204,16 @@ def test_a_rejection_can_go_back_to_the_initiator(p):
     after = p.flows.instance(inst["id"])
     assert (after["status"], after["outcome"]) == ("completed", "rejected")
     assert [t["kind"] for t in after["tasks"]] == ["approval", "revise", "approval", "revise"]
+
+
+def test_an_approval_falls_back_when_its_approvers_name_nobody(p):
+    chain = copy.deepcopy(APPROVAL)
+    chain["nodes"]["manager"]["config"] = {"approvers": {"manager_of": "initiator"}}
+    p.flows.publish(chain)
+    with pytest.raises(FlowError, match="nobody"):
+        start_deal(p, 5)  # "alice" has no manager, and no fallback is named
+    chain["nodes"]["manager"]["config"]["fallback"] = {"role": "director"}
+    p.flows.publish(chain)
+    _, inst = start_deal(p, 5)
+    (task,) = p.flows.tasks(roles=["director"])
+    assert task["instance_id"] == inst["id"] and task["assignee"] is None

@@ -18,6 +18,10 @@ may do the same for one decision by completing a task with ``return``.
 
 ``p.flows.add_signer`` adds a ``signer`` task at the step: the step then
 also waits for that person's approval, whatever the mode.
+
+``fallback: {role: sales_director}`` names who approves when ``approvers``
+name nobody (a manager chain that runs out at the top, an empty owner field);
+without it such a step fails, since nobody could ever answer it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Approval(NodeType):
         "required": ["approvers"],
         "properties": {
             "approvers": people.ASSIGNEE_SCHEMA,
+            "fallback": people.ASSIGNEE_SCHEMA,
             "mode": {"enum": ["any", "all"], "default": "any"},
             "on_reject": {"enum": ["route", "initiator"], "default": "route"},
             "label": {},
@@ -70,6 +75,8 @@ class Approval(NodeType):
 
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         problems = people.field_problems(node.config.get("approvers"), tools.fields)
+        if "fallback" in node.config:
+            problems += people.field_problems(node.config["fallback"], tools.fields)
         if not any(e.outcome in (None, "approve") for e in spec.outgoing(node.id)):
             problems.append("needs an edge for approve (unmarked or outcome: approve)")
         return problems
@@ -86,6 +93,11 @@ class Approval(NodeType):
         users, roles = people.resolve(
             who, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
         )
+        fallback = ctx.node.config.get("fallback")
+        if not users and not roles and fallback:
+            users, roles = people.resolve(
+                fallback, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+            )
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
         label = ctx.node.config.get("label") or ctx.node.label

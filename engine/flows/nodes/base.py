@@ -84,6 +84,8 @@ class NodeContext(Protocol):
     def outgoing(self, outcome: str | None = None) -> list[EdgeSpec]: ...
     def update_record(self, changes: dict[str, Any]) -> None: ...
     def run_ruleset(self, name: str) -> dict[str, Any]: ...
+    def create_record(self, entity: str, values: dict[str, Any]) -> dict[str, Any]: ...
+    def update_related(self, field: str, changes: dict[str, Any]) -> int | None: ...
     def create_task(
         self,
         *,
@@ -112,10 +114,16 @@ class ValidationTools:
     ``check_expression(text, boolean)`` returns the problems of one
     rule-language expression over the flow's entity (empty: fine);
     ``fields`` are the entity's field names (empty when the flow has none).
+    Node types that write other records ask ``entity_fields(name)`` for the
+    field names of another entity (None: no such entity) and
+    ``reference(field)`` for the entity a field of the flow's record points
+    to (None: not a reference).
     """
 
     check_expression: Callable[[str, bool], list[str]]
     fields: set[str] = field(default_factory=set)
+    entity_fields: Callable[[str], set[str] | None] = lambda _name: None
+    reference: Callable[[str], str | None] = lambda _field: None
 
 
 class NodeType:

@@ -1,12 +1,14 @@
 """Who a task goes to: the assignee block that approval, human task and notify share.
 
 Written in a flow as one of ``{user: bob}``, ``{users: [bob, carol]}``,
-``{role: sales_director}``, ``{field: owner}`` (a user held by the record) or
-``{initiator: true}`` (whoever started the instance), or a manager chain:
-``{manager_of: initiator}`` or ``{manager_of: owner, levels: 2}`` (the
-manager's manager of the user the record's ``owner`` field holds). A role
-becomes one task any holder of the role may take; the security layer answers
-who holds it, and who manages whom.
+``{role: sales_director}``, ``{roles: [finance, sales_director]}`` (one task
+per role; with ``mode: all`` every role must approve, a countersign),
+``{field: owner}`` (a user held by the record) or ``{initiator: true}``
+(whoever started the instance), or a manager chain: ``{manager_of:
+initiator}`` or ``{manager_of: owner, levels: 2}`` (the manager's manager of
+the user the record's ``owner`` field holds). A role becomes one task any
+holder of the role may take; the security layer answers who holds it, and
+who manages whom.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ASSIGNEE_SCHEMA: dict[str, Any] = {
         "user": {"type": "string", "minLength": 1},
         "users": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
         "role": {"type": "string", "minLength": 1},
+        "roles": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
         "field": {"type": "string", "minLength": 1},
         "initiator": {"const": True},
     },
@@ -57,6 +60,8 @@ def resolve(
         return list(dict.fromkeys(spec["users"])), []
     if "role" in spec:
         return [], [spec["role"]]
+    if "roles" in spec:
+        return [], list(dict.fromkeys(spec["roles"]))
     if "field" in spec:
         value = (record or {}).get(spec["field"])
         return ([str(value)] if value else []), []

@@ -1,0 +1,64 @@
+"""Update related: change the record a reference field of the flow's record points to.
+
+``{field: opportunity, set: {stage: '"won"', closed_on: 'today()'}}`` on a
+contract flow marks the contract's opportunity won. The expressions are
+evaluated over the flow's own record (the contract), the change is saved
+through the related entity's record service in the step's transaction
+(validation, rules, audit), so a refusal undoes the step. An empty reference
+is skipped unless ``required: true``, which makes it an error.
+"""
+
+from __future__ import annotations
+
+from engine.errors import FlowError
+from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.spec import FlowSpec, NodeSpec
+
+_NAME = "^[a-z][a-z0-9_]*$"
+
+
+class UpdateRelated(NodeType):
+    name = "update_related"
+    label = {"en": "Update a related record", "zh-CN": "更新关联记录"}
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["field", "set"],
+        "properties": {
+            "field": {"type": "string", "pattern": _NAME},
+            "set": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": _NAME},
+                "additionalProperties": {"type": "string", "minLength": 1},
+            },
+            "required": {"type": "boolean", "default": False},
+        },
+    }
+
+    def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
+        if not spec.entity:
+            return ["updating a related record needs the flow to name its entity"]
+        field = node.config["field"]
+        if tools.fields and field not in tools.fields:
+            return [f"field: {field!r} is not a field of {spec.entity!r}"]
+        target = tools.reference(field)
+        if target is None:
+            return (
+                [f"field: {field!r} is not a reference to another record"] if tools.fields else []
+            )
+        fields = tools.entity_fields(target) or set()
+        problems = []
+        for key, expr in node.config["set"].items():
+            if key not in fields:
+                problems.append(f"set: {key!r} is not a field of {target!r}")
+                continue
+            problems += [f"set.{key}: {m}" for m in tools.check_expression(expr, False)]
+        return problems
+
+    def enter(self, ctx: NodeContext) -> Step:
+        cfg = ctx.node.config
+        values = {key: ctx.evaluate(expr) for key, expr in cfg["set"].items()}
+        if ctx.update_related(cfg["field"], values) is None and cfg.get("required"):
+            raise FlowError(f"node {ctx.node.id!r}: the record's {cfg['field']!r} is empty")
+        return proceed(*ctx.outgoing())
