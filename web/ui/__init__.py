@@ -12,11 +12,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every area's blueprint and the shell's template context to ``app``."""
-    from web.ui import apidocs, shell
+    from web.ui import apidocs, records, shell
     from web.ui.context import install
 
     install(app)
-    for module in (shell, apidocs):
+    for module in (shell, apidocs, records):
         app.register_blueprint(module.blueprint)
 
 
