@@ -200,6 +200,7 @@ def _form(entity: str, record_id: int | None) -> Any:
     if record_id is None:
         access.require(entity, "create")
     else:
+        access.require(entity, "update")
         record = p.records(entity, g.user).get(record_id)
     return render_template(
         "record_form.html",
