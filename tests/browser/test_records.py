@@ -130,4 +130,19 @@ def test_an_account_page_lists_its_related_records(page, crm_site):
     page.locator("[role=tab]").nth(1).click()
     assert page.locator("[role=tabpanel][data-panel='2']").is_visible()
     assert "created this record" in page.inner_text("#timeline")
+    page.fill(".comment-form textarea", "<b>Met the CFO</b>")
+    page.click("#add-comment")
+    page.wait_for_selector("#timeline li[data-kind=comment]")
+    assert page.inner_text("#timeline li[data-kind=comment] .comment-body") == "<b>Met the CFO</b>"
     shot(page, "record-account")
+
+
+def test_hidden_fields_are_absent_from_the_page(page, crm_site):
+    user = crm_site.by_role["marketing"]  # the account's revenue_12m is hidden from marketing
+    with crm_site.platform() as p:
+        account = p.records("account").create({"name": _unique("Hidden Revenue")})
+    crm_site.login(page, user, lang="en")
+    page.goto(crm_site.url + f"/app/account/{account['id']}")
+    page.wait_for_selector("#record-title")
+    assert page.locator("[data-field=revenue_12m]").count() == 0
+    assert "revenue_12m" not in page.content()

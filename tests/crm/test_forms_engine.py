@@ -46,3 +46,22 @@ def test_the_form_script_compiles_computed_fields_and_conditions(crm):
     assert '["company_norm"]: (function (T)' in script
     # definition text never appears raw: every constant is an escaped JSON literal
     assert "</script" not in script.lower()
+
+
+def test_comments_need_read_access_and_text(crm):
+    import pytest
+
+    from engine.errors import NotFound, PermissionDenied, ValidationError
+    from engine.store import comments
+
+    rep = "wang_lei"  # a sales rep in the demo recipe
+    assert "sales_rep" in crm.users.get(rep)["roles"]
+    account = crm.records("account").create({"name": "Comment Co"})
+    comments.add(crm, "account", account["id"], "  first call went well  ", user=None)
+    found = comments.for_record(crm, "account", account["id"], user=None)
+    assert [c["body"] for c in found] == ["first call went well"]
+    with pytest.raises(ValidationError):
+        comments.add(crm, "account", account["id"], "   ", user=None)
+    # a record the rep cannot see (no owner, no team) takes no comment from them
+    with pytest.raises((NotFound, PermissionDenied)):
+        comments.add(crm, "account", account["id"], "hello", user=rep)

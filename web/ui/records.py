@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
 from web.app import platform_of
@@ -341,6 +341,18 @@ def timeline(
                         "title": str(r.get(title) or f"#{r['id']}") if title else f"#{r['id']}",
                     }
                 )
+    from engine.store import comments
+
+    for c in comments.for_record(p, entity, record_id, user=g.user):
+        entries.append(
+            {
+                "at": c["at"],
+                "kind": "comment",
+                "action": "comment",
+                "user": c["author"] or "",
+                "body": c["body"],
+            }
+        )
     zone = p.clock.timezone
     for e in entries:
         at = e["at"]
@@ -435,6 +447,18 @@ def record_page(entity: str, record_id: int) -> Any:
         can_update=can_update,
         lang=current_lang(),
     )
+
+
+@blueprint.post("/app/<entity>/<int:record_id>/comments")
+def add_comment(entity: str, record_id: int) -> Any:
+    """A comment from the record page's form (CSRF-checked like every session post)."""
+    if (gate := sign_in_first()) is not None:
+        return gate
+    from engine.store import comments
+
+    _entity_or_404(entity)
+    comments.add(platform_of(), entity, record_id, request.form.get("body", ""), user=g.user)
+    return redirect(f"/app/{entity}/{record_id}#timeline", code=303)
 
 
 __all__ = ["blueprint", "layout", "related_lists", "timeline"]
