@@ -41,8 +41,37 @@ def form_expressions(model: Any) -> dict[str, dict[str, str]]:
     return out
 
 
+#: rule set kinds the form previews (they only write a value into the record).
+PREVIEW_KINDS = ("scoring", "grading")
+
+
+def _previews(platform: Any, entity: str, skipped: list[str]) -> list[str]:
+    """``{ruleset, target, run}`` per scoring and grading rule set, in save order."""
+    from engine.rules.compile_js_rules import compile_js_ruleset
+
+    live = platform.save_hook.live()
+    out = []
+    for s in live.for_entity(entity).stages:
+        target = s.compiled.target
+        if s.kind not in PREVIEW_KINDS or s.checked is None or not isinstance(target, str):
+            continue
+        try:
+            js = compile_js_ruleset(s.compiled.node, s.checked, platform.rules.tz)
+        except JsUnsupported:
+            skipped.append(f"preview:{s.name}")
+            continue
+        out.append(
+            f"    {{ruleset: {js_literal(s.name)}, target: {js_literal(target)}, run: {js}}}"
+        )
+    return out
+
+
 def form_script(platform: Any, entity: str) -> str:
-    """The runtime plus ``TesseraForms[entity] = {tz, kinds, computed, visible, ...}``."""
+    """The runtime plus ``TesseraForms[entity] = {tz, kinds, computed, visible, ...}``.
+
+    ``preview`` holds the entity's scoring and grading rule sets, so the form shows
+    the score and grade a save would give while the user types (the save decides).
+    """
     model = platform.entities.get(entity).model
     parts: list[str] = []
     skipped: list[str] = []
@@ -56,6 +85,7 @@ def form_script(platform: Any, entity: str) -> str:
                 continue
             entries.append(f"    [{js_literal(key)}]: {js}")
         parts.append(f"  {kind}: {{\n" + ",\n".join(entries) + "\n  }")
+    parts.append("  preview: [\n" + ",\n".join(_previews(platform, entity, skipped)) + "\n  ]")
     kinds = {f.key: f.type.name for f in model.active_fields()}
     head = [
         f"  tz: {js_literal(platform.clock.timezone.key)}",

@@ -39,6 +39,9 @@ def test_marketing_creates_a_lead_and_sees_its_score_grade_owner_and_why(page, c
     assert page.locator("#f-region option[value=east_china]").inner_text() == "East China"
     # fields the user may not write are not editable
     assert page.locator("#f-score").get_attribute("readonly") is not None
+    # the score and grade a save would give, previewed by the compiled rule sets
+    assert page.input_value("#f-score") == "85"
+    assert page.input_value("#f-grade") == "hot"
     shot(page, "form-lead")
     page.click("#save")
     page.wait_for_url(re.compile(r"/app/lead/\d+$"))

@@ -44,6 +44,8 @@ def test_the_form_script_compiles_computed_fields_and_conditions(crm):
     assert "globalThis.TesseraRules" in script
     assert '(globalThis.TesseraForms = globalThis.TesseraForms || {})["lead"]' in script
     assert '["company_norm"]: (function (T)' in script
+    assert 'preview: [\n    {ruleset: "lead_score", target: "score"' in script
+    assert '{ruleset: "lead_grade", target: "grade"' in script
     # definition text never appears raw: every constant is an escaped JSON literal
     assert "</script" not in script.lower()
 

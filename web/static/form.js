@@ -143,6 +143,20 @@
       r[key] = value;
       if (box) setShown(box, value);
     }
+    for (const stage of logic.preview || []) {
+      const box = byKey.get(stage.target);
+      let value = null;
+      try {
+        value = stage.run(r, null, null, ctx, null);
+      } catch (e) {
+        value = null;
+      }
+      r[stage.target] = value;
+      if (box) {
+        setShown(box, value);
+        box.classList.add("preview");
+      }
+    }
     for (const [key, fn] of Object.entries(logic.visible)) {
       const box = byKey.get(key);
       if (box) box.hidden = run(fn) !== true;

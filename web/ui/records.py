@@ -95,6 +95,23 @@ def _input_value(f: Any, value: Any) -> Any:
     return value
 
 
+def _plain_default(f: Any) -> Any:
+    """A new form's starting value: the field's ``x-default`` when it is a constant.
+
+    An expression default (``now()``) is the server's to fill on save.
+    """
+    default = f.prop.get("x-default")
+    if isinstance(default, bool | int | float):
+        return default
+    if isinstance(default, str) and ("(" not in default or default in _options_values(f)):
+        return default
+    return None
+
+
+def _options_values(f: Any) -> list[str]:
+    return [o["value"] for o in _options(f)]
+
+
 def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any]) -> Any:
     f = model.fields.get(key)
     if f is None or f.removed or levels.get(key) == "hidden":
@@ -111,7 +128,7 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         "ref": f.ref,
         "currency": f.prop.get("x-currency"),
         "max_length": f.prop.get("maxLength"),
-        "value": _input_value(f, record.get(key)),
+        "value": _input_value(f, record.get(key) if record else _plain_default(f)),
         "display": _display(f, record.get(key)),
     }
     if f.ref and record.get(key) is not None:
