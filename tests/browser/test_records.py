@@ -149,3 +149,46 @@ def test_hidden_fields_are_absent_from_the_page(page, crm_site):
     page.wait_for_selector("#record-title")
     assert page.locator("[data-field=revenue_12m]").count() == 0
     assert "revenue_12m" not in page.content()
+
+
+def test_a_quote_with_a_reference_picked_by_search_and_grid_rows(page, crm_site):
+    director = crm_site.by_role["sales_director"]
+    name = _unique("Grid deal")
+    with crm_site.platform() as p:
+        account = p.records("account").create({"name": _unique("Grid Buyer")})
+        p.records("opportunity").create(
+            {"name": name, "account": account["id"], "stage": "proposal", "amount": 500}
+        )
+        product = p.records("product").list(limit=1)[0]
+    crm_site.login(page, director, lang="en")
+    page.goto(crm_site.url + "/app/quote/new")
+    page.wait_for_selector("#record-form")
+    page.fill("#f-opportunity", name)
+    option = page.locator("#f-opportunity-list li[data-id]")
+    option.first.wait_for()
+    assert option.count() == 1 and option.first.inner_text() == name
+    option.first.click()
+    grid = page.locator(".grid[data-name=lines]")
+    grid.locator(".row-add").click()
+    grid.locator(".row-add").click()
+    assert grid.locator("tbody tr").count() == 2
+    grid.locator("tbody tr").nth(1).locator(".row-remove").click()
+    assert grid.locator("tbody tr").count() == 1
+    row = grid.locator("tbody tr").first
+    row.locator("input[data-col=product]").fill(str(product["id"]))
+    row.locator("input[data-col=quantity]").fill("2")
+    row.locator("input[data-col=unit_price]").fill("150")
+    # computed over the child rows, live
+    assert page.input_value("#f-list_total") == "300"
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/app/quote/\d+$"))
+    page.wait_for_selector("#record-title")
+    assert page.locator("[data-field=lines] .grid-view tbody tr").count() == 1
+    assert page.inner_text("[data-field=opportunity] .field-value a") == name
+    # edit: the form opens with the values and saves a change with If-Match
+    page.click("#edit")
+    page.wait_for_selector("#record-form")
+    page.fill("#f-valid_until", "2030-01-31")
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/app/quote/\d+$"))
+    assert "2030-01-31" in page.inner_text("[data-field=valid_until] .field-value")

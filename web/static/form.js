@@ -77,22 +77,18 @@
     return typed(box.dataset.widget, raw);
   }
 
-  /** The value as the rules runtime holds it (BigInt, Dec, Day, Moment, strings). */
-  function ruleValue(box) {
-    const raw = rawValue(box);
-    if (raw === undefined || raw === null) return null;
-    if (Array.isArray(raw) || typeof raw === "boolean") return raw;
-    const s = String(raw).trim();
+  /** An input's text as the rules runtime holds it (BigInt, Dec, Day, Moment, string). */
+  function ruleOf(widget, text) {
+    const s = String(text).trim();
     if (s === "") return null;
     try {
-      switch (box.dataset.widget) {
+      switch (widget) {
         case "integer":
+        case "reference":
           return /^-?\d+$/.test(s) ? BigInt(s) : null;
         case "number":
         case "currency":
           return T.dec(s);
-        case "reference":
-          return /^\d+$/.test(s) ? BigInt(s) : null;
         case "date":
           return T.time.parseDay(s);
         case "datetime":
@@ -103,6 +99,23 @@
     } catch (e) {
       return null;
     }
+  }
+
+  function ruleValue(box) {
+    if (box.dataset.widget === "grid") {
+      return Array.from(box.querySelectorAll("tbody tr")).map((tr) => {
+        const row = {};
+        tr.querySelectorAll("input[data-col]").forEach((i) => {
+          const head = box.querySelector(`th[data-col="${CSS.escape(i.dataset.col)}"]`);
+          row[i.dataset.col] = ruleOf(head ? head.dataset.widget : "text", i.value);
+        });
+        return row;
+      });
+    }
+    const raw = rawValue(box);
+    if (raw === undefined || raw === null) return null;
+    if (Array.isArray(raw) || typeof raw === "boolean") return raw;
+    return ruleOf(box.dataset.widget, raw);
   }
 
   // ------------------------------------------------------------ live rules

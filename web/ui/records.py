@@ -68,6 +68,10 @@ def _display(f: Any, value: Any) -> str:
     """A stored value as text for the record page (language-aware for options)."""
     if value is None or value == "" or value == []:
         return ""
+    if f.child is not None:
+        return ""  # the rows are drawn as a table
+    if f.ref is not None and not isinstance(value, list):
+        return _title(f.ref, value)
     names = f.prop.get("x-options-labels") or {}
     if isinstance(value, list):
         return ", ".join(label(names.get(v), str(v)) for v in value)
@@ -132,19 +136,22 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         "display": _display(f, record.get(key)),
     }
     if f.ref and record.get(key) is not None:
-        view["ref_title"] = _title(f.ref, record[key])
+        view["ref_title"] = view["display"]
     if f.child is not None:
         view["columns"] = [
             c
             for c in (_field(f.child, k, {}, {}) for k in f.child.fields)
             if c is not None and c["widget"] not in ("grid", "file")
         ]
+        rows = record.get(key) or []
+        child = f.child.fields
         view["rows"] = [
-            {
-                c["key"]: _input_value(f.child.fields[c["key"]], row.get(c["key"]))
-                for c in view["columns"]
-            }
-            for row in record.get(key) or []
+            {c["key"]: _input_value(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
+            for row in rows
+        ]
+        view["display_rows"] = [
+            {c["key"]: _display(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
+            for row in rows
         ]
     return view
 
