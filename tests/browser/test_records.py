@@ -192,3 +192,41 @@ def test_a_quote_with_a_reference_picked_by_search_and_grid_rows(page, crm_site)
     page.click("#save")
     page.wait_for_url(re.compile(r"/app/quote/\d+$"))
     assert "2030-01-31" in page.inner_text("[data-field=valid_until] .field-value")
+
+
+def test_a_flow_starts_from_the_record_page_and_shows_on_its_timeline(page, crm_site):
+    director = crm_site.by_role["sales_director"]
+    flow = "account_review_" + uuid.uuid4().hex[:6]
+    with crm_site.platform() as p:
+        p.flows.publish(
+            {
+                "name": flow,
+                "label": {"en": "Account review", "zh-CN": "客户审核"},
+                "entity": "account",
+                "nodes": {
+                    "start": {"type": "start"},
+                    "review": {"type": "task", "config": {"assignee": {"user": director}}},
+                    "end": {"type": "end"},
+                },
+                "edges": [["start", "review"], ["review", "end"]],
+            }
+        )
+        account = p.records("account").create({"name": _unique("Flowing Trade")})
+    crm_site.login(page, director, lang="en")
+    page.goto(crm_site.url + f"/app/account/{account['id']}")
+    page.wait_for_selector("#record-title")
+    button = page.locator(f".start-flow[data-flow={flow}]")
+    assert button.inner_text() == "Account review"
+    button.click()
+    page.wait_for_selector("#timeline li[data-kind=flow]")
+    assert flow in page.inner_text("#timeline")
+
+
+def test_the_form_speaks_chinese(page, crm_site):
+    user = crm_site.by_role["marketing"]
+    crm_site.login(page, user, lang="zh-CN")
+    page.goto(crm_site.url + "/app/lead/new")
+    page.wait_for_selector("#record-form")
+    assert page.locator("#f-region option[value=east_china]").inner_text() == "华东"
+    assert page.inner_text("#save") == "保存"
+    assert "公司" in page.inner_text(".field[data-field=company] label")
