@@ -9,8 +9,9 @@ runtime and each expression's compiled function into a script that registers
 out of a string; the script is served as a file (CSP ``script-src 'self'``).
 
 An expression that does not compile for the browser (a function without a
-JavaScript spelling) is left out and named in ``skipped``: the server still
-enforces it on save.
+JavaScript spelling) or reads through a reference (``account.region``: the
+page does not hold the related record) is left out and named in ``skipped``;
+the server still computes and enforces it on save.
 """
 
 from __future__ import annotations
@@ -79,7 +80,12 @@ def form_script(platform: Any, entity: str) -> str:
         entries = []
         for key, text in sorted(exprs.items()):
             try:
-                js = platform.rules.compile(text, entity).js()
+                compiled = platform.rules.compile(text, entity)
+                # a path through a reference needs the related record, which the page
+                # does not have: the server computes it on save
+                if any("." in path for path in compiled.reads()):
+                    raise JsUnsupported(text)
+                js = compiled.js()
             except (JsUnsupported, TesseraError):
                 skipped.append(f"{kind}:{key}")
                 continue

@@ -67,3 +67,9 @@ def test_comments_need_read_access_and_text(crm):
     # a record the rep cannot see (no owner, no team) takes no comment from them
     with pytest.raises((NotFound, PermissionDenied)):
         comments.add(crm, "account", account["id"], "hello", user=rep)
+
+
+def test_expressions_through_a_reference_stay_on_the_server(crm):
+    script = form_script(crm, "opportunity")
+    assert '"computed:region"' in script  # x-computed: account.region
+    assert '["lost_detail"]: (function (T)' in script

@@ -433,7 +433,7 @@ def why(
                         "line": r["line"],
                         "points": r["value"] if item["kind"] == "scoring" else None,
                         "reads": ", ".join(
-                            f"{k} = {_display(model.fields[k], v) if k in model.fields else v}"
+                            f"{k} = {(_display(model.fields[k], v) if k in model.fields else v) or '—'}"
                             for k, v in r["reads"].items()
                             if k.split(".")[0] not in levels or levels[k.split(".")[0]] != "hidden"
                         ),
