@@ -195,7 +195,9 @@
   function addRow(grid) {
     const heads = Array.from(grid.querySelectorAll("th[data-col]"));
     const tr = el("tr", {}, heads.map((h) => el("td", {}, el("input", { "data-col": h.dataset.col,
-      "aria-label": h.textContent }))), el("td", {}, el("button", { type: "button", class: "row-remove" }, t("Remove"))));
+      "aria-label": h.textContent,
+      placeholder: h.dataset.widget === "reference" ? t("Record number") : null,
+      inputmode: ["integer", "number", "currency", "reference"].includes(h.dataset.widget) ? "decimal" : null }))), el("td", {}, el("button", { type: "button", class: "row-remove" }, t("Remove"))));
     grid.querySelector("tbody").append(tr);
     tr.querySelector("input") && tr.querySelector("input").focus();
   }
