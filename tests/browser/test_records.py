@@ -175,7 +175,11 @@ def test_a_quote_with_a_reference_picked_by_search_and_grid_rows(page, crm_site)
     grid.locator("tbody tr").nth(1).locator(".row-remove").click()
     assert grid.locator("tbody tr").count() == 1
     row = grid.locator("tbody tr").first
-    row.locator("input[data-col=product]").fill(str(product["id"]))
+    row.locator(".reference .ref-search").fill(product["name"])
+    choice = row.locator(f'.ref-results li[data-id="{product["id"]}"]')
+    choice.wait_for()
+    choice.click()
+    assert row.locator("input[data-col=product]").input_value() == str(product["id"])
     row.locator("input[data-col=quantity]").fill("2")
     row.locator("input[data-col=unit_price]").fill("150")
     # computed over the child rows, live

@@ -192,14 +192,27 @@
 
   // ------------------------------------------------------------ widgets
 
+  function referenceBox(ref, col, label) {
+    const id = "ref-" + Math.random().toString(36).slice(2);
+    const wrap = el("span", { class: "reference", "data-ref": ref },
+      el("input", { type: "hidden", "data-col": col }),
+      el("input", { type: "search", class: "ref-search", autocomplete: "off", role: "combobox",
+        "aria-expanded": "false", "aria-controls": id, "aria-label": label, placeholder: t("Type to search") }),
+      el("ul", { id, class: "ref-results", role: "listbox", hidden: true }));
+    wireReference(wrap);
+    return wrap;
+  }
+
   function addRow(grid) {
     const heads = Array.from(grid.querySelectorAll("th[data-col]"));
-    const tr = el("tr", {}, heads.map((h) => el("td", {}, el("input", { "data-col": h.dataset.col,
-      "aria-label": h.textContent,
-      placeholder: h.dataset.widget === "reference" ? t("Record number") : null,
-      inputmode: ["integer", "number", "currency", "reference"].includes(h.dataset.widget) ? "decimal" : null }))), el("td", {}, el("button", { type: "button", class: "row-remove" }, t("Remove"))));
+    const cells = heads.map((h) => el("td", {}, h.dataset.widget === "reference"
+      ? referenceBox(h.dataset.ref, h.dataset.col, h.textContent)
+      : el("input", { "data-col": h.dataset.col, "aria-label": h.textContent,
+        inputmode: ["integer", "number", "currency"].includes(h.dataset.widget) ? "decimal" : null })));
+    const tr = el("tr", {}, cells, el("td", {}, el("button", { type: "button", class: "row-remove" }, t("Remove"))));
     grid.querySelector("tbody").append(tr);
-    tr.querySelector("input") && tr.querySelector("input").focus();
+    const first = tr.querySelector("input:not([type=hidden])");
+    if (first) first.focus();
   }
 
   form.addEventListener("click", (event) => {
@@ -227,8 +240,7 @@
     return titles.get(ref);
   }
 
-  function wireReference(box) {
-    const wrap = box.querySelector(".reference");
+  function wireReference(wrap) {
     const hidden = wrap.querySelector("input[type=hidden]");
     const search = wrap.querySelector(".ref-search");
     const list = wrap.querySelector(".ref-results");
@@ -270,7 +282,10 @@
     search.addEventListener("blur", () => setTimeout(close, 150));
   }
 
-  for (const box of fields) if (box.dataset.widget === "reference" && !("readonly" in box.dataset)) wireReference(box);
+  form.querySelectorAll(".reference").forEach((wrap) => {
+    const search = wrap.querySelector(".ref-search");
+    if (search && !search.readOnly) wireReference(wrap);
+  });
 
   // ------------------------------------------------------------ changes and leaving
 
