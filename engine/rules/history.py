@@ -35,6 +35,29 @@ class RuleHistory:
             found = stamps.read(conn, entity, [record_id])[record_id]
         return {name: {"version": s.version, "rule": s.rule} for name, s in found.items()}
 
+    def explain(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Why a stored record has its score, grade and owner: each rule set that fills it.
+
+        ``record`` is the record as read (its system fields included). Returns,
+        per scoring/grading/table/routing rule set of the entity in save order,
+        ``{ruleset, kind, version, target, value, stamped, fired}`` where
+        ``fired`` lists the rules that matched (``{rule, label, line, value,
+        reads}``) and ``stamped`` is ``{version, rule}`` of the save that last
+        acted (for routing, the rule that routed it then). The rules run on
+        the record as it is now, so a time-based rule (``days_since``) may
+        read differently than on the day of the save; the stamp tells which.
+        """
+        live = cast("RulePipeline", self.platform.save_hook).live()
+        stamped = self.stamps(entity, record["id"])
+        out = []
+        for s in live.for_entity(entity).stages:
+            result = self.platform.rules._evaluate(
+                s.compiled, record, True, None, None, None, s.version
+            )
+            fired = [e for e in result.pop("trace") if e["fired"]]
+            out.append({**result, "stamped": stamped.get(s.name), "fired": fired})
+        return out
+
     def replay(
         self, ruleset: str, *, version: int | None = None, limit: int | None = None
     ) -> dict[str, Any]:

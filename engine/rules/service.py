@@ -436,6 +436,13 @@ class RuleService:
             raise NotImplementedError("stamps need a platform (p.rules.stamps)")
         return self.history.stamps(entity, record_id)
 
+    def explain(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Why a stored record has the values its rule sets gave it (the "why" panel).
+        See ``engine.rules.history.explain``."""
+        if self.history is None:
+            raise NotImplementedError("explain needs a platform (p.rules.explain)")
+        return self.history.explain(entity, record)
+
     def _run_examples(
         self,
         tree: ast.RuleFile,

@@ -150,6 +150,19 @@ team_members = Table(
     Column("active", Boolean, nullable=False, default=True),
 )
 
+# Comments on records (the record page's timeline): plain text, by a user, never edited.
+comments = Table(
+    "ts_comment",
+    system_metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("entity", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("author", String(64)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_comment_record", "entity", "record_id"),
+)
+
 # Which version of which rule set last scored, graded or routed a record
 # (RULES_DSL.md section 3, "records remember which version scored or routed
 # them"). A side table rather than a system column: no entity table changes,

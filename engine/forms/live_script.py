@@ -1,0 +1,109 @@
+"""An entity's form logic as one browser script: computed fields and field conditions.
+
+The form page evaluates ``x-computed``, ``x-visible-when``, ``x-required-when``
+and ``x-readonly-when`` live while the user types, with the same rule-language
+compiler the server uses (``engine.rules.compile_js``). This module joins the
+runtime and each expression's compiled function into a script that registers
+``globalThis.TesseraForms[<entity>]``. Every name is emitted with
+:func:`~engine.rules.compile_js.js_literal`, so no definition text can break
+out of a string; the script is served as a file (CSP ``script-src 'self'``).
+
+An expression that does not compile for the browser (a function without a
+JavaScript spelling) or reads through a reference (``account.region``: the
+page does not hold the related record) is left out and named in ``skipped``;
+the server still computes and enforces it on save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import TesseraError
+from engine.rules.compile_js import JsUnsupported, js_literal
+from engine.rules.js import runtime_source
+
+#: keyword on a field → the key of the script's table.
+CONDITIONS = {
+    "x-computed": "computed",
+    "x-visible-when": "visible",
+    "x-required-when": "required",
+    "x-readonly-when": "readonly",
+}
+
+
+def form_expressions(model: Any) -> dict[str, dict[str, str]]:
+    """``{computed|visible|required|readonly: {field: expression text}}`` of a model."""
+    out: dict[str, dict[str, str]] = {kind: {} for kind in CONDITIONS.values()}
+    for f in model.active_fields():
+        for keyword, kind in CONDITIONS.items():
+            text = f.prop.get(keyword)
+            if isinstance(text, str) and text.strip():
+                out[kind][f.key] = text
+    return out
+
+
+#: rule set kinds the form previews (they only write a value into the record).
+PREVIEW_KINDS = ("scoring", "grading")
+
+
+def _previews(platform: Any, entity: str, skipped: list[str]) -> list[str]:
+    """``{ruleset, target, run}`` per scoring and grading rule set, in save order."""
+    from engine.rules.compile_js_rules import compile_js_ruleset
+
+    live = platform.save_hook.live()
+    out = []
+    for s in live.for_entity(entity).stages:
+        target = s.compiled.target
+        if s.kind not in PREVIEW_KINDS or s.checked is None or not isinstance(target, str):
+            continue
+        try:
+            js = compile_js_ruleset(s.compiled.node, s.checked, platform.rules.tz)
+        except JsUnsupported:
+            skipped.append(f"preview:{s.name}")
+            continue
+        out.append(
+            f"    {{ruleset: {js_literal(s.name)}, target: {js_literal(target)}, run: {js}}}"
+        )
+    return out
+
+
+def form_script(platform: Any, entity: str) -> str:
+    """The runtime plus ``TesseraForms[entity] = {tz, kinds, computed, visible, ...}``.
+
+    ``preview`` holds the entity's scoring and grading rule sets, so the form shows
+    the score and grade a save would give while the user types (the save decides).
+    """
+    model = platform.entities.get(entity).model
+    parts: list[str] = []
+    skipped: list[str] = []
+    for kind, exprs in form_expressions(model).items():
+        entries = []
+        for key, text in sorted(exprs.items()):
+            try:
+                compiled = platform.rules.compile(text, entity)
+                # a path through a reference needs the related record, which the page
+                # does not have: the server computes it on save
+                if any("." in path for path in compiled.reads()):
+                    raise JsUnsupported(text)
+                js = compiled.js()
+            except (JsUnsupported, TesseraError):
+                skipped.append(f"{kind}:{key}")
+                continue
+            entries.append(f"    [{js_literal(key)}]: {js}")
+        parts.append(f"  {kind}: {{\n" + ",\n".join(entries) + "\n  }")
+    parts.append("  preview: [\n" + ",\n".join(_previews(platform, entity, skipped)) + "\n  ]")
+    kinds = {f.key: f.type.name for f in model.active_fields()}
+    head = [
+        f"  tz: {js_literal(platform.clock.timezone.key)}",
+        f"  kinds: {js_literal(kinds)}",
+        f"  skipped: {js_literal(skipped)}",
+    ]
+    body = ",\n".join(head + parts)
+    return (
+        runtime_source()
+        + "\n(globalThis.TesseraForms = globalThis.TesseraForms || {})"
+        + f"[{js_literal(entity)}] = {{\n{body}\n}};\n"
+    )
+
+
+__all__ = ["CONDITIONS", "form_expressions", "form_script"]

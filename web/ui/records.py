@@ -1,0 +1,488 @@
+"""Record forms and record pages: ``/app/<entity>/new``, ``/<id>/edit`` and ``/<id>``.
+
+The views only gather what the engine says (the entity's layout, the user's
+field levels, the record as the user may read it, its history, related
+records, flows and the rule explanation) and render it; the form saves
+through the REST API (``web/static/form.js``) and its live logic is the
+entity's compiled form script (``engine.forms.live_script``), served as a file
+for ``script-src 'self'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request
+from sqlalchemy import select
+
+from web.app import platform_of
+from web.i18n import current_lang, gettext, label
+from web.ui.context import sign_in_first
+
+blueprint = Blueprint("records", __name__)
+
+#: field type → the widget the form draws for it.
+WIDGETS = {
+    "text": "text",
+    "email": "email",
+    "phone": "tel",
+    "url": "url",
+    "long_text": "textarea",
+    "rich_text": "textarea",
+    "integer": "integer",
+    "decimal": "number",
+    "percent": "number",
+    "currency": "currency",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "duration": "text",
+    "select": "select",
+    "multi_select": "multiselect",
+    "tags": "tags",
+    "reference": "reference",
+    "user": "text",
+    "child_table": "grid",
+    "file": "file",
+    "autonumber": "text",
+}
+
+
+def _entity_or_404(entity: str) -> Any:
+    p = platform_of()
+    if entity not in p.entities.names():
+        abort(404)
+    return p.entities.get(entity).model
+
+
+def _options(f: Any) -> list[dict[str, str]]:
+    prop = f.prop
+    values = prop.get("enum") or (prop.get("items") or {}).get("enum") or []
+    names = prop.get("x-options-labels") or {}
+    return [{"value": str(v), "label": label(names.get(v), str(v))} for v in values]
+
+
+def _display(f: Any, value: Any) -> str:
+    """A stored value as text for the record page (language-aware for options)."""
+    if value is None or value == "" or value == []:
+        return ""
+    if f.child is not None:
+        return ""  # the rows are drawn as a table
+    if f.ref is not None and not isinstance(value, list):
+        return _title(f.ref, value)
+    names = f.prop.get("x-options-labels") or {}
+    if isinstance(value, list):
+        return ", ".join(label(names.get(v), str(v)) for v in value)
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return value.astimezone(platform_of().clock.timezone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal) and f.type.name == "currency":
+        return f"{value:,.2f} {f.prop.get('x-currency', '')}".strip()
+    if isinstance(value, str) and value in names:
+        return label(names[value], value)
+    return str(value)
+
+
+def _input_value(f: Any, value: Any) -> Any:
+    """A value as the form's input holds it (native date/datetime-local text)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(platform_of().clock.timezone).strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _plain_default(f: Any) -> Any:
+    """A new form's starting value: the field's ``x-default`` when it is a constant.
+
+    An expression default (``now()``) is the server's to fill on save.
+    """
+    default = f.prop.get("x-default")
+    if isinstance(default, bool | int | float):
+        return default
+    if isinstance(default, str) and ("(" not in default or default in _options_values(f)):
+        return default
+    return None
+
+
+def _options_values(f: Any) -> list[str]:
+    return [o["value"] for o in _options(f)]
+
+
+def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any]) -> Any:
+    f = model.fields.get(key)
+    if f is None or f.removed or levels.get(key) == "hidden":
+        return None
+    view: dict[str, Any] = {
+        "key": key,
+        "label": label(f.label, key),
+        "type": f.type.name,
+        "widget": WIDGETS.get(f.type.name, "text"),
+        "required": f.required,
+        "readonly": f.read_only or levels.get(key) == "read",
+        "computed": bool(f.computed),
+        "options": _options(f),
+        "ref": f.ref,
+        "currency": f.prop.get("x-currency"),
+        "max_length": f.prop.get("maxLength"),
+        "value": _input_value(f, record.get(key) if record else _plain_default(f)),
+        "display": _display(f, record.get(key)),
+    }
+    if f.ref and record.get(key) is not None:
+        view["ref_title"] = view["display"]
+    if f.child is not None:
+        view["columns"] = [
+            c
+            for c in (_field(f.child, k, {}, {}) for k in f.child.fields)
+            if c is not None and c["widget"] not in ("grid", "file")
+        ]
+        rows = record.get(key) or []
+        child = f.child.fields
+        view["rows"] = [
+            {c["key"]: _input_value(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
+            for row in rows
+        ]
+        view["display_rows"] = [
+            {c["key"]: _display(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
+            for row in rows
+        ]
+    return view
+
+
+def _title(entity: str, record_id: Any) -> str:
+    """The title of a referenced record the user may read, else its id."""
+    p = platform_of()
+    try:
+        ref = p.records(entity, g.user).get(int(record_id))
+    except Exception:  # not visible to this user, or gone: show the id only
+        return f"#{record_id}"
+    title = p.entities.get(entity).model.title_field
+    return str(ref.get(title) or f"#{record_id}") if title else f"#{record_id}"
+
+
+def _section(
+    model: Any, item: dict[str, Any], levels: dict[str, str], record: dict[str, Any]
+) -> dict[str, Any]:
+    fields = [f for f in (_field(model, k, levels, record) for k in item.get("fields") or []) if f]
+    return {
+        "label": label(item.get("section"), ""),
+        "columns": int(item.get("columns") or 1),
+        "fields": fields,
+    }
+
+
+def layout(model: Any, levels: dict[str, str], record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entity's layout as blocks: ``{kind: section|tabs, ...}``, fields the user may see.
+
+    Fields the layout leaves out (and the user may see) come last, in a section of their own.
+    """
+    blocks: list[dict[str, Any]] = []
+    shown: set[str] = set()
+    for item in model.definition.get("layout") or []:
+        if "tabs" in item:
+            tabs = []
+            for tab in item["tabs"]:
+                sections = [_section(model, s, levels, record) for s in tab.get("sections") or []]
+                if tab.get("fields"):
+                    sections.insert(0, _section(model, tab, levels, record))
+                for s in sections:
+                    shown.update(f["key"] for f in s["fields"])
+                tabs.append({"label": label(tab.get("tab"), ""), "sections": sections})
+            blocks.append({"kind": "tabs", "tabs": tabs})
+        else:
+            section = _section(model, item, levels, record)
+            shown.update(f["key"] for f in section["fields"])
+            blocks.append({"kind": "section", **section})
+    rest = [
+        f.key
+        for f in model.active_fields()
+        if f.key not in shown and not (f.key in levels and levels[f.key] == "hidden")
+    ]
+    if rest:
+        extra = _section(model, {"fields": rest, "columns": 2}, levels, record)
+        if extra["fields"]:
+            extra["label"] = gettext("More")
+            blocks.append({"kind": "section", **extra})
+    return blocks
+
+
+def _form(entity: str, record_id: int | None) -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    p = platform_of()
+    model = _entity_or_404(entity)
+    access = p.access(g.user)
+    levels = access.field_levels(entity)
+    record: dict[str, Any] = {}
+    if record_id is None:
+        access.require(entity, "create")
+    else:
+        access.require(entity, "update")
+        record = p.records(entity, g.user).get(record_id)
+    return render_template(
+        "record_form.html",
+        entity=entity,
+        entity_label=label(model.label, entity),
+        record=record,
+        record_id=record_id,
+        blocks=layout(model, levels, record),
+        title=str(record.get(model.title_field) or "") if record else "",
+    )
+
+
+@blueprint.get("/app/<entity>/new")
+def new_record(entity: str) -> Any:
+    return _form(entity, None)
+
+
+@blueprint.get("/app/<entity>/<int:record_id>/edit")
+def edit_record(entity: str, record_id: int) -> Any:
+    return _form(entity, record_id)
+
+
+@blueprint.get("/app/<entity>/form.js")
+def form_js(entity: str) -> Response:
+    """The entity's compiled form logic (see ``engine.forms.live_script``)."""
+    from engine.forms.live_script import form_script
+
+    if g.get("user") is None:
+        abort(401)
+    _entity_or_404(entity)
+    p = platform_of()
+    if not p.access(g.user).scopes(entity, "read"):
+        abort(403)
+    return Response(
+        form_script(p, entity),
+        mimetype="text/javascript",
+        headers={"Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ---------------------------------------------------------------- the record page
+
+
+def related_lists(entity: str, record_id: int) -> list[dict[str, Any]]:
+    """Records of other entities that reference this one (``x-ref``), as the user may read them."""
+    p = platform_of()
+    access = p.access(g.user)
+    out = []
+    for name in sorted(p.entities.names()):
+        if name == entity or not access.scopes(name, "read"):
+            continue
+        other = p.entities.get(name).model
+        hidden = access.hidden(name)
+        for f in other.active_fields():
+            if f.ref != entity or f.key in hidden or f.child is not None:
+                continue
+            records = p.records(name, g.user)
+            where = {f.key: int(record_id)}
+            items = records.list(filters=where, limit=10, order_by="-id")
+            if not items:
+                continue
+            title = other.title_field
+            out.append(
+                {
+                    "entity": name,
+                    "field": f.key,
+                    "label": label(other.label, name),
+                    "via": label(f.label, f.key),
+                    "total": records.count(filters=where),
+                    "items": [
+                        {
+                            "id": r["id"],
+                            "title": str(r.get(title) or f"#{r['id']}") if title else f"#{r['id']}",
+                        }
+                        for r in items
+                    ],
+                }
+            )
+    return out
+
+
+def timeline(
+    entity: str, record_id: int, model: Any, levels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Audit changes, flow events and follow-ups of the record, newest first."""
+    p = platform_of()
+    entries: list[dict[str, Any]] = []
+    for h in p.records(entity, g.user).history(record_id):
+        changed = sorted(
+            k
+            for k in set(h["after"] or {}) | set(h["before"] or {})
+            if k in model.fields
+            and levels.get(k) != "hidden"
+            and (h["before"] or {}).get(k) != (h["after"] or {}).get(k)
+        )
+        entries.append(
+            {
+                "at": h["at"],
+                "kind": "audit",
+                "action": h["action"],
+                "user": h["user"] or gettext("system"),
+                "fields": [label(model.fields[k].label, k) for k in changed],
+            }
+        )
+    from engine.flows.tables import flow_events, flow_instances
+
+    with p.db.transaction(write=False) as conn:
+        rows = conn.execute(
+            select(flow_events, flow_instances.c.flow)
+            .join(flow_instances, flow_instances.c.id == flow_events.c.instance_id)
+            .where(flow_instances.c.entity == entity, flow_instances.c.record_id == record_id)
+            .order_by(flow_events.c.id)
+        ).mappings()
+        for r in rows:
+            entries.append(
+                {
+                    "at": r["at"],
+                    "kind": "flow",
+                    "action": r["kind"],
+                    "user": r["actor"] or gettext("system"),
+                    "flow": r["flow"],
+                    "node": r["node"],
+                }
+            )
+    if "follow_up" in p.entities.names() and p.access(g.user).scopes("follow_up", "read"):
+        fu = p.entities.get("follow_up").model
+        refs = [f.key for f in fu.active_fields() if f.ref == entity]
+        for key in refs:
+            for r in p.records("follow_up", g.user).list(filters={key: int(record_id)}, limit=20):
+                title = fu.title_field
+                entries.append(
+                    {
+                        "at": r.get("created_on"),
+                        "kind": "follow_up",
+                        "action": "follow_up",
+                        "user": r.get("owner") or "",
+                        "id": r["id"],
+                        "title": str(r.get(title) or f"#{r['id']}") if title else f"#{r['id']}",
+                    }
+                )
+    from engine.store import comments
+
+    for c in comments.for_record(p, entity, record_id, user=g.user):
+        entries.append(
+            {
+                "at": c["at"],
+                "kind": "comment",
+                "action": "comment",
+                "user": c["author"] or "",
+                "body": c["body"],
+            }
+        )
+    zone = p.clock.timezone
+    for e in entries:
+        at = e["at"]
+        e["sort"] = at.timestamp() if isinstance(at, dt.datetime) else 0
+        e["when"] = (
+            at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if isinstance(at, dt.datetime) else ""
+        )
+    entries.sort(key=lambda e: e["sort"], reverse=True)
+    return entries
+
+
+def startable_flows(entity: str) -> list[dict[str, Any]]:
+    """Published flows whose trigger or entity is this entity."""
+    p = platform_of()
+    with p.db.transaction(write=False) as conn:
+        flows = p.repo.all_current(conn, "flow")
+    out = []
+    for name, (d, _v) in sorted(flows.items()):
+        trigger = d.get("trigger") or {}
+        on = d.get("entity") or (trigger.get("entity") if isinstance(trigger, dict) else None)
+        if on == entity:
+            out.append({"name": name, "label": label(d.get("label"), name)})
+    return out
+
+
+def why(
+    entity: str, record: dict[str, Any], model: Any, levels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The rule explanation for the panel, without the rule sets whose target the user may not see."""
+    p = platform_of()
+    out = []
+    for item in p.rules.explain(entity, record):
+        targets = item["target"] if isinstance(item["target"], list) else [item["target"]]
+        if any(t in levels and levels[t] == "hidden" for t in targets if t):
+            continue
+        value = item["value"]
+        if item["kind"] == "routing" and isinstance(value, dict):
+            shown = f"{value.get('to', '')} {value.get('target', '')}".strip()
+        elif isinstance(value, dict):
+            shown = ", ".join(f"{k}={v}" for k, v in value.items())
+        else:
+            f = model.fields.get(item["target"]) if isinstance(item["target"], str) else None
+            shown = _display(f, value) if f is not None else str(value)
+        out.append(
+            {
+                "ruleset": item["ruleset"],
+                "kind": item["kind"],
+                "version": item["version"],
+                "value": shown,
+                "stamped": item["stamped"],
+                "fired": [
+                    {
+                        "label": r["label"],
+                        "line": r["line"],
+                        "points": r["value"] if item["kind"] == "scoring" else None,
+                        "reads": ", ".join(
+                            f"{k} = {(_display(model.fields[k], v) if k in model.fields else v) or '—'}"
+                            for k, v in r["reads"].items()
+                            if k.split(".")[0] not in levels or levels[k.split(".")[0]] != "hidden"
+                        ),
+                    }
+                    for r in item["fired"]
+                ],
+            }
+        )
+    return out
+
+
+@blueprint.get("/app/<entity>/<int:record_id>")
+def record_page(entity: str, record_id: int) -> Any:
+    if (gate := sign_in_first()) is not None:
+        return gate
+    p = platform_of()
+    model = _entity_or_404(entity)
+    access = p.access(g.user)
+    levels = access.field_levels(entity)
+    record = p.records(entity, g.user).get(record_id)
+    can_update = bool(access.scopes(entity, "update"))
+    return render_template(
+        "record.html",
+        entity=entity,
+        entity_label=label(model.label, entity),
+        record=record,
+        title=str(record.get(model.title_field) or f"#{record_id}")
+        if model.title_field
+        else f"#{record_id}",
+        blocks=layout(model, levels, record),
+        related=related_lists(entity, record_id),
+        timeline=timeline(entity, record_id, model, levels),
+        flows=startable_flows(entity) if can_update else [],
+        why=why(entity, record, model, levels),
+        can_update=can_update,
+        lang=current_lang(),
+    )
+
+
+@blueprint.post("/app/<entity>/<int:record_id>/comments")
+def add_comment(entity: str, record_id: int) -> Any:
+    """A comment from the record page's form (CSRF-checked like every session post)."""
+    if (gate := sign_in_first()) is not None:
+        return gate
+    from engine.store import comments
+
+    _entity_or_404(entity)
+    comments.add(platform_of(), entity, record_id, request.form.get("body", ""), user=g.user)
+    return redirect(f"/app/{entity}/{record_id}#timeline", code=303)
+
+
+__all__ = ["blueprint", "layout", "related_lists", "timeline"]
