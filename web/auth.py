@@ -78,8 +78,9 @@ def login() -> Response:
     session.clear()
     session["user"] = user["name"]
     session["csrf"] = secrets.token_urlsafe(32)
-    if lang:
+    if lang:  # picked on the sign-in page: an explicit choice, kept as the user's preference
         session["lang"] = lang
+        platform_of().users.settings.set(user["name"], "lang", lang)
     if wants_json:
         return json_response({"user": user["name"], "csrf_token": session["csrf"]})
     from web.ui.shell import safe_next

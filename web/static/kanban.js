@@ -15,6 +15,22 @@
     badge.textContent = String(n);
   }
 
+  /** PATCH the grouped field. A stale version (409) is retried once when the record's
+      field still holds the card's old column: someone (often a rule or a flow acting on
+      the previous move) changed other fields, not the one this drag is about. */
+  async function save(card, from, value) {
+    const url = "/api/v1/records/" + encodeURIComponent(meta.entity) + "/" + card.dataset.id;
+    try {
+      return await T.api("PATCH", url, { [meta.by]: value, version: Number(card.dataset.version) });
+    } catch (err) {
+      if (err.status !== 409) throw err;
+      const fresh = await T.api("GET", url);
+      const was = from.dataset.value === "" ? null : from.dataset.value;
+      if ((fresh[meta.by] ?? null) !== was) throw err;
+      return await T.api("PATCH", url, { [meta.by]: value, version: Number(fresh.version) });
+    }
+  }
+
   async function moved(evt) {
     if (evt.from === evt.to) return;
     const card = evt.item;
@@ -22,9 +38,7 @@
     const title = card.querySelector("a").textContent;
     card.classList.add("saving");
     try {
-      const saved = await T.api("PATCH",
-        "/api/v1/records/" + encodeURIComponent(meta.entity) + "/" + card.dataset.id,
-        { [meta.by]: value, version: Number(card.dataset.version) });
+      const saved = await save(card, evt.from, value);
       card.dataset.version = String(saved.version);
       bump(evt.from, -1);
       bump(evt.to, 1);

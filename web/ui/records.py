@@ -332,6 +332,7 @@ def timeline(
     from engine.flows.tables import flow_events, flow_instances
 
     with p.db.transaction(write=False) as conn:
+        flows = p.repo.all_current(conn, "flow")
         rows = conn.execute(
             select(flow_events, flow_instances.c.flow)
             .join(flow_instances, flow_instances.c.id == flow_events.c.instance_id)
@@ -339,14 +340,18 @@ def timeline(
             .order_by(flow_events.c.id)
         ).mappings()
         for r in rows:
+            spec = (flows.get(r["flow"]) or ({}, 0))[0]
             entries.append(
                 {
                     "at": r["at"],
                     "kind": "flow",
                     "action": r["kind"],
                     "user": r["actor"] or gettext("system"),
-                    "flow": r["flow"],
-                    "node": r["node"],
+                    "flow": label(spec.get("label"), r["flow"]),
+                    "node": label(
+                        ((spec.get("nodes") or {}).get(r["node"]) or {}).get("label"),
+                        r["node"] or "",
+                    ),
                 }
             )
     if "follow_up" in p.entities.names() and p.access(g.user).scopes("follow_up", "read"):
