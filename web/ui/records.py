@@ -339,13 +339,16 @@ def timeline(
             .where(flow_instances.c.entity == entity, flow_instances.c.record_id == record_id)
             .order_by(flow_events.c.id)
         ).mappings()
+        words = _flow_event_words()
         for r in rows:
+            if r["kind"] in _QUIET_FLOW_EVENTS:
+                continue
             spec = (flows.get(r["flow"]) or ({}, 0))[0]
             entries.append(
                 {
                     "at": r["at"],
                     "kind": "flow",
-                    "action": r["kind"],
+                    "action": words.get(r["kind"], r["kind"]),
                     "user": r["actor"] or gettext("system"),
                     "flow": label(spec.get("label"), r["flow"]),
                     "node": label(
@@ -389,8 +392,28 @@ def timeline(
         e["when"] = (
             at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if isinstance(at, dt.datetime) else ""
         )
-    entries.sort(key=lambda e: e["sort"], reverse=True)
+    # Newest first; within one instant, later entries of the same source first
+    # (each source lists its entries oldest first).
+    for seq, e in enumerate(entries):
+        e["seq"] = seq
+    entries.sort(key=lambda e: (e["sort"], e["seq"]), reverse=True)
     return entries
+
+
+#: Steps of the engine's own bookkeeping, not news for the record's timeline.
+_QUIET_FLOW_EVENTS = {"entered", "left", "waiting", "finished"}
+
+
+def _flow_event_words() -> dict[str, str]:
+    return {
+        "started": gettext("started"),
+        "task_created": gettext("waiting for a decision"),
+        "task_completed": gettext("decided"),
+        "completed": gettext("completed"),
+        "withdrawn": gettext("withdrawn"),
+        "cancelled": gettext("cancelled"),
+        "failed": gettext("failed"),
+    }
 
 
 def startable_flows(entity: str) -> list[dict[str, Any]]:
