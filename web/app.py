@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import (
     BundleError,
     ConflictError,
+    MigrationError,
     NotFound,
     PermissionDenied,
     RuleSyntaxError,
@@ -37,6 +38,7 @@ _STATUS = [
     (NotFound, 404, "Not found"),
     (PermissionDenied, 403, "Forbidden"),
     (ConflictError, 409, "Conflict"),
+    (MigrationError, 409, "Conflicts with stored records"),
     (ValidationError, 422, "Invalid input"),
     (BundleError, 422, "Invalid definition"),
     (RuleSyntaxError, 422, "Rule syntax error"),
@@ -95,6 +97,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
     from web.api import api
     from web.auth import auth, load_user
+    from web.meta_api import blueprint as meta_api
     from web.ops import install, ops
     from web.ui import register as register_pages
     from web.vendor import vendor
@@ -108,6 +111,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     register_pages(app)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(webforms_api)
+    app.register_blueprint(meta_api)
 
     @app.errorhandler(TesseraError)
     def _engine_error(exc: TesseraError) -> Response:

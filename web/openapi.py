@@ -112,6 +112,58 @@ def _entity_paths(name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _meta_paths() -> dict[str, Any]:
+    """The metadata API (``web/meta_api.py``) the builders use."""
+    from engine.meta.repository import KINDS
+
+    kind = {
+        "name": "kind",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": list(KINDS)},
+    }
+    name = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 63},
+    }
+    definition = {
+        "type": "object",
+        "required": ["definition"],
+        "properties": {
+            "definition": {"type": "object"},
+            "version": {"type": "integer", "minimum": 1},
+            "note": {"type": "string"},
+        },
+    }
+    body = {"required": True, "content": {"application/json": {"schema": definition}}}
+    any_json = {
+        "description": "JSON",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    return {
+        "/api/v1/meta": {"get": {"operationId": "meta_kinds", "responses": {"200": any_json}}},
+        "/api/v1/meta/{kind}": {"get": {"operationId": "meta_names", "parameters": [kind],
+                                        "responses": {"200": any_json, **_problems(401, 403, 404)}}},
+        "/api/v1/meta/{kind}/{name}": {
+            "get": {"operationId": "meta_get", "parameters": [kind, name],
+                    "responses": {"200": any_json, **_problems(401, 403, 404)}},
+            "put": {"operationId": "meta_save", "parameters": [kind, name], "requestBody": body,
+                    "responses": {"200": any_json, "201": any_json,
+                                  **_problems(401, 403, 404, 409, 422)}},
+        },
+        "/api/v1/meta/{kind}/{name}/plan": {
+            "post": {"operationId": "meta_plan", "parameters": [kind, name], "requestBody": body,
+                     "responses": {"200": any_json, **_problems(401, 403, 404, 422)}},
+        },
+        "/api/v1/meta/{kind}/{name}/versions": {
+            "get": {"operationId": "meta_versions", "parameters": [kind, name],
+                    "responses": {"200": any_json, **_problems(401, 403, 404)}},
+        },
+    }  # fmt: skip
+
+
 def openapi_document(platform: Any) -> dict[str, Any]:
     """The whole API description for the platform's live entities."""
     schemas: dict[str, Any] = {"Problem": PROBLEM}
@@ -127,6 +179,7 @@ def openapi_document(platform: Any) -> dict[str, Any]:
             ]
         }
         paths.update(_entity_paths(name))
+    paths.update(_meta_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tessera API", "version": "1"},

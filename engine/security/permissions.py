@@ -89,6 +89,28 @@ class Access:
             "manager": self.user.get("manager"),
         }
 
+    def may_customize(self, kind: str) -> bool:
+        """Whether the user may change definitions of ``kind`` (the builders, the metadata API).
+
+        Admins may; so may a role whose definition says ``customize: true`` or lists the kind
+        (``customize: [rules, report]``), so a sales-operations role can tune scoring and
+        reports without editing entities.
+        """
+        if self.admin:
+            return True
+        for role in self.roles:
+            allowed = (self.table.roles.get(role) or {}).get("customize")
+            if allowed is True or (isinstance(allowed, list) and kind in allowed):
+                return True
+        return False
+
+    def require_customize(self, kind: str) -> None:
+        if not self.may_customize(kind):
+            raise PermissionDenied(
+                f"{self.name} may not change {kind} definitions",
+                [error_entry("needs the admin role or a role with customize", field=kind)],
+            )
+
     def _grants(self, entity: str) -> list[Grant]:
         return [g for r in self.roles if (g := self.table.grants.get((r, entity))) is not None]
 
