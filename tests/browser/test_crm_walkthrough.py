@@ -63,6 +63,8 @@ def test_a_large_deal_goes_from_the_board_to_the_directors_inbox_and_on(page, cr
     page.goto(crm_site.url + f"/app/opportunity/{deal['id']}")
     page.wait_for_selector("#record-title")
     assert page.inner_text("[data-field=stage] .field-value") == "Negotiation"
+    region = page.inner_text("[data-field=region] .field-value")  # copied from the account
+    assert region and "_" not in region  # its option label, not the stored key
     assert "Large deal approval" in page.inner_text("#timeline")
     shot(page, "walkthrough-3-deal")
     assert _settled(crm_site, deal["id"], ("negotiation", "approved"))

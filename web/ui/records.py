@@ -112,6 +112,23 @@ def _plain_default(f: Any) -> Any:
     return None
 
 
+def _copied_option_labels(model: Any, f: Any) -> dict[str, Any]:
+    """Option labels of a field that copies a referenced record's select
+    (``region: {x-computed: account.region}``), so the copy reads like the original."""
+    computed = f.computed
+    if not isinstance(computed, str) or f.prop.get("x-options-labels"):
+        return {}
+    ref_key, _, other_key = computed.strip().partition(".")
+    ref = model.fields.get(ref_key)
+    if not other_key.isidentifier() or ref is None or not ref.ref:
+        return {}
+    entities = platform_of().entities
+    if ref.ref not in entities.names():
+        return {}
+    source = entities.get(ref.ref).model.fields.get(other_key)
+    return (source.prop.get("x-options-labels") or {}) if source is not None else {}
+
+
 def _options_values(f: Any) -> list[str]:
     return [o["value"] for o in _options(f)]
 
@@ -135,6 +152,9 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         "value": _input_value(f, record.get(key) if record else _plain_default(f)),
         "display": _display(f, record.get(key)),
     }
+    copied = _copied_option_labels(model, f)
+    if copied and record and record.get(key) in copied:
+        view["display"] = label(copied[record[key]], str(record[key]))
     if f.ref and record.get(key) is not None:
         view["ref_title"] = view["display"]
     if f.child is not None:
