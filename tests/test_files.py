@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from engine import NotFound, PermissionDenied, Platform, ValidationError
@@ -186,3 +188,15 @@ def test_a_backup_carries_the_files(p, tmp_path):
         assert data == PNG and info["sha256"] == up["sha256"] and info["record_id"] == doc["id"]
     finally:
         target.close()
+
+
+def test_uploads_no_save_attached_are_purged_after_a_day(p):
+    loose = p.files.upload(PDF, "loose.pdf", "ann")
+    kept = p.files.upload(PDF, "kept.pdf", "ann")
+    p.records("doc", "ann").create({"title": "K", "scan": kept["id"]})
+    p.jobs.run_due(p.clock.now() + dt.timedelta(hours=2))
+    assert p.files.info(loose["id"])["name"] == "loose.pdf"
+    p.jobs.run_due(p.clock.now() + dt.timedelta(days=2))
+    with pytest.raises(NotFound):
+        p.files.info(loose["id"])
+    assert p.files.info(kept["id"])["record_id"] is not None

@@ -22,6 +22,7 @@ nothing yet is readable only by the user who uploaded it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from pathlib import PurePath
@@ -45,6 +46,8 @@ from engine.store.system import system_metadata
 from engine.store.types import UTCDateTime
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+#: An uploaded file no record has taken within this long is deleted by the job runner.
+UNATTACHED_FOR = dt.timedelta(days=1)
 
 files_table = Table(
     "ts_file",
@@ -461,6 +464,17 @@ class FileStore:
                     )
         if errors:
             raise ValidationError("a file cannot be attached", errors)
+
+    def purge_unattached(self, now: Any, older_than: dt.timedelta = UNATTACHED_FOR) -> int:
+        """Delete files no save attached within ``older_than`` (an abandoned form's uploads);
+        the job runner calls this on each tick. Returns how many went."""
+        with self.p.db.transaction() as conn:
+            result = conn.execute(
+                delete(files_table).where(
+                    files_table.c.entity.is_(None), files_table.c.created_on < now - older_than
+                )
+            )
+            return int(result.rowcount or 0)
 
     def record_deleted(self, conn: Connection, entity: str, record_id: int) -> None:
         conn.execute(
