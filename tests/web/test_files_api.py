@@ -84,3 +84,12 @@ def test_a_token_uploads_without_csrf(p, client):
     status, info, _ = _upload(client, "note.pdf", PDF, query="")
     assert status == 201
     assert client.get(info["url"])[1] == PDF
+
+
+def test_a_list_cell_shows_rich_texts_words_without_markup():
+    from web.ui.lists import _rich_words
+
+    cell = _rich_words(
+        "<p><b>Tom &amp; Jerry</b></p><ul><li>one</li><li>two<script>x()</script></li></ul>"
+    )
+    assert cell == "Tom & Jerry one two"

@@ -354,7 +354,14 @@
 
   function richEditor(box) {
     const area = box.querySelector("textarea");
-    if (!area || area.readOnly) return;
+    if (!area) return;
+    if (area.readOnly) {
+      const shown = el("div", { class: "rich" });
+      shown.innerHTML = area.value; // server-sanitised HTML only (see above)
+      area.hidden = true;
+      area.before(shown);
+      return;
+    }
     const label = box.querySelector("label");
     const editor = el("div", { class: "rich-editor", contenteditable: "true", role: "textbox",
       "aria-multiline": "true", "aria-label": label ? label.textContent.trim() : box.dataset.field });
