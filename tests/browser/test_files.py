@@ -81,3 +81,16 @@ def test_a_file_is_uploaded_saved_and_downloaded_and_rich_text_keeps_only_safe_h
         (article,) = p.records("knowledge_article").list(where=f'title == "{title}"')
         assert "script" not in article["body"] and "<b>strong words</b>" in article["body"]
         assert p.files.read(article["attachment"])[1] == PDF
+    # editing: the form shows the file and the formatted text; Remove takes the file out
+    page.goto(f"{crm_site.url}/app/knowledge_article/{article['id']}/edit")
+    page.wait_for_selector("#record-form")
+    assert page.locator("[data-field=body] .rich-editor b").inner_text() == "strong words"
+    assert page.locator("[data-field=attachment] .file-link").inner_text() == "brochure.pdf"
+    page.click("[data-field=attachment] .file-remove")
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/app/knowledge_article/\d+$"))
+    page.wait_for_selector("#record-title")
+    assert page.locator("[data-field=attachment] .file-download").count() == 0
+    with crm_site.platform() as p:
+        assert p.records("knowledge_article").get(article["id"])["attachment"] is None
+        assert p.files.describe([article["attachment"]]) == {}
