@@ -27,6 +27,7 @@ from engine.store import importer as _import_tables  # noqa: F401  (ts_import_ru
 from engine.store import views as _view_tables  # noqa: F401  (ts_saved_view)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
+from engine.store.files import FileStore
 from engine.store.lookups import Lookups
 from engine.store.registry import EntityRegistry
 from engine.store.system import system_metadata
@@ -306,6 +307,11 @@ class Platform:
                 self.flows.record_changed(entity, event, record, old=old, user=user)
 
         self.db.after_commit(start)
+
+    @property
+    def files(self) -> FileStore:
+        """Uploaded files (``p.files.upload``, ``read``, ``info``): see ``engine.store.files``."""
+        return FileStore(self)
 
     @property
     def webforms(self) -> Any:

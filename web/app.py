@@ -98,6 +98,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     from web.api import api
     from web.auth import auth, load_user
     from web.meta_api import blueprint as meta_api
+    from web.files_api import blueprint as files_api
     from web.ops import install, ops
     from web.ui import register as register_pages
     from web.vendor import vendor
@@ -110,6 +111,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(vendor)
     register_pages(app)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(files_api, url_prefix="/api/v1")
     app.register_blueprint(webforms_api)
     app.register_blueprint(meta_api)
 

@@ -64,8 +64,18 @@ class LongText(Text_):
 
 
 class RichText(LongText):
+    """HTML from the form's editor, sanitised on the way in (and again on the way out)
+    by ``engine.forms.richtext``: no scripts, event handlers or ``javascript:`` links."""
+
     name = "rich_text"
     label = {"en": "Rich text", "zh-CN": "富文本"}
+
+    def to_json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            from engine.forms.richtext import sanitize_html
+
+            return sanitize_html(value)
+        return value
 
 
 class Email(Text_):
@@ -416,19 +426,63 @@ class User(Text_):
         return String(64)
 
 
+_FILE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+
+
 class File(FieldType):
-    """An uploaded file's descriptor ({name, size, content_type, key}); content lives in file storage."""
+    """An uploaded file: the value is the file's id (a list of ids with ``type: array``).
+
+    The content lives in the ``ts_file`` table (``engine.store.files``); a save
+    attaches the file to the record. Options: ``x-max-size`` (bytes, default
+    10 MiB) and ``x-accept`` (media types such as ``image/*`` or extensions
+    such as ``.pdf``), both checked on the server against the file's content.
+    """
 
     name = "file"
     label = {"en": "File", "zh-CN": "附件"}
-    implied_schema = {"type": "object"}
+    implied_schema = _FILE_ID
     value_kind = "string"
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "x-max-size": {"type": "integer", "minimum": 1},
+            "x-accept": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+
+    @staticmethod
+    def _multiple(prop: dict[str, Any]) -> bool:
+        return prop.get("type") == "array"
+
+    def implied(self, prop: dict[str, Any]) -> dict[str, Any]:
+        if self._multiple(prop):
+            return {"type": "array", "items": dict(_FILE_ID), "uniqueItems": True}
+        return dict(_FILE_ID)
+
+    def check_definition(self, prop: dict[str, Any]) -> list[str]:
+        problems = []
+        if prop.get("type", "string") not in ("string", "array"):
+            problems.append(
+                "a file field holds a file id: use type string (one file) or array (several)"
+            )
+        size = prop.get("x-max-size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            problems.append(f"x-max-size must be a number of bytes above 0, not {size!r}")
+        accept = prop.get("x-accept")
+        if accept is not None and not (
+            isinstance(accept, list) and all(isinstance(a, str) and a for a in accept)
+        ):
+            problems.append("x-accept must be a list such as [image/*, .pdf]")
+        return problems
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
-        return JsonType
+        return JsonType if self._multiple(prop) else String(32)
+
+    def to_python(self, value: Any) -> Any:
+        return list(value) if isinstance(value, list) else value
 
     def widens(self, old: dict[str, Any], new: dict[str, Any]) -> bool | None:
-        return None
+        return None if self._multiple(old) == self._multiple(new) else False
 
 
 class ChildTable(FieldType):

@@ -48,6 +48,7 @@ class JobRunner:
             tick.schedules[run.schedule] = len(run.claimed)
         tick.followups = deliver_pending(self.p)
         tick.delivered, tick.failed = self.deliver(moment)
+        self.p.files.purge_unattached(moment)  # uploads no save ever attached
         self._beat(moment)
         return tick
 

@@ -219,6 +219,9 @@ class RecordService:
             save = self.platform.save_hook.begin(
                 conn, self, "created", records, [None] * len(records), prefixed=not _single
             )
+            self.platform.files.attach(
+                conn, self.entity, self.model, self.user, [(r, None) for r in records]
+            )
             table_rows = [
                 {**{k: r[k] for k in SYSTEM_FIELDS}, **row_values(self.model, r, complete=True)}
                 for r in records
@@ -281,6 +284,9 @@ class RecordService:
             b, a = audit.diff(old_view, new_view)
             if not a and not b:
                 return _warned(self._visible(before), save.warnings[0])
+            self.platform.files.attach(
+                conn, self.entity, self.model, self.user, [({**after, "id": record_id}, before)]
+            )
             values = row_values(self.model, {k: after[k] for k in a if k in self.model.fields})
             for key in ("owner", "team"):
                 if key in a:
@@ -327,6 +333,7 @@ class RecordService:
                 conn, self, "deleted", [before], [before], prefixed=False
             )
             conn.execute(delete(self.live.table).where(self.live.table.c.id == record_id))
+            self.platform.files.record_deleted(conn, self.entity, record_id)
             audit.write(
                 conn,
                 audit.audit_rows(

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const { t, api, toast, el, ApiError } = window.Tessera;
+  const Tessera = window.Tessera;
   const form = document.getElementById("record-form");
   if (!form) return;
   const entity = form.dataset.entity;
@@ -41,8 +42,10 @@
           });
           return row;
         });
-      case "file":
-        return undefined;
+      case "file": {
+        const ids = Array.from(box.querySelectorAll(".file-list li[data-id]")).map((li) => li.dataset.id);
+        return box.querySelector(".files[data-multiple]") ? ids : (ids[0] || null);
+      }
       default: {
         const input = box.querySelector(`[name="${CSS.escape(key)}"]`);
         return input ? input.value : undefined;
@@ -281,6 +284,113 @@
     });
     search.addEventListener("blur", () => setTimeout(close, 150));
   }
+
+  // Files upload as soon as they are picked; the field holds the file's id (see /api/v1/files).
+  function fileItem(info) {
+    return el("li", { "data-id": info.id },
+      el("a", { class: "file-link", href: info.url, download: "" }, info.name), " ",
+      el("button", { type: "button", class: "file-remove" }, t("Remove")));
+  }
+
+  function fieldError(box, message) {
+    box.classList.add("invalid");
+    const p = box.querySelector(".field-error");
+    p.textContent = message;
+    p.hidden = false;
+  }
+
+  async function uploadFiles(box, input) {
+    const wrap = box.querySelector(".files");
+    const list = wrap.querySelector(".file-list");
+    const query = `?entity=${encodeURIComponent(entity)}&field=${encodeURIComponent(box.dataset.field)}`;
+    clearError(box);
+    for (const file of Array.from(input.files)) {
+      if (file.size > Number(wrap.dataset.maxSize)) {
+        fieldError(box, t("{name} is too large", { name: file.name }));
+        continue;
+      }
+      const body = new FormData();
+      body.append("file", file);
+      box.classList.add("uploading");
+      try {
+        const response = await fetch("/api/v1/files" + query, {
+          method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": Tessera.csrf }, body,
+        });
+        const type = response.headers.get("Content-Type") || "";
+        const data = type.includes("json") ? await response.json() : null;
+        if (!response.ok) throw new ApiError(response.status, data);
+        if ("multiple" in wrap.dataset) list.append(fileItem(data));
+        else list.replaceChildren(fileItem(data));
+        changed();
+      } catch (error) {
+        fieldError(box, error instanceof ApiError ? error.message : t("Could not upload {name}", { name: file.name }));
+      } finally {
+        box.classList.remove("uploading");
+      }
+    }
+    input.value = "";
+  }
+
+  form.querySelectorAll(".field[data-widget=file] input[type=file]").forEach((input) => {
+    input.addEventListener("change", () => uploadFiles(input.closest(".field"), input));
+  });
+  form.addEventListener("click", (event) => {
+    const button = event.target instanceof Element && event.target.closest(".file-remove");
+    if (!button) return;
+    button.closest("li").remove();
+    changed();
+  });
+
+  // Rich text: a small toolbar over a contenteditable box. The box starts from the
+  // field's HTML as the server sanitised it (engine.forms.richtext) and the server
+  // sanitises what is saved again; nothing else is ever set as HTML.
+  const RICH_COMMANDS = [
+    ["bold", "B", () => t("Bold")],
+    ["italic", "I", () => t("Italic")],
+    ["insertUnorderedList", "•", () => t("Bulleted list")],
+    ["insertOrderedList", "1.", () => t("Numbered list")],
+    ["createLink", null, () => t("Link")],
+  ];
+
+  function richEditor(box) {
+    const area = box.querySelector("textarea");
+    if (!area) return;
+    if (area.readOnly) {
+      const shown = el("div", { class: "rich" });
+      shown.innerHTML = area.value; // server-sanitised HTML only (see above)
+      area.hidden = true;
+      area.before(shown);
+      return;
+    }
+    const label = box.querySelector("label");
+    const editor = el("div", { class: "rich-editor", contenteditable: "true", role: "textbox",
+      "aria-multiline": "true", "aria-label": label ? label.textContent.trim() : box.dataset.field });
+    editor.innerHTML = area.value; // server-sanitised HTML only (see above)
+    const bar = el("div", { class: "rich-toolbar", role: "toolbar", "aria-label": t("Formatting") },
+      RICH_COMMANDS.map(([cmd, text, title]) => el("button",
+        { type: "button", "data-cmd": cmd, title: title(), "aria-label": title() }, text || title())));
+    const sync = () => { area.value = editor.innerHTML; };
+    editor.addEventListener("input", sync);
+    bar.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
+    bar.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-cmd]");
+      if (!button) return;
+      const cmd = button.dataset.cmd;
+      if (cmd === "createLink") {
+        const url = (window.prompt(t("Link address (https://...)")) || "").trim();
+        if (!/^(https?:\/\/|mailto:)/i.test(url)) return;
+        document.execCommand("createLink", false, url);
+      } else {
+        document.execCommand(cmd, false);
+      }
+      editor.focus();
+      sync();
+      changed();
+    });
+    area.hidden = true;
+    area.before(bar, editor);
+  }
+  form.querySelectorAll(".field[data-type=rich_text]").forEach(richEditor);
 
   form.querySelectorAll(".reference").forEach((wrap) => {
     const search = wrap.querySelector(".ref-search");

@@ -114,7 +114,12 @@ def default_columns(entity: str, fields: dict[str, Any]) -> list[str]:
     keys.extend(k for k in fields if k not in SYSTEM_COLUMNS)
     out: list[str] = []
     for k in keys:
-        if k and k in fields and k not in out and fields[k]["kind"] != "long_text":
+        if (
+            k
+            and k in fields
+            and k not in out
+            and fields[k]["kind"] not in ("long_text", "rich_text", "file")
+        ):
             out.append(k)
     return out[:DEFAULT_COLUMNS]
 
@@ -136,6 +141,8 @@ def _cell(info: dict[str, Any], value: Any, titles: dict[str, dict[Any, str]]) -
     options = dict(info["options"])
     if isinstance(value, list):
         return ", ".join(str(options.get(v, v)) for v in value)
+    if info["kind"] == "rich_text":
+        return _rich_words(str(value))
     if info["ref"] is not None:
         return titles.get(info["key"], {}).get(value) or f"#{value}"
     if options:
@@ -152,6 +159,17 @@ def _cell(info: dict[str, Any], value: Any, titles: dict[str, dict[Any, str]]) -
     if isinstance(value, int) and info["key"] != "id":
         return f"{value:,}"
     return str(value)
+
+
+def _rich_words(html_text: str) -> str:
+    """Rich text's words for a cell: every tag dropped (by the sanitiser), blocks spaced."""
+    import html
+    import re
+
+    import nh3
+
+    spaced = re.sub(r"(?i)</(p|li|div|h\d|blockquote|pre)>|<br\s*/?>", " ", html_text)
+    return " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())
 
 
 def _titles(

@@ -157,6 +157,17 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         view["display"] = label(copied[record[key]], str(record[key]))
     if f.ref and record.get(key) is not None:
         view["ref_title"] = view["display"]
+    if f.type.name == "file":
+        _file_view(f, view, record.get(key) if record else None)
+    elif f.type.name == "rich_text":
+        from markupsafe import Markup
+
+        from engine.forms.richtext import sanitize_html
+
+        # Sanitised again here: only the server's sanitiser decides what HTML is drawn.
+        clean = sanitize_html(record.get(key) or "") if record else ""
+        view["html"] = Markup(clean)
+        view["value"] = clean
     if f.child is not None:
         view["columns"] = [
             c
@@ -174,6 +185,23 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
             for row in rows
         ]
     return view
+
+
+def _file_view(f: Any, view: dict[str, Any], value: Any) -> None:
+    """The file widget's facts: the attached files' names and the field's limits."""
+    from engine.store.files import field_limits, file_ids
+
+    ids = file_ids(value)
+    found = platform_of().files.describe(ids) if ids else {}
+    view["files"] = [
+        {"id": i, "name": found[i]["name"], "size": found[i]["size"]} for i in ids if i in found
+    ]
+    view["value"] = ids[0] if ids else None
+    view["display"] = ", ".join(x["name"] for x in view["files"])
+    max_size, accept = field_limits(f.prop)
+    view["accept"] = ",".join(accept or [])
+    view["max_size"] = max_size
+    view["multiple"] = f.prop.get("type") == "array"
 
 
 def _title(entity: str, record_id: Any) -> str:
