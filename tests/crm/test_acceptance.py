@@ -11,7 +11,9 @@ is what a worker does on each tick.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -294,3 +296,67 @@ def test_funnel_rfm_and_forecast_match_figures_computed_from_the_same_data(crm, 
         _, acc, _ = director.get(f"/api/v1/records/account/{acc_id}")
         assert acc["last_order_at"] == (today - dt.timedelta(days=60 - 10 * k)).isoformat()
         assert acc["lifecycle"] in ("customer", "repeat")
+
+
+# ---------------------------------------------------------------- roles: row scopes everywhere
+
+
+def test_a_sales_rep_cannot_see_another_teams_leads_anywhere(crm, crm_server, clock):
+    from engine.store.search import search
+    from tests.web.conftest import Client
+
+    marketing = signed_in(crm_server, "ma_lan")
+    hot = {**WEBSITE_LEAD, "source": "referral",
+           "price_list_downloaded_at": clock.now().isoformat()}  # fmt: skip
+    _, east, _ = marketing.post("/api/v1/records/lead", {**hot, "company": "Eastscope Visible"})
+    _, north, _ = marketing.post(
+        "/api/v1/records/lead", {**hot, "company": "Northscope Hidden", "region": "north_china"}
+    )
+    assert (east["team"], north["team"]) == ("shanghai", "key_accounts")
+    name = east["owner"]
+    rep = signed_in(crm_server, name)
+
+    # list and get by id
+    status, listed, _ = rep.get("/api/v1/records/lead?limit=200")
+    assert status == 200
+    assert {r["team"] for r in listed["items"]} == {"shanghai"}
+    ids = {r["id"] for r in listed["items"]}
+    assert east["id"] in ids and north["id"] not in ids
+    assert rep.get(f"/api/v1/records/lead/{north['id']}")[0] == 404
+
+    # search, in the engine and on the search page
+    assert [h.id for h in search(crm, name, "Eastscope") if h.entity == "lead"] == [east["id"]]
+    assert [h for h in search(crm, name, "Northscope") if h.entity == "lead"] == []
+    page = Client(crm_server)
+    assert page.login(name, f"{name}-demo") in (200, 302, 303)
+    status, html, _ = page.get("/search?q=scope")
+    text = html.decode() if isinstance(html, bytes) else str(html)
+    assert status == 200 and "Eastscope Visible" in text and "Northscope Hidden" not in text
+
+    # a report and its drill-down: the total and the records behind it are the rep's
+    status, report, _ = rep.get("/api/v1/reports/leads_by_grade")
+    assert status == 200, report
+    status, drill, _ = rep.get("/api/v1/reports/leads_by_grade/drill?key=[]&limit=200")
+    assert status == 200, drill
+    drilled = {r["id"] for r in drill["records"]}
+    assert drill["count"] == len(ids) and drilled == ids and north["id"] not in drilled
+    month = clock.now().date().replace(day=1).isoformat()
+    key = quote(json.dumps([month, "hot"]))
+    status, by_grade, _ = rep.get(f"/api/v1/reports/leads_by_grade/drill?key={key}")
+    assert status == 200, by_grade
+    hot_ids = {r["id"] for r in by_grade["records"]}
+    assert east["id"] in hot_ids and north["id"] not in hot_ids
+
+    # export: a rep may not export leads; their manager's export holds the team's only
+    assert rep.get("/api/v1/records/lead/export?format=csv")[0] == 403
+    manager = signed_in(crm_server, "li_na")
+    status, csv_, _ = manager.get("/api/v1/records/lead/export?format=csv")
+    text = csv_.decode("utf-8-sig") if isinstance(csv_, bytes) else str(csv_)
+    assert status == 200 and "Eastscope Visible" in text and "Northscope Hidden" not in text
+
+    # a rep of the other team sees theirs, not this one
+    other = signed_in(crm_server, north["owner"])
+    _, theirs, _ = other.get("/api/v1/records/lead?limit=200")
+    assert north["id"] in {r["id"] for r in theirs["items"]}
+    assert east["id"] not in {r["id"] for r in theirs["items"]}
+    assert [h for h in search(crm, north["owner"], "Eastscope") if h.entity == "lead"] == []
