@@ -360,3 +360,62 @@ def test_a_sales_rep_cannot_see_another_teams_leads_anywhere(crm, crm_server, cl
     assert north["id"] in {r["id"] for r in theirs["items"]}
     assert east["id"] not in {r["id"] for r in theirs["items"]}
     assert [h for h in search(crm, north["owner"], "Eastscope") if h.entity == "lead"] == []
+
+
+# ---------------------------------------------------------------- step 5: marketing segments
+
+
+def test_segments_viewed_not_bought_and_no_order_for_180_days(crm, crm_server, clock):
+    director = signed_in(crm_server, "zhou_qiang")
+    marketing = signed_in(crm_server, "xu_jing")
+    _, products, _ = director.get("/api/v1/records/product?limit=2")
+    product_a = products["items"][0]["id"]
+    today = clock.now().date()
+
+    def account(name: str) -> int:
+        status, made, _ = director.post("/api/v1/records/account", {"name": name})
+        assert status == 201, made
+        return made["id"]
+
+    def order(account_id: int, days_ago: int) -> None:
+        line = {"product": product_a, "quantity": 1, "unit_price": 1000}
+        day = (today - dt.timedelta(days=days_ago)).isoformat()
+        status, made, _ = director.post(
+            "/api/v1/records/order", {"account": account_id, "order_date": day, "lines": [line]}
+        )
+        assert status == 201, made
+
+    def viewed(account_id: int, days_ago: int) -> None:
+        when = (clock.now() - dt.timedelta(days=days_ago)).isoformat()
+        status, made, _ = marketing.post(
+            "/api/v1/records/touchpoint",
+            {"subject": "产品页 Product page", "kind": "page_view", "account": account_id,
+             "product": product_a, "occurred_at": when},
+        )  # fmt: skip
+        assert status == 201, made
+
+    interested = account("关注未购买有限公司")
+    viewed(interested, 3)
+    bought = account("关注后已下单有限公司")
+    viewed(bought, 10)
+    order(bought, 2)
+    long_ago = account("很久以前关注有限公司")
+    viewed(long_ago, 45)
+    dormant = account("休眠客户有限公司")
+    order(dormant, 200)
+    active = account("活跃客户有限公司")
+    order(active, 20)
+    tick(crm)
+
+    def members(report: str, key: list[Any]) -> set[int]:
+        status, drill, _ = director.get(
+            f"/api/v1/reports/{report}/drill?limit=200&key={quote(json.dumps(key))}"
+        )
+        assert status == 200, drill
+        return {r["id"] for r in drill["records"]}
+
+    segment = members("viewed_not_bought", [product_a])
+    assert interested in segment
+    assert not segment & {bought, long_ago, dormant, active}
+    asleep = members("dormant_customers", [])
+    assert dormant in asleep and not asleep & {interested, bought, long_ago, active}
