@@ -251,6 +251,11 @@ def demo(db: str, bundle_dir: Path, size: str, host: str, port: int, no_serve: b
         finally:
             if bar:
                 bar[0].__exit__(None, None, None)
+        if not report.reused:  # what a worker would do now: tasks, notifications, timers
+            for _ in range(50):
+                done = platform.jobs.run_due()
+                if not (done.delivered or done.followups or done.timers):
+                    break
         click.echo(report.installed)
         if report.reused:
             click.echo("demo data already present: database reused, nothing added")

@@ -328,6 +328,13 @@ class Platform:
         return NotificationService(self)
 
     @property
+    def tasks(self) -> Any:
+        """Tasks as records: ``p.tasks.deliver(message)`` saves a rule's ``create task``."""
+        from engine.jobs.tasks import TaskDeliverer
+
+        return TaskDeliverer(self)
+
+    @property
     def webhooks(self) -> Any:
         """Webhooks out: ``p.webhooks.subscribe``, ``deliveries``."""
         from engine.jobs.webhooks import WebhookService

@@ -87,6 +87,9 @@ class JobRunner:
             "notify": self.p.notifications.deliver,
         }
 
+        if self.p.tasks.config() is not None:  # a bundle keeps its to-dos as records
+            builtin["task"] = self.p.tasks.deliver
+
         def find(kind: str) -> Any:
             return deliverer(kind) or builtin.get(kind)  # a registered one replaces ours
 

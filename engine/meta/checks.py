@@ -234,6 +234,37 @@ def check_manifest(
                         f"nor installed{did_you_mean(target, known)}",
                     )
                 )
+    errors.extend(_check_tasks(source, installed))
+    return errors
+
+
+def _check_tasks(
+    source: BundleSource, installed: Mapping[str, Collection[str]]
+) -> list[dict[str, Any]]:
+    """``tasks``: the entity exists and the fields named for title, due and rule are its own."""
+    tasks = source.manifest.get("tasks")
+    if not isinstance(tasks, dict) or not isinstance(tasks.get("entity"), str):
+        return []
+    marks, entity = source.manifest_marks, tasks["entity"]
+    own = {sf.name: sf for sf in source.items("entity")}
+    known = {*installed.get("entity", ()), *own}
+    if entity not in known:
+        text = f"tasks go to entity {entity!r}, which is neither in this bundle nor installed"
+        return [marks.entry(("tasks", "entity"), text + did_you_mean(entity, known))]
+    if entity not in own:
+        return []
+    data = own[entity].data if isinstance(own[entity].data, dict) else {}
+    props = set((data.get("schema") or {}).get("properties") or {})
+    errors = []
+    for key in ("title", "due", "rule"):
+        name = tasks.get(key)
+        if isinstance(name, str) and name not in props:
+            errors.append(
+                marks.entry(
+                    ("tasks", key),
+                    f"{name!r} is not a field of {entity}{did_you_mean(name, props)}",
+                )
+            )
     return errors
 
 

@@ -11,7 +11,7 @@ from tests.crm.conftest import CRM
 ENTITIES = {
     "lead", "account", "contact", "opportunity", "follow_up", "task", "product", "quote",
     "contract", "order", "payment", "ticket", "survey_response", "campaign",
-    "knowledge_article", "sales_target", "service_project",
+    "knowledge_article", "sales_target", "service_project", "touchpoint",
 }  # fmt: skip
 
 
