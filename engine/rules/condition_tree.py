@@ -478,16 +478,23 @@ def check(text: str, entity: str, catalog: Catalog) -> list[dict[str, Any]]:
     return Checker(catalog).check_expression(node, entity, want="boolean").diagnostics
 
 
-def names_in(text: str) -> set[str]:
-    """The bare field names ``text`` reads at the top level of the record (not paths' later steps)."""
+def hidden_names(
+    text: str, entity: str, catalog: Catalog, hidden: frozenset[str] | set[str]
+) -> list[str]:
+    """The fields in ``hidden`` that ``text`` names (by key, or by label in backticks)."""
+    if not hidden:
+        return []
     try:
         node = parse_expression(text)
     except RuleSyntaxError:
-        return set()
-    out: set[str] = set()
+        return []
+    out: list[str] = []
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
-            out.add(n.name)
+            info = catalog.lookup(entity, n.name, quoted=n.quoted)
+            key = info.key if info is not None else n.name
+            if key in hidden and key not in out:
+                out.append(key)
     return out
 
 
@@ -514,8 +521,8 @@ __all__ = [
     "empty",
     "field_kind",
     "fields",
+    "hidden_names",
     "name",
-    "names_in",
     "operators",
     "quote",
     "to_text",
