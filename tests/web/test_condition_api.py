@@ -102,3 +102,27 @@ def test_labels_follow_the_users_language(p, client):
     )
     assert status == 200
     assert {f["key"]: f["label"] for f in answer["fields"]}["name"] == "名称"
+
+
+def test_relative_dates_filter_records_in_the_database(p, client):
+    import urllib.parse
+
+    _as(p, client, "root")
+    p.records("account", "root").create({"name": "Fresh", "industry": "tech"})
+    for op, expected in (("in last days", 1), ("more than days ago", 0), ("in next days", 0)):
+        tree = {
+            "type": "group",
+            "match": "all",
+            "items": [{"type": "row", "field": "created_on", "op": op, "value": 30}],
+        }
+        status, answer, _ = client.post(
+            "/api/v1/rules/condition", {"entity": "account", "tree": tree}
+        )
+        assert status == 200 and answer["errors"] == [], answer
+        where = urllib.parse.quote(answer["text"])
+        status, page, _ = client.get(f"/api/v1/records/account?where={where}")
+        assert status == 200 and page["total"] == expected, (answer["text"], page)
+        status, back, _ = client.post(
+            "/api/v1/rules/condition", {"entity": "account", "text": answer["text"]}
+        )
+        assert back["tree"] == tree
