@@ -222,3 +222,21 @@ def test_names_that_are_not_plain_words_go_in_backticks():
     assert ct.name("客户来源") == "客户来源"
     assert ct.name("not") == "`not`"
     assert ct.name("2nd") == "`2nd`"
+
+
+@settings(max_examples=60)
+@given(trees, st.sampled_from(["({})", " {} ", "\n{}\n", "(({}))"]))
+def test_text_written_another_way_reads_into_the_same_tree(tree, wrap):
+    text = ct.to_text(tree, "lead", CATALOG)
+    if not text:
+        return
+    canonical = ct.to_tree(text, "lead", CATALOG)
+    variant = wrap.format(text)
+    assert ct.to_tree(variant, "lead", CATALOG) == canonical
+    single = {
+        "type": "group",
+        "match": "all",
+        "items": [{"type": "row", "field": "company", "op": "==", "value": 'it\'s "x"'}],
+    }
+    assert ct.to_tree("company == 'it\\'s \"x\"'", "lead", CATALOG) == (single, None)
+    assert ct.to_tree('`Company` == "it\'s \\"x\\""', "lead", CATALOG) == (single, None)
