@@ -293,7 +293,8 @@ def rules_condition() -> Response:
 @api.get("/rules/operators")
 def rules_operators() -> Response:
     """``?entity=`` → the fields a condition builder offers this user, in the page's
-    language: ``{fields: [{key, label, kind, operators, options: [{value, label}]}]}``."""
+    language: ``{fields: [{key, label, kind, operators, options: [{value, label, labels}]}]}``
+    (``labels``: the option's label in every language the bundle gives, e.g. en and zh-CN)."""
     from engine.rules import condition_tree as ct
     from web.ui.lists import visible_fields
 
@@ -301,19 +302,29 @@ def rules_operators() -> Response:
     catalog, hidden = _condition_scope(entity_name)
     offered = ct.operators(catalog, entity_name, hidden)
     shown = visible_fields(entity_name, require_user())
+    model = platform_of().entities.get(entity_name).model
     out = []
     for key, info in shown.items():
         spec = offered.get(key)
         if spec is None:
             continue
         labels = dict(info.get("options") or [])
+        field = model.fields.get(key)
+        every = (field.prop.get("x-options-labels") if field is not None else None) or {}
         out.append(
             {
                 "key": key,
                 "label": info["label"],
                 "kind": spec["kind"],
                 "operators": spec["operators"],
-                "options": [{"value": v, "label": labels.get(v, v)} for v in spec["options"]],
+                "options": [
+                    {
+                        "value": v,
+                        "label": labels.get(v, v),
+                        "labels": every.get(v) if isinstance(every.get(v), dict) else {},
+                    }
+                    for v in spec["options"]
+                ],
             }
         )
     return json_response({"entity": entity_name, "fields": out})

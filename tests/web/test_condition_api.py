@@ -104,6 +104,36 @@ def test_labels_follow_the_users_language(p, client):
     assert {f["key"]: f["label"] for f in answer["fields"]}["name"] == "名称"
 
 
+def test_option_labels_in_every_language(p, client):
+    definition = {
+        **ACCOUNT,
+        "schema": {
+            **ACCOUNT["schema"],
+            "properties": {
+                **ACCOUNT["schema"]["properties"],
+                "tier": {
+                    "type": "string",
+                    "enum": ["gold", "silver"],
+                    "x-options-labels": {"gold": {"en": "Gold", "zh-CN": "金牌"}},
+                },
+            },
+        },
+    }
+    save(p, definition)
+    _as(p, client, "root")
+    status, answer, _ = client.get(
+        "/api/v1/rules/operators?entity=account", headers={"Accept-Language": "zh-CN"}
+    )
+    assert status == 200
+    tier = {f["key"]: f for f in answer["fields"]}["tier"]
+    assert tier["options"][0] == {
+        "value": "gold",
+        "label": "金牌",
+        "labels": {"en": "Gold", "zh-CN": "金牌"},
+    }
+    assert tier["options"][1]["label"] == "silver"
+
+
 def test_relative_dates_filter_records_in_the_database(p, client):
     import urllib.parse
 
