@@ -78,7 +78,10 @@
       return /^-?\d+(\.\d+)?$/.test(n) ? n : null;
     }
     if (kind === "date") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? "@" + value : null;
-    if (kind === "datetime") return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) ? "@" + value : null;
+    if (kind === "datetime") {
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return null;
+      return "@" + (/T\d{2}:\d{2}$/.test(value) ? value + ":00" : value);  // as the server writes it
+    }
     if (kind === "enum" && value === "") return null;
     return quote(value);
   }
