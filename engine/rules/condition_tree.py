@@ -221,6 +221,11 @@ def _row(node: ast.Expr, known: dict[str, _Field], catalog: Catalog, entity: str
             if not isinstance(node.right, ast.ListLiteral):
                 raise _NotRepresentable(f"'{node.op}' takes a list of values in the builder.")
             value: Any = [_value(item, f) for item in node.right.items]
+            if f.kind in ("string", "user") and any("," in v or "\n" in v for v in value):
+                # The builder types such a list as one line of values separated by commas.
+                raise _NotRepresentable(
+                    "A list value with a comma or a line break needs the text editor."
+                )
         elif f.kind == "list" and node.op == "contains":
             value = _value(node.right, _Field(f.key, "enum" if f.options else "string", f.options))
         else:
@@ -259,6 +264,11 @@ def _value(node: ast.Expr, f: _Field) -> Any:
     if node.kind == "date":
         return v.isoformat()
     if node.kind == "datetime":
+        if v.tzinfo is not None or v.microsecond:
+            # The builder's date picker has local times to the second.
+            raise _NotRepresentable(
+                "A time with an offset or fractions of a second needs the text editor."
+            )
         return v.isoformat()
     if node.kind == "duration":
         raise _NotRepresentable("A duration as a value needs the text editor.")
@@ -444,6 +454,11 @@ def _literal(value: Any, f: _Field) -> str:
             raise ConditionError(
                 f"{value!r} is not a date and time like 2025-03-01T09:30.", field=key
             ) from None
+        if parsed.tzinfo is not None or parsed.microsecond:
+            raise ConditionError(
+                "The builder takes a local date and time to the second, like 2025-03-01T09:30.",
+                field=key,
+            )
         return "@" + parsed.isoformat()
     if not isinstance(value, str):
         raise ConditionError("Give a text value.", field=key)

@@ -60,6 +60,8 @@ def rows(draw):
     elif op in ct.RELATIVE:
         value = draw(st.integers(min_value=1, max_value=3650))
     elif op in ("in", "not in"):
+        if f.kind in ("string", "user"):
+            values = st.text(alphabet=st.characters(blacklist_characters=",\n"), max_size=20)
         value = draw(st.lists(values, min_size=1, max_size=4))
     elif op == "between":
         value = [draw(values), draw(values)]
@@ -174,6 +176,8 @@ def test_nested_groups():
         ('not (region == "east")', "'not'"),
         ('account.industry == "retail"', "path"),
         ('company matches "^a"', "matches"),
+        ('company in ["a, b", "c"]', "comma"),
+        ("created_at > @2025-03-01T09:30+08:00", "offset"),
         ("budget >", "ends too early"),
         ("nonsense == 1", "no field called 'nonsense'"),
     ],
@@ -198,6 +202,7 @@ def test_empty_text_is_an_empty_group():
         {"field": "close_date", "op": "==", "value": "2025-02-30"},
         {"field": "close_date", "op": "in last days", "value": 0},
         {"field": "escalated", "op": "==", "value": "yes"},
+        {"field": "created_at", "op": ">", "value": "2025-03-01T09:30+08:00"},
         {"field": "company", "op": "==", "value": None},
         {"field": "source", "op": "in", "value": []},
     ],

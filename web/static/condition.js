@@ -215,8 +215,9 @@
       } else {
         const type = f.kind === "number" ? "number" : f.kind === "date" ? "date"
           : f.kind === "datetime" ? "datetime-local" : "text";
-        input = el("input", { class: cls, type, step: type === "number" ? "any" : null, "aria-label": t("Value") });
-        input.value = value === null || value === undefined ? "" : String(value).slice(0, type === "datetime-local" ? 16 : undefined);
+        const step = type === "number" ? "any" : type === "datetime-local" ? "1" : null;
+        input = el("input", { class: cls, type, step, "aria-label": t("Value") });
+        input.value = value === null || value === undefined ? "" : String(value);
       }
       return input;
     }
@@ -254,7 +255,7 @@
           row.value = input.value.split(",").map((s) => s.trim()).filter(Boolean);
           if (f.kind === "number") row.value = row.value.map((s) => s.replace(/\s/g, ""));
         };
-        take();
+        if (!Array.isArray(row.value)) row.value = [];
         input.addEventListener("input", () => { take(); fire(); });
         return [input];
       }
