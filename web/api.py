@@ -242,6 +242,94 @@ def rules_matching() -> Response:
     )
 
 
+def _condition_scope(entity_name: str) -> tuple[Any, set[str]]:
+    """The rule catalog and the fields of ``entity_name`` hidden from the signed-in user."""
+    user = require_user()
+    _entity(entity_name)
+    p = platform_of()
+    access = p.access(user)
+    access.require(entity_name, "read")
+    return p.rules.catalog, access.hidden(entity_name)
+
+
+@api.post("/rules/condition")
+def rules_condition() -> Response:
+    """The condition builder's two ways (see engine.rules.condition_tree):
+
+    ``{"entity", "text"}`` → ``{tree | null, reason, errors, text}``;
+    ``{"entity", "tree"}`` → ``{text, errors, tree}``. ``errors`` are the checker's
+    located messages. A condition naming a field the user may not read is refused.
+    """
+    from engine.errors import PermissionDenied
+    from engine.rules import condition_tree as ct
+
+    data = body()
+    entity_name = str(data.get("entity", ""))
+    catalog, hidden = _condition_scope(entity_name)
+    if "tree" in data:
+        try:
+            text = ct.to_text(data["tree"], entity_name, catalog, hidden)
+        except ct.ConditionError as exc:
+            raise ValidationError(
+                "the condition does not fit the entity", [error_entry(str(exc), field=exc.field)]
+            ) from None
+        errors = ct.check(text, entity_name, catalog)
+        return json_response({"text": text, "errors": errors, "tree": data["tree"]})
+    text = str(data.get("text", ""))
+    refused = ct.hidden_names(text, entity_name, catalog, hidden)
+    if refused:
+        raise PermissionDenied(
+            "the condition names a field you may not read",
+            [
+                error_entry(f"There is no field called '{k}' you may read.", field=k)
+                for k in refused
+            ],
+        )
+    errors = ct.check(text, entity_name, catalog)
+    tree, reason = ct.to_tree(text, entity_name, catalog, hidden)
+    return json_response({"tree": tree, "reason": reason, "errors": errors, "text": text})
+
+
+@api.get("/rules/operators")
+def rules_operators() -> Response:
+    """``?entity=`` → the fields a condition builder offers this user, in the page's
+    language: ``{fields: [{key, label, kind, operators, options: [{value, label, labels}]}]}``
+    (``labels``: the option's label in every language the bundle gives, e.g. en and zh-CN)."""
+    from engine.rules import condition_tree as ct
+    from web.ui.lists import visible_fields
+
+    entity_name = request.args.get("entity", "")
+    catalog, hidden = _condition_scope(entity_name)
+    offered = ct.operators(catalog, entity_name, hidden)
+    shown = visible_fields(entity_name, require_user())
+    model = platform_of().entities.get(entity_name).model
+    out = []
+    for key, info in shown.items():
+        spec = offered.get(key)
+        if spec is None:
+            continue
+        labels = dict(info.get("options") or [])
+        field = model.fields.get(key)
+        every = (field.prop.get("x-options-labels") if field is not None else None) or {}
+        out.append(
+            {
+                "key": key,
+                "label": info["label"],
+                "kind": spec["kind"],
+                "operators": spec["operators"],
+                "options": [
+                    {
+                        "value": v,
+                        "label": labels.get(v, v),
+                        "labels": every.get(v) if isinstance(every.get(v), dict) else {},
+                    }
+                    for v in spec["options"]
+                ],
+            }
+        )
+    return json_response({"entity": entity_name, "fields": out})
+
+
 # ---------------------------------------------------------------- reports
 
 

@@ -110,6 +110,7 @@ def test_a_manager_sorts_pages_filters_and_saves_a_view(page, crm_site):
     shot(page, "list")
 
     # A bad expression: the checker's message, live and after submitting; never a 500.
+    page.click("#builder .cond-mode")  # edit as text
     page.fill("#where", "amount >")
     with crm_site.platform() as p:
         message = p.rules.check("amount >", entity="opportunity")[0]["message"]

@@ -1,4 +1,4 @@
-/* The list page: filter builder with a live expression check, saved views and bulk
+/* The list page: the condition builder as its filter, saved views and bulk
    actions. The first page is rendered on the server; this script only adds to it,
    and talks to the REST API through Tessera.api (which sends the CSRF token). */
 (function () {
@@ -14,62 +14,9 @@
   const whereBox = document.getElementById("where");
   const problemList = document.getElementById("where-problems");
 
-  // ------------------------------------------------------------ rule-language text
+  // ------------------------------------------------------------ the condition builder
 
-  /** A string as a rule-language literal: quoted, with \ " and newlines escaped. */
-  function quote(text) {
-    const escaped = String(text)
-      .replace(/\\/g, "\\\\")
-      .replace(/"/g, '\\"')
-      .replace(/\r?\n/g, "\\n")
-      .replace(/[\u0000-\u0008\u000b-\u001f]/g, "");
-    return '"' + escaped + '"';
-  }
-
-  function name(key) {
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : "`" + key.replace(/`/g, "") + "`";
-  }
-
-  /** The literal for a value typed or picked for field ``f``. */
-  function literal(f, raw) {
-    const kind = f.kind;
-    if (kind === "boolean") return raw === "true" ? "true" : "false";
-    if (f.num || kind === "reference") {
-      const n = String(raw).trim().replace(/,/g, "");
-      return /^-?\d+(\.\d+)?$/.test(n) ? n : quote(raw);
-    }
-    if (kind === "date" && /^\d{4}-\d{2}-\d{2}$/.test(raw)) return "@" + raw;
-    if (kind === "datetime" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw)) return "@" + raw;
-    return quote(raw);
-  }
-
-  const OPS = {
-    text: [["==", "is"], ["!=", "is not"], ["contains", "contains"], ["starts with", "starts with"],
-      ["ends with", "ends with"], ["is empty", "is empty", true], ["is not empty", "is not empty", true]],
-    select: [["==", "is"], ["!=", "is not"], ["is null", "is empty", true], ["is not null", "is not empty", true]],
-    list: [["contains", "contains"], ["is empty", "is empty", true], ["is not empty", "is not empty", true]],
-    number: [["==", "="], ["!=", "≠"], [">", ">"], [">=", "≥"], ["<", "<"], ["<=", "≤"],
-      ["is null", "is empty", true], ["is not null", "is not empty", true]],
-    date: [["==", "on"], ["<", "before"], [">", "after"], ["<=", "on or before"], [">=", "on or after"],
-      ["is null", "is empty", true], ["is not null", "is not empty", true]],
-    boolean: [["== true", "is yes", true], ["== false", "is no", true]],
-  };
-
-  function family(f) {
-    if (f.kind === "boolean") return "boolean";
-    if (f.kind === "multi_select" || f.kind === "tags") return "list";
-    if (f.options.length) return "select";
-    if (f.num || f.kind === "reference") return "number";
-    if (f.kind === "date" || f.kind === "datetime") return "date";
-    return "text";
-  }
-
-  // ------------------------------------------------------------ the builder
-
-  const builder = document.getElementById("builder");
-  const rows = [];
-  let base = null;
-
+  /** A value input for field ``f`` (the bulk "Set field" control). */
   function valueInput(f) {
     if (f.options.length) {
       return el("select", { class: "cond-value", "aria-label": t("Value") },
@@ -80,96 +27,22 @@
     return el("input", { class: "cond-value", type, step: f.num ? "any" : null, "aria-label": t("Value") });
   }
 
-  function condition(row) {
-    const f = fields[row.field.value];
-    const op = row.op.value;
-    const spec = OPS[family(f)].find((o) => o[0] === op);
-    if (!spec) return "";
-    if (spec[2]) return name(f.key) + " " + op;
-    const raw = row.value ? row.value.value : "";
-    if (raw === "" && family(f) !== "text") return "";
-    return name(f.key) + " " + op + " " + literal(f, raw);
-  }
+  // The filter: nested groups of conditions (condition.js) writing the rule text into
+  // the form's ``where`` field, checked live; "Edit as text" shows the text itself.
+  T.conditionBuilder(document.getElementById("builder"), {
+    entity: meta.entity,
+    text: whereBox.value,
+    textarea: whereBox,
+    problems: problemList,
+    addButton: document.getElementById("add-condition"),
+  });
 
-  function writeExpression() {
-    const parts = rows.map(condition).filter(Boolean);
-    if (base) parts.unshift(/\bor\b/.test(base) ? "(" + base + ")" : base);
-    whereBox.value = parts.join(" and ");
-    check();
-  }
-
-  function fillOps(row) {
-    const f = fields[row.field.value];
-    row.op.replaceChildren(...OPS[family(f)].map(([sym, label]) => el("option", { value: sym }, t(label))));
-    const slot = row.node.querySelector(".cond-slot");
-    row.value = valueInput(f);
-    row.value.addEventListener("input", writeExpression);
-    row.value.addEventListener("change", writeExpression);
-    slot.replaceChildren(row.value);
-    syncValue(row);
-  }
-
-  function syncValue(row) {
-    const f = fields[row.field.value];
-    const spec = OPS[family(f)].find((o) => o[0] === row.op.value);
-    row.value.hidden = Boolean(spec && spec[2]);
-  }
-
-  function addRow() {
-    if (base === null) base = whereBox.value.trim();
-    const row = {};
-    row.field = el("select", { class: "cond-field", "aria-label": t("Field") },
-      meta.fields.map((f) => el("option", { value: f.key }, f.label)));
-    row.op = el("select", { class: "cond-op", "aria-label": t("Operator") });
-    const remove = el("button", { type: "button", class: "cond-remove", title: t("Remove condition") }, "×");
-    row.node = el("div", { class: "condition" }, row.field, row.op, el("span", { class: "cond-slot" }), remove);
-    row.field.addEventListener("change", () => { fillOps(row); writeExpression(); });
-    row.op.addEventListener("change", () => { syncValue(row); writeExpression(); });
-    remove.addEventListener("click", () => {
-      rows.splice(rows.indexOf(row), 1);
-      row.node.remove();
-      writeExpression();
-    });
-    rows.push(row);
-    builder.append(row.node);
-    fillOps(row);
-    writeExpression();
-    row.value.focus();
-  }
-
-  document.getElementById("add-condition").addEventListener("click", addRow);
-
-  // ------------------------------------------------------------ live check
-
-  let timer = null;
-  let asked = 0;
-
-  function showProblems(items, ok) {
+  function showProblems(items) {
+    problemList.classList.remove("ok");
     problemList.replaceChildren(...items.map((d) => el("li", {},
       d.line ? t("Line {line}, column {column}", { line: d.line, column: d.column }) + ": " : "",
       d.message)));
-    problemList.classList.toggle("ok", Boolean(ok));
-    if (ok) problemList.append(el("li", { class: "valid" }, t("The expression is valid.")));
   }
-
-  function check() {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const text = whereBox.value.trim();
-      const ticket = ++asked;
-      if (!text) { showProblems([]); return; }
-      try {
-        const answer = await T.api("POST", "/api/v1/rules/check", { text, entity: meta.entity });
-        if (ticket !== asked) return;
-        const errors = answer.diagnostics.filter((d) => (d.severity || "error") === "error");
-        showProblems(errors, errors.length === 0);
-      } catch (err) {
-        if (ticket === asked) showProblems([{ message: err.message }]);
-      }
-    }, 250);
-  }
-
-  whereBox.addEventListener("input", check);
 
   // ------------------------------------------------------------ saved views
 
