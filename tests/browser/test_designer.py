@@ -31,9 +31,16 @@ def _drag(page, source, target) -> None:
 
 def _add(page, field_type: str, section: int, key: str) -> None:
     """Drag a palette entry into a section and give the new field its key."""
+    drop = page.locator(f"#canvas ul.drop[data-section='{section}']")
+    present = drop.locator(".canvas-field")
+    # onto an empty section, or onto the section's first field in a long one
     _drag(page, page.locator(f"#palette [data-type={field_type}]"),
-          page.locator(f"#canvas ul.drop[data-section='{section}']"))  # fmt: skip
-    page.wait_for_selector(f"#canvas ul.drop[data-section='{section}'] .canvas-field.selected")
+          present.first if present.count() > 2 else drop)  # fmt: skip
+    try:
+        page.wait_for_selector(f"#canvas ul.drop[data-section='{section}'] .canvas-field.selected")
+    except Exception:
+        shot(page, "designer-drop-failed")
+        raise
     page.fill("#prop-key", key)
     page.locator("#prop-key").dispatch_event("change")
     page.wait_for_selector(f"#canvas .canvas-field[data-key={key}]")
@@ -123,7 +130,7 @@ def test_plan_for_an_added_field_and_a_refused_narrowing(page, crm_site):
     page.click("#review")
     page.wait_for_selector("#plan-dialog[open] .step-add_column[data-field=site_notes_plan]")
     page.click("#cancel-save")
-    page.click("#canvas .canvas-field[data-key=name]")
+    page.click("#canvas .canvas-field[data-key=full_name]")
     page.fill("#prop-opt-maxLength", "1")
     page.locator("#prop-opt-maxLength").dispatch_event("change")
     page.click("#review")
@@ -141,11 +148,13 @@ def test_the_second_of_two_admins_gets_a_conflict(browser, crm_site):
         a, b = one.new_page(), two.new_page()
         _open_designer(a, crm_site, "product")
         _open_designer(b, crm_site, "product")
-        _add(a, "text", 0, "first_admin_note")
+        a.click("#add-section")
+        _add(a, "text", 2, "first_admin_note")
         a.click("#review")
         a.click("#confirm-save")
         a.wait_for_selector(".toast:has-text('Saved version')")
-        _add(b, "text", 0, "second_admin_note")
+        b.click("#add-section")
+        _add(b, "text", 2, "second_admin_note")
         b.click("#review")
         b.click("#confirm-save")
         message = b.wait_for_selector("#plan-error:has-text('Someone else saved')")
