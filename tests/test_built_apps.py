@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from engine import Platform
@@ -65,3 +67,16 @@ def test_option_colours_must_be_hex(platform):
         "type": "string", "enum": ["a"], "x-options-colors": {"a": "red"}}}}}  # fmt: skip
     with pytest.raises(BundleError):
         platform.meta.save("entity", "site_visit", bad)
+
+
+def test_conditions_and_computed_expressions_are_type_checked_at_their_field(platform):
+    bad = copy.deepcopy(VISIT)
+    bad["schema"]["properties"]["subject"]["x-visible-when"] = "outcome = 'good'"
+    with pytest.raises(BundleError) as caught:
+        platform.meta.save("entity", "site_visit", bad)
+    (entry,) = caught.value.errors
+    assert entry["field"] == "schema.properties.subject.x-visible-when"
+    good = copy.deepcopy(VISIT)
+    good["schema"]["properties"]["subject"]["x-visible-when"] = "outcome == 'good'"
+    good["schema"]["properties"]["shout"] = {"type": "string", "x-computed": "upper(subject)"}
+    platform.meta.save("entity", "site_visit", good)  # new fields are known to the check

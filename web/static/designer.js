@@ -632,7 +632,9 @@
       for (const keyword of ["x-computed", "x-visible-when", "x-required-when", "x-readonly-when"]) {
         const expression = prop[keyword];
         const box = document.querySelector(`[data-error-for="${CSS.escape(`${key}.${keyword}`)}"]`);
-        if (!expression) {
+        const unsaved = Object.keys(state.fields).some((k) => !existing.has(k) && new RegExp(`\\b${k}\\b`).test(expression || ""));
+        if (!expression || unsaved) {
+          // a field not saved yet is unknown to the live check: the save checks it with the draft
           if (box) box.hidden = true;
           continue;
         }
@@ -688,7 +690,14 @@
       const general = [];
       e.errors.forEach((x) => {
         const m = /^schema\.properties\.([^.]+)/.exec(x.field || "");
-        if (m) fieldError(m[1], x.message);
+        if (m) {
+          fieldError(m[1], x.message);
+          const at = document.querySelector(`[data-error-for="${CSS.escape((x.field || "").split(".").slice(2).join("."))}"]`);
+          if (at) {
+            at.hidden = false;
+            at.textContent = x.message;
+          }
+        }
         else if (x.field && state.fields[x.field]) fieldError(x.field, x.message);
         else general.push(x.field ? `${x.field}: ${x.message}` : x.message);
       });
