@@ -201,3 +201,21 @@ def test_an_admin_builds_an_app_with_menu_entries(page, crm_site):
     assert app["label"] == {"en": "Field ops", "zh-CN": "外勤"} and app["icon"] == "map"
     assert [list(i)[-1] for i in app["menus"][0]["items"]] == ["entity", "report"]
     assert app["menus"][0]["roles"] == ["sales_rep"]
+
+
+def test_a_duplicate_key_and_a_bad_condition_show_at_their_place(page, crm_site):
+    _open_designer(page, crm_site, "knowledge_article")
+    page.click("#add-section")
+    last = page.locator("#canvas ul.drop").count() - 1
+    _drag(page, page.locator("#palette [data-type=text]"),
+          page.locator(f"#canvas ul.drop[data-section='{last}']"))  # fmt: skip
+    page.wait_for_selector("#canvas .canvas-field.selected")
+    existing = page.locator("#canvas .canvas-field").first.get_attribute("data-key")
+    page.fill("#prop-key", existing)
+    page.locator("#prop-key").dispatch_event("change")
+    assert "already" in page.wait_for_selector("#prop-key-error:not([hidden])").text_content()
+    page.fill("#prop-visible-when", f"{existing} = 'x'")
+    page.locator("#prop-visible-when").dispatch_event("change")
+    page.click("#review")
+    page.wait_for_selector("[data-error-for$='.x-visible-when']:not([hidden])")
+    assert not page.is_visible("#plan-dialog[open]")  # nothing planned, nothing saved
