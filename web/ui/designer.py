@@ -82,7 +82,7 @@ def index() -> Any:
         "build/index.html",
         apps=[{"name": n, "label": label(d.get("label"), n)} for n, (d, _v) in sorted(apps.items())]
         if access.may_customize("app")
-        else [],
+        else None,
         entities=_entity_choices() if access.may_customize("entity") else [],
     )
 
