@@ -563,7 +563,7 @@
         if (kind === "boolean") {
           const input = el("input", { id, type: "checkbox", checked: !!prop[name] });
           input.addEventListener("change", () => set(() => (input.checked ? (prop[name] = true) : delete prop[name])));
-          body.append(el("label", { class: "prop check" }, input, " ", name));
+          body.append(el("label", { class: "prop check" }, input, " ", schema.title || name));
           return;
         }
         const input = el("input", {
@@ -579,7 +579,7 @@
             else prop[name] = kind === "integer" ? parseInt(v, 10) : kind === "number" ? Number(v) : v;
           })
         );
-        body.append(row(name, input));
+        body.append(row(schema.title || name, input));
       });
     }
 
