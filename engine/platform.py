@@ -45,12 +45,13 @@ def _register_kind_checkers() -> None:
     from engine.flows.bundle_check import check_flow_files
     from engine.meta.install import register_checker
     from engine.reports.bundle_check import check_dashboard_files, check_report_files
-    from engine.rules.bundle_check import check_rule_files
+    from engine.rules.bundle_check import check_entity_expressions, check_rule_files
 
     register_checker("rules", check_rule_files)
     register_checker("report", check_report_files)
     register_checker("dashboard", check_dashboard_files)
     register_checker("flow", check_flow_files)
+    register_checker("entity", check_entity_expressions)
 
 
 def database_url(url: str | None = None) -> str:

@@ -121,7 +121,11 @@ class Select(Text_):
     config_schema = {
         "type": "object",
         "required": ["enum"],
-        "properties": {"enum": {"type": "array"}, "x-options": {"type": "object"}},
+        "properties": {
+            "enum": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "x-options-labels": {"type": "object"},
+            "x-options-colors": {"type": "object"},
+        },
     }
 
     def matches(self, prop: dict[str, Any]) -> bool:

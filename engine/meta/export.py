@@ -7,6 +7,7 @@ gives byte-identical folders and a diff shows only real edits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,17 +35,36 @@ def export_bundle(platform: Platform, out_dir: Path, *, bundle: str | None = Non
     """Write bundle ``bundle`` (the only one installed, when not named) into ``out_dir``.
 
     Items created through the metadata API belong to no bundle; they are
-    exported with it, so a customer's new entities travel with the app.
+    exported with it, so a customer's new entities travel with the app. An app
+    built in the browser (saved as kind ``app``, no bundle installed under its
+    name) exports as its own bundle: its manifest and the unbundled items its
+    menus name, with the rules files of those entities.
     """
     with platform.db.transaction(write=False) as conn:
         installed = sorted(r.name for r in conn.execute(select(bundles.c.name)))
-        name = _pick(bundle, installed)
+        built = sorted(
+            i["name"]
+            for i in platform.repo.items(conn)
+            if i["kind"] == "app" and not i["deleted"] and i["bundle"] is None
+        )
+        name = _pick(bundle, installed, built)
         manifest = platform.repo.current(conn, "app", name)
         items = [
             i
             for i in platform.repo.items(conn)
             if i["kind"] != "app" and not i["deleted"] and i["bundle"] in (name, None)
         ]
+        if name not in installed:
+            named = menu_items(manifest[0] if manifest else {})
+            items = [
+                i
+                for i in items
+                if i["bundle"] is None
+                and (
+                    (i["kind"], i["name"]) in named
+                    or (i["kind"] == "rules" and ("entity", i["name"]) in named)
+                )
+            ]
         definitions = {
             (i["kind"], i["name"]): platform.repo.definition(
                 conn, i["kind"], i["name"], i["current_version"]
@@ -74,9 +94,22 @@ def export_bundle(platform: Platform, out_dir: Path, *, bundle: str | None = Non
     return written
 
 
-def _pick(bundle: str | None, installed: list[str]) -> str:
+def menu_items(manifest: dict[str, Any]) -> set[tuple[str, str]]:
+    """``(kind, name)`` of every entity, report and dashboard a manifest's menus name."""
+    found: set[tuple[str, str]] = set()
+    stack = list(manifest.get("menus") or [])
+    while stack:
+        item = stack.pop()
+        for kind in ("entity", "report", "dashboard"):
+            if item.get(kind):
+                found.add((kind, item[kind]))
+        stack.extend(item.get("items") or [])
+    return found
+
+
+def _pick(bundle: str | None, installed: list[str], built: Sequence[str] = ()) -> str:
     if bundle is not None:
-        if bundle not in installed:
+        if bundle not in installed and bundle not in built:
             raise TesseraError(
                 f"no bundle named {bundle!r} is installed",
                 [error_entry(f"installed: {', '.join(installed) or 'none'}", field="bundle")],

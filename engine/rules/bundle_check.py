@@ -25,3 +25,43 @@ def check_rule_files(source: Any, entities: dict[str, dict[str, Any]]) -> list[d
             if d.get("severity", "error") == "error":
                 errors.append({**d, "file": f.relpath})
     return errors
+
+
+EXPRESSION_KEYWORDS = ("x-computed", "x-visible-when", "x-required-when", "x-readonly-when")
+
+
+def check_entity_expressions(
+    source: Any, entities: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Type-check each field's computed expression and *when* conditions against the entities
+    the platform will have, located at the keyword (``schema.properties.<key>.<keyword>``)."""
+    files = source.items("entity")
+    if not files:
+        return []
+    service = RuleService(entities.get, entities=sorted(entities))
+    errors = []
+    for f in files:
+        name = (f.data or {}).get("name")
+        props = ((f.data or {}).get("schema") or {}).get("properties") or {}
+        if not name or name not in entities:
+            continue
+        for key, prop in props.items():
+            for keyword in EXPRESSION_KEYWORDS:
+                text = prop.get(keyword) if isinstance(prop, dict) else None
+                if not isinstance(text, str) or not text.strip():
+                    continue
+                for d in service.check(text, entity=name):
+                    if d.get("severity", "error") != "error":
+                        continue
+                    path = ("schema", "properties", key, keyword)
+                    line, column = f.marks.locate(path)
+                    errors.append(
+                        {
+                            "file": f.relpath,
+                            "line": line,
+                            "column": column,
+                            "field": ".".join(path),
+                            "message": f"{keyword}: {d['message']}",
+                        }
+                    )
+    return errors

@@ -107,6 +107,7 @@ def _shell() -> dict[str, Any]:
         p = platform_of()
         values["me"] = me = p.users.get(user)
         values["nav"] = navigation(user)
+        values["may_build"] = any(map(p.access(user).may_customize, ("entity", "app")))
         values["notification_count"] = len(
             p.flows.tasks(user=user, roles=me["roles"])
         ) + p.notifications.unread(user)
