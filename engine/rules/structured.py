@@ -10,7 +10,9 @@ layout (aligned columns). The round trip keeps the meaning exactly:
 ``parse_file(to_text(to_model(t))) == parse_file(t)`` (positions aside), and
 printing is idempotent.
 
-Comment lines inside a structured block stay attached to the row they precede.
+Comment lines inside a structured block stay attached to the row they precede. A
+structured block carries its ``original`` text: printed unchanged when the grid did not
+change it, so an edit in one grid does not reformat the rest of the file.
 """
 
 from __future__ import annotations
@@ -161,7 +163,9 @@ def to_model(text: str) -> dict[str, Any]:
         if first > cursor:
             blocks.append({"kind": "text", "text": "\n".join(lines[cursor - 1 : first - 1])})
         block_lines = lines[first - 1 : last]
-        blocks.append(_READERS[kind](rs, block_lines))
+        block = _READERS[kind](rs, block_lines)
+        block["original"] = "\n".join(block_lines)
+        blocks.append(block)
         cursor = last + 1
     if cursor <= len(lines):
         blocks.append({"kind": "text", "text": "\n".join(lines[cursor - 1 :])})
@@ -367,10 +371,25 @@ def to_text(model: dict[str, Any]) -> str:
         if kind == "text":
             parts.append(str(block.get("text", "")))
         elif kind in _PRINTERS:
-            parts.append("\n".join(_PRINTERS[kind](block)))
+            parts.append(_unchanged(block) or "\n".join(_PRINTERS[kind](block)))
         else:
             raise ValueError(f"unknown block kind {kind!r}")
     return "\n".join(parts)
+
+
+def _unchanged(block: dict[str, Any]) -> str | None:
+    """The block's source text when the grid left it as it was read (keeps the admin's layout)."""
+    source = block.get("original")
+    if not isinstance(source, str) or not source:
+        return None
+    try:
+        read = [b for b in to_model(source)["blocks"] if b["kind"] != "text"]
+    except RuleSyntaxError:
+        return None
+    mine = {k: v for k, v in block.items() if k != "original"}
+    if len(read) == 1 and {k: v for k, v in read[0].items() if k != "original"} == mine:
+        return source
+    return None
 
 
 def _comments(row: dict[str, Any], indent: str) -> list[str]:

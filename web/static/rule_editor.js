@@ -493,7 +493,8 @@ document.getElementById("show-diff").addEventListener("click", async () => {
     return;
   }
   for (const line of answer.diff) {
-    const kind = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
+    const head = line.startsWith("+++") || line.startsWith("---") || line.startsWith("@@");
+    const kind = head ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
     box.append(el("span", { class: kind || null }, line), kind ? "" : "\n");
   }
 });
