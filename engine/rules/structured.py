@@ -496,9 +496,51 @@ _PRINTERS = {
 }
 
 
+def _split_tests(cell: str) -> list[str]:
+    commas = [i for i, ch in _scan(cell) if ch == ","]
+    bounds = [-1, *commas, len(cell)]
+    return [cell[a + 1 : b].strip() for a, b in itertools.pairwise(bounds)]
+
+
+def _test_condition(subject: str, test: str) -> str:
+    for op in ("==", "!=", "<=", ">=", "<", ">"):
+        if test.startswith(op):
+            return f"{subject} {op} {test[len(op) :].strip()}"
+    if test.startswith("[") and test.endswith("]") and ".." in test:
+        low, high = test[1:-1].split("..", 1)
+        return f"{subject} between {low.strip()} and {high.strip()}"
+    return f"{subject} == {test}"
+
+
+def row_condition(inputs: list[str], cells: list[str]) -> str:
+    """The condition a decision-table row's input cells stand for, in the rule language
+    (so the editor can count the records a row hits): ``-`` is any value, tests in a cell
+    are joined with ``or``, ``not(...)`` negates, cells are joined with ``and``."""
+    parts = []
+    for column, cell in zip(inputs, cells, strict=False):
+        cell = str(cell).strip()
+        if not cell or cell == "-":
+            continue
+        subject = f"({column.strip()})" if not column.strip().isidentifier() else column.strip()
+        negated = cell.startswith("not(") and cell.endswith(")")
+        body = cell[4:-1] if negated else cell
+        tests = [_test_condition(subject, t) for t in _split_tests(body) if t]
+        joined = tests[0] if len(tests) == 1 else "(" + " or ".join(tests) + ")"
+        parts.append(f"not ({joined})" if negated else joined)
+    return " and ".join(parts) if parts else "true"
+
+
 def canonical(text: str) -> str:
     """The text with its structured blocks printed canonically."""
     return to_text(to_model(text))
 
 
-__all__ = ["STRUCTURED", "RuleSyntaxError", "canonical", "quote", "to_model", "to_text"]
+__all__ = [
+    "STRUCTURED",
+    "RuleSyntaxError",
+    "canonical",
+    "quote",
+    "row_condition",
+    "to_model",
+    "to_text",
+]

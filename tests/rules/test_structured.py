@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.rules.parse import parse_file
-from engine.rules.structured import to_model, to_text
+from engine.rules.parse import parse_expression, parse_file
+from engine.rules.structured import row_condition, to_model, to_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "apps").glob("*/rules/*.rules"))
@@ -142,3 +142,19 @@ def rule_files(draw: st.DrawFn) -> str:
 def test_generated_files_round_trip(text: str) -> None:
     assert to_text(to_model(text)) == text
     _assert_canonical_round_trip(text)
+
+
+def test_a_table_row_as_a_condition() -> None:
+    assert row_condition(["amount", "discount"], [">= 500000", "-"]) == "amount >= 500000"
+    assert row_condition(["region", "amount * 2"], ['"east", "north"', "[1..9]"]) == (
+        '(region == "east" or region == "north") and (amount * 2) between 1 and 9'
+    )
+    assert row_condition(["stage"], ['not("won", "lost")']) == (
+        'not ((stage == "won" or stage == "lost"))'
+    )
+    assert row_condition(["a"], ["-"]) == "true"
+    for condition in (
+        row_condition(["amount", "discount"], [">= 100000", "> 0.1"]),
+        row_condition(["stage"], ['not("won")']),
+    ):
+        parse_expression(condition)

@@ -140,3 +140,14 @@ def test_the_page_allows_its_import_map_and_no_inline_script(root):
     assert b'type="importmap"' in html
     assert root.get("/vendor/esm/@codemirror/view.js")[0] == 200
     assert root.get("/vendor/esm/../package.json")[0] == 404
+
+
+def test_a_decision_table_row_counts_as_a_condition(root):
+    status, answer, _ = root.post(
+        "/api/v1/rules/table-row", {"inputs": ["industry"], "cells": ['"tech", "retail"']}
+    )
+    assert status == 200 and answer["condition"] == '(industry == "tech" or industry == "retail")'
+    found = root.post(
+        "/api/v1/rules/matching", {"condition": answer["condition"], "entity": "account"}
+    )[1]
+    assert found["count"] == 3

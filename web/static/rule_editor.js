@@ -324,6 +324,24 @@ function routingGrid(b) {
   return [head, table, add];
 }
 
+/* A decision-table input cell; focusing it counts the records its row's tests hit. */
+function rowCell(b, r, i) {
+  const box = input(r.cells[i], (v) => (r.cells[i] = v), { class: "cell", "aria-label": t("Test"), placeholder: "-" });
+  const look = async () => {
+    document.querySelectorAll(".re-grid input.active").forEach((x) => x.classList.remove("active"));
+    box.classList.add("active");
+    try {
+      const { condition } = await api("POST", "/api/v1/rules/table-row", { inputs: b.inputs, cells: r.cells });
+      showMatching(condition, b.entity);
+    } catch (err) {
+      toast(problemText(err), "error");
+    }
+  };
+  box.addEventListener("focus", look);
+  box.addEventListener("input", debounce(look, 500));
+  return box;
+}
+
 function tableGrid(b) {
   const policies = ["first", "unique", "collect", "sum", "priority"].map((p) => [p, p]);
   const head = el("p", { class: "muted" }, t("Hit policy"), " ", select(policies, b.policy, (v) => (b.policy = v), { class: "policy", "aria-label": t("Hit policy") }));
@@ -337,7 +355,7 @@ function tableGrid(b) {
     ),
   ];
   const table = grid(b, headings, b.rows, (r) => [
-    ...r.cells.map((c, i) => el("td", {}, input(c, (v) => (r.cells[i] = v), { "aria-label": t("Test"), placeholder: "-" }))),
+    ...r.cells.map((c, i) => el("td", {}, rowCell(b, r, i))),
     ...r.outputs.map((c, i) => el("td", {}, input(c, (v) => (r.outputs[i] = v), { "aria-label": t("Output") }))),
   ]);
   const addRow = addButton(t("Add a row"), () => b.rows.push({ cells: b.inputs.map(() => "-"), outputs: b.outputs.map(() => "null"), comments: [] }));
@@ -345,7 +363,12 @@ function tableGrid(b) {
     b.inputs.push("id");
     b.rows.forEach((r) => r.cells.push("-"));
   });
-  return [head, table, el("p", {}, addRow, " ", addInput)];
+  const addOutput = addButton(t("Add an output column"), () => {
+    b.outputs.push("field");
+    b.targets.push("field");
+    b.rows.forEach((r) => r.outputs.push("null"));
+  });
+  return [head, table, el("p", {}, addRow, " ", addInput, " ", addOutput)];
 }
 
 const GRIDS = { scoring: scoringGrid, grading: gradingGrid, routing: routingGrid, table: tableGrid };

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound, ValidationError, error_entry
 from engine.rules.editor import completions, run_examples
 from engine.rules.parse import parse_file
-from engine.rules.structured import to_model, to_text
+from engine.rules.structured import row_condition, to_model, to_text
 from web.app import body, json_response, platform_of
 from web.auth import require_user
 from web.ui.context import sign_in_first
@@ -127,6 +127,23 @@ def print_model() -> Response:
             "the model is incomplete", [error_entry(str(exc), field="model")]
         ) from None
     return json_response({"text": text})
+
+
+@blueprint.post("/api/v1/rules/table-row")
+def table_row() -> Response:
+    """``{"inputs": [...], "cells": [...]}`` → ``{"condition"}``: what a decision-table row
+    tests, as a condition (for "which records would this hit")."""
+    _platform()
+    data = body()
+    inputs, cells = data.get("inputs"), data.get("cells")
+    if not isinstance(inputs, list) or not isinstance(cells, list):
+        raise ValidationError(
+            "send the input columns and the row's cells as lists",
+            [error_entry('expected {"inputs": [...], "cells": [...]}', field="cells")],
+        )
+    return json_response(
+        {"condition": row_condition([str(i) for i in inputs], [str(c) for c in cells])}
+    )
 
 
 @blueprint.post("/api/v1/rules/complete")
