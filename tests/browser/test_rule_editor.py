@@ -147,3 +147,30 @@ def _cursor_line(page) -> int:
           return all.indexOf(active) + 1;
         }"""
     )
+
+
+def test_decision_table_rows_count_their_records_and_code_completes_fields(page, crm_site):
+    p = crm_site.platform()
+    crm_site.login(page, "admin", lang="en")
+    page.goto(crm_site.url + "/build/rules/opportunity")
+    page.wait_for_selector("#rule-editor[data-ready=true]")
+    table = "#block-opportunity_probability"
+    page.wait_for_selector(f"{table} tbody tr[data-row='2'] input.cell")
+    cell = page.locator(f"{table} tbody tr[data-row='2'] input.cell")
+    assert cell.input_value() == '"proposal"'
+    cell.focus()
+    expected = p.records("opportunity").count(where='stage == "proposal"')
+    page.wait_for_selector(f"#matching-count[data-count='{expected}']")
+    assert page.locator("#matching-condition").inner_text() == 'opportunity: stage == "proposal"'
+    assert page.locator(f"{table} select.policy").input_value() == "first"
+
+    # completion in the code editor: the entity's fields where a name fits
+    page.click("#tab-code")
+    page.click("#code .cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.type('test "typed":')
+    page.keyboard.press("Enter")
+    page.keyboard.type("    expect sta")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="stage")
+    option.first.wait_for()
+    assert page.locator(".cm-tooltip-autocomplete li", has_text="start_of").count() == 1
