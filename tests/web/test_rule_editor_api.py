@@ -151,3 +151,10 @@ def test_a_decision_table_row_counts_as_a_condition(root):
         "/api/v1/rules/matching", {"condition": answer["condition"], "entity": "account"}
     )[1]
     assert found["count"] == 3
+
+
+def test_the_index_lists_rules_files_with_their_rule_sets(root):
+    status, html, _ = root.get("/build/rules", headers={"Accept": "text/html"})
+    assert status == 200
+    assert b'href="/build/rules/account"' in html and b"account_grade" in html
+    assert root.get("/build/rules/nothing", headers={"Accept": "text/html"})[0] == 404

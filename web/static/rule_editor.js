@@ -293,7 +293,16 @@ function scoringGrid(b) {
     el("td", {}, input(r.group, (v) => (r.group = v), { class: "group", size: 6, "aria-label": t("Group") })),
   ]);
   const add = addButton(t("Add a rule"), () => b.rows.push({ points: "+10", label: t("New rule"), when: "", group: "", comments: [] }));
-  return [head, table, add];
+  const groups = (b.groups || []).map((g) =>
+    el(
+      "span",
+      { class: "re-group", dataset: { group: g.name } },
+      t("Group {name} caps at", { name: g.name }),
+      " ",
+      input(g.cap, (v) => (g.cap = v), { class: "cap", size: 5, "aria-label": t("Cap") }),
+    ),
+  );
+  return [head, table, groups.length ? el("p", { class: "muted" }, groups) : null, add];
 }
 
 function gradingGrid(b) {
