@@ -143,7 +143,6 @@ async function complete(context) {
 }
 
 const onCodeChange = debounce(async () => {
-  if (fromGrid) return;
   text = view.state.doc.toString();
   markDirty();
   await readModel();
@@ -169,7 +168,8 @@ const view = new EditorView({
       linter(checkSource, { delay: 500 }),
       autocompletion({ override: [complete] }),
       EditorView.updateListener.of((update) => {
-        if (update.docChanged) onCodeChange();
+        // a grid's own edit reaches the code synchronously: do not read it back into the grids
+        if (update.docChanged && !fromGrid) onCodeChange();
         if (update.selectionSet || update.docChanged) onCursor();
       }),
     ],
