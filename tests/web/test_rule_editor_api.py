@@ -158,3 +158,15 @@ def test_the_index_lists_rules_files_with_their_rule_sets(root):
     assert status == 200
     assert b'href="/build/rules/account"' in html and b"account_grade" in html
     assert root.get("/build/rules/nothing", headers={"Accept": "text/html"})[0] == 404
+
+
+def test_a_diff_between_two_stored_versions(p, root):
+    first = p.meta.get("rules", "account")["version"]
+    changed = RULES.replace('"Big revenue"', '"Large revenue"')
+    second = p.meta.save("rules", "account", {"text": changed}, user="root", base_version=first)
+    answer = root.post("/api/v1/rules/files/account/diff", {"from": first, "to": second})[1]
+    assert [line for line in answer["diff"] if line[:1] in "+-" and line[:3] not in "+++---"] == [
+        '-    +10 "Big revenue"   when revenue >= 1000',
+        '+    +10 "Large revenue"   when revenue >= 1000',
+    ]
+    assert root.post("/api/v1/rules/files/account/diff", {"from": 99, "to": second})[0] == 422

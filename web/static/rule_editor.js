@@ -505,6 +505,10 @@ async function loadVersions() {
         el("option", { value: v.version }, t("Version {version}", { version: v.version }) + (v.user ? ` · ${v.user}` : "") + (v.version === baseVersion ? ` (${t("published")})` : "")),
       ),
   );
+  const to = document.getElementById("diff-to");
+  const keep = to.value;
+  to.replaceChildren(to.options[0], ...versions.slice().reverse().map((v) => el("option", { value: v.version }, t("Version {version}", { version: v.version }))));
+  to.value = keep && Array.from(to.options).some((o) => o.value === keep) ? keep : "draft";
   const previous = versions.filter((v) => v.version < baseVersion).pop();
   pick.value = String(previous ? previous.version : baseVersion);
 }
@@ -515,7 +519,9 @@ document.getElementById("show-diff").addEventListener("click", async () => {
   const from = Number(document.getElementById("diff-from").value);
   let answer;
   try {
-    answer = await api("POST", `/api/v1/rules/files/${encodeURIComponent(name)}/diff`, { from, text });
+    const to = document.getElementById("diff-to").value;
+    const ask = to === "draft" ? { from, text } : { from, to: Number(to) };
+    answer = await api("POST", `/api/v1/rules/files/${encodeURIComponent(name)}/diff`, ask);
   } catch (err) {
     box.textContent = problemText(err);
     return;
