@@ -174,3 +174,20 @@ def test_decision_table_rows_count_their_records_and_code_completes_fields(page,
     option = page.locator(".cm-tooltip-autocomplete li", has_text="stage")
     option.first.wait_for()
     assert page.locator(".cm-tooltip-autocomplete li", has_text="start_of").count() == 1
+
+
+def test_a_typo_in_a_grid_condition_is_shown_under_the_grids(page, crm_site):
+    crm_site.login(page, "admin", lang="en")
+    page.goto(crm_site.url + "/build/rules/lead")
+    page.wait_for_selector("#rule-editor[data-ready=true]")
+    row = "#block-lead_grade tbody tr[data-row='0']"
+    page.wait_for_selector(row)
+    _set(page, f"{row} input.condition", "scor > 80")
+    message = page.locator("#grid-diagnostics li.error", has_text="scor")
+    message.first.wait_for()
+    assert "score" in message.first.inner_text()  # did you mean
+    # a condition that does not check names the problem instead of a count
+    page.wait_for_function(
+        "() => !document.querySelector('#matching-count').dataset.count"
+        " && document.querySelector('#matching-count').textContent.includes('scor')"
+    )

@@ -83,6 +83,11 @@ const rulesLanguage = StreamLanguage.define({
 function showDiagnostics(found) {
   const list = document.getElementById("diagnostics");
   list.replaceChildren();
+  // the grids show the same messages (an edit in a grid is checked like typed code)
+  const inGrid = document.getElementById("grid-diagnostics");
+  inGrid.replaceChildren(
+    ...found.map((d) => el("li", { class: d.severity === "warning" ? "warning" : "error" }, t("Line {line}, column {column}: {message}", { line: d.line, column: d.column, message: d.message }))),
+  );
   if (!found.length) {
     list.append(el("li", { class: "ok" }, t("No problems found.")));
     return;
