@@ -20,6 +20,41 @@ FILES = {
     "icons.svg": "lucide-static/sprite.svg",
 }
 
+#: ES modules (CodeMirror 6 and what it imports): bare specifier -> file inside
+#: node_modules. Pages resolve the bare imports with :func:`import_map`; nothing is
+#: bundled or built.
+MODULES = {
+    "codemirror": "codemirror/dist/index.js",
+    "@codemirror/autocomplete": "@codemirror/autocomplete/dist/index.js",
+    "@codemirror/commands": "@codemirror/commands/dist/index.js",
+    "@codemirror/language": "@codemirror/language/dist/index.js",
+    "@codemirror/lint": "@codemirror/lint/dist/index.js",
+    "@codemirror/search": "@codemirror/search/dist/index.js",
+    "@codemirror/state": "@codemirror/state/dist/index.js",
+    "@codemirror/streamparser": "@codemirror/streamparser/dist/index.js",
+    "@codemirror/view": "@codemirror/view/dist/index.js",
+    "@lezer/common": "@lezer/common/dist/index.js",
+    "@lezer/highlight": "@lezer/highlight/dist/index.js",
+    "@lezer/lr": "@lezer/lr/dist/index.js",
+    "@marijn/find-cluster-break": "@marijn/find-cluster-break/src/index.js",
+    "crelt": "crelt/index.js",
+    "style-mod": "style-mod/src/style-mod.js",
+    "w3c-keyname": "w3c-keyname/index.js",
+}
+
+
+def import_map() -> tuple[str, str]:
+    """The import map of :data:`MODULES` as script text, and its CSP source
+    (``'sha256-...'``) so a page may inline it under ``script-src 'self'``."""
+    import base64
+    import hashlib
+    import json
+
+    text = json.dumps({"imports": {name: f"/vendor/esm/{name}.js" for name in MODULES}})
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return text, f"'sha256-{digest}'"
+
+
 #: Bundle icon names that differ from the icon set's own names.
 ICON_ALIASES = {"lifebuoy": "life-buoy", "chart": "chart-bar", "funnel": "filter", "": "circle"}
 
@@ -33,7 +68,8 @@ def icon_id(name: str | None) -> str:
 
 def missing_files() -> list[str]:
     """The vendor files not installed (``npm ci`` in web/assets was not run)."""
-    return [name for name, rel in FILES.items() if not (ASSETS / rel).is_file()]
+    files = {**FILES, **MODULES}
+    return [name for name, rel in files.items() if not (ASSETS / rel).is_file()]
 
 
 @vendor.get("/vendor/<name>")
@@ -45,4 +81,12 @@ def vendor_file(name: str) -> Response:
     return response
 
 
-__all__ = ["FILES", "icon_id", "missing_files", "vendor"]
+@vendor.get("/vendor/esm/<path:name>.js")
+def vendor_module(name: str) -> Response:
+    rel = MODULES.get(name)
+    if rel is None or not (ASSETS / rel).is_file():
+        abort(404, f"{name}: not a vendor module, or web/assets was not installed (npm ci)")
+    return send_file(ASSETS / rel, mimetype="text/javascript", max_age=86400)
+
+
+__all__ = ["FILES", "MODULES", "icon_id", "import_map", "missing_files", "vendor"]

@@ -59,7 +59,12 @@ class RuleHistory:
         return out
 
     def replay(
-        self, ruleset: str, *, version: int | None = None, limit: int | None = None
+        self,
+        ruleset: str,
+        *,
+        version: int | None = None,
+        limit: int | None = None,
+        text: str | None = None,
     ) -> dict[str, Any]:
         """A dry-run report of ``ruleset`` at ``version`` (default: live) over stored records.
 
@@ -67,7 +72,9 @@ class RuleHistory:
         changed, changes}`` where each change is ``{id, stamped_version,
         before, after}`` (for validation rule sets: the messages the record
         would get; for triggers: the actions that would run). Raises
-        NotFound for an unknown rule set or version.
+        NotFound for an unknown rule set or version. ``text`` replays a draft
+        of the rule set's file that is not saved yet (the editor's "before
+        publishing"); its version is reported as ``"draft"``.
         """
         live = cast("RulePipeline", self.platform.save_hook).live()
         file = live.files.get(ruleset)
@@ -78,9 +85,12 @@ class RuleHistory:
             )
         current = live.ruleset(ruleset)
         assert current is not None
-        loaded = (
-            current if version in (None, current.version) else self._load(file, ruleset, version)
-        )
+        if text is not None:
+            loaded = self._compile(text, file, ruleset, "draft")
+        elif version in (None, current.version):
+            loaded = current
+        else:
+            loaded = self._load(file, ruleset, cast(int, version))
         report: dict[str, Any] = {
             "ruleset": ruleset,
             "kind": loaded.kind,
@@ -123,6 +133,10 @@ class RuleHistory:
                 f"rules file {file!r} has no version {version}",
                 [error_entry(f"no version {version}", field="version")],
             )
+        return self._compile(found[0]["definition"].get("text", ""), file, ruleset, version)
+
+    def _compile(self, text: str, file: str, ruleset: str, version: Any) -> LoadedRuleSet:
+        """Compile a text of a rules file in a scratch service; the rule set ``ruleset``."""
         p = self.platform
         scratch = RuleService(
             p._entity_definition,
@@ -131,13 +145,14 @@ class RuleHistory:
             loader=p._load_record,
         )
         try:
-            scratch.load_ruleset(
-                found[0]["definition"].get("text", ""), f"rules/{file}.rules", version=version
-            )
+            scratch.load_ruleset(text, f"rules/{file}.rules", version=version)
         except TesseraError as exc:
-            raise TesseraError(
-                f"version {version} of {file!r} no longer checks against the entities", exc.errors
-            ) from exc
+            what = (
+                f"the draft of {file!r} has errors"
+                if version == "draft"
+                else f"version {version} of {file!r} no longer checks against the entities"
+            )
+            raise TesseraError(what, exc.errors) from exc
         loaded = scratch.rulesets().get(ruleset)
         if loaded is None:
             raise NotFound(

@@ -17,6 +17,11 @@ def register(app: Flask) -> None:
 
     install(app)
     for module in (shell, apidocs, lists, records, reports, tasks, public, designer):
+    from web.ui import apidocs, lists, public, records, reports, rule_editor, shell, tasks
+    from web.ui.context import install
+
+    install(app)
+    for module in (shell, apidocs, lists, records, reports, tasks, public, rule_editor):
         app.register_blueprint(module.blueprint)
 
 
