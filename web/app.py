@@ -97,8 +97,8 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
     from web.api import api
     from web.auth import auth, load_user
-    from web.meta_api import blueprint as meta_api
     from web.files_api import blueprint as files_api
+    from web.meta_api import blueprint as meta_api
     from web.ops import install, ops
     from web.ui import register as register_pages
     from web.vendor import vendor

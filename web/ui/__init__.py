@@ -12,16 +12,22 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every area's blueprint and the shell's template context to ``app``."""
-    from web.ui import apidocs, designer, lists, public, records, reports, shell, tasks
+    from web.ui import (
+        apidocs,
+        designer,
+        lists,
+        public,
+        records,
+        reports,
+        rule_editor,
+        shell,
+        tasks,
+    )
     from web.ui.context import install
 
     install(app)
-    for module in (shell, apidocs, lists, records, reports, tasks, public, designer):
-    from web.ui import apidocs, lists, public, records, reports, rule_editor, shell, tasks
-    from web.ui.context import install
-
-    install(app)
-    for module in (shell, apidocs, lists, records, reports, tasks, public, rule_editor):
+    modules = (shell, apidocs, lists, records, reports, tasks, public, designer, rule_editor)
+    for module in modules:
         app.register_blueprint(module.blueprint)
 
 
