@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, render_template, request
-from sqlalchemy import select
 
 from engine.errors import (
     NotFound,
@@ -280,15 +279,11 @@ def _refused() -> Any:
 
 
 def _users() -> list[dict[str, str]]:
-    """Active users, for the assign action's picker."""
-    from engine.security.users import users_table as t
-
-    p = platform_of()
-    with p.db.transaction(write=False) as conn:
-        rows = conn.execute(
-            select(t.c.name, t.c.label).where(t.c.active.is_(True)).order_by(t.c.name)
-        ).all()
-    return [{"name": n, "label": lbl or n} for n, lbl in rows]
+    """Active users, for the assign action's picker (the user service's directory)."""
+    return [
+        {"name": u["name"], "label": u["label"] or u["name"]}
+        for u in platform_of().users.directory()
+    ]
 
 
 # ---------------------------------------------------------------- pages
