@@ -18,6 +18,14 @@ FILES = {
     "echarts.js": "echarts/dist/echarts.min.js",
     "sortable.js": "sortablejs/Sortable.min.js",
     "icons.svg": "lucide-static/sprite.svg",
+    # Flow designer: AntV X6 draws and edits the graph (pan, zoom, snaplines,
+    # drag from a palette, selection, all in one self-contained build); dagre
+    # lays it out automatically.
+    "x6.js": "@antv/x6/dist/x6.min.js",
+    "dagre.js": "@dagrejs/dagre/dist/dagre.min.js",
+    # Dashboard editor: gridstack arranges, drags and resizes widgets.
+    "gridstack.js": "gridstack/dist/gridstack-all.js",
+    "gridstack.css": "gridstack/dist/gridstack.min.css",
 }
 
 #: ES modules (CodeMirror 6 and what it imports): bare specifier -> file inside
