@@ -128,7 +128,14 @@ def crm_site(tmp_path_factory) -> Iterator[Site]:
         with Platform(url) as p:
             report = run_demo(p, CRM_BUNDLE, "small")
         port = free_port()
-        env = dict(os.environ, TESSERA_SECRET_KEY="page-tests", PYTHONPATH=str(ROOT))
+        # tests/fixtures/plugins holds installed-looking plugin distributions (a
+        # .dist-info with entry points), so the served site loads third-party types.
+        plugins = ROOT / "tests" / "fixtures" / "plugins"
+        env = dict(
+            os.environ,
+            TESSERA_SECRET_KEY="page-tests",
+            PYTHONPATH=os.pathsep.join([str(ROOT), str(plugins)]),
+        )
         log = (folder / "serve.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "engine.cli", "serve", "--db", url, "--port", str(port)],

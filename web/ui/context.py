@@ -16,6 +16,9 @@ from web.app import platform_of
 from web.i18n import current_lang, gettext, label, ngettext, pick_lang, script_catalog
 from web.vendor import icon_id
 
+#: The kinds a builder page edits; holding ``customize`` on any opens ``/build``.
+BUILDABLE = ("app", "entity", "flow", "report", "dashboard", "rules")
+
 
 def entity_url(entity: str, record_id: Any = None) -> str:
     return f"/app/{entity}" if record_id is None else f"/app/{entity}/{record_id}"
@@ -107,7 +110,7 @@ def _shell() -> dict[str, Any]:
         p = platform_of()
         values["me"] = me = p.users.get(user)
         values["nav"] = navigation(user)
-        values["may_build"] = any(map(p.access(user).may_customize, ("entity", "app")))
+        values["may_build"] = any(map(p.access(user).may_customize, BUILDABLE))
         values["notification_count"] = len(
             p.flows.tasks(user=user, roles=me["roles"])
         ) + p.notifications.unread(user)

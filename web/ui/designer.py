@@ -19,7 +19,7 @@ from engine.forms.entity import build_model
 from engine.forms.fieldtypes import field_types, infer_field_type
 from web.app import platform_of
 from web.i18n import label
-from web.ui.context import sign_in_first
+from web.ui.context import BUILDABLE, sign_in_first
 
 blueprint = Blueprint("designer", __name__)
 
@@ -31,7 +31,7 @@ def _access() -> Any:
 def may_build(user: str) -> bool:
     """Whether ``user`` may open a builder (admin, or a role granted customize)."""
     access = platform_of().access(user)
-    return access.may_customize("entity") or access.may_customize("app")
+    return any(map(access.may_customize, BUILDABLE))
 
 
 def _require(kind: str) -> None:
@@ -78,8 +78,20 @@ def index() -> Any:
         abort(403)
     with p.db.transaction(write=False) as conn:
         apps = p.repo.all_current(conn, "app")
+        others = {
+            kind: p.repo.all_current(conn, kind)
+            for kind in ("flow", "report", "dashboard")
+            if access.may_customize(kind)
+        }
     return render_template(
         "build/index.html",
+        others={
+            kind: [
+                {"name": n, "label": label(d.get("label"), n)} for n, (d, _v) in sorted(items.items())
+            ]
+            for kind, items in others.items()
+        },
+        may_rules=access.may_customize("rules"),
         apps=[{"name": n, "label": label(d.get("label"), n)} for n, (d, _v) in sorted(apps.items())]
         if access.may_customize("app")
         else None,
