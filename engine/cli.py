@@ -171,14 +171,29 @@ def user_add(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--db", help=DB_HELP)
-def serve(host: str, port: int, db: str | None) -> None:
-    """Serve the web app and the API (a development server; use a WSGI server in production)."""
+@click.option(
+    "--workers",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Pre-forked worker processes (gunicorn); 0 serves from one process for development.",
+)
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def serve(host: str, port: int, db: str | None, workers: int, threads: int) -> None:
+    """Serve the web app and the API: one process by default, gunicorn workers with --workers."""
+    url = _url(db)
+    if workers > 0:
+        from web.serving import serve_production
+
+        click.echo(f"Tessera on http://{host}:{port}/ ({workers} workers × {threads} threads)")
+        serve_production(url, host=host, port=port, workers=workers, threads=threads)
+        return
     from werkzeug.serving import run_simple
 
     from engine.platform import Platform
     from web.app import create_app
 
-    platform = Platform(_url(db))
+    platform = Platform(url)
     click.echo(f"Tessera on http://{host}:{port}/ (database {platform.db.dialect})")
     run_simple(host, port, create_app(platform), threaded=True)
 

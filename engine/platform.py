@@ -355,7 +355,10 @@ class Platform:
 
     def security_changed(self) -> None:
         """Users, roles or permissions changed: drop what was derived from them."""
+        from engine.security.users import UserService
+
         self._permissions = None
+        UserService.forget()
 
     def where_clause(
         self, entity: str, where: str, table: Any, user: dict[str, Any] | None = None

@@ -80,6 +80,44 @@ def test_tokens_are_shown_once_expire_and_can_be_revoked(p):
     assert p.users.verify_token(fresh["token"]) is None
 
 
+def test_a_busy_token_records_its_last_use_without_a_write_per_call(p):
+    from sqlalchemy import select
+
+    from engine.security.users import LAST_USED_EVERY, tokens_table
+
+    issued = p.users.create_token("ann")
+
+    def last_used():
+        with p.db.transaction(write=False) as conn:
+            return conn.execute(
+                select(tokens_table.c.last_used_on).where(tokens_table.c.id == issued["id"])
+            ).scalar_one()
+
+    assert last_used() is None
+    p.users.verify_token(issued["token"])
+    first = last_used()
+    assert first is not None
+    p.clock.set(p.clock.now() + LAST_USED_EVERY / 2)
+    p.users.verify_token(issued["token"])
+    assert last_used() == first
+    p.clock.set(p.clock.now() + LAST_USED_EVERY)
+    p.users.verify_token(issued["token"])
+    assert last_used() > first
+
+
+def test_a_unit_of_work_reads_each_user_once_and_forgets_on_change(p):
+    token = p.users.remember()
+    try:
+        assert p.users.find("ann")["active"]
+        p.users.find("ann")["team"] = "tampered"  # callers get copies
+        assert p.users.find("ann")["team"] != "tampered"
+        p.users.update("ann", active=False)  # a change to users forgets what was read
+        assert not p.users.find("ann")["active"]
+    finally:
+        p.users.forget(token)
+    assert not p.users.find("ann")["active"]
+
+
 def test_row_scopes_filter_lists_counts_and_single_reads(p):
     accounts = {a["name"]: a["id"] for a in p.records("account").list()}
     ann, cat = p.records("account", "ann"), p.records("account", "cat")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
@@ -114,6 +114,15 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(files_api, url_prefix="/api/v1")
     app.register_blueprint(webforms_api)
     app.register_blueprint(meta_api)
+
+    @app.teardown_request
+    def _forget_users(_exc: BaseException | None) -> None:
+        token = g.pop("users_memo", None)
+        if token is not None:
+            try:
+                platform_of().users.forget(token)
+            except ValueError:  # ended in another context than it began: just drop it
+                platform_of().users.forget()
 
     @app.errorhandler(TesseraError)
     def _engine_error(exc: TesseraError) -> Response:

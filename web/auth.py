@@ -27,6 +27,7 @@ def load_user() -> Response | None:
     """Set ``g.user`` (a user name or None) and refuse cross-site writes; runs before each request."""
     g.user = None
     g.via = None
+    g.users_memo = platform_of().users.remember()
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         user = platform_of().users.verify_token(header[7:].strip())

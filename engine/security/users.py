@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+from contextvars import ContextVar, Token
 from typing import Any
 
 import orjson
@@ -30,6 +31,16 @@ from engine.store.types import IdType, UTCDateTime
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+#: How stale a token's ``last_used_on`` may get before a request writes it again:
+#: a write per request would make every API call a write transaction.
+LAST_USED_EVERY = dt.timedelta(minutes=5)
+
+#: Users read during one unit of work (a web request): name -> public attributes.
+#: One request then reads each user once, however many layers ask (sign-in, the
+#: permission check, the owner's team); a change to users forgets it.
+_remembered: ContextVar[dict[str, dict[str, Any] | None] | None] = ContextVar(
+    "tessera_users_remembered", default=None
+)
 
 
 def _make_hasher() -> PasswordHasher:
@@ -153,9 +164,30 @@ class UserService:
     def find(self, name: str | None) -> dict[str, Any] | None:
         if name is None:
             return None
+        memo = _remembered.get()
+        if memo is not None and name in memo:
+            found = memo[name]
+            return None if found is None else dict(found)
         with self.p.db.transaction(write=False) as conn:
             row = conn.execute(select(users_table).where(users_table.c.name == name)).first()
-        return None if row is None else _public(row)
+        found = None if row is None else _public(row)
+        if memo is not None:
+            memo[name] = found
+        return None if found is None else dict(found)
+
+    @staticmethod
+    def remember() -> Token:
+        """Start a unit of work (a request) in which each user is read once; pass the
+        returned token to :meth:`forget` when it ends."""
+        return _remembered.set({})
+
+    @staticmethod
+    def forget(token: Token | None = None) -> None:
+        """End the unit of work ``token`` started, or (no token) drop what it remembered."""
+        if token is not None:
+            _remembered.reset(token)
+        elif (memo := _remembered.get()) is not None:
+            memo.clear()
 
     def directory(self) -> list[dict[str, Any]]:
         """Active users' names and labels, by name (to pick someone to hand work to)."""
@@ -241,21 +273,39 @@ class UserService:
         return {"id": token_id, "token": token}
 
     def verify_token(self, token: str) -> dict[str, Any] | None:
-        """The token's user, or None when it is unknown, expired, revoked or the user inactive."""
+        """The token's user, or None when it is unknown, expired, revoked or the user inactive.
+
+        One read of the token and its user; ``last_used_on`` is written only when it
+        is older than :data:`LAST_USED_EVERY`, so a busy client costs no write per call.
+        """
         now = self.p.clock.now()
-        with self.p.db.transaction(write=True) as conn:
+        with self.p.db.transaction(write=False) as conn:
             row = conn.execute(
-                select(tokens_table).where(tokens_table.c.digest == _digest(token or ""))
+                select(
+                    users_table,
+                    tokens_table.c.id.label("token_id"),
+                    tokens_table.c.revoked_on,
+                    tokens_table.c.expires_on,
+                    tokens_table.c.last_used_on,
+                )
+                .join(users_table, users_table.c.name == tokens_table.c.user)
+                .where(tokens_table.c.digest == _digest(token or ""))
             ).first()
-            if row is None or row.revoked_on is not None:
-                return None
-            if row.expires_on is not None and row.expires_on <= now:
-                return None
-            conn.execute(
-                update(tokens_table).where(tokens_table.c.id == row.id).values(last_used_on=now)
-            )
-        user = self.find(row.user)
-        return user if user and user["active"] else None
+        if row is None or row.revoked_on is not None:
+            return None
+        if row.expires_on is not None and row.expires_on <= now:
+            return None
+        if row.last_used_on is None or now - row.last_used_on >= LAST_USED_EVERY:
+            with self.p.db.transaction(write=True) as conn:
+                conn.execute(
+                    update(tokens_table)
+                    .where(tokens_table.c.id == row.token_id)
+                    .values(last_used_on=now)
+                )
+        user = _public(row)
+        if (memo := _remembered.get()) is not None:
+            memo[user["name"]] = user
+        return dict(user) if user["active"] else None
 
     def revoke_token(self, token_id: int) -> None:
         with self.p.db.transaction(write=True) as conn:

@@ -117,11 +117,18 @@ def _shell() -> dict[str, Any]:
     return values
 
 
+def _pick_lang_for_pages() -> None:
+    if not request.path.startswith("/api/"):
+        pick_lang()
+
+
 def install(app: Flask) -> None:
     """Gettext in the templates, the language picked per request, the shell's values."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    app.before_request(lambda: (pick_lang(), None)[1])
+    # Pages pick their language up front; API calls only when a message needs it
+    # (current_lang() is lazy), which saves JSON requests a settings read.
+    app.before_request(_pick_lang_for_pages)
     app.context_processor(_shell)
 
 

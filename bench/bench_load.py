@@ -1,0 +1,307 @@
+"""How does ``tessera serve --workers`` hold up under concurrent clients on PostgreSQL?
+
+A load test on loopback with wrk (Debian's ``wrk``, a C load generator, so the
+client does not eat the two cores the server needs as a Python client would):
+
+- ``create``: ``POST /api/v1/records/lead`` with a generated lead per request;
+- ``list``: ``GET /api/v1/records/lead?where=...&order_by=...&limit=20``, a
+  filter and a sort on indexed fields;
+
+each at 50 and 200 concurrent connections for ``--duration`` seconds, against:
+
+- Tessera behind gunicorn (``--workers`` × ``--threads``), signed in with an API
+  token, so every request goes through authentication, the permission layer,
+  validation, the audit row and the outbox;
+- the limit: a hand-written WSGI app (``bench/load_hand.py``) on the same
+  gunicorn settings that runs the same INSERT and SELECT with psycopg.
+
+Reports p50/p99 latency, requests per second and errors (non-2xx and socket
+errors), and the ratios. The goal (issue 7) is p99 under 100 ms for create at
+200 clients with no errors.
+
+Needs a PostgreSQL server (``--server``, a URL whose database the script may
+create databases beside) and ``wrk`` (``apt-get install wrk``)::
+
+    python bench/bench_load.py --server postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TESSERA_ARGON2_PROFILE", "CHEAPEST")
+
+from bench.leads import LEAD_DEFINITION, generate_leads  # noqa: E402
+from engine import Platform  # noqa: E402
+
+WHERE = 'source == "website" and company_size >= 500'
+ORDER_BY = "-company_size"
+
+CREATE_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"company":"Load %%d-%%d","contact_name":"Li Lei","status":"new","source":"website",'
+    .. '"company_size":%%d,"email":"load%%d@example.com"}', id, counter, counter %% 5000, counter)
+  return wrk.format("POST", "%(path)s", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "%(auth)s"}, body)
+end
+setup = function(thread) thread:set("id", math.random(1, 1000000)) end
+"""
+
+LIST_LUA = """
+request = function()
+  return wrk.format("GET", "%(path)s", {["Authorization"] = "%(auth)s"})
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_database(server: str, name: str) -> str:
+    """A fresh database ``name`` on the server; returns its URL."""
+    import psycopg
+
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = server.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_database(server: str, name: str) -> None:
+    import psycopg
+
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, rows: int) -> tuple[str, str]:
+    """The lead entity with ``rows`` records, an admin with a token; (token, table)."""
+    with Platform(url) as p:
+        p.meta.save("entity", "lead", LEAD_DEFINITION, user="bench")
+        p.users.add("bench", password="bench-secret-1", roles=["admin"])
+        token = p.users.create_token("bench", label="load")["token"]
+        leads = generate_leads(rows, seed=5)
+        for start in range(0, rows, 5000):
+            p.records("lead").create_many(leads[start : start + 5000])
+        table = p.entities.get("lead").table.name
+        with p.db.transaction(write=True) as conn:
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS bench_size ON {table} (company_size)")
+            conn.exec_driver_sql(f"ANALYZE {table}")
+    return token, table
+
+
+def start_server(args: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.3)
+    stop(proc)
+    raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, script: str, clients: int, seconds: int, tmp: Path) -> dict[str, float]:
+    lua = tmp / f"wrk-{clients}-{abs(hash(script))}.lua"
+    lua.write_text(script)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(lua),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    dist = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", out, re.M))
+    if "99" not in dist or "Requests/sec:       0.00" in out:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {
+        "p50": _ms(dist["50"]),
+        "p99": _ms(dist["99"]),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "errors": errors,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default=os.environ.get("TESSERA_BENCH_PG"), required=False)
+    parser.add_argument("--rows", type=int, default=50_000, help="leads loaded before the run")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per case")
+    parser.add_argument("--clients", default="50,200")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    if not args.server:
+        parser.error("--server (or TESSERA_BENCH_PG): a PostgreSQL URL")
+    if not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt-get install wrk)")
+
+    name = f"tessera_load_{os.getpid()}"
+    url = make_database(args.server, name)
+    tmp = Path(tempfile.mkdtemp(prefix="load-"))
+    results: dict[tuple[str, str, int], dict[str, float]] = {}
+    try:
+        t0 = time.perf_counter()
+        token, table = prepare(url, args.rows)
+        print(f"  loaded {args.rows:,} leads in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        env = dict(
+            os.environ,
+            TESSERA_DATABASE_URL=url,
+            TESSERA_SECRET_KEY="load-bench",
+            PYTHONPATH=str(ROOT),
+            TESSERA_HAND_TABLE=table,
+        )
+        auth = f"Bearer {token}"
+        query = urllib.parse.urlencode({"where": WHERE, "order_by": ORDER_BY, "limit": 20})
+        servers = {
+            "tessera": (
+                [
+                    sys.executable,
+                    "-m",
+                    "engine.cli",
+                    "serve",
+                    "--db",
+                    url,
+                    "--workers",
+                    str(args.workers),
+                    "--threads",
+                    str(args.threads),
+                ],
+                "/api/v1/records/lead",
+                f"/api/v1/records/lead?{query}",
+            ),
+            "hand-written": (
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(args.workers),
+                    "--threads",
+                    str(args.threads),
+                    "--worker-class",
+                    "gthread",
+                    "bench.load_hand:app",
+                ],
+                "/leads",
+                "/leads?f=1",
+            ),
+        }
+        for server, (command, create_path, list_path) in servers.items():
+            port = free_port()
+            if server == "tessera":
+                command = [*command, "--port", str(port)]
+            else:
+                command = [*command, "--bind", f"127.0.0.1:{port}"]
+            proc = start_server(command, env, port, tmp / f"{server}.log")
+            try:
+                base = f"http://127.0.0.1:{port}"
+                for clients in (int(c) for c in args.clients.split(",")):
+                    for case, path, lua in (
+                        ("create", create_path, CREATE_LUA),
+                        ("list", list_path, LIST_LUA),
+                    ):
+                        script = lua % {"path": path, "auth": auth}
+                        run_wrk(base + path, script, clients, 2, tmp)  # warm up
+                        results[(server, case, clients)] = run_wrk(
+                            base + path, script, clients, args.duration, tmp
+                        )
+                        r = results[(server, case, clients)]
+                        print(f"  {server} {case} c={clients}: {r}", file=sys.stderr)
+            finally:
+                stop(proc)
+    finally:
+        drop_database(args.server, name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(
+        f"load bench, {dt.date.today()}, Python {sys.version.split()[0]}, PostgreSQL, "
+        f"{os.cpu_count()} cores, gunicorn {args.workers} workers x {args.threads} threads, "
+        f"wrk 2 threads, {args.duration}s per case, {args.rows:,} leads loaded first"
+    )
+    header = f"{'case':<8}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
+    print(f"{header}{'hand p50':>10}{'hand p99':>10}{'hand r/s':>10}{'p99 x':>7}{'r/s x':>7}")
+    ok = True
+    for (server, case, clients), r in results.items():
+        if server != "tessera":
+            continue
+        h = results[("hand-written", case, clients)]
+        ok = ok and r["errors"] == 0
+        print(
+            f"{case:<8}{clients:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps']:>9.0f}"
+            f"{r['errors']:>8.0f}{h['p50']:>10.1f}{h['p99']:>10.1f}{h['rps']:>10.0f}"
+            f"{r['p99'] / h['p99']:>6.1f}x{r['rps'] / h['rps']:>6.2f}x"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
