@@ -64,6 +64,12 @@ class PyCompiler:
         #: When set, the name of a local bound to ``_getter(r)`` at the top of the
         #: generated function: reading a field of ``r`` is then one call (``rg(key)``).
         self.record_getter: str | None = None
+        #: When not None, each field of ``r`` is read (and coerced) once, into a local
+        #: assigned in :attr:`hoisted` at the top of the function, however many rules
+        #: test it. Only for pure rule sets: reads and coercions have no effects and
+        #: never raise, so reading a field a short-circuit would have skipped is safe.
+        self.hoist: dict[tuple[str, str], str] | None = None
+        self.hoisted: list[str] = []
         self._temps = 0
 
     # ------------------------------------------------------------ helpers
@@ -125,15 +131,23 @@ class PyCompiler:
         record = self.rows[-1] if (res.owner and "." in res.owner and self.rows) else "r"
         self._note_read(node)
         if record == "r" and self.record_getter:
-            read = f"{self.record_getter}({self.const(res.key)})"
-            if self.checked.type_of(node).kind == "number":
-                # integers, the common case, need no conversion: skip the call
-                v = self._temp()
-                return (
-                    f"({v} if ({v} := {read}).__class__ is {self.const(int)} else _as_number({v}))"
-                )
-            return self._coerce(node, read)
+            kind = self.checked.type_of(node).kind
+            if self.hoist is not None:
+                local = self.hoist.get((res.key, kind))
+                if local is None:
+                    local = self.hoist[(res.key, kind)] = f"_h{len(self.hoist)}"
+                    self.hoisted.append(f"{local} = {self._read_field(node, res.key, kind)}")
+                return local
+            return self._read_field(node, res.key, kind)
         return self._coerce(node, f"_get({record}, {self.const(res.key)})")
+
+    def _read_field(self, node: ast.Expr, key: str, kind: str) -> str:
+        read = f"{self.record_getter}({self.const(key)})"
+        if kind == "number":
+            # integers, the common case, need no conversion: skip the call
+            v = self._temp()
+            return f"({v} if ({v} := {read}).__class__ is {self.const(int)} else _as_number({v}))"
+        return self._coerce(node, read)
 
     def _c_Attr(self, node: ast.Attr) -> str:
         res = self.checked.resolved[id(node)]
@@ -225,10 +239,9 @@ class PyCompiler:
             if inline is not None:
                 return inline
         if isinstance(node, ast.Between) and _literal(node.low) and _literal(node.high):
-            v = self._temp()
+            bound, v = self._bind(self.expr(node.value))
             return (
-                f"(({v} := {self.expr(node.value)}) is not None and "
-                f"{self.expr(node.low)} <= {v} <= {self.expr(node.high)})"
+                f"({bound} is not None and {self.expr(node.low)} <= {v} <= {self.expr(node.high)})"
             )
         return f"(({self.expr(node)}) is True)"
 
@@ -236,20 +249,30 @@ class PyCompiler:
         self._temps += 1
         return f"_v{self._temps}"
 
+    def _bind(self, source: str) -> tuple[str, str]:
+        """``(first use, later uses)`` of a value tested more than once: a local name
+        as it is, anything else bound to a temporary by its first use."""
+        if source.isidentifier():
+            return source, source
+        v = self._temp()
+        return f"({v} := {source})", v
+
     def _inline_test(self, node: ast.Binary) -> str | None:
         op, right = node.op, node.right
+        if op == "==" and _literal(right):
+            # null equals no literal, so the plain test already gives false for it
+            return f"({self.expr(node.left)} == {self.expr(right)})"
         if op in _INLINE_COMPARE and _literal(right):
-            v = self._temp()
-            return (
-                f"(({v} := {self.expr(node.left)}) is not None and "
-                f"{v} {_INLINE_COMPARE[op]} {self.expr(right)})"
-            )
+            bound, v = self._bind(self.expr(node.left))
+            return f"({bound} is not None and {v} {_INLINE_COMPARE[op]} {self.expr(right)})"
         if op in ("in", "not in") and isinstance(right, ast.ListLiteral):
             if not right.items or not all(_literal(i) for i in right.items):
                 return None
             items = self.const(tuple(self._literal_value(i) for i in right.items))
-            v = self._temp()
-            return f"(({v} := {self.expr(node.left)}) is not None and {v} {op} {items})"
+            if op == "in":  # null is in no list of literals
+                return f"({self.expr(node.left)} in {items})"
+            bound, v = self._bind(self.expr(node.left))
+            return f"({bound} is not None and {v} not in {items})"
         if (
             op == "contains"
             and self.checked.type_of(node.left).kind == "string"
@@ -257,11 +280,11 @@ class PyCompiler:
             and isinstance(right.value, str)
         ):
             # a text field holding a list at run time still gets the general answer
-            v = self._temp()
+            bound, v = self._bind(self.expr(node.left))
             folded, text = self.const(fold(right.value)), self.const(str)
             general = f"_contains({v}, {self.expr(right)}) is True"
             return (
-                f"(({v} := {self.expr(node.left)}) is not None and ({folded} in _fold({v}) "
+                f"({bound} is not None and ({folded} in _fold({v}) "
                 f"if {v}.__class__ is {text} else {general}))"
             )
         return None

@@ -182,6 +182,8 @@ def compile_ruleset(
     c.record_getter = GETTER
     prologue = f"{GETTER} = _getter(r)"
     rules: list[Any] = []
+    if not isinstance(rs, ast.Trigger | ast.Schedule):  # actions may change the record
+        c.hoist = {}
     if isinstance(rs, ast.Scoring):
         body, kind, target = _scoring(c, rs, rules), "scoring", rs.target
     elif isinstance(rs, ast.Grading):
@@ -201,7 +203,8 @@ def compile_ruleset(
         body, kind, target = _actions_run(c, rs.where, rs.actions, rules, rs), "schedule", None
     else:  # pragma: no cover
         raise NotImplementedError(type(rs).__name__)
-    source = f"def _ruleset({ARGS}, t=None):\n" + _indent([prologue, *body])
+    source = f"def _ruleset({ARGS}, t=None):\n" + _indent([prologue, *c.hoisted, *body])
+    c.hoist = None  # the readers below read one field each
     readers_src = []
     read_names = {}
     for n, (path, node) in enumerate(sorted(c.reads.items())):
