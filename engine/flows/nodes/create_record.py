@@ -12,9 +12,8 @@ project" needs without a line of Python in the bundle.
 from __future__ import annotations
 
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.nodes.field_values import FIELD_VALUES_SCHEMA, NAME_PATTERN, field_value_problems
 from engine.flows.spec import FlowSpec, NodeSpec
-
-_NAME = "^[a-z][a-z0-9_]*$"
 
 
 class CreateRecord(NodeType):
@@ -25,13 +24,8 @@ class CreateRecord(NodeType):
         "additionalProperties": False,
         "required": ["entity", "values"],
         "properties": {
-            "entity": {"type": "string", "pattern": _NAME},
-            "values": {
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": {"pattern": _NAME},
-                "additionalProperties": {"type": "string", "minLength": 1},
-            },
+            "entity": {"type": "string", "pattern": NAME_PATTERN},
+            "values": FIELD_VALUES_SCHEMA,
         },
     }
 
@@ -42,13 +36,7 @@ class CreateRecord(NodeType):
         fields = tools.entity_fields(target)
         if fields is None:
             return [f"entity: {target!r} does not exist"]
-        problems = []
-        for key, expr in node.config["values"].items():
-            if key not in fields:
-                problems.append(f"values: {key!r} is not a field of {target!r}")
-                continue
-            problems += [f"values.{key}: {m}" for m in tools.check_expression(expr, False)]
-        return problems
+        return field_value_problems(tools, "values", target, fields, node.config["values"])
 
     def enter(self, ctx: NodeContext) -> Step:
         values = {key: ctx.evaluate(expr) for key, expr in ctx.node.config["values"].items()}

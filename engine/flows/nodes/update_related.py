@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from engine.errors import FlowError
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
+from engine.flows.nodes.field_values import FIELD_VALUES_SCHEMA, NAME_PATTERN, field_value_problems
 from engine.flows.spec import FlowSpec, NodeSpec
-
-_NAME = "^[a-z][a-z0-9_]*$"
 
 
 class UpdateRelated(NodeType):
@@ -25,13 +24,8 @@ class UpdateRelated(NodeType):
         "additionalProperties": False,
         "required": ["field", "set"],
         "properties": {
-            "field": {"type": "string", "pattern": _NAME},
-            "set": {
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": {"pattern": _NAME},
-                "additionalProperties": {"type": "string", "minLength": 1},
-            },
+            "field": {"type": "string", "pattern": NAME_PATTERN},
+            "set": FIELD_VALUES_SCHEMA,
             "required": {"type": "boolean", "default": False},
         },
     }
@@ -48,13 +42,7 @@ class UpdateRelated(NodeType):
                 [f"field: {field!r} is not a reference to another record"] if tools.fields else []
             )
         fields = tools.entity_fields(target) or set()
-        problems = []
-        for key, expr in node.config["set"].items():
-            if key not in fields:
-                problems.append(f"set: {key!r} is not a field of {target!r}")
-                continue
-            problems += [f"set.{key}: {m}" for m in tools.check_expression(expr, False)]
-        return problems
+        return field_value_problems(tools, "set", target, fields, node.config["set"])
 
     def enter(self, ctx: NodeContext) -> Step:
         cfg = ctx.node.config
