@@ -28,6 +28,12 @@ def serve_production(url: str | None, *, host: str, port: int, workers: int, thr
     if not setting("secret_key"):
         os.environ["TESSERA_SECRET_KEY"] = secrets.token_hex(32)
 
+    # Workers start at once: let one process create or upgrade the system tables
+    # first, so they do not race to create the same table.
+    from engine.platform import Platform
+
+    Platform(url).close()
+
     class _Tessera(BaseApplication):  # gunicorn's documented embedding hook
         def load_config(self) -> None:
             settings = {
