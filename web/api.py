@@ -461,7 +461,7 @@ def start_flow(name: str) -> Response:
 def _instance_for(user: str, instance_id: int) -> dict[str, Any]:
     """The instance, if the user may read the record it runs on (404 otherwise)."""
     p = platform_of()
-    instance = p.flows.instance(instance_id)
+    instance = p.flows.instance(_record_id(instance_id))
     entity_name, record_id = instance.get("entity"), instance.get("record_id")
     if entity_name and record_id:
         with p.db.transaction(write=False) as conn:
@@ -512,6 +512,7 @@ def complete_task(task_id: int) -> Response:
 
 def _my_task(user: str, task_id: int) -> None:
     """NotFound unless the task is open for the user (theirs or one of their roles')."""
+    _record_id(task_id)
     mine = {t["id"] for t in platform_of().flows.tasks(user=user, roles=_roles(user))}
     if task_id not in mine:
         raise NotFound(
@@ -584,6 +585,7 @@ def notifications() -> Response:
 @api.post("/notifications/<int:notification_id>/read")
 def read_notification(notification_id: int) -> Response:
     user = require_user()
+    _record_id(notification_id)
     return json_response(platform_of().notifications.mark_read(notification_id, user=user))
 
 
