@@ -213,6 +213,59 @@ def delete_record(entity: str, record_id: int) -> Response:
     return Response(status=204)
 
 
+@api.post("/records/<entity>/bulk")
+def bulk_records(entity: str) -> Response:
+    """``{"action": "assign"|"update"|"delete", "ids": [...], "values": {...},
+    "versions": {id: version}}``: every record changed, or none (see engine.store.batch).
+
+    A refusal answers with the status the single-record door would give (403, 404, 409,
+    422; mixed reasons: 422) and one ``errors`` entry per problem, each with its ``id``.
+    """
+    from engine.store.batch import BatchRefused, check_request, run_batch
+    from web.app import problem
+
+    user = require_user()
+    _entity(entity)
+    data = body()
+    action, ids, values = check_request(data.get("action"), data.get("ids"), data.get("values"))
+    versions = _versions(data.get("versions"))
+    records = platform_of().records(entity, user)
+    try:
+        done = run_batch(records, action, ids, values, versions=versions)
+    except BatchRefused as exc:
+        statuses = {_status_of(e) for _id, e in exc.refusals}
+        status = statuses.pop() if len(statuses) == 1 else 422
+        return problem(status, "Refused, nothing changed", exc.message, exc.errors)
+    return json_response(done)
+
+
+def _status_of(exc: Exception) -> int:
+    """The status the app's error handler would give ``exc`` alone."""
+    from web.app import _STATUS
+
+    return next((status for cls, status, _t in _STATUS if isinstance(exc, cls)), 400)
+
+
+def _versions(raw: Any) -> dict[int, int]:
+    """``{"12": 3}`` (JSON keys are text) → ``{12: 3}``, or a 422 naming the bad entry."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValidationError(
+            "versions maps record ids to versions", [error_entry("not an object", field="versions")]
+        )
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[int(key)] = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "versions maps record ids to versions",
+                [error_entry(f"{key!r}: {value!r}", field=f"versions.{key}")],
+            ) from None
+    return out
+
+
 # ---------------------------------------------------------------- rules
 
 

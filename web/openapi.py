@@ -123,6 +123,30 @@ def _entity_paths(name: str) -> dict[str, Any]:
                             {"schema": {"type": "string"}}}},
                         **_problems(401, 403, 422)}},
         },
+        f"/api/v1/records/{name}/bulk": {
+            "post": {"operationId": f"bulk_{name}", "summary": "assign, set fields on or delete "
+                     "many records in one transaction: all of them, or none (each refused "
+                     "record is named by its id in errors)",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["action", "ids"],
+                                    "properties": {
+                             "action": {"enum": ["assign", "update", "delete"]},
+                             "ids": {"type": "array", "minItems": 1, "maxItems": 500,
+                                     "uniqueItems": True,
+                                     "items": {"type": "integer", "minimum": 1}},
+                             "values": {"type": "object", "description":
+                                        "the fields to set (update), or {owner} (assign)"},
+                             "versions": {"type": "object", "description":
+                                          "record id to the version the user saw",
+                                          "additionalProperties": {"type": "integer"}}}}}}},
+                     "responses": {"200": {"description": "every record changed",
+                                           "content": {"application/json": {"schema": {
+                                               "type": "object", "properties": {
+                                                   "done": {"type": "integer"},
+                                                   "ids": {"type": "array", "items": {
+                                                       "type": "integer"}}}}}}},
+                                   **_problems(401, 403, 404, 409, 422)}},
+        },
         f"/api/v1/records/{name}/{{id}}": {
             "get": {"operationId": f"get_{name}", "parameters": ident,
                     "responses": {"200": _json(record_ref, "the record"), **_problems(401, 404)}},

@@ -293,11 +293,14 @@ class RecordService:
                     values[key] = after[key]
             values.update(modified_by=self.user, modified_on=now, version=before["version"] + 1)
             table = self.live.table
-            result = conn.execute(
-                update(table)
-                .where(table.c.id == record_id, table.c.version == before["version"])
-                .values(**values)
-            )
+            try:
+                result = conn.execute(
+                    update(table)
+                    .where(table.c.id == record_id, table.c.version == before["version"])
+                    .values(**values)
+                )
+            except IntegrityError as exc:  # a unique value taken: a located 422, not a 500
+                raise self._integrity_error(exc) from None
             if result.rowcount != 1:
                 raise ConflictError(f"{self.entity} {record_id} was changed by someone else")
             self.platform.lookups.refresh(conn, self.entity, record_id, set(a))
