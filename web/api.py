@@ -109,9 +109,7 @@ def list_records(entity: str) -> Response:
         where=where, order_by=request.args.get("order_by"), limit=limit, offset=offset
     )
     # Bounded count: a list over millions of rows never waits on an exact count(*).
-    probe = records.list(where=where, limit=1, offset=TOTAL_BOUND) if offset < TOTAL_BOUND else [1]
-    exact = not probe
-    total = records.count(where=where) if exact else TOTAL_BOUND
+    total, exact = records.count_upto(TOTAL_BOUND, where=where)
     return json_response({"items": items, "total": total, "total_is_exact": exact})
 
 

@@ -122,6 +122,20 @@ class RecordService:
         with self.platform.db.transaction(write=False) as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    def count_upto(
+        self, bound: int, where: str | None = None, *, filters: dict[str, Any] | None = None
+    ) -> tuple[int, bool]:
+        """How many records match, counted no further than ``bound``: ``(n, True)``, or
+        ``(bound, False)`` when more match. The database stops reading after ``bound + 1``
+        rows, so a list over millions of rows never waits on a full ``count(*)``."""
+        inner = select(self.live.table.c.id)
+        for clause in self._conditions(where, filters):
+            inner = inner.where(clause)
+        stmt = select(func.count()).select_from(inner.limit(bound + 1).subquery())
+        with self.platform.db.transaction(write=False) as conn:
+            n = int(conn.execute(stmt).scalar_one())
+        return (n, True) if n <= bound else (bound, False)
+
     def _conditions(self, where: str | None, filters: dict[str, Any] | None) -> list[Any]:
         access = self.access
         if access is not None:
