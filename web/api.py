@@ -109,9 +109,7 @@ def list_records(entity: str) -> Response:
         where=where, order_by=request.args.get("order_by"), limit=limit, offset=offset
     )
     # Bounded count: a list over millions of rows never waits on an exact count(*).
-    probe = records.list(where=where, limit=1, offset=TOTAL_BOUND) if offset < TOTAL_BOUND else [1]
-    exact = not probe
-    total = records.count(where=where) if exact else TOTAL_BOUND
+    total, exact = records.count_upto(TOTAL_BOUND, where=where)
     return json_response({"items": items, "total": total, "total_is_exact": exact})
 
 
@@ -211,6 +209,59 @@ def delete_record(entity: str, record_id: int) -> Response:
     _record_id(record_id)
     platform_of().records(entity, user).delete(record_id)
     return Response(status=204)
+
+
+@api.post("/records/<entity>/bulk")
+def bulk_records(entity: str) -> Response:
+    """``{"action": "assign"|"update"|"delete", "ids": [...], "values": {...},
+    "versions": {id: version}}``: every record changed, or none (see engine.store.batch).
+
+    A refusal answers with the status the single-record door would give (403, 404, 409,
+    422; mixed reasons: 422) and one ``errors`` entry per problem, each with its ``id``.
+    """
+    from engine.store.batch import BatchRefused, check_request, run_batch
+    from web.app import problem
+
+    user = require_user()
+    _entity(entity)
+    data = body()
+    action, ids, values = check_request(data.get("action"), data.get("ids"), data.get("values"))
+    versions = _versions(data.get("versions"))
+    records = platform_of().records(entity, user)
+    try:
+        done = run_batch(records, action, ids, values, versions=versions)
+    except BatchRefused as exc:
+        statuses = {_status_of(e) for _id, e in exc.refusals}
+        status = statuses.pop() if len(statuses) == 1 else 422
+        return problem(status, "Refused, nothing changed", exc.message, exc.errors)
+    return json_response(done)
+
+
+def _status_of(exc: Exception) -> int:
+    """The status the app's error handler would give ``exc`` alone."""
+    from web.app import _STATUS
+
+    return next((status for cls, status, _t in _STATUS if isinstance(exc, cls)), 400)
+
+
+def _versions(raw: Any) -> dict[int, int]:
+    """``{"12": 3}`` (JSON keys are text) → ``{12: 3}``, or a 422 naming the bad entry."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValidationError(
+            "versions maps record ids to versions", [error_entry("not an object", field="versions")]
+        )
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[int(key)] = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "versions maps record ids to versions",
+                [error_entry(f"{key!r}: {value!r}", field=f"versions.{key}")],
+            ) from None
+    return out
 
 
 # ---------------------------------------------------------------- rules
@@ -461,7 +512,7 @@ def start_flow(name: str) -> Response:
 def _instance_for(user: str, instance_id: int) -> dict[str, Any]:
     """The instance, if the user may read the record it runs on (404 otherwise)."""
     p = platform_of()
-    instance = p.flows.instance(instance_id)
+    instance = p.flows.instance(_record_id(instance_id))
     entity_name, record_id = instance.get("entity"), instance.get("record_id")
     if entity_name and record_id:
         with p.db.transaction(write=False) as conn:
@@ -512,6 +563,7 @@ def complete_task(task_id: int) -> Response:
 
 def _my_task(user: str, task_id: int) -> None:
     """NotFound unless the task is open for the user (theirs or one of their roles')."""
+    _record_id(task_id)
     mine = {t["id"] for t in platform_of().flows.tasks(user=user, roles=_roles(user))}
     if task_id not in mine:
         raise NotFound(
@@ -584,6 +636,7 @@ def notifications() -> Response:
 @api.post("/notifications/<int:notification_id>/read")
 def read_notification(notification_id: int) -> Response:
     user = require_user()
+    _record_id(notification_id)
     return json_response(platform_of().notifications.mark_read(notification_id, user=user))
 
 

@@ -4,11 +4,23 @@ OpenAPI 3.1 uses JSON Schema 2020-12 itself, so an entity's validation
 schema goes in unchanged; the record as returned adds the system fields.
 The document is rebuilt from the live definitions on each request, so it is
 never out of date after a bundle install or an edit in the builder.
+
+Beside the per-entity record paths written here, the other operations are
+described in :mod:`web.openapi_paths`; an API module may also describe its own
+routes with a module-level ``openapi_paths(platform) -> dict`` (OpenAPI path
+items keyed by path), which the document picks up from every registered
+blueprint. ``tests/web/test_openapi_complete.py`` holds the two to the app's
+routes.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+from web.openapi_paths import platform_paths
 
 SYSTEM_PROPERTIES = {
     "id": {"type": "integer", "readOnly": True},
@@ -98,6 +110,43 @@ def _entity_paths(name: str) -> dict[str, Any]:
                      "responses": {"201": _json(record_ref, "the created record"),
                                    **_problems(401, 403, 422)}},
         },
+        f"/api/v1/records/{name}/export": {
+            "get": {"operationId": f"export_{name}", "summary": "the records the user may "
+                    "export, as CSV (streamed) or XLSX, with the columns the user may read",
+                    "parameters": [
+                        {"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx"]}},
+                        query[0],
+                        {"name": "lang", "in": "query", "schema": {"enum": ["en", "zh-CN"]}}],
+                    "responses": {"200": {"description": "the file", "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                            {"schema": {"type": "string"}}}},
+                        **_problems(401, 403, 422)}},
+        },
+        f"/api/v1/records/{name}/bulk": {
+            "post": {"operationId": f"bulk_{name}", "summary": "assign, set fields on or delete "
+                     "many records in one transaction: all of them, or none (each refused "
+                     "record is named by its id in errors)",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["action", "ids"],
+                                    "properties": {
+                             "action": {"enum": ["assign", "update", "delete"]},
+                             "ids": {"type": "array", "minItems": 1, "maxItems": 500,
+                                     "uniqueItems": True,
+                                     "items": {"type": "integer", "minimum": 1}},
+                             "values": {"type": "object", "description":
+                                        "the fields to set (update), or {owner} (assign)"},
+                             "versions": {"type": "object", "description":
+                                          "record id to the version the user saw",
+                                          "additionalProperties": {"type": "integer"}}}}}}},
+                     "responses": {"200": {"description": "every record changed",
+                                           "content": {"application/json": {"schema": {
+                                               "type": "object", "properties": {
+                                                   "done": {"type": "integer"},
+                                                   "ids": {"type": "array", "items": {
+                                                       "type": "integer"}}}}}}},
+                                   **_problems(401, 403, 404, 409, 422)}},
+        },
         f"/api/v1/records/{name}/{{id}}": {
             "get": {"operationId": f"get_{name}", "parameters": ident,
                     "responses": {"200": _json(record_ref, "the record"), **_problems(401, 404)}},
@@ -164,11 +213,28 @@ def _meta_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def openapi_document(platform: Any) -> dict[str, Any]:
-    """The whole API description for the platform's live entities."""
+def module_paths(platform: Any, app: Flask | None = None) -> dict[str, Any]:
+    """What the app's blueprint modules say of their own routes (``openapi_paths``)."""
+    if app is None:
+        if not has_app_context():
+            return {}
+        app = current_app
+    found: dict[str, Any] = {}
+    for bp in app.blueprints.values():
+        describe = getattr(sys.modules.get(bp.import_name), "openapi_paths", None)
+        if callable(describe):
+            for path, item in describe(platform).items():
+                found.setdefault(path, {}).update(item)
+    return found
+
+
+def openapi_document(platform: Any, app: Flask | None = None) -> dict[str, Any]:
+    """The whole API description for the platform's live entities (and ``app``'s modules:
+    by default the current app's, when there is one)."""
     schemas: dict[str, Any] = {"Problem": PROBLEM}
     paths: dict[str, Any] = {}
-    for name in platform.entities.names():
+    names = list(platform.entities.names())
+    for name in names:
         model = platform.entities.get(name).model
         schema = model.validation_schema()
         schemas[name] = schema
@@ -180,6 +246,9 @@ def openapi_document(platform: Any) -> dict[str, Any]:
         }
         paths.update(_entity_paths(name))
     paths.update(_meta_paths())
+    paths.update(platform_paths(names))
+    for path, item in module_paths(platform, app).items():
+        paths.setdefault(path, {}).update(item)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tessera API", "version": "1"},
@@ -193,4 +262,4 @@ def openapi_document(platform: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["openapi_document"]
+__all__ = ["module_paths", "openapi_document"]

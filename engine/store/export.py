@@ -80,6 +80,18 @@ def write_csv(service: Any, out: IO[str], where: str | None = None, *, lang: str
     return count
 
 
+def _xlsx_value(value: Any) -> Any:
+    """A cell value the XLSX format can hold: control characters (which the format has no
+    way to store, and which openpyxl refuses) are dropped from text."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def write_xlsx(service: Any, out: IO[bytes], where: str | None = None, *, lang: str = "en") -> int:
     """A workbook written row by row (openpyxl's write-only mode), bold frozen header."""
     from openpyxl import Workbook
@@ -92,13 +104,13 @@ def write_xlsx(service: Any, out: IO[bytes], where: str | None = None, *, lang: 
     rows = iter_rows(service, where, lang=lang)
     header = []
     for title in next(rows):
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = WriteOnlyCell(sheet, value=_xlsx_value(title))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        sheet.append([_xlsx_value(v) for v in row])
         count += 1
     workbook.save(out)
     return count

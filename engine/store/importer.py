@@ -201,7 +201,11 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
     reader = csv.reader(text)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raw.close()
+        raise _unreadable(exc, 1) from None
     if header is None:
         raw.close()
         raise ValidationError("the file is empty", [error_entry("no header row", field="file")])
@@ -211,6 +215,9 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
             for cells in reader:
                 if any(c.strip() for c in cells):
                     yield reader.line_num, cells
+        except (UnicodeDecodeError, csv.Error) as exc:
+            # not text in UTF-8 or GB 18030 (a picture sent as CSV, say): a located refusal
+            raise _unreadable(exc, reader.line_num + 1) from None
         finally:
             raw.close()
 
@@ -220,6 +227,13 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
         return size if raw.closed else raw.tell()
 
     return Source(header, rows(), file_hash, size, position)
+
+
+def _unreadable(exc: Exception, line: int) -> ValidationError:
+    return ValidationError(
+        f"the file is not readable CSV text near line {line}",
+        [error_entry(f"line {line}: {exc}", field="file")],
+    )
 
 
 def _open_xlsx(path: Path, file_hash: str) -> Source:

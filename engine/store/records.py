@@ -122,6 +122,20 @@ class RecordService:
         with self.platform.db.transaction(write=False) as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    def count_upto(
+        self, bound: int, where: str | None = None, *, filters: dict[str, Any] | None = None
+    ) -> tuple[int, bool]:
+        """How many records match, counted no further than ``bound``: ``(n, True)``, or
+        ``(bound, False)`` when more match. The database stops reading after ``bound + 1``
+        rows, so a list over millions of rows never waits on a full ``count(*)``."""
+        inner = select(self.live.table.c.id)
+        for clause in self._conditions(where, filters):
+            inner = inner.where(clause)
+        stmt = select(func.count()).select_from(inner.limit(bound + 1).subquery())
+        with self.platform.db.transaction(write=False) as conn:
+            n = int(conn.execute(stmt).scalar_one())
+        return (n, True) if n <= bound else (bound, False)
+
     def _conditions(self, where: str | None, filters: dict[str, Any] | None) -> list[Any]:
         access = self.access
         if access is not None:
@@ -293,11 +307,14 @@ class RecordService:
                     values[key] = after[key]
             values.update(modified_by=self.user, modified_on=now, version=before["version"] + 1)
             table = self.live.table
-            result = conn.execute(
-                update(table)
-                .where(table.c.id == record_id, table.c.version == before["version"])
-                .values(**values)
-            )
+            try:
+                result = conn.execute(
+                    update(table)
+                    .where(table.c.id == record_id, table.c.version == before["version"])
+                    .values(**values)
+                )
+            except IntegrityError as exc:  # a unique value taken: a located 422, not a 500
+                raise self._integrity_error(exc) from None
             if result.rowcount != 1:
                 raise ConflictError(f"{self.entity} {record_id} was changed by someone else")
             self.platform.lookups.refresh(conn, self.entity, record_id, set(a))

@@ -68,6 +68,8 @@ class SavedViews:
 
     def get(self, view_id: int, user: str) -> dict[str, Any]:
         """One view the user may see (their own or a shared one); raises NotFound."""
+        if not 0 < view_id < 2**63:  # beyond a 64-bit id column: names no view
+            raise NotFound(f"no saved view {view_id}", [error_entry("unknown view", field="id")])
         with self.p.db.transaction(write=False) as conn:
             row = conn.execute(select(views_table).where(views_table.c.id == view_id)).mappings()
             found = row.first()

@@ -5,27 +5,38 @@ and an app assembled from menu entries."""
 from __future__ import annotations
 
 import copy
+import re
 
 from tests.browser.conftest import shot
 
 
-def _drag(page, source, target) -> None:
-    """Drag with the mouse in small, paced steps, as SortableJS's pointer fallback expects."""
+def _drag(page, source, target, into: str) -> None:
+    """Drag with the mouse in small steps, as SortableJS's pointer fallback expects, and let go
+    only once the drop placeholder sits in the list ``into``.
+
+    The pointer passes over other sections on its way, and SortableJS may open a gap there
+    that pushes the target down while its 120 ms animation runs; so the target's box is
+    measured again and the pointer re-aimed until the placeholder is where the test wants it,
+    never timed with a fixed pause.
+    """
     page.set_viewport_size({"width": 1400, "height": 1800})  # palette and canvas both in view
     page.evaluate("window.scrollTo(0, 0)")
     a = source.bounding_box()
-    b = target.bounding_box()
     x, y = a["x"] + a["width"] / 2, a["y"] + a["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.wait_for_timeout(50)
     page.mouse.move(x + 8, y + 8, steps=4)
-    page.wait_for_timeout(100)
-    tx, ty = b["x"] + b["width"] / 2, b["y"] + b["height"] - 8
-    page.mouse.move(tx, ty, steps=15)
-    page.wait_for_timeout(100)
-    page.mouse.move(tx, ty + 2, steps=2)
-    page.wait_for_timeout(100)
+    page.wait_for_selector(".sortable-fallback", state="attached")  # the drag has started
+    placed = f"document.querySelector({into!r} + ' > .sortable-ghost') !== null"
+    for attempt in range(6):
+        b = target.bounding_box()
+        tx, ty = b["x"] + b["width"] / 2, b["y"] + b["height"] - 8 - attempt
+        page.mouse.move(tx, ty, steps=15 if attempt == 0 else 4)
+        try:
+            page.wait_for_function(placed, timeout=1500)
+            break
+        except Exception:
+            continue
     page.mouse.up()
 
 
@@ -35,7 +46,8 @@ def _add(page, field_type: str, section: int, key: str) -> None:
     present = drop.locator(".canvas-field")
     # onto an empty section, or onto the section's first field in a long one
     _drag(page, page.locator(f"#palette [data-type={field_type}]"),
-          present.first if present.count() > 2 else drop)  # fmt: skip
+          present.first if present.count() > 2 else drop,
+          f"#canvas ul.drop[data-section='{section}']")  # fmt: skip
     try:
         page.wait_for_selector(f"#canvas ul.drop[data-section='{section}'] .canvas-field.selected")
     except Exception:
@@ -116,7 +128,9 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
         other.select_option("#f-outcome", "good")
         other.fill("#f-visit_date", "2026-03-02")
         other.click("#save")
-        other.wait_for_url("**/app/site_visit/*")
+        # "**/app/site_visit/*" would already match ".../new" and return before the save
+        # is answered; wait for the saved record's own page instead.
+        other.wait_for_url(re.compile(r"/app/site_visit/\d+$"))
     finally:
         context.close()
     with crm_site.platform() as p:
@@ -167,7 +181,8 @@ def test_the_second_of_two_admins_gets_a_conflict(browser, crm_site):
 def test_an_invalid_field_key_shows_its_error_at_the_field(page, crm_site):
     _open_designer(page, crm_site, "bad_key_demo")
     _drag(page, page.locator("#palette [data-type=text]"),
-          page.locator("#canvas ul.drop[data-section='0']"))  # fmt: skip
+          page.locator("#canvas ul.drop[data-section='0']"),
+          "#canvas ul.drop[data-section='0']")  # fmt: skip
     page.wait_for_selector("#canvas .canvas-field.selected")
     page.fill("#prop-key", "Bad Key")
     page.locator("#prop-key").dispatch_event("change")
@@ -208,7 +223,8 @@ def test_a_duplicate_key_and_a_bad_condition_show_at_their_place(page, crm_site)
     page.click("#add-section")
     last = page.locator("#canvas ul.drop").count() - 1
     _drag(page, page.locator("#palette [data-type=text]"),
-          page.locator(f"#canvas ul.drop[data-section='{last}']"))  # fmt: skip
+          page.locator(f"#canvas ul.drop[data-section='{last}']"),
+          f"#canvas ul.drop[data-section='{last}']")  # fmt: skip
     page.wait_for_selector("#canvas .canvas-field.selected")
     existing = page.locator("#canvas .canvas-field").first.get_attribute("data-key")
     page.fill("#prop-key", existing)

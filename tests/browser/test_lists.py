@@ -223,6 +223,22 @@ def test_bulk_set_a_field_on_two_records(page, crm_site):
     page.wait_for_selector("#bulk-report li.summary:has-text('0 done, 2 refused')")
     refused = page.inner_text("#bulk-report")
     assert refused.count("A won opportunity needs the close date") == 2
+    assert "Nothing was changed" in refused
+    with crm_site.platform() as p:
+        assert {p.records("opportunity").get(r["id"])["stage"] for r in made} == {"initial_contact"}
+
+    # One request, all or nothing: with one record refused, the other is not changed either.
+    with crm_site.platform() as p:
+        p.records("opportunity").update(made[0]["id"], {"closed_on": "2026-06-30"})
+    page.reload()
+    page.check("#pick-all")
+    page.select_option("#bulk-field", "stage")
+    page.select_option("#bulk-value", "won")
+    page.click("#bulk-set")
+    page.wait_for_selector("#bulk-report li.summary:has-text('0 done, 1 refused')")
+    refused = page.locator("#bulk-report li.refused")
+    assert refused.count() == 1 and "#01" in refused.inner_text()
+    shot(page, "list-bulk-refused")
     with crm_site.platform() as p:
         assert {p.records("opportunity").get(r["id"])["stage"] for r in made} == {"initial_contact"}
 

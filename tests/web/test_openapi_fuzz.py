@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.floor_defs import ACCOUNT, CONTACT, save
-from web.openapi import openapi_document
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -21,11 +20,20 @@ def test_no_operation_answers_with_a_server_error(platform, server):
     platform.users.add("root", password="root-secret", roles=["admin"])
     token = platform.users.create_token("root")["token"]
     platform.records("account").create({"name": "Acme"})
-    schema = schemathesis.openapi.from_dict(openapi_document(platform))
+    # the served document: every area's operations, the modules' own descriptions included
+    schema = schemathesis.openapi.from_dict(_served(server))
     failures: list[str] = []
     for result in schema.get_all_operations():
         _fuzz(result.ok(), server, token, failures)
     assert failures == [], "\n".join(failures[:10])
+
+
+def _served(server: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(server + "/api/v1/openapi.json") as response:
+        return json.loads(response.read())
 
 
 def _fuzz(operation, server: str, token: str, failures: list[str]) -> None:

@@ -118,33 +118,49 @@
     return located.length ? located.join("; ") : err.message;
   }
 
-  /** Run ``action`` on every selected record, one by one; refusals are kept per record. */
-  async function runBulk(action) {
+  /**
+   * Run one bulk action on every selected record in a single request
+   * (POST /api/v1/records/<entity>/bulk): all of them change, or none. A refusal
+   * names each refused record by its id; the report lists them by title.
+   */
+  async function runBulk(action, values) {
     const rowsNow = selected();
+    const titles = new Map(rowsNow.map((tr) => [tr.dataset.id, tr.dataset.title]));
+    const versions = {};
+    rowsNow.forEach((tr) => {
+      if (tr.dataset.version) versions[tr.dataset.id] = Number(tr.dataset.version);
+    });
     const refused = [];
     let done = 0;
-    for (const tr of rowsNow) {
-      try {
-        await action(tr);
-        done += 1;
-      } catch (err) {
-        refused.push({ title: tr.dataset.title, message: problemText(err) });
-      }
+    try {
+      const answer = await T.api("POST", "/api/v1/records/" + encodeURIComponent(meta.entity) + "/bulk", {
+        action,
+        ids: rowsNow.map((tr) => Number(tr.dataset.id)),
+        values: values || {},
+        versions,
+      });
+      done = answer.done;
+    } catch (err) {
+      const byId = new Map();
+      (err.errors || []).forEach((e) => {
+        if (e.id === undefined || e.id === null) return;
+        const key = String(e.id);
+        if (!byId.has(key)) byId.set(key, new Set());
+        if (e.message) byId.get(key).add(e.message);
+      });
+      byId.forEach((messages, id) =>
+        refused.push({ title: titles.get(id) || "#" + id, message: [...messages].join("; ") || err.message }));
+      if (!byId.size) refused.push({ title: "", message: problemText(err) });
     }
     sessionStorage.setItem("tessera.bulk", JSON.stringify({ done, refused, entity: meta.entity }));
     location.reload();
-  }
-
-  function patch(tr, changes) {
-    return T.api("PATCH", "/api/v1/records/" + encodeURIComponent(meta.entity) + "/" + tr.dataset.id,
-      Object.assign({ version: Number(tr.dataset.version) }, changes));
   }
 
   const assign = document.getElementById("bulk-assign");
   if (assign) {
     assign.addEventListener("click", () => {
       const owner = document.getElementById("bulk-owner").value;
-      runBulk((tr) => patch(tr, { owner }));
+      runBulk("assign", { owner });
     });
   }
 
@@ -173,7 +189,7 @@
       if (value === "") value = null;
       else if (f.kind === "boolean") value = value === "true";
       else if (f.num || f.kind === "reference") value = Number(value);
-      runBulk((tr) => patch(tr, { [f.key]: value }));
+      runBulk("update", { [f.key]: value });
     });
   }
 
@@ -181,7 +197,7 @@
   if (remove) {
     remove.addEventListener("click", () => {
       if (!window.confirm(t("Delete {n} records?", { n: selected().length }))) return;
-      runBulk((tr) => T.api("DELETE", "/api/v1/records/" + encodeURIComponent(meta.entity) + "/" + tr.dataset.id));
+      runBulk("delete");
     });
   }
 
@@ -192,7 +208,8 @@
     if (last.entity === meta.entity) {
       report.replaceChildren(
         el("li", { class: "summary" }, t("{done} done, {refused} refused", { done: last.done, refused: last.refused.length })),
-        ...last.refused.map((r) => el("li", { class: "refused" }, r.title + ": " + r.message)));
+        ...(last.refused.length ? [el("li", { class: "atomic" }, t("Nothing was changed: the selected records are saved together or not at all."))] : []),
+        ...last.refused.map((r) => el("li", { class: "refused" }, r.title ? r.title + ": " + r.message : r.message)));
       T.toast(t("{done} done, {refused} refused", { done: last.done, refused: last.refused.length }),
         last.refused.length ? "error" : null);
     }

@@ -30,6 +30,7 @@ from engine.errors import (
 )
 from engine.forms.entity import Field
 from engine.store.views import SavedViews
+from web import api as rest
 from web.app import platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
@@ -306,9 +307,10 @@ def list_page(entity: str) -> Any:
     per, page = state["per"], state["page"]
     problems: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
-    total = 0
+    total, exact = 0, True
     try:
-        total = records.count(where=state["where"] or None)
+        # Counted up to the API's bound, then shown as "10,000+" (see docs/user/lists.md).
+        total, exact = records.count_upto(rest.TOTAL_BOUND, where=state["where"] or None)
         items = records.list(
             where=state["where"] or None,
             order_by=state["sort"] or None,
@@ -331,6 +333,8 @@ def list_page(entity: str) -> Any:
     first = (page - 1) * per + 1 if rows else 0
     last = (page - 1) * per + len(rows)
     pages = max(1, -(-total // per))
+    if not exact:  # more pages than counted: the next one exists while this one is full
+        pages = max(pages, page + (1 if len(rows) == per else 0))
     selects = kanban_fields(model, fields)
     views = SavedViews(p).list(entity, user)
     can = {
@@ -367,6 +371,7 @@ def list_page(entity: str) -> Any:
         state=state,
         rows=rows,
         total=total,
+        total_exact=exact,
         first=first,
         last=last,
         pages=pages,

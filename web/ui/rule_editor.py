@@ -122,7 +122,7 @@ def print_model() -> Response:
         )
     try:
         text = to_text(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ValidationError(
             "the model is incomplete", [error_entry(str(exc), field="model")]
         ) from None
@@ -171,7 +171,9 @@ def trace(entity: str, record_id: int) -> Response:
     """Why a record has its score, grade and owner (``p.rules.explain``), as the user reads it."""
     user = require_user()
     p = _platform()
-    record = p.records(entity, user).get(record_id)
+    from web.api import _record_id
+
+    record = p.records(entity, user).get(_record_id(record_id))
     return json_response(
         {"entity": entity, "id": record_id, "rulesets": p.rules.explain(entity, record)}
     )
