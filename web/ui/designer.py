@@ -87,7 +87,8 @@ def index() -> Any:
         "build/index.html",
         others={
             kind: [
-                {"name": n, "label": label(d.get("label"), n)} for n, (d, _v) in sorted(items.items())
+                {"name": n, "label": label(d.get("label"), n)}
+                for n, (d, _v) in sorted(items.items())
             ]
             for kind, items in others.items()
         },
