@@ -55,6 +55,12 @@ ICONS = {
     "timer": "timer",
     "subflow": "workflow",
 }
+#: System fields every record has that hold a user (see DESIGN.md, Security).
+USER_SYSTEM_FIELDS = {
+    "owner": {"en": "Owner", "zh-CN": "负责人"},
+    "created_by": {"en": "Created by", "zh-CN": "创建人"},
+    "modified_by": {"en": "Modified by", "zh-CN": "修改人"},
+}
 _EDGE_FIELD = re.compile(r"^edges(?:\.|\[)(\d+)")
 
 
@@ -148,6 +154,10 @@ def people() -> Response:
             if f.removed:
                 continue
             fields.append({"key": key, "label": f.label, "user": f.type.name == "user"})
+        known = {f["key"] for f in fields}
+        for key, text in USER_SYSTEM_FIELDS.items():
+            if key not in known:
+                fields.append({"key": key, "label": text, "user": True})
     return json_response(
         {
             "users": p.users.directory(),
