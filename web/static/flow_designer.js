@@ -96,7 +96,8 @@
   });
   window.addEventListener("resize", () => graph.resize($("flow-canvas").clientWidth, $("flow-canvas").clientHeight));
   graph.use(new Snapline({ enabled: true }));
-  graph.use(new Selection({ enabled: true, multiple: false, rubberband: false, showNodeSelectionBox: true, showEdgeSelectionBox: false }));
+  const selection = new Selection({ enabled: true, multiple: false, rubberband: false, showNodeSelectionBox: true, showEdgeSelectionBox: false, pointerEvents: "none" });
+  graph.use(selection);
 
   function edgeAttrs() {
     return { line: { stroke: COLORS.stroke, strokeWidth: 1.5, targetMarker: { name: "classic", size: 8 } } };
@@ -279,7 +280,7 @@
   });
 
   function freshKey(stem) {
-    const taken = new Set(graph.getNodes().map((n) => n.getData().key));
+    const taken = new Set(graph.getNodes().flatMap((n) => [n.getData().key, n.id]));
     if (!taken.has(stem)) return stem;
     let i = 2;
     while (taken.has(`${stem}_${i}`)) i += 1;
@@ -301,7 +302,7 @@
       const area = graph.getGraphArea();
       const node = graph.addNode(nodeMeta(freshKey(item.name), { type: typeText }, { x: Math.round((area.x + 40) / GRID) * GRID, y: Math.round((area.y + 40) / GRID) * GRID }));
       decorateGateway(node);
-      graph.resetSelection(node);
+      selection.reset(node);
     });
     paletteList.append(li);
   }
@@ -311,7 +312,7 @@
     if (loading) return;
     decorateGateway(node);
     changed();
-    setTimeout(() => graph.resetSelection(node), 0);
+    setTimeout(() => selection.reset(node), 0);
   });
   graph.on("node:removed", () => changed());
   graph.on("edge:removed", () => changed());
@@ -319,11 +320,11 @@
   graph.on("edge:connected", ({ edge }) => {
     refreshEdge(edge);
     changed();
-    graph.resetSelection(edge);
+    selection.reset(edge);
   });
   graph.on("cell:selected", ({ cell }) => { selected = cell; showProps(); });
   graph.on("cell:unselected", () => { selected = null; showProps(); });
-  graph.on("blank:click", () => { graph.cleanSelection(); selected = null; showProps(); });
+  graph.on("blank:click", () => { selection.clean(); selected = null; showProps(); });
 
   // ------------------------------------------------------------ zoom and layout
 
@@ -404,7 +405,7 @@
         target.attr("line/stroke", COLORS.error);
       }
       const li = el("li", { tabindex: "0", dataset: { node: p.node || "", edge: p.edge ? `${p.edge.from}->${p.edge.to}` : "" } }, p.message);
-      const pick = () => { if (target) { graph.resetSelection(target); graph.centerCell(target); } };
+      const pick = () => { if (target) { selection.reset(target); graph.centerCell(target); } };
       li.addEventListener("click", pick);
       li.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
       list.append(li);
