@@ -19,6 +19,8 @@ from engine.flows.spec import FlowSpec
 NODE_W, NODE_H = 132, 44
 GAP_X, GAP_Y = 56, 28
 MARGIN = 24
+#: Types drawn as diamonds (the designer draws them 64 x 64).
+GATEWAYS = ("exclusive", "parallel", "inclusive")
 
 
 @dataclass
@@ -139,9 +141,12 @@ def positioned(spec: FlowSpec) -> Layout | None:
     top = min(n.position["y"] for n in spec.nodes.values())
     out = Layout(width=0, height=0)
     for node in spec.nodes.values():
-        x = round(node.position["x"] - left + MARGIN)
-        y = round(node.position["y"] - top + MARGIN)
-        out.nodes[node.id] = {"x": x, "y": y, "w": NODE_W, "h": NODE_H}
+        x = node.position["x"] - left + MARGIN
+        y = node.position["y"] - top + MARGIN
+        if node.type in GATEWAYS:  # the designer's 64 x 64 diamond, drawn 52 x 52 here
+            out.nodes[node.id] = {"x": round(x + 6), "y": round(y + 6), "w": 52, "h": 52}
+        else:
+            out.nodes[node.id] = {"x": round(x), "y": round(y), "w": 140, "h": NODE_H}
     right = max(b["x"] + b["w"] for b in out.nodes.values())
     bottom = max(b["y"] + b["h"] for b in out.nodes.values()) + 16  # a gateway's caption
     for edge in spec.edges:

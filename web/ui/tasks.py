@@ -256,6 +256,23 @@ def _history(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _node_text(names: _Names, instance: dict[str, Any], node_id: str) -> str:
+    """A node's label, or its type's label for an unnamed start, end or gateway."""
+    from engine.flows.registry import node_type
+
+    flow, version = instance["flow"], instance.get("flow_version")
+    node = names.spec(flow, version).nodes.get(node_id)
+    if (
+        node is None
+        or node.label
+        or node.config.get("label")
+        or node.type not in ("start", "end", "exclusive", "parallel", "inclusive")
+    ):
+        return names.node(flow, version, node_id)
+    kind = node_type(node.type, node.version)
+    return label(kind.label if kind else None, node.type)
+
+
 def _steps(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
     """The path taken, one row per step entered: when, who acted there, the decision, comments.
 
@@ -263,14 +280,13 @@ def _steps(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
     and transfers are attached to the latest entry of their node, so a step
     visited twice (a loop back) shows twice with its own actors.
     """
-    flow, version = instance["flow"], instance.get("flow_version")
     rows: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
     for event in instance.get("history") or []:
         node = event.get("node")
         data = event.get("data") or {}
         if event["kind"] == "entered" and node:
-            row = {"node": node, "step": names.node(flow, version, node), "at": event["at"],
+            row = {"node": node, "step": _node_text(names, instance, node), "at": event["at"],
                    "acts": [], "left": None}  # fmt: skip
             rows.append(row)
             latest[node] = row
