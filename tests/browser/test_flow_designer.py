@@ -97,8 +97,9 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     _connect(page, "start", "exclusive")
     _connect(page, "exclusive", "approval")
     # the new edge is selected: write its condition as text
+    page.wait_for_selector("#edge-condition .cond-builder[data-ready=true]")
     page.click("#edge-condition .cond-mode")
-    page.fill("#edge-condition textarea", "discount > 0.1")
+    page.locator("#edge-condition textarea").fill("discount > 0.1")
     _connect(page, "exclusive", "end")
     page.check("#edge-default")
     _connect(page, "approval", "approval_2")
@@ -126,8 +127,10 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     page.click("#dry-go")
     page.wait_for_selector("#dry-result li[data-node=manager]")
     expect(page.locator("#dry-result li[data-node=manager]")).to_contain_text("sales_manager")
-    assert page.locator("#flow-designer").get_attribute("data-dry-path").startswith(
-        "start,exclusive,manager,director"
+    assert (
+        page.locator("#flow-designer")
+        .get_attribute("data-dry-path")
+        .startswith("start,exclusive,manager,director")
     )
     shot(page, "flow-designer-dry-run")
 
