@@ -329,9 +329,7 @@ def _diagram(names: _Names, instance: dict[str, Any]) -> dict[str, Any]:
                 **box,
                 "id": node_id,
                 "type": node.type,
-                "text": names.node(instance["flow"], instance.get("flow_version"), node_id)
-                if node.label or node.config.get("label") or node.type not in ("start", "end")
-                else label(kind.label if kind else None, node.type),
+                "text": _node_text(names, instance, node_id),
                 "type_label": label(kind.label if kind else None, node.type),
                 "state": state,
             }
