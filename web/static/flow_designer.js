@@ -154,7 +154,7 @@
     cell.setData(Object.assign({}, cell.getData() || {}, values), { overwrite: true });
   }
 
-  function edgeCaption(d, source) {
+  function edgeCaption(d) {
     if (d.label) return text(d.label, "");
     if (d.default) return t("default");
     if (d.when) return d.when.length > 28 ? d.when.slice(0, 27) + "…" : d.when;
