@@ -19,6 +19,8 @@ from engine.flows.spec import FlowSpec
 NODE_W, NODE_H = 132, 44
 GAP_X, GAP_Y = 56, 28
 MARGIN = 24
+#: Types drawn as diamonds (the designer draws them 64 x 64).
+GATEWAYS = ("exclusive", "parallel", "inclusive")
 
 
 @dataclass
@@ -122,4 +124,70 @@ def layout(spec: FlowSpec) -> Layout:
     return out
 
 
-__all__ = ["Layout", "layout"]
+def positioned(spec: FlowSpec) -> Layout | None:
+    """The drawing the flow designer saved (every node's ``position``), or None without one.
+
+    The instance page draws what the author drew; positions are the top-left
+    corners the designer stored, moved so the drawing starts at the margin.
+    A flow written by hand (no positions) is laid out by :func:`layout`.
+    """
+    if not spec.nodes or any(
+        not isinstance(n.position, dict)
+        or not all(isinstance(n.position.get(k), (int, float)) for k in ("x", "y"))
+        for n in spec.nodes.values()
+    ):
+        return None
+    left = min(n.position["x"] for n in spec.nodes.values())
+    top = min(n.position["y"] for n in spec.nodes.values())
+    out = Layout(width=0, height=0)
+    for node in spec.nodes.values():
+        x = node.position["x"] - left + MARGIN
+        y = node.position["y"] - top + MARGIN
+        if node.type in GATEWAYS:  # the designer's 64 x 64 diamond, drawn 52 x 52 here
+            out.nodes[node.id] = {"x": round(x + 6), "y": round(y + 6), "w": 52, "h": 52}
+        else:
+            out.nodes[node.id] = {"x": round(x), "y": round(y), "w": 140, "h": NODE_H}
+    right = max(b["x"] + b["w"] for b in out.nodes.values())
+    bottom = max(b["y"] + b["h"] for b in out.nodes.values()) + 16  # a gateway's caption
+    for edge in spec.edges:
+        a, b = out.nodes[edge.source], out.nodes[edge.target]
+        x1, y1 = a["x"] + a["w"], a["y"] + a["h"] / 2
+        x2, y2 = b["x"], b["y"] + b["h"] / 2
+        back = x2 <= x1
+        if back:
+            x1, y1 = a["x"] + a["w"] / 2, a["y"] + a["h"]
+            x2, y2 = b["x"] + b["w"] / 2, b["y"] + b["h"]
+            low = max(y1, y2) + GAP_Y + 8
+            bottom = max(bottom, low + 12)
+            path = (
+                f"M{x1:.0f},{y1:.0f} C{x1:.0f},{low:.0f} {x2:.0f},{low:.0f} {x2:.0f},{y2 + 2:.0f}"
+            )
+            lx, ly = (x1 + x2) / 2, low - 6
+        else:
+            bend = (x2 - x1) / 2
+            path = (
+                f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} "
+                f"{x2 - bend:.0f},{y2:.0f} {x2 - 2:.0f},{y2:.0f}"
+            )
+            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 6
+        out.edges.append(
+            {
+                "index": edge.index,
+                "source": edge.source,
+                "target": edge.target,
+                "path": path,
+                "back": back,
+                "outcome": edge.outcome,
+                "default": edge.default,
+                "when": edge.when,
+                "label": edge.label,
+                "lx": round(lx),
+                "ly": round(ly),
+            }
+        )
+    out.width = round(right + MARGIN)
+    out.height = round(bottom + MARGIN)
+    return out
+
+
+__all__ = ["Layout", "layout", "positioned"]

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     from web.ui import (
         apidocs,
         designer,
+        flow_designer,
         lists,
         public,
         records,
@@ -26,7 +27,18 @@ def register(app: Flask) -> None:
     from web.ui.context import install
 
     install(app)
-    modules = (shell, apidocs, lists, records, reports, tasks, public, designer, rule_editor)
+    modules = (
+        shell,
+        apidocs,
+        lists,
+        records,
+        reports,
+        tasks,
+        public,
+        designer,
+        rule_editor,
+        flow_designer,
+    )
     for module in modules:
         app.register_blueprint(module.blueprint)
 

@@ -4,8 +4,12 @@ The inbox lists what waits for the signed-in user (approvals and to-dos for
 them or their roles), what they were copied on, what they asked for and their
 notifications. The buttons open dialogs whose scripts (``tasks.js``) call the
 REST API; every decision is the engine's. The instance page draws the flow's
-graph as SVG (layout from ``engine.flows.layout``) with the current step
-marked and the steps taken shaded, above the instance's history.
+graph as SVG (the designer's saved positions, else the layout from
+``engine.flows.layout``) with the current step marked and the steps taken
+shaded, the path taken step by step (who acted, when, with what comment),
+and the instance's history. The drawing stays server-side SVG rather than a
+read-only X6 canvas: it needs no script, prints, and reads the same for
+everyone who may follow the request.
 """
 
 from __future__ import annotations
@@ -252,12 +256,66 @@ def _history(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _node_text(names: _Names, instance: dict[str, Any], node_id: str) -> str:
+    """A node's label, or its type's label for an unnamed start, end or gateway."""
+    from engine.flows.registry import node_type
+
+    flow, version = instance["flow"], instance.get("flow_version")
+    node = names.spec(flow, version).nodes.get(node_id)
+    if (
+        node is None
+        or node.label
+        or node.config.get("label")
+        or node.type not in ("start", "end", "exclusive", "parallel", "inclusive")
+    ):
+        return names.node(flow, version, node_id)
+    kind = node_type(node.type, node.version)
+    return label(kind.label if kind else None, node.type)
+
+
+def _steps(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:
+    """The path taken, one row per step entered: when, who acted there, the decision, comments.
+
+    A step is a token entering a node (``entered``); decisions (``task_completed``)
+    and transfers are attached to the latest entry of their node, so a step
+    visited twice (a loop back) shows twice with its own actors.
+    """
+    rows: list[dict[str, Any]] = []
+    latest: dict[str, dict[str, Any]] = {}
+    for event in instance.get("history") or []:
+        node = event.get("node")
+        data = event.get("data") or {}
+        if event["kind"] == "entered" and node:
+            row = {"node": node, "step": _node_text(names, instance, node), "at": event["at"],
+                   "acts": [], "left": None}  # fmt: skip
+            rows.append(row)
+            latest[node] = row
+        elif node in latest and event["kind"] in ("task_completed", "task_transferred"):
+            latest[node]["acts"].append(
+                {
+                    "at": event["at"],
+                    "actor": names.person(event.get("actor")),
+                    "what": decided_label(data.get("outcome"))
+                    if event["kind"] == "task_completed"
+                    else gettext("Transferred to %(who)s", who=names.person(data.get("to"))),
+                    "comment": data.get("comment"),
+                }
+            )
+        elif node in latest and event["kind"] in ("left", "finished", "terminated"):
+            latest[node]["left"] = event["at"]
+    live = {t["node"] for t in instance["tokens"] if t["status"] in ("active", "waiting")}
+    for row in rows:
+        row["current"] = row["node"] in live and row is latest.get(row["node"])
+    return rows
+
+
 def _diagram(names: _Names, instance: dict[str, Any]) -> dict[str, Any]:
-    from engine.flows.layout import layout
+    from engine.flows.layout import layout, positioned
     from engine.flows.registry import node_type
 
     spec = names.spec(instance["flow"], instance.get("flow_version"))
-    drawn = layout(spec)
+    # The author's own drawing when the flow designer saved one, else a layered layout.
+    drawn = positioned(spec) or layout(spec)
     live = {t["node"] for t in instance["tokens"] if t["status"] in ("active", "waiting")}
     entered = {e["node"] for e in instance.get("history") or [] if e["kind"] == "entered"}
     taken = {t["via"] for t in instance["tokens"] if t.get("via") is not None}
@@ -271,9 +329,7 @@ def _diagram(names: _Names, instance: dict[str, Any]) -> dict[str, Any]:
                 **box,
                 "id": node_id,
                 "type": node.type,
-                "text": names.node(instance["flow"], instance.get("flow_version"), node_id)
-                if node.label or node.config.get("label") or node.type not in ("start", "end")
-                else label(kind.label if kind else None, node.type),
+                "text": _node_text(names, instance, node_id),
                 "type_label": label(kind.label if kind else None, node.type),
                 "state": state,
             }
@@ -321,6 +377,7 @@ def instance_page(instance_id: int) -> Any:
         instance=instance,
         diagram=_diagram(names, instance),
         history=_history(names, instance),
+        steps=_steps(names, instance),
         mine=mine,
         can_withdraw=instance["status"] == "running" and instance.get("started_by") == user,
         people=[u for u in p.users.directory() if u["name"] != user],
