@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         lists,
         public,
         records,
+        report_builder,
         reports,
         rule_editor,
         shell,
@@ -26,7 +27,18 @@ def register(app: Flask) -> None:
     from web.ui.context import install
 
     install(app)
-    modules = (shell, apidocs, lists, records, reports, tasks, public, designer, rule_editor)
+    modules = (
+        shell,
+        apidocs,
+        lists,
+        records,
+        reports,
+        tasks,
+        public,
+        designer,
+        rule_editor,
+        report_builder,
+    )
     for module in modules:
         app.register_blueprint(module.blueprint)
 
