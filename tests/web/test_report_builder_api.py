@@ -66,7 +66,7 @@ def p(platform):
                 "amount": amount,
                 "closes_on": day,
                 "account": acme,
-            }  # fmt: skip
+            }
         )
     return platform
 
