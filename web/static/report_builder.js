@@ -278,7 +278,7 @@
     name.addEventListener("change", () => { m.name = name.value.trim(); changed(); });
     if (m.expr !== undefined) {
       const expr = el("input", { class: "rb-expr", value: m.expr, placeholder: "amount / deals", "aria-label": t("Formula") });
-      expr.addEventListener("input", () => { m.expr = expr.value; changed(); });
+      expr.addEventListener("input", () => { m.expr = expr.value; li.dataset.item = JSON.stringify(m); changed(false); });
       li.append(el("span", { class: "rb-item-name" }, t("Computed")), name, el("span", {}, "="), expr);
     } else if (m.percent_of !== undefined) {
       const stored = state.measures.filter((x) => x.agg && x.agg !== "count_distinct" && x !== m);
@@ -304,7 +304,11 @@
     const label = typeof m.label === "object" && m.label ? m.label : { en: typeof m.label === "string" ? m.label : "" };
     const en = el("input", { class: "rb-label-en", value: label.en || "", placeholder: t("Label (English)"), "aria-label": t("Label (English)") });
     const zh = el("input", { class: "rb-label-zh", value: label["zh-CN"] || "", placeholder: t("Label (Chinese)"), "aria-label": t("Label (Chinese)") });
-    const relabel = () => { m.label = labels(en.value.trim(), zh.value.trim()); changed(false); };
+    const relabel = () => {
+      m.label = labels(en.value.trim(), zh.value.trim());
+      li.dataset.item = JSON.stringify(m);
+      changed(false);
+    };
     en.addEventListener("change", relabel);
     zh.addEventListener("change", relabel);
     li.append(removeButton("measures", index), el("div", { class: "rb-labels" }, en, zh),
