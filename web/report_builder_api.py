@@ -54,7 +54,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
 
     Each entry: ``path``, ``label`` (the definition's label map, or the key),
     ``kind`` (the rule-language kind: number, date, string, ...), ``type`` (the
-    field type), ``options`` (a select's values), ``via`` (the reference path
+    field type), ``options`` (a select's values) and ``option_labels``, ``via`` (the reference path
     it was reached through, ``""`` on the source). Fields the caller may not
     read are left out, and so are fields without a column (read-time computed).
     """
@@ -80,6 +80,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
                     "kind": info.type.kind,
                     "type": _kind_label(info.type.kind, info.type.field_type),
                     "options": list(info.type.options or ()),
+                    "option_labels": (f.prop.get("x-options-labels") or {}) if f is not None else {},
                     "entity": info.type.entity if info.type.kind == "record" else None,
                     "via": prefix.rstrip("."),
                 }

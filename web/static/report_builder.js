@@ -210,6 +210,12 @@
     return [...f.trail.map((x) => text(x)), text(f.label, path.split(".").pop())].join(" › ");
   }
 
+  /** A select field's option as its label says it (the stored value when it has none). */
+  function optionText(path, value) {
+    const f = fields[path] || {};
+    return text((f.option_labels || {})[value], value);
+  }
+
   function kindText(kind) {
     return { number: t("number"), date: t("date"), datetime: t("date and time"), string: t("text"),
              boolean: t("yes/no"), record: t("reference"), duration: t("duration") }[kind] || kind;
@@ -324,7 +330,7 @@
     li.append(select(ops.map((o) => [o, o]), f.op || "==", (v) => { f.op = v; changed(); }, { class: "rb-op", "aria-label": t("Comparison") }));
     let value;
     if (info.options && info.options.length) {
-      value = select([["", t("Pick a value")], ...info.options.map((o) => [o, o])], f.value, (v) => { f.value = v; changed(); },
+      value = select([["", t("Pick a value")], ...info.options.map((o) => [o, optionText(f.field, o)])], f.value, (v) => { f.value = v; changed(); },
         { class: "rb-value", "aria-label": t("Value") });
     } else if (info.kind === "boolean") {
       value = select([["", t("Pick a value")], ["true", t("yes")], ["false", t("no")]], f.value, (v) => { f.value = v; changed(); },
@@ -446,7 +452,7 @@
           { name: spec.key, "aria-label": spec.label }));
       } else if (spec.option) {
         const opts = (fields[o[spec.option]] || {}).options || [];
-        row.append(select([["", t("Pick a value")], ...opts.map((v) => [v, v])], o[spec.key] || "",
+        row.append(select([["", t("Pick a value")], ...opts.map((v) => [v, optionText(o[spec.option], v)])], o[spec.key] || "",
           (v) => { o[spec.key] = v || undefined; changed(); }, { name: spec.key, "aria-label": spec.label }));
       } else if (spec.list) {
         const opts = (fields[o[spec.list]] || {}).options || [];
@@ -459,7 +465,7 @@
             o[spec.key] = picked.length ? picked : undefined;
             changed();
           });
-          boxes.append(el("label", { class: "check" }, input, " ", v));
+          boxes.append(el("label", { class: "check" }, input, " ", optionText(o[spec.list], v)));
         }
         row.append(boxes);
       } else if (spec.number) {
@@ -595,6 +601,13 @@
     drawChart(result);
   }
 
+  /** A row or column key as the table shows it: a select's option label, else the engine's. */
+  function keyText(dim, key, label) {
+    const plain = dim && !dim.bucket && key !== null && key !== undefined && !String(key).startsWith("\ue000");
+    if (plain) return optionText(dim.field, key);
+    return label;
+  }
+
   function pivotTable(result, table) {
     const nRows = result.row_dimensions.length;
     const measures = result.measures;
@@ -602,7 +615,7 @@
     if (!nRows) head.append(th(""));
     for (const c of result.columns) {
       for (const m of measures) {
-        const parts = [...c.labels];
+        const parts = c.labels.map((l, i) => keyText(result.column_dimensions[i], c.key[i], l));
         if (measures.length > 1 || !parts.length) parts.push(measureLabel(m));
         head.append(th(parts.join(" / "), { class: "num" }));
       }
@@ -613,7 +626,7 @@
     const body = el("tbody");
     for (const row of result.rows) {
       const tr = el("tr", { class: row.level === nRows ? "leaf" : "subtotal", dataset: { key: JSON.stringify(row.key) } });
-      for (let i = 0; i < Math.max(nRows, 1); i++) tr.append(el("th", { scope: "row" }, i < row.labels.length ? row.labels[i] : i === row.labels.length ? t("Subtotal") : ""));
+      for (let i = 0; i < Math.max(nRows, 1); i++) tr.append(el("th", { scope: "row" }, i < row.labels.length ? keyText(result.row_dimensions[i], row.key[i], row.labels[i]) : i === row.labels.length ? t("Subtotal") : ""));
       for (const cell of row.cells) for (let i = 0; i < measures.length; i++) tr.append(td(cell ? cell[i] : null));
       if (hasTotal) for (let i = 0; i < measures.length; i++) tr.append(td(row.total ? row.total[i] : null, { class: "num total" }));
       body.append(tr);
@@ -637,9 +650,17 @@
       return;
     }
     const keys = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== "object" || rows[0][k] === null);
-    table.append(el("thead", {}, el("tr", {}, keys.map((k) => th(k)))));
-    table.append(el("tbody", {}, rows.map((r) => el("tr", { class: "leaf" }, keys.map((k) =>
-      typeof r[k] === "number" || (typeof r[k] === "string" && /^-?\d+(\.\d+)?$/.test(r[k])) ? td(r[k]) : el("td", {}, r[k] === null ? "" : String(r[k])))))));
+    const heads = { stage: t("Stage"), count: t("Count"), amount: t("Amount"), entered: t("Entered"), reached: t("Reached"),
+      conversion: t("Conversion %"), of_first: t("% of the first stage"), customers: t("Customers"), monetary: t("Monetary"),
+      value: t("Value"), target: t("Target") };
+    // the stage (funnel, forecast) or ranked field (leaderboard) whose option labels the keys get
+    const keyed = { stage: state.other.stage, key: state.other.by };
+    const cell = (k, v) => {
+      if (typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v))) return td(v);
+      return el("td", {}, v === null ? "" : keyed[k] ? optionText(keyed[k], v) : String(v));
+    };
+    table.append(el("thead", {}, el("tr", {}, keys.map((k) => th(heads[k] || k)))));
+    table.append(el("tbody", {}, rows.map((r) => el("tr", { class: "leaf" }, keys.map((k) => cell(k, r[k]))))));
   }
 
   function drawChart(result) {
@@ -664,7 +685,8 @@
     if (kind === "funnel" || result.type === "funnel") {
       const s = c.series[0] || { data: [] };
       option = { tooltip: { trigger: "item" }, series: [{ type: "funnel", sort: "none", left: "10%", width: "80%",
-        label: { show: true, position: "inside" }, data: c.categories.map((name, i) => ({ name: String(name), value: Number(s.data[i]) || 0 })) }] };
+        label: { show: true, position: "inside" },
+        data: c.categories.map((name, i) => ({ name: optionText(state.other.stage, String(name)), value: Number(s.data[i]) || 0 })) }] };
     } else if (kind === "pie") {
       const s = c.series[0] || { data: [] };
       option = { tooltip: { trigger: "item" }, series: [{ type: "pie", radius: "65%",
