@@ -72,6 +72,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
                 continue
             path = f"{prefix}{key}"
             label = f.label if f is not None else key
+            option_labels = f.prop.get("x-options-labels") if f is not None else None
             out.append(
                 {
                     "path": path,
@@ -80,7 +81,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
                     "kind": info.type.kind,
                     "type": _kind_label(info.type.kind, info.type.field_type),
                     "options": list(info.type.options or ()),
-                    "option_labels": (f.prop.get("x-options-labels") or {}) if f is not None else {},
+                    "option_labels": option_labels or {},
                     "entity": info.type.entity if info.type.kind == "record" else None,
                     "via": prefix.rstrip("."),
                 }
