@@ -139,9 +139,11 @@ def test_an_admin_builds_a_pivot_by_dragging_and_saves_it(page, crm_site):
     assert definition["rows"] == ["owner"]
     assert definition["columns"] == [{"field": "closed_on", "bucket": "quarter"}]
     assert definition["filters"] == 'stage == "won"'
-    assert (
-        definition["measures"][0]["agg"] == "sum" and definition["measures"][0]["field"] == "amount"
-    )
+    measure = definition["measures"][0]
+    assert measure["agg"] == "sum" and measure["field"] == "amount"
+    assert measure["label"] == {"en": "Won amount", "zh-CN": "赢单金额"}
+    with crm_site.platform() as p:
+        assert p.reports.problems(definition) == []
 
     page.click("#rb-open")
     page.wait_for_selector("#report[data-state=ready]")
@@ -151,12 +153,15 @@ def test_an_admin_builds_a_pivot_by_dragging_and_saves_it(page, crm_site):
 
 def test_a_second_editor_gets_a_conflict_on_save(browser, crm_site):
     """Two admins open the same saved report; the later save is refused with a message."""
+    with crm_site.platform() as p:  # a copy, so the shipped report other tests read stays as is
+        copy = dict(p.meta.get("report", "sales_by_owner")["definition"], name="sales_copy")
+        p.meta.save("report", "sales_copy", copy)
     pages = []
     for _ in range(2):
         context = browser.new_context()
         one = context.new_page()
         crm_site.login(one, "admin", lang="en")
-        one.goto(crm_site.url + "/build/reports/sales_by_owner")
+        one.goto(crm_site.url + "/build/reports/sales_copy")
         one.wait_for_selector("#report-builder[data-state=ready]")
         pages.append(one)
     first, second = pages
