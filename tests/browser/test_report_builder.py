@@ -198,3 +198,18 @@ def test_a_funnel_is_saved_from_its_own_form(page, crm_site):
     assert definition["type"] == "funnel"
     assert definition["stages"] == ["initial_contact", "proposal", "won"]
     assert definition["label"] == {"en": "Deal stages", "zh-CN": "商机阶段"}
+
+
+def test_a_saved_report_opens_in_the_builder_in_chinese(page, crm_site):
+    """A shipped pivot comes back into the zones it was made of, with its preview, in Chinese."""
+    crm_site.login(page, "admin", lang="zh-CN")
+    page.goto(crm_site.url + "/build/reports/pipeline_by_region")
+    page.wait_for_selector("#report-builder[data-state=ready]")
+    assert page.locator("#zone-rows > li.rb-item").count() == 2
+    assert page.locator("#zone-columns .rb-bucket").input_value() == "quarter"
+    assert page.locator("#zone-measures > li.rb-item").count() == 4
+    assert page.locator("#zone-measures .rb-expr").input_value() == "amount / deals"
+    assert page.locator("#rb-label-zh").input_value() == "各区域在途商机"
+    assert "度量" in page.inner_text("#rb-form-pivot")
+    assert page.locator("#rb-table tbody tr").count() >= 1
+    shot(page, "report-builder-zh")
