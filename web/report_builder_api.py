@@ -132,6 +132,17 @@ def _capped(definition: dict[str, Any]) -> dict[str, Any]:
     return draft
 
 
+def _shape_problems(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report file's own schema, checked first as a save checks it (a ``totals`` that is
+    not an object, an unknown key), so the type's reader only sees well-shaped parts."""
+    from engine.meta.located import schema_errors
+    from engine.meta.reader import metaschema
+    from engine.meta.yamlpos import Marks
+
+    entries = schema_errors(draft, Marks("preview"), metaschema("report.json"), "preview")
+    return [error_entry(e["message"], field=e.get("field")) for e in entries]
+
+
 @blueprint.post("/preview")
 def preview() -> Response:
     """The draft's result as the caller would see it; 422 naming every problem's path."""
@@ -142,12 +153,14 @@ def preview() -> Response:
             "send the draft as an object",
             [error_entry('expected {"definition": {...}}', field="definition")],
         )
-    problems = p.reports.problems(definition)
-    if problems:
-        raise ValidationError(
-            f"the report cannot run: {problems[0]['field']}: {problems[0]['message']}", problems
-        )
     draft = _capped(definition)
+    problems = _shape_problems(draft) or p.reports.problems(draft)
+    if problems:
+        first = problems[0]
+        raise ValidationError(
+            f"the report cannot run: {first.get('field') or 'definition'}: {first['message']}",
+            problems,
+        )
     result = p.reports.run(draft, user=require_user())
     result["preview"] = {"max_cells": draft.get("options", {}).get("max_cells")}
     return json_response(result)

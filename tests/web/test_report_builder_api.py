@@ -156,6 +156,9 @@ def test_bad_drafts_are_refused_with_the_path_of_each_problem(p, client):
     assert "nothing" in found["measures[2].expr"]
     status, problem, _ = client.post("/api/v1/reports/builder/preview", {"definition": "x"})
     assert status == 422 and problem["errors"][0]["field"] == "definition"
+    misshapen = {**PIVOT, "totals": "yes", "options": {"max_cells": "many"}}
+    status, problem, _ = client.post("/api/v1/reports/builder/preview", {"definition": misshapen})
+    assert status == 422 and [e["field"] for e in problem["errors"]] == ["totals"]
 
 
 def test_a_rep_without_customize_may_not_use_the_builder(p, client):
