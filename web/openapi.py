@@ -164,6 +164,31 @@ def _meta_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _report_builder_paths() -> dict[str, Any]:
+    """The report builder's field list and preview (``web/report_builder_api.py``)."""
+    any_json = {
+        "description": "JSON",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    entity = {"name": "entity", "in": "path", "required": True, "schema": {"type": "string"}}
+    draft = {
+        "type": "object",
+        "required": ["definition"],
+        "properties": {"definition": {"type": "object"}},
+    }
+    body = {"required": True, "content": {"application/json": {"schema": draft}}}
+    return {
+        "/api/v1/reports/builder/fields/{entity}": {
+            "get": {"operationId": "report_builder_fields", "parameters": [entity],
+                    "responses": {"200": any_json, **_problems(401, 403, 404)}},
+        },
+        "/api/v1/reports/builder/preview": {
+            "post": {"operationId": "report_builder_preview", "requestBody": body,
+                     "responses": {"200": any_json, **_problems(401, 403, 422)}},
+        },
+    }  # fmt: skip
+
+
 def openapi_document(platform: Any) -> dict[str, Any]:
     """The whole API description for the platform's live entities."""
     schemas: dict[str, Any] = {"Problem": PROBLEM}
@@ -180,6 +205,7 @@ def openapi_document(platform: Any) -> dict[str, Any]:
         }
         paths.update(_entity_paths(name))
     paths.update(_meta_paths())
+    paths.update(_report_builder_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tessera API", "version": "1"},
