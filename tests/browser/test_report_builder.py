@@ -213,3 +213,36 @@ def test_a_saved_report_opens_in_the_builder_in_chinese(page, crm_site):
     assert "度量" in page.inner_text("#rb-form-pivot")
     assert page.locator("#rb-table tbody tr").count() >= 1
     shot(page, "report-builder-zh")
+
+
+def test_the_forecast_rfm_and_leaderboard_forms_preview(page, crm_site):
+    """Each small form gives a definition the engine runs: a preview, no problems shown."""
+    crm_site.login(page, "admin", lang="en")
+    page.goto(crm_site.url + "/build/reports/form_tryout")
+    page.wait_for_selector("#report-builder[data-state=idle]")
+    form = "#rb-other-fields"
+
+    page.select_option("#rb-type", "leaderboard")
+    page.select_option("#rb-source", "opportunity")
+    page.wait_for_selector(f"{form} select[name=by] option[value=owner]", state="attached")
+    page.select_option(f"{form} select[name=by]", "owner")
+    page.select_option(f"{form} select[name=measure_agg]", "sum")
+    _previewed(page, lambda: page.select_option(f"{form} select[name=measure_field]", "amount"))
+    assert page.locator("#rb-table tbody tr").count() >= 1
+
+    page.select_option("#rb-type", "forecast")
+    page.select_option(f"{form} select[name=stage]", "stage")
+    page.select_option(f"{form} select[name=won]", "won")
+    page.check(f"{form} input[name=lost][value=lost]")
+    page.select_option(f"{form} select[name=amount]", "amount")
+    _previewed(page, lambda: page.select_option(f"{form} select[name=close]", "expected_close"))
+    assert page.locator(".rb-item-error:not([hidden])").count() == 0
+
+    page.select_option("#rb-type", "rfm")
+    page.select_option("#rb-source", "order")
+    page.wait_for_selector(f"{form} select[name=customer] option[value=account]", state="attached")
+    page.select_option(f"{form} select[name=customer]", "account")
+    page.select_option(f"{form} select[name=date]", "order_date")
+    _previewed(page, lambda: page.select_option(f"{form} select[name=amount]", "total"))
+    assert page.locator(".rb-item-error:not([hidden])").count() == 0
+    assert page.locator("#rb-table tbody tr").count() >= 1
