@@ -45,10 +45,6 @@ def _builder() -> tuple[Any, Any]:
     return p, access
 
 
-def _kind_label(kind: str, field_type: str | None) -> str:
-    return field_type or kind
-
-
 def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[dict[str, Any]]:
     """Every field a report over ``entity`` may use, by dotted path, source fields first.
 
@@ -79,7 +75,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
                     "label": label,
                     "trail": labels,
                     "kind": info.type.kind,
-                    "type": _kind_label(info.type.kind, info.type.field_type),
+                    "type": info.type.field_type or info.type.kind,
                     "options": list(info.type.options or ()),
                     "option_labels": option_labels or {},
                     "entity": info.type.entity if info.type.kind == "record" else None,

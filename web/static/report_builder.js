@@ -485,7 +485,7 @@
       box.append(row);
     }
     const condition = el("input", { class: "rb-condition", value: state.condition, name: "filters", placeholder: 'region == "east_china"', "aria-label": t("Condition") });
-    condition.addEventListener("input", () => { state.condition = condition.value; changed(false, true); });
+    condition.addEventListener("input", () => { state.condition = condition.value; changed(false); });
     box.append(el("div", { class: "rb-other-row", dataset: { key: "filters" } }, el("span", { class: "rb-other-label" }, t("Condition")), condition,
       el("p", { class: "form-error rb-item-error", hidden: true })));
   }
@@ -535,11 +535,9 @@
   let timer = null;
   let asked = 0;
 
-  function changed(redraw = true, keepForm = false) {
-    if (redraw) {
-      if (state.type === "pivot") renderZones();
-      else if (!keepForm) { /* the other forms redraw themselves when they must */ }
-    }
+  /** The draft changed: redraw the zones (the other forms redraw themselves), preview soon. */
+  function changed(redraw = true) {
+    if (redraw && state.type === "pivot") renderZones();
     clearTimeout(timer);
     root.dataset.state = "pending";
     timer = setTimeout(preview, 350);
