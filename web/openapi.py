@@ -213,6 +213,31 @@ def _meta_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _report_builder_paths() -> dict[str, Any]:
+    """The report builder's field list and preview (``web/report_builder_api.py``)."""
+    any_json = {
+        "description": "JSON",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    entity = {"name": "entity", "in": "path", "required": True, "schema": {"type": "string"}}
+    draft = {
+        "type": "object",
+        "required": ["definition"],
+        "properties": {"definition": {"type": "object"}},
+    }
+    body = {"required": True, "content": {"application/json": {"schema": draft}}}
+    return {
+        "/api/v1/reports/builder/fields/{entity}": {
+            "get": {"operationId": "report_builder_fields", "parameters": [entity],
+                    "responses": {"200": any_json, **_problems(401, 403, 404)}},
+        },
+        "/api/v1/reports/builder/preview": {
+            "post": {"operationId": "report_builder_preview", "requestBody": body,
+                     "responses": {"200": any_json, **_problems(401, 403, 422)}},
+        },
+    }  # fmt: skip
+
+
 def module_paths(platform: Any, app: Flask | None = None) -> dict[str, Any]:
     """What the app's blueprint modules say of their own routes (``openapi_paths``)."""
     if app is None:
@@ -246,6 +271,7 @@ def openapi_document(platform: Any, app: Flask | None = None) -> dict[str, Any]:
         }
         paths.update(_entity_paths(name))
     paths.update(_meta_paths())
+    paths.update(_report_builder_paths())
     paths.update(platform_paths(names))
     for path, item in module_paths(platform, app).items():
         paths.setdefault(path, {}).update(item)

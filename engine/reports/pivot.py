@@ -474,6 +474,8 @@ def shape(query: PivotQuery, rows: list[Any], all_levels: bool, tz: Any) -> dict
                 "total": shaper.finish(row_totals.get(rk), rk, ()) if row_totals else None,
             }
         )
+    if spec.order_by and not spec.subtotals:
+        out_rows = _sorted_rows(out_rows, spec)
     if spec.subtotals:
         out_rows = _with_subtotals(out_rows, query, cached, col_keys, shaper)
     totals = None
@@ -499,6 +501,26 @@ def shape(query: PivotQuery, rows: list[Any], all_levels: bool, tz: Any) -> dict
     }
     result["chart"] = chart_for(spec, result)
     return result
+
+
+def _sorted_rows(rows: list[dict[str, Any]], spec: PivotSpec) -> list[dict[str, Any]]:
+    """Rows ordered by one measure (its row total, else the sum of its cells); blanks last.
+
+    Only without subtotals: a subtotal row must stay above the rows it sums.
+    """
+    name = (spec.order_by or "").removeprefix("-")
+    index = next(i for i, m in enumerate(spec.measures) if m.name == name)
+
+    def value(row: dict[str, Any]) -> Any:
+        if row.get("total"):
+            return row["total"][index]
+        found = [c[index] for c in row["cells"] if c and c[index] is not None]
+        return sum(found) if found else None
+
+    present = [r for r in rows if value(r) is not None]
+    blank = [r for r in rows if value(r) is None]
+    present.sort(key=value, reverse=(spec.order_by or "").startswith("-"))
+    return present + blank
 
 
 def _width(stored: list[Measure]) -> int:

@@ -13,6 +13,7 @@ The definition is plain data (``reports/*.yaml``, or the metadata API)::
       - {name: deals, agg: count}
       - {name: avg_deal, expr: "amount / deals"}
     totals: {rows: true, columns: true, subtotals: false}
+    order_by: -amount      # optional: rows sorted by a measure, "-" for largest first
 
 :func:`read_pivot` returns the :class:`PivotSpec` and a list of problems,
 each ``(path, message)`` with the path into the definition (``("measures",
@@ -88,6 +89,8 @@ class PivotSpec:
     max_cells: int = MAX_CELLS
     chart: str | None = None
     label: Any = None
+    #: sort the rows by a measure's row total: ``"amount"`` ascending, ``"-amount"`` descending
+    order_by: str | None = None
     definition: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -216,6 +219,18 @@ def read_pivot(
             _check_expression(
                 m, [n for n in names if n != m.name], ("measures", i, "expr"), problems
             )
+    order_by = definition.get("order_by")
+    if order_by is not None and (
+        not isinstance(order_by, str) or order_by.removeprefix("-") not in names
+    ):
+        problems.append(
+            (
+                ("order_by",),
+                f"{order_by!r} is not a measure of this report; sort by one of "
+                + ", ".join(sorted(names)),
+            )
+        )
+        order_by = None
     filters = definition.get("filters")
     if filters is not None and check_filter is not None:
         for d in check_filter(str(filters), source):
@@ -239,6 +254,7 @@ def read_pivot(
         max_cells=int(options.get("max_cells", MAX_CELLS)),
         chart=definition.get("chart") if isinstance(definition.get("chart"), str) else None,
         label=definition.get("label"),
+        order_by=order_by,
         definition=definition,
     )
     return spec, problems

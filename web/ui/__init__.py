@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
         lists,
         public,
         records,
+        report_builder,
         reports,
         rule_editor,
         shell,
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
         designer,
         rule_editor,
         flow_designer,
+        report_builder,
     )
     for module in modules:
         app.register_blueprint(module.blueprint)
