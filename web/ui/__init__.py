@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     """Add every area's blueprint and the shell's template context to ``app``."""
     from web.ui import (
         apidocs,
+        dashboard_editor,
         designer,
         lists,
         public,
@@ -26,7 +27,18 @@ def register(app: Flask) -> None:
     from web.ui.context import install
 
     install(app)
-    modules = (shell, apidocs, lists, records, reports, tasks, public, designer, rule_editor)
+    modules = (
+        shell,
+        apidocs,
+        lists,
+        records,
+        reports,
+        tasks,
+        public,
+        designer,
+        rule_editor,
+        dashboard_editor,
+    )
     for module in modules:
         app.register_blueprint(module.blueprint)
 
