@@ -65,7 +65,14 @@ def _entities(p: Any, access: Any) -> list[dict[str, Any]]:
             for key, field in model.fields.items()
             if key not in hidden and field.prop.get("type") != "array"
         ]
-        out.append({"name": name, "label": label(model.label, name), "fields": fields})
+        dates = [
+            {"name": key, "label": label(field.label, key)}
+            for key, field in model.fields.items()
+            if key not in hidden and field.prop.get("format") in ("date", "date-time")
+        ]
+        out.append(
+            {"name": name, "label": label(model.label, name), "fields": fields, "dates": dates}
+        )
     return out
 
 
