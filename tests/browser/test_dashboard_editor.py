@@ -31,19 +31,10 @@ PIVOT = {
 }
 
 
-def _drag(page, source: str, target: str, dx: float, dy: float) -> None:
-    """Press on ``source``, move in small steps to ``target``'s top left + (dx, dy), release:
-    gridstack follows mouse events, so the drag goes the way a person's would."""
-    box = page.locator(source).bounding_box()
-    goal = page.locator(target).bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    x, y = goal["x"] + dx, goal["y"] + dy
-    for step in range(1, 16):
-        page.mouse.move(
-            box["x"] + (x - box["x"]) * step / 15, box["y"] + (y - box["y"]) * step / 15
-        )
-    page.mouse.up()
+def _drag(page, source: str, x: float, y: float) -> None:
+    """Drag a palette item onto the grid at (x, y) from its top left corner (the browser's
+    own drag and drop, as a person's mouse does it)."""
+    page.drag_and_drop(source, "#editor-grid", target_position={"x": x, "y": y})
 
 
 def _node(page, index: int) -> dict:
@@ -70,6 +61,8 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
     )
     assert saved["version"] >= 1
 
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.set_viewport_size({"width": 1500, "height": 1000})
     page.goto(crm_site.url + f"/build/dashboards/{BOARD}")
     page.wait_for_selector("#dashboard-editor[data-ready='1']")
@@ -77,10 +70,11 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
     assert page.locator(".palette-item[data-report=won_by_owner_quarter]").count() == 1
 
     # the pivot to the left of the grid, the funnel beside it
-    _drag(page, ".palette-item[data-report=won_by_owner_quarter]", "#editor-grid", 30, 30)
+    _drag(page, ".palette-item[data-report=won_by_owner_quarter]", 30, 30)
     page.wait_for_selector("#editor-grid .grid-stack-item >> nth=0")
     seen = _previewed(page, seen)
-    _drag(page, ".palette-item[data-report=opportunity_funnel]", "#editor-grid", 900, 30)
+    width = page.locator("#editor-grid").bounding_box()["width"]
+    _drag(page, ".palette-item[data-report=opportunity_funnel]", width * 0.75, 30)
     page.wait_for_selector("#editor-grid .grid-stack-item >> nth=1")
     seen = _previewed(page, seen)
     pivot, funnel = _node(page, 0), _node(page, 1)
@@ -192,3 +186,4 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
         shot(viewer, "dashboard-editor-drill")
     finally:
         viewer.close()
+    assert not errors

@@ -39,7 +39,6 @@
     cellHeight: D.CELL,
     margin: 6,
     float: true,
-    acceptWidgets: (node) => node.classList.contains("palette-item"),
     resizable: { handles: "se,e,s" },
   }, document.getElementById("editor-grid"));
 
@@ -151,7 +150,7 @@
   function paletteItem(kind, text, reportName, hint) {
     const [w, h] = SIZES[kind];
     const add = el("button", { type: "button", class: "add", title: t("Add to the grid"), "aria-label": t("Add {name} to the grid", { name: text }) }, "+");
-    const item = el("li", { class: "palette-item", "data-kind": kind, "gs-w": String(w), "gs-h": String(h) },
+    const item = el("li", { class: "palette-item", draggable: "true", "data-kind": kind, "data-w": String(w), "data-h": String(h) },
       el("span", { class: "name" }, text), hint ? el("span", { class: "muted" }, hint) : null, add);
     if (reportName) item.dataset.report = reportName;
     add.addEventListener("click", (event) => {
@@ -171,25 +170,54 @@
     if (!data.reports.length) reports.append(el("li", { class: "muted" }, t("No report you may read.")));
     const other = document.getElementById("palette-other");
     other.append(paletteItem("number", t("Number")), paletteItem("list", t("List")));
-    window.GridStack.setupDragIn(".dashboard-editor .palette-item", { appendTo: "body", helper: "clone" });
   }
 
   function typeLabel(type) {
     return { pivot: t("Pivot"), funnel: t("Funnel"), rfm: t("RFM"), forecast: t("Forecast"), leaderboard: t("Leaderboard") }[type] || type;
   }
 
-  grid.on("dropped", (event, previous, node) => {
-    const source = node.el;
-    const kind = source.dataset.kind;
-    const reportName = source.dataset.report;
-    const place = { x: node.x, y: node.y, w: node.w, h: node.h };
-    grid.removeWidget(source, true);
-    if (!kind) return;
-    const entry = addWidget(newDefinition(kind, reportName), place);
+  // Palette items are dragged with the browser's own drag and drop (gridstack's drag-in
+  // hangs headless Chromium); the drop point gives the grid cell of the new widget.
+  const gridNode = document.getElementById("editor-grid");
+  root.addEventListener("dragstart", (event) => {
+    const item = event.target.closest && event.target.closest(".palette-item");
+    if (!item) return;
+    event.dataTransfer.setData("application/x-tessera-widget", JSON.stringify({ kind: item.dataset.kind, report: item.dataset.report || null }));
+    event.dataTransfer.effectAllowed = "copy";
+  });
+  const boardWrap = gridNode.parentElement;
+  boardWrap.addEventListener("dragover", (event) => {
+    if (!event.dataTransfer.types.includes("application/x-tessera-widget")) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    boardWrap.classList.add("drop-target");
+  });
+  boardWrap.addEventListener("dragleave", () => boardWrap.classList.remove("drop-target"));
+  boardWrap.addEventListener("drop", (event) => {
+    const raw = event.dataTransfer.getData("application/x-tessera-widget");
+    boardWrap.classList.remove("drop-target");
+    if (!raw) return;
+    event.preventDefault();
+    const { kind, report } = JSON.parse(raw);
+    const rect = gridNode.getBoundingClientRect();
+    const [w, h] = SIZES[kind];
+    const column = Math.floor(((event.clientX - rect.left) / rect.width) * data.columns);
+    const x = Math.max(0, Math.min(data.columns - w, column));
+    const y = Math.max(0, Math.floor((event.clientY - rect.top) / D.CELL));
+    const entry = addWidget(newDefinition(kind, report), { x, y, w, h });
     select(entry);
     changed();
   });
-  grid.on("change", () => changed());
+  grid.on("change", () => {
+    if (selected) {
+      const node = selected.el.gridstackNode || {};
+      const w = document.getElementById("prop-w");
+      const h = document.getElementById("prop-h");
+      if (w && document.activeElement !== w) w.value = String(node.w);
+      if (h && document.activeElement !== h) h.value = String(node.h);
+    }
+    changed();
+  });
 
   // ------------------------------------------------------------ the properties panel
 
@@ -383,6 +411,8 @@
 
   let timer = null;
   let previews = 0;
+  /** Set once a save was refused as stale: the message stays until the page reloads. */
+  let stale = false;
   function changed() {
     clearTimeout(timer);
     timer = setTimeout(preview, 400);
@@ -421,10 +451,10 @@
       const figures = new Map(answer.widgets.map((w) => [w.index, w]));
       D.setFilterLabels(Object.fromEntries(answer.filters.map((f) => [f.name, f.label])));
       widgets.forEach((entry, index) => redraw(entry, views.get(index), figures.get(index)));
-      showProblems(board.length ? t("The dashboard has problems:") : "", board);
+      if (!stale) showProblems(board.length ? t("The dashboard has problems:") : "", board);
       showFieldErrors();
     } catch (err) {
-      showProblems(err.message, err.errors || []);
+      if (!stale) showProblems(err.message, err.errors || []);
     }
     root.dataset.preview = String(++previews);
   }
@@ -459,6 +489,7 @@
       T.toast(status.textContent);
     } catch (err) {
       if (err.status === 409) {
+        stale = true;
         showProblems(t("Someone else saved this dashboard since you opened it; reload to see their version, then edit again."), [], true);
       } else {
         const board = spread(err.errors || []);
