@@ -5,8 +5,8 @@ period and drills into a cell, and the records listed are the database's."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+from decimal import Decimal
 
 from tests.browser.conftest import shot
 
@@ -29,6 +29,16 @@ PIVOT = {
     ],
     "totals": {"rows": True, "columns": True},
 }
+
+
+#: Won deals of the Shanghai team (li_na's) and one of another team, over two quarters.
+WON_DEALS = [
+    ("wang_lei", 120000, "2025-02-14"),
+    ("wang_lei", 80000, "2025-05-06"),
+    ("chen_jie", 45000, "2025-05-28"),
+    ("chen_jie", 30000, "2024-11-02"),
+    ("gao_yu", 99000, "2025-05-10"),
+]
 
 
 def _drag(page, source: str, x: float, y: float) -> None:
@@ -146,43 +156,58 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
     finally:
         other.close()
 
-    # the sales manager: opens it, filters the period, drills into a cell
-    manager = crm_site.by_role["sales_manager"]
+    # the sales manager of the Shanghai team: opens it, filters the period, drills into a cell
+    manager = "li_na"
+    with crm_site.platform() as p:
+        assert "sales_manager" in p.users.get(manager)["roles"]
+        account = p.records("account").list(limit=1)[0]["id"]
+        for owner, amount, closed in WON_DEALS:
+            p.records("opportunity").create(
+                {
+                    "name": f"Dashboard deal {owner} {closed}",
+                    "account": account,
+                    "stage": "won",
+                    "amount": amount,
+                    "closed_on": closed,
+                    "owner": owner,
+                }
+            )
     viewer = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         crm_site.login(viewer, manager, lang="en")
         viewer.goto(crm_site.url + f"/dashboards/{BOARD}")
         viewer.wait_for_selector("#dashboard[data-loads='1']")
-        with crm_site.platform() as p:
-            won = [
-                r
-                for r in p.records("opportunity", manager).list('stage == "won"', limit=None)
-                if r.get("closed_on")
-            ]
-        assert won, "the demo gives the manager's team won deals"
-        year = max(r["closed_on"] for r in won).year
-        viewer.fill("input[name='period.from']", f"{year}-01-01")
-        viewer.fill("input[name='period.to']", f"{year}-12-31")
+        viewer.fill("input[name='period.from']", "2025-01-01")
+        viewer.fill("input[name='period.to']", "2025-12-31")
         viewer.click("#dashboard-filters button[type=submit]")
         viewer.wait_for_selector("#dashboard[data-loads='2']")
         funnel_note = viewer.locator(".widget[data-index='1'] .widget-note").inner_text()
         assert funnel_note == ""  # opportunities have the close date: the funnel is filtered too
-        cells = viewer.locator(".widget[data-index='0'] tr.leaf td.drill")
-        keyed = [json.loads(c.get_attribute("data-key")) for c in cells.all()]
-        texts = [c.inner_text().strip() for c in cells.all()]
-        index = next(i for i, (k, text) in enumerate(zip(keyed, texts)) if len(k) == 2 and text)
-        owner, quarter = keyed[index]
-        cells.nth(index).click()
+        table = viewer.locator(".widget[data-index='0'] table")
+        keys = {
+            tuple(json.loads(c.get_attribute("data-key")))
+            for c in table.locator("tr.leaf td.drill").all()
+        }
+        assert ("wang_lei", "2025-04-01") in keys
+        assert not any(k[0] == "gao_yu" for k in keys)  # another team: outside the scope
+        assert not any(len(k) == 2 and k[1].startswith("2024") for k in keys)  # the period
+        cell = table.locator("""td.drill[data-key='["wang_lei","2025-04-01"]']""")
+        cell.click()
         viewer.wait_for_selector("#dashboard-drill[data-state=ready]")
         shown = {int(li.get_attribute("data-id")) for li in viewer.locator("#drill-list li").all()}
-        start = dt.date.fromisoformat(quarter)
-        end = (start.replace(day=1) + dt.timedelta(days=95)).replace(day=1)
-        expected = {
-            r["id"]
-            for r in won
-            if r["owner"] == owner and start <= r["closed_on"] < end and r["closed_on"].year == year
-        }
-        assert shown and shown == expected
+        with crm_site.platform() as p:
+            expected = [
+                r
+                for r in p.records("opportunity", manager).list(
+                    'stage == "won" and owner == "wang_lei" and closed_on >= @2025-04-01 '
+                    "and closed_on <= @2025-06-30",
+                    limit=None,
+                )
+            ]
+        assert shown == {r["id"] for r in expected}
+        assert Decimal(cell.inner_text().replace(",", "")) == sum(
+            Decimal(str(r["amount"])) for r in expected
+        )
         shot(viewer, "dashboard-editor-drill")
     finally:
         viewer.close()
