@@ -468,7 +468,10 @@ def run_dashboard(
     values = values or {}
     widgets = []
     for index, w in enumerate(definition.get("widgets") or []):
-        kind = kind_of(w) or "report"
+        kind = kind_of(w) if isinstance(w, dict) else None
+        if kind is None:
+            widgets.append({"index": index, "kind": None, "error": "not a widget: see the checks"})
+            continue
         out: dict[str, Any] = {
             "index": index,
             "kind": kind,

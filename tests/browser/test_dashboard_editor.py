@@ -212,3 +212,44 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
     finally:
         viewer.close()
     assert not errors
+
+
+def test_a_number_and_a_list_preview_live_and_a_bad_filter_is_shown_at_its_field(page, crm_site):
+    crm_site.login(page, "admin", lang="en")
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    page.goto(crm_site.url + "/build/dashboards/numbers_board")
+    page.wait_for_selector("#dashboard-editor[data-ready='1']")
+    seen = _previewed(page, 0)
+
+    page.click(".palette-item[data-kind=number] .add")
+    page.wait_for_selector("#prop-agg")
+    page.select_option("#prop-source", "opportunity")
+    page.select_option("#prop-agg", "sum")
+    page.select_option("#prop-field", "amount")
+    page.fill("#prop-filter", 'stage == "won"')
+    seen = _previewed(page, seen)
+    value = page.locator("#editor-grid .grid-stack-item-content >> nth=0").locator(".kpi-value")
+    with crm_site.platform() as p:
+        won = p.records("opportunity").list('stage == "won"', limit=None)
+    expected = sum(Decimal(str(r["amount"] or 0)) for r in won)
+    assert Decimal(value.get_attribute("data-value")) == expected
+
+    # a field the entity does not have: the error sits under the filter and on the tile
+    page.fill("#prop-filter", "amout > 5")
+    seen = _previewed(page, seen)
+    assert "amout" in page.inner_text("[data-error=filters]")
+    assert page.locator("#editor-grid .grid-stack-item.invalid").count() == 1
+    page.fill("#prop-filter", "amount > 5")
+    seen = _previewed(page, seen)
+    assert page.inner_text("[data-error=filters]") == ""
+    assert page.locator("#editor-grid .grid-stack-item.invalid").count() == 0
+
+    page.click(".palette-item[data-kind=list] .add")
+    page.wait_for_selector("#prop-columns")
+    page.select_option("#prop-source", "account")
+    seen = _previewed(page, seen)
+    rows = page.locator("#editor-grid .grid-stack-item-content >> nth=1").locator("tbody tr")
+    with crm_site.platform() as p:
+        accounts = p.records("account").list(limit=10)
+    assert rows.count() == len(accounts)
+    shot(page, "dashboard-editor-number-list")

@@ -84,8 +84,15 @@
     }
     const entity = data.entities.find((e) => e.name === "opportunity") || data.entities[0];
     if (kind === "number") return { number: uniqueName("number"), source: entity.name, agg: "count", compare: "previous_period" };
-    const columns = entity.fields.slice(0, 3).map((f) => f.name);
+    const columns = defaultColumns(entity);
     return { list: uniqueName("list"), source: entity.name, columns, limit: 10 };
+  }
+
+  /** A list's first columns: the entity's title field, then the next two fields. */
+  function defaultColumns(entity) {
+    const names = entity.fields.map((f) => f.name);
+    const first = names.includes(entity.title) ? [entity.title] : [];
+    return first.concat(names.filter((n) => n !== entity.title)).slice(0, 3);
   }
 
   const SIZES = { report: [6, 4], number: [3, 2], kpi: [3, 2], list: [6, 4] };
@@ -266,7 +273,7 @@
       const entities = data.entities.map((e) => [e.name, e.label]);
       body.append(field(t("Records of"), selectInput(entities, def.source, (v) => {
         def.source = v;
-        if (kind === "list") def.columns = entityOf(v).fields.slice(0, 3).map((f) => f.name);
+        if (kind === "list") def.columns = defaultColumns(entityOf(v));
         else delete def.field;
         redraw(entry, null, null);
         renderProps();

@@ -71,7 +71,13 @@ def _entities(p: Any, access: Any) -> list[dict[str, Any]]:
             if key not in hidden and field.prop.get("format") in ("date", "date-time")
         ]
         out.append(
-            {"name": name, "label": label(model.label, name), "fields": fields, "dates": dates}
+            {
+                "name": name,
+                "label": label(model.label, name),
+                "title": model.title_field,
+                "fields": fields,
+                "dates": dates,
+            }
         )
     return out
 

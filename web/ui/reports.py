@@ -157,7 +157,7 @@ def widget_view(p: Any, access: Any, index: int, w: dict[str, Any]) -> dict[str,
     its source, so the page shows a "not allowed" tile and the API sends no figures."""
     from engine.reports.dashboard import kind_of
 
-    kind = kind_of(w) or "report"
+    kind = kind_of(w) or ""
     entry: dict[str, Any] = {
         "index": index,
         "kind": kind,
@@ -167,6 +167,9 @@ def widget_view(p: Any, access: Any, index: int, w: dict[str, Any]) -> dict[str,
         "compare": w.get("compare"),
         "label": label(w.get("label"), str(w.get(kind) or "")),
     }
+    if not kind:
+        entry["error"] = _("This is not a widget: a report, a number or a list.")
+        return entry
     if kind == "report":
         try:
             report = report_page_data(p, w["report"])

@@ -41,7 +41,7 @@ def home() -> Any:
     name = g.user
     if not request.args.get("start"):
         # a dashboard set as the home page of one of the user's roles opens instead;
-        # ``/?start=1`` still shows the start page (its menu links it).
+        # ``/?start=1`` still shows the start page.
         from engine.reports.dashboard import home_dashboard
 
         if (board := home_dashboard(p, name)) is not None:
