@@ -426,7 +426,11 @@ def _run_widget(
         hidden = p.access(name).hidden(source) if name is not None else set()
         out["columns"] = [c for c in columns if c.split(".")[0] not in hidden]
         out["count"] = records.count(where)
-        out["records"] = records.list(where, limit=int(w.get("limit", 10)))
+        keep = {"id", *(c.split(".")[0] for c in out["columns"])}
+        out["records"] = [
+            {k: v for k, v in r.items() if k in keep}
+            for r in records.list(where, limit=int(w.get("limit", 10)))
+        ]
         return
     if kind in ("kpi", "number"):
         out["value"] = _kpi_value(service, report, user, where)
