@@ -191,12 +191,21 @@ def check_definition(
         errors += schema_errors(data, marks, metaschema(file_kind.metaschema), relpath)
     if errors:
         return errors
-    source = BundleSource(
-        root=Path("."),
-        manifest={},
-        manifest_marks=marks,
-        files=[SourceFile(kind, relpath, name, text, data, marks)],
-    )
+    files = [SourceFile(kind, relpath, name, text, data, marks)]
+    if kind == "dashboard":
+        # a dashboard names reports saved before it: they join the one-file bundle so the
+        # dashboard's checker sees them (only the dashboard's own problems are kept)
+        with platform.db.transaction(write=False) as conn:
+            reports = platform.repo.all_current(conn, "report")
+        for report, (report_definition, _v) in sorted(reports.items()):
+            report_text = dump_yaml(report_definition)
+            report_data, report_marks = load_yaml(report_text, f"report:{report}")
+            files.append(
+                SourceFile(
+                    "report", f"report:{report}", report, report_text, report_data, report_marks
+                )
+            )
+    source = BundleSource(root=Path("."), manifest={}, manifest_marks=marks, files=files)
     entities = dict(installed)
     if kind == "entity":
         errors += check_entities(source, installed)
@@ -205,7 +214,8 @@ def check_definition(
         from engine.webforms.definition import check_webform_files
 
         errors += check_webform_files(source, installed)
-    return errors + _engine_errors(source, entities)
+    found = errors + _engine_errors(source, entities)
+    return [e for e in found if e.get("file") in (None, relpath)]
 
 
 def install_bundle(

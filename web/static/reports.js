@@ -332,63 +332,9 @@
     load();
   }
 
-  // ------------------------------------------------------------ the dashboard page
-
-  function dashboardPage(root) {
-    const data = JSON.parse(document.getElementById("dashboard-data").textContent);
-    const form = document.getElementById("dashboard-filters");
-    let loads = 0;
-
-    async function load() {
-      root.dataset.state = "loading";
-      const values = formValues(form);
-      const query = Object.keys(values).length ? "?values=" + encodeURIComponent(JSON.stringify(values)) : "";
-      try {
-        const board = await api("GET", data.api + query);
-        const byIndex = new Map(board.widgets.map((w) => [w.index, w]));
-        for (const widget of data.widgets) {
-          const section = root.querySelector(`.widget[data-index="${widget.index}"]`);
-          const answer = byIndex.get(widget.index);
-          const note = section.querySelector(".widget-note");
-          note.textContent = "";
-          if (!answer || answer.denied) {
-            note.textContent = t("Not available");
-            continue;
-          }
-          if (answer.ignored && answer.ignored.length) {
-            const names = answer.ignored.map((n) => (data.filters.find((f) => f.name === n) || { label: n }).label);
-            note.textContent = t("Not filtered by: {names}", { names: names.join(", ") });
-          }
-          if (widget.kind === "kpi") {
-            const node = section.querySelector(".kpi-value");
-            node.textContent = fmt(answer.value === null ? 0 : answer.value);
-            node.dataset.value = answer.value === null ? "" : String(answer.value);
-          } else {
-            drawChart(section.querySelector(".widget-chart"), chartOption(widget.report, answer.result, widget.chart));
-            section.dataset.rows = String(answer.result.rows.length);
-          }
-        }
-        loads += 1;
-        root.dataset.loads = String(loads);
-        root.dataset.state = "ready";
-      } catch (err) {
-        root.dataset.state = "error";
-        T.toast(err.message, "error");
-      }
-    }
-
-    if (form) {
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        load();
-      });
-      form.addEventListener("reset", () => setTimeout(load, 0));
-    }
-    load();
-  }
+  // The dashboard page and the dashboard editor draw their widgets with the same helpers.
+  window.TesseraReports = { fmt, numeric, keyLabel, chartOption, drawChart, pivotTable, flatTable, formValues, rowText, columnText };
 
   const report = document.getElementById("report");
   if (report) reportPage(report);
-  const dashboard = document.getElementById("dashboard");
-  if (dashboard) dashboardPage(dashboard);
 })();

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     """Add every area's blueprint and the shell's template context to ``app``."""
     from web.ui import (
         apidocs,
+        dashboard_editor,
         designer,
         flow_designer,
         lists,
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
         rule_editor,
         flow_designer,
         report_builder,
+        dashboard_editor,
     )
     for module in modules:
         app.register_blueprint(module.blueprint)

@@ -151,11 +151,65 @@ def report_page(name: str) -> Any:
     )
 
 
-def dashboard_page_data(p: Any, name: str) -> dict[str, Any]:
-    """The dashboard's filters and widgets (their definitions; figures come from the API)."""
-    from engine.reports.dashboard import filter_inputs
+def widget_view(p: Any, access: Any, index: int, w: dict[str, Any]) -> dict[str, Any]:
+    """What the page needs to draw one widget (labels in the user's language, the report's
+    page data for a chart, a list's column labels); ``denied`` when the viewer may not read
+    its source, so the page shows a "not allowed" tile and the API sends no figures."""
+    from engine.reports.dashboard import kind_of
 
-    definition = p.meta.get("dashboard", name)["definition"]
+    kind = kind_of(w) or ""
+    entry: dict[str, Any] = {
+        "index": index,
+        "kind": kind,
+        "width": w.get("width", 1),
+        "chart": w.get("chart"),
+        "format": w.get("format"),
+        "compare": w.get("compare"),
+        "label": label(w.get("label"), str(w.get(kind) or "")),
+    }
+    if not kind:
+        entry["error"] = _("This is not a widget: a report, a number or a list.")
+        return entry
+    if kind == "report":
+        try:
+            report = report_page_data(p, w["report"])
+        except (NotFound, ValidationError, PermissionDenied) as exc:
+            entry["error"] = exc.message
+            return entry
+        if not access.scopes(report["source"], "read"):
+            entry["denied"] = True
+            return entry
+        entry["report"] = report
+        if w.get("label") is None:
+            entry["label"] = report["label"]
+        return entry
+    source = str(w.get("source", ""))
+    if source not in p.entities.names():
+        entry["error"] = _("There is no such entity.")
+        return entry
+    if not access.scopes(source, "read"):
+        entry["denied"] = True
+        return entry
+    entry["source"] = source
+    entry["title_field"] = p.entities.get(source).model.title_field
+    if kind == "list":
+        hidden = access.hidden(source)
+        entry["columns"] = [
+            {"key": c, "label": _field_label(p.rules.catalog, source, c)}
+            for c in w.get("columns") or []
+            if isinstance(c, str) and c.split(".")[0] not in hidden
+        ]
+    return entry
+
+
+def dashboard_page_data(
+    p: Any, name: str, definition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The dashboard's filters and widgets at their places (figures come from the API)."""
+    from engine.reports.dashboard import filter_inputs, layout
+
+    if definition is None:
+        definition = p.meta.get("dashboard", name)["definition"]
     access = p.access(g.user)
     filters = []
     for f in filter_inputs(p.reports, definition):
@@ -166,34 +220,18 @@ def dashboard_page_data(p: Any, name: str) -> dict[str, Any]:
                 for o in entry["options"]
             ]
         filters.append(entry)
-    widgets = []
-    for index, w in enumerate(definition.get("widgets") or []):
-        entry = {
-            "index": index,
-            "kind": "kpi" if "kpi" in w else "report",
-            "width": w.get("width", 1),
-            "chart": w.get("chart"),
-            "format": w.get("format"),
-            "label": label(w.get("label"), str(w.get("kpi") or w.get("report"))),
-        }
-        if "report" in w:
-            try:
-                report = report_page_data(p, w["report"])
-            except (NotFound, ValidationError):
-                continue
-            if not access.scopes(report["source"], "read"):
-                continue
-            entry["report"] = report
-            if w.get("label") is None:
-                entry["label"] = report["label"]
-        elif not access.scopes(str(w.get("source", "")), "read"):
-            continue
-        widgets.append(entry)
+    widgets = definition.get("widgets") or []
+    places = layout(widgets)
+    views = []
+    for index, w in enumerate(widgets):
+        view = widget_view(p, access, index, w if isinstance(w, dict) else {})
+        view["grid"] = places[index]
+        views.append(view)
     return {
         "name": name,
         "label": label(definition.get("label"), name),
         "filters": filters,
-        "widgets": widgets,
+        "widgets": views,
         "api": f"/api/v1/dashboards/{name}",
     }
 
@@ -202,13 +240,17 @@ def dashboard_page_data(p: Any, name: str) -> dict[str, Any]:
 def dashboard_page(name: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
+    from engine.reports.dashboard import may_open
+
     p = platform_of()
     try:
         definition = p.meta.get("dashboard", name)["definition"]
-        data = dashboard_page_data(p, name)
     except NotFound:
         return _error(404, _("There is no such dashboard."))
-    if not data["widgets"]:
+    if not may_open(p, definition, g.user):
+        return _error(403, _("This dashboard is not shared with you."))
+    data = dashboard_page_data(p, name, definition)
+    if not any("denied" not in w for w in data["widgets"]):
         return _error(403, _("You may not open this dashboard."))
     return render_template(
         "reports/dashboard.html",
@@ -218,4 +260,4 @@ def dashboard_page(name: str) -> Any:
     )
 
 
-__all__ = ["blueprint", "dashboard_page_data", "report_page_data"]
+__all__ = ["blueprint", "dashboard_page_data", "report_page_data", "widget_view"]
