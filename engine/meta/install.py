@@ -199,7 +199,10 @@ def check_definition(
     )
     entities = dict(installed)
     if kind == "entity":
+        from engine.record_actions.definition import check_action_files
+
         errors += check_entities(source, installed)
+        errors += check_action_files(source, installed)
         entities[name] = definition
     if kind == "webform":
         from engine.webforms.definition import check_webform_files
