@@ -37,6 +37,8 @@ from typing import Any
 from engine.meta.located import did_you_mean
 
 Path = tuple[Any, ...]
+#: (path, message) or (path, message, True) when the key at ``path`` is what is wrong.
+Problem = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -114,15 +116,13 @@ def _ref_of(prop: Any) -> str | None:
     return prop.get("x-ref") if isinstance(prop, dict) else None
 
 
-def action_problems(
-    definition: Mapping[str, Any], entities: Mapping[str, Any]
-) -> list[tuple[Path, str]]:
-    """(path in the entity definition, message) for each problem of its ``actions``.
+def action_problems(definition: Mapping[str, Any], entities: Mapping[str, Any]) -> list[Problem]:
+    """(path in the entity definition, message[, at_key]) for each problem of its ``actions``.
 
     ``entities`` maps every known entity name to its definition, so a target
     may be an entity of this bundle or of one already installed.
     """
-    problems: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
     source = _props(definition)
     seen_actions: set[str] = set()
     for a, action in enumerate(definition.get("actions") or []):
@@ -138,6 +138,7 @@ def action_problems(
                     (
                         (*base, "mark", key),
                         f"mark sets {key!r}, which is not a field{did_you_mean(key, source)}",
+                        True,
                     )
                 )
         names: list[str] = []
@@ -165,8 +166,8 @@ def _target_problems(
     earlier: list[str],
     entities: Mapping[str, Any],
     definition: Mapping[str, Any],
-) -> list[tuple[Path, str]]:
-    problems: list[tuple[Path, str]] = []
+) -> list[Problem]:
+    problems: list[Problem] = []
     name, entity = item.get("name"), item.get("entity")
     if name in earlier:
         problems.append(((*tp, "name"), f"target {name!r} is declared twice"))
@@ -183,7 +184,11 @@ def _target_problems(
         for key in item.get(part) or {}:
             if key not in target:
                 problems.append(
-                    ((*tp, part, key), f"{entity} has no field {key!r}{did_you_mean(key, target)}")
+                    (
+                        (*tp, part, key),
+                        f"{entity} has no field {key!r}{did_you_mean(key, target)}",
+                        True,
+                    )
                 )
     for part in ("fields", "reuse"):
         for key, src in (item.get(part) or {}).items():
@@ -229,8 +234,8 @@ def check_action_files(source: Any, installed: Mapping[str, Any]) -> list[dict[s
     for sf in files:
         if not isinstance(sf.data, dict) or sf.marks is None or not sf.data.get("actions"):
             continue
-        for path, message in action_problems(sf.data, entities):
-            errors.append(sf.marks.entry(path, message))
+        for path, message, *at_key in action_problems(sf.data, entities):
+            errors.append(sf.marks.entry(path, message, at_key=bool(at_key)))
     return errors
 
 
