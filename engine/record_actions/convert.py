@@ -85,15 +85,16 @@ class RecordActions:
         """What running the action would create or reuse, without writing anything."""
         action = self.action(entity, name)
         record = self.platform.records(entity, user).get(record_id)
-        return self._plan(action, record, skip, {})
+        return self.plan(action, record, skip, {})
 
-    def _plan(
+    def plan(
         self,
         action: ConvertAction,
         record: dict[str, Any],
         skip: tuple[str, ...],
         overrides: dict[str, dict[str, Any]],
     ) -> list[PlannedRecord]:
+        """What ``action`` makes of ``record``: each target's values, reuse and empty required fields."""
         planned = []
         for target in action.targets:
             if target.optional and target.name in skip:
@@ -183,7 +184,7 @@ class RecordActions:
             record = source.get(record_id)
             if self.done(action, record):
                 self._refuse_done(action, entity, record_id, record)
-            plan = self._plan(action, record, skip, overrides or {})
+            plan = self.plan(action, record, skip, overrides or {})
             missing = [e for item in plan for e in item.missing]
             if missing:
                 raise ValidationError(f"{entity} {record_id} cannot be converted yet", missing)
