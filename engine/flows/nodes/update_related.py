@@ -1,7 +1,11 @@
 """Update related: change the record a reference field of the flow's record points to.
 
 ``{field: opportunity, set: {stage: '"won"', closed_on: 'today()'}}`` on a
-contract flow marks the contract's opportunity won. The expressions are
+contract flow marks the contract's opportunity won. ``summarize`` sets fields
+from every record of the flow's entity pointing at the same related record:
+``{field: account, summarize: {csat_avg: {avg: csat}, csat_count: {count: csat}}}``
+on a survey-answer flow keeps the customer's average up to date; the figures
+are counted again from the stored rows each time, never added to. The expressions are
 evaluated over the flow's own record (the contract), the change is saved
 through the related entity's record service in the step's transaction
 (validation, rules, audit), so a refusal undoes the step. An empty reference
@@ -15,6 +19,7 @@ from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools
 from engine.flows.spec import FlowSpec, NodeSpec
 
 _NAME = "^[a-z][a-z0-9_]*$"
+AGGREGATES = ("count", "sum", "avg", "min", "max")
 
 
 class UpdateRelated(NodeType):
@@ -23,9 +28,22 @@ class UpdateRelated(NodeType):
     config_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["field", "set"],
+        "required": ["field"],
+        "anyOf": [{"required": ["set"]}, {"required": ["summarize"]}],
         "properties": {
             "field": {"type": "string", "pattern": _NAME},
+            "summarize": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": _NAME},
+                "additionalProperties": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "propertyNames": {"enum": list(AGGREGATES)},
+                    "additionalProperties": {"type": "string", "pattern": _NAME},
+                },
+            },
             "set": {
                 "type": "object",
                 "minProperties": 1,
@@ -49,16 +67,26 @@ class UpdateRelated(NodeType):
             )
         fields = tools.entity_fields(target) or set()
         problems = []
-        for key, expr in node.config["set"].items():
+        for key, expr in (node.config.get("set") or {}).items():
             if key not in fields:
                 problems.append(f"set: {key!r} is not a field of {target!r}")
                 continue
             problems += [f"set.{key}: {m}" for m in tools.check_expression(expr, False)]
+        for key, wanted in (node.config.get("summarize") or {}).items():
+            if key not in fields:
+                problems.append(f"summarize: {key!r} is not a field of {target!r}")
+            for agg, of in wanted.items():
+                if tools.fields and of not in tools.fields:
+                    problems.append(
+                        f"summarize.{key}.{agg}: {of!r} is not a field of {spec.entity!r}"
+                    )
         return problems
 
     def enter(self, ctx: NodeContext) -> Step:
         cfg = ctx.node.config
-        values = {key: ctx.evaluate(expr) for key, expr in cfg["set"].items()}
+        values = {key: ctx.evaluate(expr) for key, expr in (cfg.get("set") or {}).items()}
+        if cfg.get("summarize"):
+            values.update(ctx.summarize_related(cfg["field"], cfg["summarize"]) or {})
         if ctx.update_related(cfg["field"], values) is None and cfg.get("required"):
             raise FlowError(f"node {ctx.node.id!r}: the record's {cfg['field']!r} is empty")
         return proceed(*ctx.outgoing())
