@@ -47,6 +47,7 @@ def action_panels(entity: str, record: dict[str, Any], user: str) -> list[dict[s
 
     p = platform_of()
     actions = RecordActions(p)
+    access = p.access(user)
     panels = []
     for action in actions.available(entity, record, user):
         plan = actions.plan(action, record, (), {})
@@ -60,6 +61,8 @@ def action_panels(entity: str, record: dict[str, Any], user: str) -> list[dict[s
                     "entity": t.entity,
                     "label": label(t.label, entity_label),
                     "optional": t.optional,
+                    # an optional record the user may not create is offered unticked and locked
+                    "allowed": item.reuse is not None or bool(access.scopes(t.entity, "create")),
                     "reuse": item.reuse,
                     "fields": _fields(t.entity, item.values),
                     "missing": [_where(entity, t.entity, m) for m in item.missing],
