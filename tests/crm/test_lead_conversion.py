@@ -182,3 +182,13 @@ def test_unknown_actions_and_bad_bodies_are_named(crm, crm_server):
     assert status == 422 and answer["errors"][0]["field"] == "skip"
     status, answer = convert(rep, lead["id"], values={"opportunity": 5})
     assert status == 422 and answer["errors"][0]["field"] == "values"
+
+
+def test_the_api_document_lists_the_declared_actions(crm):
+    from web.openapi import openapi_document
+
+    paths = openapi_document(crm)["paths"]
+    run = paths["/api/v1/records/lead/{id}/actions/{action}"]["post"]
+    assert run["parameters"][1]["schema"]["enum"] == ["convert"]
+    assert "/api/v1/records/lead/{id}/actions" in paths
+    assert "/api/v1/records/account/{id}/actions" not in paths
