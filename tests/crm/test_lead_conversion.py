@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from tests.crm.test_http import WEBSITE_LEAD, signed_in
 
 
@@ -192,3 +194,34 @@ def test_the_api_document_lists_the_declared_actions(crm):
     assert run["parameters"][1]["schema"]["enum"] == ["convert"]
     assert "/api/v1/records/lead/{id}/actions" in paths
     assert "/api/v1/records/account/{id}/actions" not in paths
+
+
+def test_fuzzed_action_calls_never_answer_with_a_server_error(crm, crm_server):
+    """Schemathesis over the action operations of the API document: no 5xx."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from web.openapi import openapi_document
+
+    lead = hot_lead(crm_server, "模糊测试转化有限公司")
+    token = signed_in(crm_server, "admin").token
+    schema = schemathesis.openapi.from_dict(openapi_document(crm))
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if "/actions" in operation.path:
+            _fuzz(operation, crm_server, token, lead["id"], failures)
+    assert failures == [], "\n".join(failures[:10])
+
+
+def _fuzz(operation: Any, server: str, token: str, lead_id: int, failures: list[str]) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(case=operation.as_strategy())
+    def check(case):
+        case.path_parameters = {**(case.path_parameters or {}), "id": lead_id}
+        response = case.call(base_url=server, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code >= 500:
+            failures.append(f"{operation.label}: {response.status_code} {case.body!r}"[:300])
+
+    check()
