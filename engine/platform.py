@@ -135,8 +135,21 @@ class Platform:
                 tables=self._sql_table,
                 database=self.db,
                 history=RuleHistory(self),
+                calendar=self._business_calendar(),
             )
         return self._rules
+
+    def _business_calendar(self) -> Any:
+        """The working calendar the first installed bundle (by name) declares, or None."""
+        from engine.business_hours import BusinessCalendar
+
+        with self.db.transaction(write=False) as conn:
+            apps = self.repo.all_current(conn, "app")
+        for _name, (manifest, _version) in sorted(apps.items()):
+            config = manifest.get("business_hours")
+            if isinstance(config, dict):
+                return BusinessCalendar.from_config(config, self.clock.timezone)
+        return None
 
     def _rule_user(self, name: str) -> dict[str, Any] | None:
         """A user as rule paths see it (``owner.manager``, ``owner.team``), or None."""

@@ -95,6 +95,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.config.update(config or {})
     app.extensions["tessera"] = platform
 
+    from web.actions_api import blueprint as actions_api
     from web.api import api
     from web.auth import auth, load_user
     from web.files_api import blueprint as files_api
@@ -114,6 +115,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(files_api, url_prefix="/api/v1")
     app.register_blueprint(webforms_api)
     app.register_blueprint(meta_api)
+    app.register_blueprint(actions_api)
 
     @app.teardown_request
     def _forget_users(_exc: BaseException | None) -> None:

@@ -161,6 +161,51 @@ def _entity_paths(name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _action_paths(name: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """The record actions an entity declares (``web/actions_api.py``), e.g. a lead's convert."""
+    declared = [a["name"] for a in definition.get("actions") or [] if isinstance(a, dict)]
+    if not declared:
+        return {}
+    ident = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    action = {
+        "name": "action",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": declared},
+    }
+    skip = {
+        "name": "skip",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "optional targets to leave out, comma-separated",
+    }
+    run = {
+        "type": "object",
+        "properties": {
+            "skip": {"type": "array", "items": {"type": "string"}},
+            "values": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    }
+    any_json = {
+        "description": "JSON",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    return {
+        f"/api/v1/records/{name}/{{id}}/actions": {
+            "get": {"operationId": f"actions_{name}", "parameters": [ident],
+                    "responses": {"200": any_json, **_problems(401, 404)}},
+        },
+        f"/api/v1/records/{name}/{{id}}/actions/{{action}}": {
+            "get": {"operationId": f"preview_action_{name}", "parameters": [ident, action, skip],
+                    "responses": {"200": any_json, **_problems(401, 404)}},
+            "post": {"operationId": f"run_action_{name}", "parameters": [ident, action],
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": run}}},
+                     "responses": {"200": any_json, **_problems(401, 403, 404, 409, 422)}},
+        },
+    }  # fmt: skip
+
+
 def _meta_paths() -> dict[str, Any]:
     """The metadata API (``web/meta_api.py``) the builders use."""
     from engine.meta.repository import KINDS
@@ -270,6 +315,7 @@ def openapi_document(platform: Any, app: Flask | None = None) -> dict[str, Any]:
             ]
         }
         paths.update(_entity_paths(name))
+        paths.update(_action_paths(name, model.definition))
     paths.update(_meta_paths())
     paths.update(_report_builder_paths())
     paths.update(platform_paths(names))

@@ -74,6 +74,12 @@ class Context:
         """Change the record the reference ``field`` points to; None when the field is empty."""
         return self.runtime.update_related(field, changes, self.node.id, self.token["id"])
 
+    def summarize_related(
+        self, field: str, specs: dict[str, dict[str, str]]
+    ) -> dict[str, Any] | None:
+        """Aggregates over the records that share the reference ``field`` (see the runtime)."""
+        return self.runtime.summarize_related(field, specs)
+
     # -- routing ------------------------------------------------------------------
 
     def outgoing(self, outcome: str | None = None) -> list[EdgeSpec]:

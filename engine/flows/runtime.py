@@ -10,10 +10,11 @@ commits it as one transaction (or rolls all of it back). Hooks that raise
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from engine.errors import FlowError, error_entry
 from engine.flows import statements as stm
@@ -101,6 +102,45 @@ class Runtime:
         self.platform.records(info.type.entity).update(int(target), changes)
         self.log("record_updated", node, token, {"entity": info.type.entity, "id": int(target)})
         return int(target)
+
+    def summarize_related(
+        self, field: str, specs: dict[str, dict[str, str]]
+    ) -> dict[str, Any] | None:
+        """Aggregates over every record of the flow's entity that points where ``field`` does.
+
+        ``specs`` maps a target field to ``{agg: field}`` (``count``, ``sum``, ``avg``,
+        ``min``, ``max``; rows whose field is empty are left out). Counting again from
+        the stored rows, rather than adding to a running figure, keeps the result right
+        when an answer is corrected or the same event is seen twice. None when
+        ``field`` is empty.
+        """
+        entity = self.instance.get("entity")
+        target = (self.record() or {}).get(field)
+        if not entity or target is None:
+            return None
+        live = self.platform.entities.get(entity)
+        ref = live.model.fields[field]
+        out: dict[str, Any] = {}
+        for key, spec in specs.items():
+            [(agg, of)] = spec.items()
+            column = live.table.c[live.model.fields[of].column]
+            fn = {
+                "count": func.count,
+                "sum": func.sum,
+                "avg": func.avg,
+                "min": func.min,
+                "max": func.max,
+            }[agg]
+            stmt = (
+                select(fn(column))
+                .select_from(live.table)
+                .where(live.table.c[ref.column] == int(target), column.is_not(None))
+            )
+            value = self.conn.execute(stmt).scalar_one()
+            if agg == "avg" and value is not None:
+                value = round(Decimal(str(value)), 2)
+            out[key] = value
+        return out
 
     def run_ruleset(self, name: str) -> dict[str, Any]:
         """Evaluate a loaded rule set on the record and store what it decides."""

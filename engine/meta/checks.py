@@ -21,6 +21,7 @@ from engine.meta.located import did_you_mean
 from engine.meta.reader import BundleSource, SourceFile, read_bundle
 from engine.meta.yamlpos import Marks
 from engine.meta.yamlpos import Path as DataPath
+from engine.record_actions.definition import check_action_files
 from engine.webforms.definition import check_webform_files
 
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -390,6 +391,7 @@ def bundle_errors(
     errors += check_permissions(source, installed)
     errors += check_seed(source, installed)
     errors += check_webform_files(source, installed)
+    errors += check_action_files(source, installed)
     return errors
 
 

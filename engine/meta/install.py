@@ -208,7 +208,10 @@ def check_definition(
     source = BundleSource(root=Path("."), manifest={}, manifest_marks=marks, files=files)
     entities = dict(installed)
     if kind == "entity":
+        from engine.record_actions.definition import check_action_files
+
         errors += check_entities(source, installed)
+        errors += check_action_files(source, installed)
         entities[name] = definition
     if kind == "webform":
         from engine.webforms.definition import check_webform_files

@@ -313,12 +313,32 @@ def _end_of(ctx: Context, d: Any, unit: str) -> Any:
     return _next_start(d, unit) - dt.timedelta(days=1)
 
 
+def _calendar(ctx: Context) -> Any:
+    """The platform's working calendar, or Monday to Friday within ``ctx.business_hours``."""
+    if ctx.calendar is not None:
+        return ctx.calendar
+    from engine.business_hours import BusinessCalendar
+
+    open_h, close_h = ctx.business_hours
+    return BusinessCalendar(opens=dt.time(open_h), closes=dt.time(close_h), tz=ctx.tz)
+
+
+def _add_business_hours(ctx: Context, t: Any, hours: Any) -> Any:
+    """The instant ``hours`` working hours after ``t`` on the platform's calendar (an SLA due time)."""
+    if hours < 0:
+        return None
+    start = runtime.as_datetime(t, ctx)
+    return _calendar(ctx).add_hours(start, Decimal(str(hours))).astimezone(dt.UTC)
+
+
 def _business_hours_since(ctx: Context, t: Any) -> Any:
     """Working hours (Monday to Friday, the platform's opening hours) from ``t`` until now."""
     start = runtime.local(runtime.as_datetime(t, ctx), ctx)
     end = runtime.local(ctx.now(), ctx)
     if end <= start:
         return Decimal(0)
+    if ctx.calendar is not None:  # a bundle's calendar, with its holidays
+        return Decimal(str(round(float(ctx.calendar.hours_between(start, end)), 6)))
     open_h, close_h = ctx.business_hours
     seconds = 0.0
     day = start.date()
@@ -477,6 +497,8 @@ def _register_builtins() -> None:
     _builtin("hours_since", "temporal", n, _hours_since, doc="Hours (with fractions) until now.")
     _builtin("business_hours_since", "temporal", n, _business_hours_since,
              doc="Working hours until now on the platform's calendar (for SLAs).")  # fmt: skip
+    _builtin("add_business_hours", f"temporal {n}", "datetime", _add_business_hours,
+             doc="The time some working hours later on the platform's calendar (SLA due times).")  # fmt: skip
     _builtin(
         "add_days", f"temporal {n}", "arg0", _add_days, doc="A date some days later (or earlier)."
     )

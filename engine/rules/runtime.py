@@ -44,6 +44,9 @@ class Context:
     users: Callable[[str], dict[str, Any] | None] | None = None
     event: str | None = None
     business_hours: tuple[int, int] = (9, 18)
+    #: The platform's working calendar (engine.business_hours.BusinessCalendar), or None for
+    #: Monday to Friday within ``business_hours`` in ``tz``, without holidays.
+    calendar: Any = None
 
     _now: dt.datetime | None = field(default=None, repr=False, compare=False)
     _today: dt.date | None = field(default=None, repr=False, compare=False)

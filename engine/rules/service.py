@@ -135,6 +135,7 @@ class RuleService:
         tables: Callable[[str], tuple[Any, Any]] | None = None,
         database: Any = None,
         history: Any = None,
+        calendar: Any = None,
     ) -> None:
         self.definitions = definitions
         self.catalog = Catalog(definitions, entities)
@@ -146,6 +147,8 @@ class RuleService:
         self._database = database
         #: Replay and stamps over stored records (``engine.rules.history``), given by the platform.
         self.history = history
+        #: The working calendar business-hours functions count on (None: the default week).
+        self.calendar = calendar
         self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
         self._rulesets: dict[str, LoadedRuleSet] = {}
 
@@ -162,7 +165,12 @@ class RuleService:
 
     def context(self, event: str | None = None) -> Context:
         return Context(
-            tz=self.tz, clock=self.clock, loader=self.loader, users=self.users, event=event
+            tz=self.tz,
+            clock=self.clock,
+            loader=self.loader,
+            users=self.users,
+            event=event,
+            calendar=self.calendar,
         )
 
     def _fingerprint(self, entities: Iterable[str]) -> str:

@@ -141,6 +141,10 @@ def test_create_record_is_checked_before_publishing(q, config, message):
         ({"field": "note", "set": {"title": '"a"'}}, "not a reference"),
         ({"field": "deel", "set": {"title": '"a"'}}, "'deel' is not a field"),
         ({"field": "deal", "set": {"titel": '"a"'}}, "'titel' is not a field of 'deal'"),
+        ({"field": "deal", "summarize": {"titel": {"count": "note"}}}, "'titel' is not a field"),
+        ({"field": "deal", "summarize": {"amount": {"count": "nte"}}}, "'nte' is not a field of"),
+        ({"field": "deal", "summarize": {"amount": {"median": "note"}}}, "median"),
+        ({"field": "deal"}, "set"),
     ],
 )
 def test_update_related_is_checked_before_publishing(q, config, message):

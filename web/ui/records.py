@@ -20,6 +20,7 @@ from sqlalchemy import select
 from web.app import platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
+from web.ui.record_actions import action_panels
 
 blueprint = Blueprint("records", __name__)
 
@@ -544,6 +545,7 @@ def record_page(entity: str, record_id: int) -> Any:
         timeline=timeline(entity, record_id, model, levels),
         flows=startable_flows(entity) if can_update else [],
         why=why(entity, record, model, levels),
+        actions=action_panels(entity, record, g.user) if can_update else [],
         can_update=can_update,
         lang=current_lang(),
     )

@@ -1,7 +1,11 @@
 """Update related: change the record a reference field of the flow's record points to.
 
 ``{field: opportunity, set: {stage: '"won"', closed_on: 'today()'}}`` on a
-contract flow marks the contract's opportunity won. The expressions are
+contract flow marks the contract's opportunity won. ``summarize`` sets fields
+from every record of the flow's entity pointing at the same related record:
+``{field: account, summarize: {csat_avg: {avg: csat}, csat_count: {count: csat}}}``
+on a survey-answer flow keeps the customer's average up to date; the figures
+are counted again from the stored rows each time, never added to. The expressions are
 evaluated over the flow's own record (the contract), the change is saved
 through the related entity's record service in the step's transaction
 (validation, rules, audit), so a refusal undoes the step. An empty reference
@@ -15,6 +19,8 @@ from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools
 from engine.flows.nodes.field_values import FIELD_VALUES_SCHEMA, NAME_PATTERN, field_value_problems
 from engine.flows.spec import FlowSpec, NodeSpec
 
+AGGREGATES = ("count", "sum", "avg", "min", "max")
+
 
 class UpdateRelated(NodeType):
     name = "update_related"
@@ -22,9 +28,22 @@ class UpdateRelated(NodeType):
     config_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["field", "set"],
+        "required": ["field"],
+        "anyOf": [{"required": ["set"]}, {"required": ["summarize"]}],
         "properties": {
             "field": {"type": "string", "pattern": NAME_PATTERN},
+            "summarize": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": NAME_PATTERN},
+                "additionalProperties": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "propertyNames": {"enum": list(AGGREGATES)},
+                    "additionalProperties": {"type": "string", "pattern": NAME_PATTERN},
+                },
+            },
             "set": FIELD_VALUES_SCHEMA,
             "required": {"type": "boolean", "default": False},
         },
@@ -42,11 +61,22 @@ class UpdateRelated(NodeType):
                 [f"field: {field!r} is not a reference to another record"] if tools.fields else []
             )
         fields = tools.entity_fields(target) or set()
-        return field_value_problems(tools, "set", target, fields, node.config["set"])
+        problems = field_value_problems(tools, "set", target, fields, node.config.get("set") or {})
+        for key, wanted in (node.config.get("summarize") or {}).items():
+            if key not in fields:
+                problems.append(f"summarize: {key!r} is not a field of {target!r}")
+            for agg, of in wanted.items():
+                if tools.fields and of not in tools.fields:
+                    problems.append(
+                        f"summarize.{key}.{agg}: {of!r} is not a field of {spec.entity!r}"
+                    )
+        return problems
 
     def enter(self, ctx: NodeContext) -> Step:
         cfg = ctx.node.config
-        values = {key: ctx.evaluate(expr) for key, expr in cfg["set"].items()}
+        values = {key: ctx.evaluate(expr) for key, expr in (cfg.get("set") or {}).items()}
+        if cfg.get("summarize"):
+            values.update(ctx.summarize_related(cfg["field"], cfg["summarize"]) or {})
         if ctx.update_related(cfg["field"], values) is None and cfg.get("required"):
             raise FlowError(f"node {ctx.node.id!r}: the record's {cfg['field']!r} is empty")
         return proceed(*ctx.outgoing())

@@ -190,6 +190,27 @@
     return T.dec(shortest.includes(".") || shortest.includes("e") ? shortest : shortest + ".0");
   }
 
+  // Python's _add_business_hours on the default calendar (Monday to Friday, ctx.businessHours,
+  // no holidays): the browser does not know a bundle's holidays.
+  function addBusinessHours(ctx, t, h) {
+    const hours = N.toNumber(h);
+    if (hours < 0) return null;
+    const start = tm.inZone(T.asDatetime(t, ctx), ctx.tz);
+    const [open, close] = ctx.businessHours;
+    const hour = 3600e6;
+    let left = Math.round(hours * hour);
+    let day = tm.floorDiv(start.w, tm.US_DAY);
+    for (let n = 0; n < 3660; n++, day++) {
+      if ((((day + 3) % 7) + 7) % 7 >= 5) continue;
+      const lo = Math.max(day * tm.US_DAY + open * hour, start.w);
+      const hi = day * tm.US_DAY + close * hour;
+      if (hi < lo) continue;
+      if (lo + left <= hi) return new Moment(lo + left, ctx.tz);
+      left -= hi - lo;
+    }
+    return null;
+  }
+
   function pick(values, sign) {
     if (T.nil(...values)) return null;
     return least(values.map(T.asNumber), sign);
@@ -245,6 +266,7 @@
     days_since: nullSafe((ctx, a) => BigInt(ctx.today().d - parts(ctx, a).d)),
     hours_since: nullSafe(hoursSince),
     business_hours_since: nullSafe(businessHoursSince),
+    add_business_hours: nullSafe(addBusinessHours),
     add_days: nullSafe((ctx, d, n) =>
       d instanceof Moment
         ? new Moment(d.w + tm.roundEven(N.toNumber(n) * tm.US_DAY), d.z)
