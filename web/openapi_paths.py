@@ -473,11 +473,90 @@ def _contract() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _builders() -> dict[str, Any]:
+    """The flow designer's and dashboard editor's own endpoints (metadata is saved
+    through ``/api/v1/meta``); open to users who may customize the kind."""
+    name = path_param("name", ITEM_NAME)
+    draft = {"definition": OBJECT}
+    return {
+        "/api/v1/flows/design/node-types": {
+            "get": op("flow_design_node_types", "builders",
+                      "The palette: every registered node type with its config schema",
+                      ok=answer("node types", items_of()), errors=(401, 403)),
+        },
+        "/api/v1/flows/design/people": {
+            "get": op("flow_design_people", "builders",
+                      "Users, roles and an entity's user fields, for the approver picker",
+                      params=[query("entity", ENTITY_NAME)], errors=(401, 403, 404)),
+        },
+        "/api/v1/flows/design/{name}/check": {
+            "post": op("flow_design_check", "builders",
+                       "Check a draft flow without saving; each error names its node or edge",
+                       params=[name], body=json_body(draft, ["definition"]),
+                       errors=(401, 403, 422)),
+        },
+        "/api/v1/flows/design/{name}/dry-run": {
+            "post": op("flow_design_dry_run", "builders",
+                       "The path a draft or the live flow takes on a sample record; writes nothing",
+                       params=[name],
+                       body=json_body({**draft, "record_id": RECORD_ID, "values": OBJECT}),
+                       errors=(401, 403, 404, 422)),
+        },
+        "/api/v1/flows/design/{name}/versions": {
+            "get": op("flow_design_versions", "builders",
+                      "Each version of a flow with its running and finished instances",
+                      params=[name], errors=(401, 403, 404)),
+        },
+        "/api/v1/dashboards/preview": {
+            "post": op("dashboard_preview", "builders",
+                       "Run a draft dashboard's widgets as the user",
+                       body=json_body({**draft, "values": OBJECT}, ["definition"]),
+                       errors=(401, 403, 422)),
+        },
+        "/api/v1/dashboards/{name}/widgets/{index}/drill": {
+            "get": op("dashboard_widget_drill", "reports",
+                      "The records behind one figure of a widget, in the viewer's scope",
+                      params=[name, path_param("index", {"type": "integer", "minimum": 0}),
+                              query("key", STRING, "JSON list: row keys then column keys"),
+                              query("values", STRING, "JSON object: the global filters"),
+                              query("limit", {"type": "integer", "minimum": 1, "maximum": 200})],
+                      ok=answer("records", items_of()), errors=(401, 403, 404, 422)),
+        },
+    }  # fmt: skip
+
+
+def _record_actions() -> dict[str, Any]:
+    """Actions an entity declares (``actions:`` in its definition, e.g. a lead's convert),
+    for any entity; the per-entity paths name each entity's actions."""
+    params = [path_param("entity", ENTITY_NAME), path_param("record_id", RECORD_ID)]
+    action = path_param("action", ITEM_NAME)
+    return {
+        "/api/v1/records/{entity}/{record_id}/actions": {
+            "get": op("record_actions", "records", "The actions the user may run on a record",
+                      params=params, ok=answer("actions", items_of()),
+                      errors=(401, 403, 404)),
+        },
+        "/api/v1/records/{entity}/{record_id}/actions/{action}": {
+            "get": op("record_action_preview", "records",
+                      "What running the action would create or reuse; writes nothing",
+                      params=[*params, action, query("skip", STRING, "targets to leave out")],
+                      errors=(401, 403, 404, 409, 422)),
+            "post": op("record_action_run", "records",
+                       "Run the action in one transaction (all or nothing)",
+                       params=[*params, action],
+                       body=json_body({"skip": {"type": "array", "items": STRING},
+                                       "values": OBJECT}),
+                       errors=(401, 403, 404, 409, 422)),
+        },
+    }  # fmt: skip
+
+
 def platform_paths(entities: list[str]) -> dict[str, Any]:
     """Every operation of this table; ``entities`` are the names an import may target."""
     paths: dict[str, Any] = {}
     for area in (_auth(), _entities(), _rules(), _reports(), _flows(), _files(), _views(),
-                 _webforms(), _imports(entities), _contract()):  # fmt: skip
+                 _webforms(), _imports(entities), _contract(), _builders(),
+                 _record_actions()):  # fmt: skip
         paths.update(area)
     return paths
 
