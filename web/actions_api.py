@@ -16,8 +16,8 @@ from flask import Blueprint, Response, request
 
 from engine.errors import NotFound, ValidationError, error_entry
 from engine.record_actions.convert import RecordActions
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("actions_api", __name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Blueprint, Response, g, request
 
 from engine.errors import NotFound, ValidationError, error_entry
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 api = Blueprint("api", __name__)
 
@@ -220,7 +220,7 @@ def bulk_records(entity: str) -> Response:
     422; mixed reasons: 422) and one ``errors`` entry per problem, each with its ``id``.
     """
     from engine.store.batch import BatchRefused, check_request, run_batch
-    from web.app import problem
+    from web.http import problem
 
     user = require_user()
     _entity(entity)
@@ -239,9 +239,9 @@ def bulk_records(entity: str) -> Response:
 
 def _status_of(exc: Exception) -> int:
     """The status the app's error handler would give ``exc`` alone."""
-    from web.app import _STATUS
+    from web.http import ERROR_STATUS
 
-    return next((status for cls, status, _t in _STATUS if isinstance(exc, cls)), 400)
+    return next((status for cls, status, _t in ERROR_STATUS if isinstance(exc, cls)), 400)
 
 
 def _versions(raw: Any) -> dict[int, int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request, session
 
-from web.app import json_response, platform_of, problem
+from web.http import json_response, platform_of, problem
 
 auth = Blueprint("auth", __name__)
 

@@ -16,8 +16,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import ValidationError, error_entry
 from engine.store.files import FileTooLarge, FileTypeRefused
-from web.app import json_response, platform_of, problem
 from web.auth import require_user
+from web.http import json_response, platform_of, problem
 
 blueprint = Blueprint("files_api", __name__)
 

@@ -33,8 +33,8 @@ from engine.flows.dry_run import dry_run
 from engine.flows.registry import node_types
 from engine.flows.spec import parse_flow
 from engine.flows.tables import flow_instances
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("flows_design_api", __name__, url_prefix="/api/v1/flows/design")
 

@@ -69,7 +69,7 @@ def pick_lang() -> str:
     lang = None
     user = g.get("user")
     if user:
-        from web.app import platform_of
+        from web.http import platform_of
 
         lang = platform_of().users.settings.get(user, "lang")
     lang = lang or session.get("lang")

@@ -16,8 +16,8 @@ from flask import Blueprint, Response, request
 
 from engine.errors import ValidationError, error_entry
 from engine.meta.repository import KINDS
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("meta_api", __name__, url_prefix="/api/v1/meta")
 

@@ -115,7 +115,7 @@ def metrics_page() -> Response:
 
     from engine.flows.tables import flow_timers
     from engine.store.system import outbox
-    from web.app import platform_of
+    from web.http import platform_of
 
     p = platform_of()
     now = p.clock.now()
@@ -147,7 +147,7 @@ def healthz() -> Response:
     """200 when the database answers; says how long ago a worker last ran (None: never)."""
     from sqlalchemy import text
 
-    from web.app import json_response, platform_of
+    from web.http import json_response, platform_of
 
     p = platform_of()
     try:

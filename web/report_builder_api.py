@@ -24,8 +24,8 @@ from typing import Any
 from flask import Blueprint, Response
 
 from engine.errors import PermissionDenied, ValidationError, error_entry
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("report_builder_api", __name__, url_prefix="/api/v1/reports/builder")
 

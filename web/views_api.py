@@ -12,8 +12,8 @@ from flask import Blueprint, Response, request
 
 from engine.errors import ValidationError, error_entry
 from engine.store.views import SavedViews
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 views_api = Blueprint("views_api", __name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from engine.errors import ConflictError, PermissionDenied, error_entry
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("webforms_api", __name__)
 

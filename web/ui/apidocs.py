@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from web.app import platform_of
+from web.http import platform_of
 
 blueprint = Blueprint("apidocs", __name__)
 

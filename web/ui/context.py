@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, g, redirect, request, session
 from werkzeug.wrappers import Response
 
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import current_lang, gettext, label, ngettext, pick_lang, script_catalog
 from web.vendor import icon_id
 

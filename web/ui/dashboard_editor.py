@@ -22,8 +22,8 @@ from flask import Blueprint, abort, g, render_template, request
 from engine.errors import NotFound, ValidationError, error_entry
 from engine.reports.dashboard import CHARTS, GRID_COLUMNS, MAX_HEIGHT, drill_widget, layout
 from engine.reports.spec import AGGREGATES
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 from web.i18n import label
 from web.ui.context import sign_in_first
 from web.ui.reports import dashboard_page_data, widget_view

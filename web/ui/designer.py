@@ -17,7 +17,7 @@ from flask import Blueprint, abort, g, render_template, request
 from engine.errors import NotFound
 from engine.forms.entity import build_model
 from engine.forms.fieldtypes import field_types, infer_field_type
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import label
 from web.ui.context import BUILDABLE, sign_in_first
 

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template
 
 from engine.errors import NotFound
-from web.app import platform_of
 from web.flows_design_api import blueprint as design_api
 from web.flows_design_api import palette
+from web.http import platform_of
 from web.i18n import label
 from web.ui.context import sign_in_first
 

@@ -31,7 +31,7 @@ from engine.errors import (
 from engine.forms.entity import Field
 from engine.store.views import SavedViews
 from web import api as rest
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
 from web.views_api import views_api

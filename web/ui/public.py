@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound, TesseraError, ValidationError
 from engine.webforms.definition import HONEYPOT
 from engine.webforms.service import TooManySubmissions
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import LANGS, gettext, label
 
 blueprint = Blueprint("public", __name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import label
 
 

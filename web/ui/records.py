@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
 from web.ui.record_actions import action_panels

@@ -21,7 +21,7 @@ from engine.errors import NotFound
 from engine.reports.buckets import BUCKETS
 from engine.reports.spec import AGGREGATES, NUMERIC_AGGREGATES, PERCENT_OF
 from engine.reports.types import report_types
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import label
 from web.report_builder_api import blueprint as api_blueprint
 from web.ui.context import sign_in_first

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, g, render_template
 
 from engine.errors import NotFound, PermissionDenied, ValidationError
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import gettext as _
 from web.i18n import label
 from web.ui.context import sign_in_first

@@ -20,8 +20,8 @@ from engine.errors import NotFound, ValidationError, error_entry
 from engine.rules.editor import completions, run_examples
 from engine.rules.parse import parse_file
 from engine.rules.structured import row_condition, to_model, to_text
-from web.app import body, json_response, platform_of
 from web.auth import require_user
+from web.http import body, json_response, platform_of
 from web.ui.context import sign_in_first
 from web.vendor import import_map
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import LANGS, label
 from web.ui.context import sign_in_first
 

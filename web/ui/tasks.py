@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 
 from engine.errors import NotFound, PermissionDenied
-from web.app import platform_of
+from web.http import platform_of
 from web.i18n import gettext, label
 from web.ui.context import sign_in_first
 
