@@ -14,11 +14,11 @@ from typing import Any
 
 from web.http import platform_of
 from web.i18n import label
+from web.ui.display import display_value
 
 
 def _fields(entity: str, values: dict[str, Any]) -> list[dict[str, str]]:
     """The values a new record will get, labelled and shown as the record page shows them."""
-    from web.ui.records import _display
 
     model = platform_of().entities.get(entity).model
     out = []
@@ -26,7 +26,7 @@ def _fields(entity: str, values: dict[str, Any]) -> list[dict[str, str]]:
         f = model.fields.get(key)
         if f is None or value in (None, "", []):
             continue
-        out.append({"key": key, "label": label(f.label, key), "display": _display(f, value)})
+        out.append({"key": key, "label": label(f.label, key), "display": display_value(f, value)})
     return out
 
 

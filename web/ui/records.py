@@ -20,6 +20,7 @@ from sqlalchemy import select
 from web.http import platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
+from web.ui.display import display_value
 from web.ui.record_actions import action_panels
 
 blueprint = Blueprint("records", __name__)
@@ -63,28 +64,6 @@ def _options(f: Any) -> list[dict[str, str]]:
     values = prop.get("enum") or (prop.get("items") or {}).get("enum") or []
     names = prop.get("x-options-labels") or {}
     return [{"value": str(v), "label": label(names.get(v), str(v))} for v in values]
-
-
-def _display(f: Any, value: Any) -> str:
-    """A stored value as text for the record page (language-aware for options)."""
-    if value is None or value == "" or value == []:
-        return ""
-    if f.child is not None:
-        return ""  # the rows are drawn as a table
-    if f.ref is not None and not isinstance(value, list):
-        return _title(f.ref, value)
-    names = f.prop.get("x-options-labels") or {}
-    if isinstance(value, list):
-        return ", ".join(label(names.get(v), str(v)) for v in value)
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if isinstance(value, dt.datetime):
-        return value.astimezone(platform_of().clock.timezone).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, Decimal) and f.type.name == "currency":
-        return f"{value:,.2f} {f.prop.get('x-currency', '')}".strip()
-    if isinstance(value, str) and value in names:
-        return label(names[value], value)
-    return str(value)
 
 
 def _input_value(f: Any, value: Any) -> Any:
@@ -151,7 +130,7 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         "currency": f.prop.get("x-currency"),
         "max_length": f.prop.get("maxLength"),
         "value": _input_value(f, record.get(key) if record else _plain_default(f)),
-        "display": _display(f, record.get(key)),
+        "display": display_value(f, record.get(key)),
     }
     copied = _copied_option_labels(model, f)
     if copied and record and record.get(key) in copied:
@@ -182,7 +161,7 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
             for row in rows
         ]
         view["display_rows"] = [
-            {c["key"]: _display(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
+            {c["key"]: display_value(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
             for row in rows
         ]
     return view
@@ -203,17 +182,6 @@ def _file_view(f: Any, view: dict[str, Any], value: Any) -> None:
     view["accept"] = ",".join(accept or [])
     view["max_size"] = max_size
     view["multiple"] = f.prop.get("type") == "array"
-
-
-def _title(entity: str, record_id: Any) -> str:
-    """The title of a referenced record the user may read, else its id."""
-    p = platform_of()
-    try:
-        ref = p.records(entity, g.user).get(int(record_id))
-    except Exception:  # not visible to this user, or gone: show the id only
-        return f"#{record_id}"
-    title = p.entities.get(entity).model.title_field
-    return str(ref.get(title) or f"#{record_id}") if title else f"#{record_id}"
 
 
 def _section(
@@ -496,7 +464,7 @@ def why(
             shown = ", ".join(f"{k}={v}" for k, v in value.items())
         else:
             f = model.fields.get(item["target"]) if isinstance(item["target"], str) else None
-            shown = _display(f, value) if f is not None else str(value)
+            shown = display_value(f, value) if f is not None else str(value)
         out.append(
             {
                 "ruleset": item["ruleset"],
@@ -510,7 +478,7 @@ def why(
                         "line": r["line"],
                         "points": r["value"] if item["kind"] == "scoring" else None,
                         "reads": ", ".join(
-                            f"{k} = {(_display(model.fields[k], v) if k in model.fields else v) or '—'}"
+                            f"{k} = {(display_value(model.fields[k], v) if k in model.fields else v) or '—'}"
                             for k, v in r["reads"].items()
                             if k.split(".")[0] not in levels or levels[k.split(".")[0]] != "hidden"
                         ),
