@@ -87,41 +87,46 @@ def layout(spec: FlowSpec) -> Layout:
     for edge in spec.edges:
         a, b = out.nodes[edge.source], out.nodes[edge.target]
         is_back = (edge.source, edge.target) in back or layer[edge.target] <= layer[edge.source]
-        if is_back:
-            x1, y1 = a["x"] + a["w"] / 2, a["y"] + a["h"]
-            x2, y2 = b["x"] + b["w"] / 2, b["y"] + b["h"]
-            low = max(y1, y2) + GAP_Y + 8
-            bottom = max(bottom, low + 12)
-            path = (
-                f"M{x1:.0f},{y1:.0f} C{x1:.0f},{low:.0f} {x2:.0f},{low:.0f} {x2:.0f},{y2 + 2:.0f}"
-            )
-            lx, ly = (x1 + x2) / 2, low - 6
-        else:
-            x1, y1 = a["x"] + a["w"], a["y"] + a["h"] / 2
-            x2, y2 = b["x"], b["y"] + b["h"] / 2
-            bend = (x2 - x1) / 2
-            path = (
-                f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} "
-                f"{x2 - bend:.0f},{y2:.0f} {x2 - 2:.0f},{y2:.0f}"
-            )
-            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 6
-        out.edges.append(
-            {
-                "index": edge.index,
-                "source": edge.source,
-                "target": edge.target,
-                "path": path,
-                "back": is_back,
-                "outcome": edge.outcome,
-                "default": edge.default,
-                "when": edge.when,
-                "label": edge.label,
-                "lx": round(lx),
-                "ly": round(ly),
-            }
-        )
+        drawn, below = _route(edge, a, b, is_back)
+        out.edges.append(drawn)
+        bottom = max(bottom, below)
     out.height = round(bottom)
     return out
+
+
+def _route(edge: Any, a: dict[str, Any], b: dict[str, Any], back: bool) -> tuple[dict, float]:
+    """One edge between boxes ``a`` and ``b``: its path and label place, and how far down
+    the drawing must reach for it. A forward edge runs from ``a``'s right side to ``b``'s
+    left; a back edge (a loop) dips below both boxes."""
+    if back:
+        x1, y1 = a["x"] + a["w"] / 2, a["y"] + a["h"]
+        x2, y2 = b["x"] + b["w"] / 2, b["y"] + b["h"]
+        low = max(y1, y2) + GAP_Y + 8
+        path = f"M{x1:.0f},{y1:.0f} C{x1:.0f},{low:.0f} {x2:.0f},{low:.0f} {x2:.0f},{y2 + 2:.0f}"
+        lx, ly, below = (x1 + x2) / 2, low - 6, low + 12
+    else:
+        x1, y1 = a["x"] + a["w"], a["y"] + a["h"] / 2
+        x2, y2 = b["x"], b["y"] + b["h"] / 2
+        bend = (x2 - x1) / 2
+        path = (
+            f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} "
+            f"{x2 - bend:.0f},{y2:.0f} {x2 - 2:.0f},{y2:.0f}"
+        )
+        lx, ly, below = (x1 + x2) / 2, (y1 + y2) / 2 - 6, 0.0
+    drawn = {
+        "index": edge.index,
+        "source": edge.source,
+        "target": edge.target,
+        "path": path,
+        "back": back,
+        "outcome": edge.outcome,
+        "default": edge.default,
+        "when": edge.when,
+        "label": edge.label,
+        "lx": round(lx),
+        "ly": round(ly),
+    }
+    return drawn, below
 
 
 def positioned(spec: FlowSpec) -> Layout | None:
@@ -151,40 +156,9 @@ def positioned(spec: FlowSpec) -> Layout | None:
     bottom = max(b["y"] + b["h"] for b in out.nodes.values()) + 16  # a gateway's caption
     for edge in spec.edges:
         a, b = out.nodes[edge.source], out.nodes[edge.target]
-        x1, y1 = a["x"] + a["w"], a["y"] + a["h"] / 2
-        x2, y2 = b["x"], b["y"] + b["h"] / 2
-        back = x2 <= x1
-        if back:
-            x1, y1 = a["x"] + a["w"] / 2, a["y"] + a["h"]
-            x2, y2 = b["x"] + b["w"] / 2, b["y"] + b["h"]
-            low = max(y1, y2) + GAP_Y + 8
-            bottom = max(bottom, low + 12)
-            path = (
-                f"M{x1:.0f},{y1:.0f} C{x1:.0f},{low:.0f} {x2:.0f},{low:.0f} {x2:.0f},{y2 + 2:.0f}"
-            )
-            lx, ly = (x1 + x2) / 2, low - 6
-        else:
-            bend = (x2 - x1) / 2
-            path = (
-                f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} "
-                f"{x2 - bend:.0f},{y2:.0f} {x2 - 2:.0f},{y2:.0f}"
-            )
-            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 6
-        out.edges.append(
-            {
-                "index": edge.index,
-                "source": edge.source,
-                "target": edge.target,
-                "path": path,
-                "back": back,
-                "outcome": edge.outcome,
-                "default": edge.default,
-                "when": edge.when,
-                "label": edge.label,
-                "lx": round(lx),
-                "ly": round(ly),
-            }
-        )
+        drawn, below = _route(edge, a, b, back=b["x"] <= a["x"] + a["w"])
+        out.edges.append(drawn)
+        bottom = max(bottom, below)
     out.width = round(right + MARGIN)
     out.height = round(bottom + MARGIN)
     return out
