@@ -67,5 +67,22 @@
     return node;
   }
 
-  window.Tessera = { t, api, toast, el, ApiError, csrf, lang: document.body.dataset.lang };
+  const lang = document.body.dataset.lang;
+
+  /** A definition's label ({en, "zh-CN"} or plain text) in the page's language. */
+  function text(value, fallback) {
+    if (!value) return fallback || "";
+    if (typeof value === "string") return value;
+    return value[lang] || value.en || Object.values(value)[0] || fallback || "";
+  }
+
+  /** The label a builder saves from its English and Chinese inputs (undefined when both are empty). */
+  function labels(en, zh) {
+    const out = {};
+    if (en) out.en = en;
+    if (zh) out["zh-CN"] = zh;
+    return Object.keys(out).length ? out : undefined;
+  }
+
+  window.Tessera = { t, api, toast, el, ApiError, csrf, lang, text, labels };
 })();

@@ -5,7 +5,7 @@
    DOMParser (which runs no script) and imported node by node. */
 (function () {
   "use strict";
-  const { t, api, toast, el, ApiError, lang } = window.Tessera;
+  const { t, api, toast, el, ApiError, lang, text, labels } = window.Tessera;
   const KEY = /^[a-z][a-z0-9_]*$/;
 
   function dataOf() {
@@ -13,18 +13,6 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function text(labelValue, fallback) {
-    if (!labelValue) return fallback || "";
-    if (typeof labelValue === "string") return labelValue;
-    return labelValue[lang] || labelValue.en || Object.values(labelValue)[0] || fallback || "";
-  }
-
-  function labels(en, zh) {
-    const out = {};
-    if (en) out.en = en;
-    if (zh) out["zh-CN"] = zh;
-    return Object.keys(out).length ? out : undefined;
-  }
 
   // ------------------------------------------------------------ /build
 

@@ -13,6 +13,7 @@
 (function () {
   "use strict";
   const T = window.Tessera;
+  const { text, labels } = T;
   const { t, api, toast, el, lang } = T;
   const root = document.getElementById("flow-designer");
   if (!root || !window.X6) return;
@@ -42,18 +43,6 @@
 
   // ------------------------------------------------------------ helpers
 
-  function text(value, fallback) {
-    if (!value) return fallback || "";
-    if (typeof value === "string") return value;
-    return value[lang] || value.en || Object.values(value)[0] || fallback || "";
-  }
-
-  function labels(en, zh) {
-    const out = {};
-    if (en) out.en = en;
-    if (zh) out["zh-CN"] = zh;
-    return Object.keys(out).length ? out : undefined;
-  }
 
   function typeOf(typeText) {
     const [name, v] = String(typeText || "").split("@");

@@ -9,7 +9,7 @@
    results is only ever set with textContent. */
 (function () {
   "use strict";
-  const { t, api, toast, el, ApiError, lang } = window.Tessera;
+  const { t, api, toast, el, ApiError, lang, text, labels } = window.Tessera;
   const root = document.getElementById("report-builder");
   if (!root) return;
   const data = JSON.parse(document.getElementById("report-builder-data").textContent);
@@ -21,18 +21,6 @@
   const DATES = ["date", "datetime"];
   const OPS = ["==", "!=", ">", ">=", "<", "<="];
 
-  function text(value, fallback) {
-    if (!value) return fallback || "";
-    if (typeof value === "string") return value;
-    return value[lang] || value.en || Object.values(value)[0] || fallback || "";
-  }
-
-  function labels(en, zh) {
-    const out = {};
-    if (en) out.en = en;
-    if (zh) out["zh-CN"] = zh;
-    return Object.keys(out).length ? out : undefined;
-  }
 
   function fmt(value) {
     if (value === null || value === undefined || value === "") return "";
