@@ -244,9 +244,7 @@ class Platform:
         self, model: EntityModel, data: dict[str, Any], user: str | None
     ) -> dict[str, Any]:
         """``data`` with defaults filled in for the fields it leaves out."""
-        from engine.forms.defaults import apply_defaults
-
-        return apply_defaults(model, data, self.clock, user)
+        return model.codec.defaults(data, self.clock, user)
 
     def user_team(self, user: str | None) -> str | None:
         """The team of ``user`` (None for an unknown user or none set)."""

@@ -177,6 +177,13 @@ class EntityModel:
         return out
 
     @cached_property
+    def codec(self) -> Any:
+        """This model's specialised record steps (:class:`engine.forms.record_codec.RecordCodec`)."""
+        from engine.forms.record_codec import RecordCodec
+
+        return RecordCodec(self)
+
+    @cached_property
     def public_keys(self) -> list[tuple[str, bool]]:
         """(key, is a child table) of the fields a returned record carries."""
         return [

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -67,6 +68,12 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text, written by orjson: the same JSON as ``json.dumps`` gives
+    for the lists and mappings fields hold, several times faster on bulk writes."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class Database:
     """The platform's SQLAlchemy engine plus the transaction discipline."""
 
@@ -76,7 +83,7 @@ class Database:
         if url in ("sqlite://", "sqlite:///:memory:"):
             # One shared connection, or each connection would see its own empty database.
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        self.engine: Engine = create_engine(url, echo=echo, **kwargs)
+        self.engine: Engine = create_engine(url, echo=echo, json_serializer=json_text, **kwargs)
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)

@@ -23,22 +23,23 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
-from engine.forms.entity import SYSTEM_FIELDS
 from engine.store import audit
-from engine.store.bulk import bulk_insert
+from engine.store.bulk import bulk_insert, collector_paused, insert_records
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.values import (
     input_errors,
     known_fields,
     record_from_row,
     row_values,
-    to_json_form,
-    to_python_form,
 )
 
 if TYPE_CHECKING:
     from engine.platform import Platform
     from engine.store.registry import LiveEntity
+
+
+#: From this many records on, create_many pauses the cyclic garbage collector.
+BATCH_WITHOUT_GC = 100
 
 
 class RecordService:
@@ -151,6 +152,13 @@ class RecordService:
             clauses.append(access.clause(self.entity, "read", self.live.table))
         return clauses
 
+    def _visible_fn(self) -> Any:
+        """``_visible`` with this user's hidden fields looked up once, for a batch."""
+        hidden = None if self.access is None else self.access.hidden(self.entity)
+        if not hidden:
+            return lambda record: record
+        return lambda record: {k: v for k, v in record.items() if k not in hidden}
+
     def _visible(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record without the fields hidden from this user."""
         if self.access is None:
@@ -187,14 +195,25 @@ class RecordService:
         self, rows: list[dict[str, Any]], *, internal: bool = False, _single: bool = False
     ) -> list[dict[str, Any]]:
         """Insert many records in one transaction: all are valid and stored, or none."""
+        if len(rows) < BATCH_WITHOUT_GC:
+            return self._create_many(rows, internal=internal, _single=_single)
+        with collector_paused():
+            return self._create_many(rows, internal=internal, _single=_single)
+
+    def _create_many(
+        self, rows: list[dict[str, Any]], *, internal: bool, _single: bool
+    ) -> list[dict[str, Any]]:
         if self.access is not None:
             self.access.require(self.entity, "create")
             self.access.refuse_writes(self.entity, {k for r in rows for k in r})
         prepared, errors = [], []
+        validator = self.platform.validator(self.entity)
         for i, data in enumerate(rows):
             prefix = "" if _single else f"[{i}]."
             try:
-                prepared.append(self._prepare_new(data, internal=internal, prefix=prefix))
+                prepared.append(
+                    self._prepare_new(data, internal=internal, prefix=prefix, validator=validator)
+                )
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
@@ -230,17 +249,17 @@ class RecordService:
                 }
                 records.append({**system, **record})
             # Rules run here (see engine.store.hooks): they may change the records or refuse.
+            audit_view = self.model.codec.audit_view
             save = self.platform.save_hook.begin(
                 conn, self, "created", records, [None] * len(records), prefixed=not _single
             )
             self.platform.files.attach(
                 conn, self.entity, self.model, self.user, [(r, None) for r in records]
             )
-            table_rows = [
-                {**{k: r[k] for k in SYSTEM_FIELDS}, **row_values(self.model, r, complete=True)}
-                for r in records
-            ]
-            self._run(conn, insert(self.live.table), table_rows)
+            try:
+                insert_records(conn, self.live.table, self.model.codec.insert_columns, records)
+            except IntegrityError as exc:
+                raise self._integrity_error(exc) from None
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
             audit.write(
@@ -250,7 +269,7 @@ class RecordService:
                     "create",
                     self.user,
                     now,
-                    ((r["id"], 1, {}, _audit_view(self.model, r)) for r in records),
+                    ((r["id"], 1, {}, audit_view(r)) for r in records),
                 ),
             )
             save.finish(conn)
@@ -258,7 +277,8 @@ class RecordService:
                 self.entity, "created", records, [None] * len(records), self.user
             )
             self.platform.lookups.fill(conn, self.model, records, stored=False)
-        return [_warned(self._visible(self._public(r)), w) for r, w in zip(records, save.warnings)]
+        public, visible = self.model.codec.public, self._visible_fn()
+        return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
     def update(
         self,
@@ -366,14 +386,16 @@ class RecordService:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _prepare_new(self, data: dict[str, Any], *, internal: bool, prefix: str) -> dict[str, Any]:
+    def _prepare_new(
+        self, data: dict[str, Any], *, internal: bool, prefix: str, validator: Any = None
+    ) -> dict[str, Any]:
         errors = input_errors(self.model, data, internal=internal, prefix=prefix)
         if errors and not isinstance(data, dict):
             raise ValidationError("the record is invalid", errors)
         # Report every problem at once: the values of the known fields are checked too.
         record = self.platform.defaults(self.model, known_fields(self.model, data), self.user)
         try:
-            prepared = self._validate(record, prefix=prefix)
+            prepared = self._validate(record, prefix=prefix, validator=validator)
         except ValidationError as exc:
             seen = {e["field"] for e in errors}
             errors += [e for e in exc.errors if e["field"] not in seen]
@@ -384,12 +406,19 @@ class RecordService:
                 prepared[key] = data[key]
         return prepared
 
-    def _validate(self, record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-        doc = to_json_form(self.model, record)
-        errors = self.platform.validator(self.entity).errors(doc, prefix=prefix)
+    def _validate(
+        self, record: dict[str, Any], prefix: str = "", validator: Any = None
+    ) -> dict[str, Any]:
+        codec = self.model.codec
+        doc, typed = codec.to_json_typed(record)
+        validator = validator or self.platform.validator(self.entity)
+        errors = validator.errors(doc, prefix=prefix)
         if errors:
             raise ValidationError("the record is invalid", errors)
-        return to_python_form(self.model, doc)
+        out = codec.to_python(doc)
+        if typed:
+            out.update(typed)
+        return out
 
     def _fill_autonumbers(self, conn: Connection, records: list[dict[str, Any]], now: Any) -> None:
         today = now.astimezone(self.platform.clock.timezone).date()
@@ -491,10 +520,7 @@ class RecordService:
         )
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
-        out = {k: record.get(k) for k in SYSTEM_FIELDS}
-        for key, is_child in self.model.public_keys:
-            out[key] = (record.get(key) or []) if is_child else record.get(key)
-        return out
+        return self.model.codec.public(record)
 
 
 def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -506,11 +532,4 @@ def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str,
 
 def _audit_view(model: Any, record: dict[str, Any]) -> dict[str, Any]:
     """The fields an audit entry shows: active fields plus owner and team."""
-    view = {k: record.get(k) for k in ("owner", "team") if k in record}
-    for key, (f, _, _) in model.converters.items():
-        if key in record:
-            value = record[key]
-            if f.child is not None:
-                value = [dict(r) for r in (value or [])]
-            view[key] = value
-    return view
+    return model.codec.audit_view(record)

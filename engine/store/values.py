@@ -67,6 +67,16 @@ def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
 
 def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
     """The record's fields (no system fields) in JSON form, for validation."""
+    return model.codec.to_json(record)
+
+
+def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
+    """A validated JSON-form record → Python values (dates, Decimals, timedeltas)."""
+    return model.codec.to_python(doc)
+
+
+def to_json_walk(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`to_json_form` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     converters = model.converters
     for key, value in record.items():
@@ -79,7 +89,7 @@ def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, list):
             out[key] = [
-                to_json_form(f.child, row)
+                to_json_walk(f.child, row)
                 | ({"id": row["id"]} if isinstance(row, dict) and row.get("id") is not None else {})
                 if isinstance(row, dict)
                 else row
@@ -90,8 +100,8 @@ def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
-    """A validated JSON-form record → Python values (dates, Decimals, timedeltas)."""
+def to_python_walk(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`to_python_form` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     converters = model.converters
     for key, value in doc.items():
@@ -101,13 +111,13 @@ def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
             if f is None:
                 out[key] = value
             elif f.child is not None:
-                out[key] = [to_python_form(f.child, row) for row in (value or [])]
+                out[key] = [to_python_walk(f.child, row) for row in (value or [])]
             else:
                 out[key] = f.type.to_python(value)
             continue
         f, _, to_python = entry
         if f.child is not None:
-            out[key] = [to_python_form(f.child, row) for row in (value or [])]
+            out[key] = [to_python_walk(f.child, row) for row in (value or [])]
         else:
             out[key] = value if to_python is None else to_python(value)
     return out

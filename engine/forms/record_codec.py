@@ -1,0 +1,294 @@
+"""Per-entity functions, written once per model, for the steps every record write repeats.
+
+A record on its way to the table is copied with defaults, turned into its
+JSON form for validation, back into Python values, and shaped for the audit
+trail and the caller. Done by walking the model's fields for every record,
+these steps cost more than the validation and the INSERT together on a bulk
+import; done by a function written for the model they are a handful of dict
+operations. The generic walks in ``engine.store.values`` and
+``engine.forms.defaults`` stay the definition of what each step means; this
+module only specialises them, and tests compare both on generated records.
+
+The source is built from field keys (emitted with ``repr``) and indexes;
+converters, default values and expressions are passed in as constants, so no
+text from a definition is ever executed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.forms.entity import EntityModel
+
+#: Default literals that are safe to share between records (never mutated in place).
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class RecordCodec:
+    """The specialised steps of one entity model (see the module docstring)."""
+
+    def __init__(self, model: EntityModel) -> None:
+        from engine.forms.entity import SYSTEM_FIELDS
+
+        self.model = model
+        self._consts: dict[str, Any] = {}
+        active = model.active_fields()
+        self._const("ACTIVE", frozenset(f.key for f in active))
+
+        # to_json: keep active keys, convert the typed ones, children row by row.
+        keep = (
+            "    out = dict(record) if record.keys() <= ACTIVE"
+            " else {k: v for k, v in record.items() if k in ACTIVE}"
+        )
+        lines = ["def to_json(record):", keep]
+        for key, (f, to_json, _) in model.converters.items():
+            if f.child is not None:
+                name = self._const(f"CJ_{key}", _child_to_json(f))
+                lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
+            elif to_json is not None:
+                name = self._const(f"TJ_{key}", to_json)
+                lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
+        lines.append("    return out")
+        self.to_json: Callable[[dict[str, Any]], dict[str, Any]] = self._build(lines, "to_json")
+
+        # to_json_typed: as to_json, but a date or an aware datetime given as a Python
+        # value skips its round trip through text (see split_typed).
+        self._const("DATE", dt.date)
+        self._const("DATETIME", dt.datetime)
+        self._const("UTC", dt.UTC)
+        self._const("WHOLE_MINUTES", _whole_minute_offset)
+        lines = [
+            "def to_json_typed(record):",
+            keep,
+            "    typed = {}",
+        ]
+        for key, (f, to_json, _) in model.converters.items():
+            kind = _typed_kind(f)
+            if kind is None:
+                if f.child is not None or to_json is not None:
+                    name = f"CJ_{key}" if f.child is not None else f"TJ_{key}"
+                    lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
+                continue
+            # An optional field's placeholder is null: no format to check at all.
+            nullable = "null" in (f.validation_property().get("type") or ())
+            placeholder = self._const(f"PH_{key}", None if nullable else _PLACEHOLDER[kind])
+            if kind == "date":
+                test, python = "v.__class__ is DATE", "v"
+            else:
+                test, python = "v.__class__ is DATETIME and WHOLE_MINUTES(v)", "v.astimezone(UTC)"
+            lines += [
+                f"    if {key!r} in out:",
+                f"        v = out[{key!r}]",
+                f"        if {test}:",
+                f"            typed[{key!r}] = {python}",
+                f"            out[{key!r}] = {placeholder}",
+                "        else:",
+                f"            out[{key!r}] = TJ_{key}(v)",
+            ]
+        lines.append("    return out, typed")
+        self.to_json_typed: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] = (
+            self._build(lines, "to_json_typed")
+        )
+
+        # to_python: a document with only active keys; anything else takes the generic walk.
+        lines = [
+            "def to_python(doc):",
+            "    if not doc.keys() <= ACTIVE:",
+            "        return GENERIC_PY(MODEL, doc)",
+            "    out = dict(doc)",
+        ]
+        for key, (f, _, to_python) in model.converters.items():
+            if f.child is not None:
+                name = self._const(f"CP_{key}", _child_to_python(f))
+                lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
+            elif to_python is not None:
+                name = self._const(f"TP_{key}", to_python)
+                done = _python_class(f)
+                if done is None:
+                    lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
+                    continue
+                # Built-in types map null to null and leave a value of their Python class as is.
+                test = "v is not None"
+                if done is not type(None):
+                    test += f" and v.__class__ is not {self._const(f'PC_{key}', done)}"
+                lines += [f"    v = out.get({key!r})", f"    if {test}: out[{key!r}] = {name}(v)"]
+        lines.append("    return out")
+        from engine.store.values import to_python_walk
+
+        self._const("GENERIC_PY", to_python_walk)
+        self._const("MODEL", model)
+        self.to_python: Callable[[dict[str, Any]], dict[str, Any]] = self._build(lines, "to_python")
+
+        # defaults: the fields a new record leaves out, as apply_defaults gives them.
+        from engine.forms.defaults import DEFAULT_EXPRESSIONS, apply_defaults, is_default_expression
+
+        self._const("DEEPCOPY", copy.deepcopy)
+        self._const("APPLY", apply_defaults)
+        lines = ["def defaults(data, clock, user):", "    out = dict(data)"]
+        for f in active:
+            key = f.key
+            if f.child is not None:
+                self._const(f"CHILD_{key}", f.child)
+                lines += [
+                    f"    rows = out.get({key!r})",
+                    "    if isinstance(rows, list):",
+                    f"        out[{key!r}] = [APPLY(CHILD_{key}, r, clock, user)"
+                    " if isinstance(r, dict) else r for r in rows]",
+                ]
+                continue
+            if f.computed:
+                continue
+            prop = f.prop
+            if "x-default" in prop:
+                raw = prop["x-default"]
+                if is_default_expression(raw):
+                    name = self._const(
+                        f"EXPR_{key}", DEFAULT_EXPRESSIONS[raw.strip().replace(" ", "")]
+                    )
+                    value = f"{name}(clock, user)"
+                else:
+                    value = self._literal(key, raw)
+            elif "default" in prop:
+                value = self._literal(key, prop["default"])
+            else:
+                continue
+            lines.append(f"    if {key!r} not in out: out[{key!r}] = {value}")
+        lines.append("    return out")
+        self.defaults: Callable[[dict[str, Any], Any, str | None], dict[str, Any]] = self._build(
+            lines, "defaults"
+        )
+
+        # public: the system fields and the fields a returned record carries.
+        items = [f"{k!r}: g({k!r})" for k in SYSTEM_FIELDS]
+        items += [
+            f"{k!r}: (g({k!r}) or [])" if is_child else f"{k!r}: g({k!r})"
+            for k, is_child in model.public_keys
+        ]
+        lines = ["def public(record):", "    g = record.get", f"    return {{{', '.join(items)}}}"]
+        self.public: Callable[[dict[str, Any]], dict[str, Any]] = self._build(lines, "public")
+
+        # audit view: owner, team and active fields present in the record; child rows copied.
+        self._const("AUDIT_KEYS", ("owner", "team", *model.converters))
+        lines = [
+            "def audit_view(record):",
+            "    view = {k: record[k] for k in AUDIT_KEYS if k in record}",
+        ]
+        for key, (f, _, _) in model.converters.items():
+            if f.child is not None:
+                lines.append(
+                    f"    if {key!r} in view: view[{key!r}] = [dict(r) for r in (view[{key!r}] or [])]"
+                )
+        lines.append("    return view")
+        self.audit_view: Callable[[dict[str, Any]], dict[str, Any]] = self._build(
+            lines, "audit_view"
+        )
+
+        #: (column key, record key) of every column a new row fills, system columns first
+        self.insert_columns: list[tuple[str, str]] = [(k, k) for k in SYSTEM_FIELDS] + [
+            (f.column, f.key) for f in model.stored_fields() if not f.removed
+        ]
+
+    def _const(self, name: str, value: Any) -> str:
+        self._consts[name] = value
+        return name
+
+    def _literal(self, key: str, value: Any) -> str:
+        name = self._const(f"D_{key}", value)
+        return name if isinstance(value, _IMMUTABLE) else f"DEEPCOPY({name})"
+
+    def _build(self, lines: list[str], name: str) -> Any:
+        namespace = dict(self._consts)
+        source = "\n".join(lines)
+        exec(compile(source, f"<{self.model.name} {name}>", "exec"), namespace)
+        return namespace[name]
+
+
+def _child_to_json(f: Any) -> Callable[[Any], Any]:
+    """A child table's value in JSON form, as ``to_json_form`` gives it."""
+    from engine.store.values import to_json_form
+
+    child = f.child
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, list):
+            return f.type.to_json(value)
+        return [
+            to_json_form(child, row) | ({"id": row["id"]} if row.get("id") is not None else {})
+            if isinstance(row, dict)
+            else row
+            for row in value
+        ]
+
+    return convert
+
+
+def _child_to_python(f: Any) -> Callable[[Any], Any]:
+    from engine.store.values import to_python_form
+
+    child = f.child
+
+    def convert(value: Any) -> Any:
+        return [to_python_form(child, row) for row in (value or [])]
+
+    return convert
+
+
+#: A value of each kind that its field's format always accepts (for required fields).
+_PLACEHOLDER = {"date": "2000-01-01", "datetime": "2000-01-01T00:00:00+00:00"}
+
+
+def _typed_kind(f: Any) -> str | None:
+    """``"date"`` or ``"datetime"`` when a Python value of the field may skip its text form.
+
+    Only the built-in date and date-time types, and only when the field's
+    schema checks nothing but the type and format: then a ``date``, or an
+    aware ``datetime`` whose offset is whole minutes, is valid by its type,
+    and its Python form is what the round trip through text would give
+    (the same date; the same instant in UTC).
+    """
+    from engine.forms.builtin_types import Date_, DateTime_
+
+    if f.child is not None:
+        return None
+    kind = type(f.type)
+    for base, name in ((Date_, "date"), (DateTime_, "datetime")):
+        if (
+            isinstance(f.type, base)
+            and kind.to_json is base.to_json
+            and kind.to_python is base.to_python
+            and set(f.validation_property()) <= {"type", "format"}
+        ):
+            return name
+    return None
+
+
+def _whole_minute_offset(value: dt.datetime) -> bool:
+    """An aware datetime whose offset RFC 3339 can write (hours and minutes only)."""
+    offset = value.utcoffset()
+    return offset is not None and not offset.seconds % 60 and not offset.microseconds
+
+
+def _python_class(f: Any) -> type | None:
+    """For a built-in type: the class its ``to_python`` returns unchanged (NoneType: none).
+
+    None for any other type, whose converter is then always called.
+    """
+    from decimal import Decimal
+
+    from engine.forms import builtin_types as b
+
+    kind = type(f.type)
+    for base, done in (
+        (b.Integer_, int),
+        (b.Reference, int),
+        (b.Decimal_, Decimal),
+        (b.Date_, type(None)),
+        (b.DateTime_, type(None)),
+    ):
+        if isinstance(f.type, base) and kind.to_python is base.to_python:
+            return done
+    return None
