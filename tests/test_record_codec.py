@@ -164,3 +164,18 @@ def test_a_decimal_and_a_date_keep_their_values() -> None:
 def test_a_required_datetime_given_as_none_is_still_refused() -> None:
     errors, _ = _new_validate({"title": "x", "when": None})
     assert [e["field"] for e in errors] == ["when"]
+
+
+@given(records)
+def test_from_row_matches_the_walk(record: dict[str, Any]) -> None:
+    from engine.forms.entity import SYSTEM_FIELDS
+    from engine.store.values import record_from_row_walk
+
+    doc = to_json_walk(MODEL, record)
+    if not VALIDATOR.is_valid(doc):
+        return
+    values = to_python_walk(MODEL, doc)
+    row = {k: i for i, k in enumerate(SYSTEM_FIELDS)}
+    row |= {f.column: values.get(f.key) for f in MODEL.stored_fields()}
+    assert MODEL.codec.from_row(row) == record_from_row_walk(MODEL, row)
+    assert MODEL.codec.from_row_bare(row) == record_from_row_walk(MODEL, row, system=False)

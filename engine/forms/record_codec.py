@@ -187,6 +187,25 @@ class RecordCodec:
             lines, "audit_view"
         )
 
+        # from_row: a row mapping -> the record the API returns (record_from_row).
+        from engine.forms.fieldtypes import FieldType
+
+        items = [f"{k!r}: row[{k!r}]" for k in SYSTEM_FIELDS]
+        bare = []
+        for f in active:
+            if not f.stored:
+                continue
+            if type(f.type).from_db is FieldType.from_db:
+                item = f"{f.key!r}: row[{f.column!r}]"
+            else:
+                item = f"{f.key!r}: {self._const(f'FD_{f.key}', f.type.from_db)}(row[{f.column!r}])"
+            items.append(item)
+            bare.append(item)
+        lines = ["def from_row(row):", f"    return {{{', '.join(items)}}}"]
+        self.from_row: Callable[[Any], dict[str, Any]] = self._build(lines, "from_row")
+        lines = ["def from_row_bare(row):", f"    return {{{', '.join(bare)}}}"]
+        self.from_row_bare: Callable[[Any], dict[str, Any]] = self._build(lines, "from_row_bare")
+
         #: (column key, record key) of every column a new row fills, system columns first
         self.insert_columns: list[tuple[str, str]] = [(k, k) for k in SYSTEM_FIELDS] + [
             (f.column, f.key) for f in model.stored_fields() if not f.removed

@@ -150,6 +150,7 @@ class RuleService:
         #: The working calendar business-hours functions count on (None: the default week).
         self.calendar = calendar
         self._cache: dict[tuple[str, str], tuple[str, CompiledExpression]] = {}
+        self._fingerprints: dict[str, tuple[tuple[tuple[str, Any], ...], str]] = {}
         self._rulesets: dict[str, LoadedRuleSet] = {}
 
     # ------------------------------------------------------------ plumbing
@@ -179,6 +180,19 @@ class RuleService:
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def _fingerprint_of(self, entity: str) -> str:
+        """The fingerprint of ``entity`` and the entities it references, remembered while
+        none of their definitions is replaced (a new version is a new definition object,
+        so an identity check per entity replaces hashing them all on every compile)."""
+        memo = self._fingerprints.get(entity)
+        if memo is not None and all(self.definitions(e) is d for e, d in memo[0]):
+            return memo[1]
+        related = self._related(entity)
+        seen = tuple((e, self.definitions(e)) for e in sorted(set(related)))
+        fingerprint = self._fingerprint(related)
+        self._fingerprints[entity] = (seen, fingerprint)
+        return fingerprint
+
     def _related(self, entity: str) -> list[str]:
         names = [entity]
         for info in self.catalog.fields(entity).values():
@@ -193,9 +207,7 @@ class RuleService:
 
         Raises :class:`RuleSyntaxError` or :class:`RuleTypeError` (with every problem).
         """
-        fingerprint = (
-            self._fingerprint(self._related(entity)) if self.catalog.exists(entity) else ""
-        )
+        fingerprint = self._fingerprint_of(entity) if self.catalog.exists(entity) else ""
         key = (hashlib.sha256(text.encode()).hexdigest(), entity)
         cached = self._cache.get(key)
         if cached is not None and cached[0] == fingerprint:

@@ -139,7 +139,12 @@ def row_values(
 
 
 def record_from_row(model: EntityModel, row: Any, *, system: bool = True) -> dict[str, Any]:
-    """A row mapping → the record dict the API returns (active fields, Python values)."""
+    """A row mapping → the record the API returns (active fields, Python values)."""
+    return model.codec.from_row(row) if system else model.codec.from_row_bare(row)
+
+
+def record_from_row_walk(model: EntityModel, row: Any, *, system: bool = True) -> dict[str, Any]:
+    """What :func:`record_from_row` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     if system:
         for key in SYSTEM_FIELDS:
