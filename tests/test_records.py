@@ -140,6 +140,28 @@ def test_reference_must_exist_and_blocks_delete(p):
     assert p.records("account").get(acme["id"])
 
 
+def test_a_missing_reference_names_its_own_field_among_several(p):
+    deal = {
+        "name": "deal",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "account": {"type": "integer", "x-ref": "account"},
+                "partner": {"type": "integer", "x-ref": "account"},
+            },
+        },
+    }
+    save(p, deal)
+    acme = p.records("account").create({"name": "ACME"})
+    good = {"title": "a", "account": acme["id"], "partner": acme["id"]}
+    with pytest.raises(ValidationError) as info:
+        p.records("deal").create_many([good, {**good, "partner": 999}])
+    # SQLite does not say which column failed: the batch's values are looked up.
+    assert [f.rsplit(".", 1)[-1] for f in fields_of(info.value)] == ["partner"]
+    assert p.records("deal").count() == 0
+
+
 def test_stale_version_refused(p):
     acme = p.records("account").create({"name": "ACME"})
     p.records("account").update(acme["id"], {"industry": "tech"}, version=1)

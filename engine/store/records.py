@@ -26,6 +26,7 @@ from engine.errors import (
 from engine.store import audit
 from engine.store.bulk import bulk_insert, collector_paused, insert_records
 from engine.store.query import child_rows, order_clauses, simple_filters
+from engine.store.schema import fk_name
 from engine.store.values import (
     input_errors,
     known_fields,
@@ -259,7 +260,7 @@ class RecordService:
             try:
                 insert_records(conn, self.live.table, self.model.codec.insert_columns, records)
             except IntegrityError as exc:
-                raise self._integrity_error(exc) from None
+                raise self._integrity_error(exc, conn, records) from None
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
             audit.write(
@@ -501,7 +502,29 @@ class RecordService:
         except IntegrityError as exc:
             raise self._integrity_error(exc) from None
 
-    def _integrity_error(self, exc: IntegrityError) -> TesseraError:
+    def _missing_references(
+        self, conn: Connection, refs: list[Any], records: list[dict[str, Any]]
+    ) -> list[tuple[str | None, Any]]:
+        """(record prefix, field) of each reference value in ``records`` with no target row."""
+        out: list[tuple[str | None, Any]] = []
+        many = len(records) > 1
+        for f in refs:
+            wanted = {r.get(f.key) for r in records} - {None}
+            if not wanted:
+                continue
+            target = self.platform.entities.get(f.ref).table
+            found = set(conn.execute(select(target.c.id).where(target.c.id.in_(wanted))).scalars())
+            for i, r in enumerate(records):
+                if r.get(f.key) is not None and r.get(f.key) not in found:
+                    out.append((f"[{i}]." if many else None, f))
+        return out
+
+    def _integrity_error(
+        self,
+        exc: IntegrityError,
+        conn: Connection | None = None,
+        records: list[dict[str, Any]] | None = None,
+    ) -> TesseraError:
         text = str(exc.orig)
         for f in self.model.stored_fields():
             if f.unique and (f.column in text or f"ux_{self.live.table.name}" in text):
@@ -510,11 +533,21 @@ class RecordService:
                     f"{label} must be unique",
                     [error_entry("this value is already used by another record", field=f.key)],
                 )
-            if f.ref and (f"fk_{self.live.table.name}" in text or "FOREIGN KEY" in text):
-                return ValidationError(
-                    "a reference points at a record that does not exist",
-                    [error_entry(f"no {f.ref} with this id", field=f.key)],
-                )
+        refs = [f for f in self.model.stored_fields() if f.ref]
+        named = [f for f in refs if fk_name(self.live.table.name, f.column or f.key) in text]
+        if named or (refs and "FOREIGN KEY" in text):
+            # PostgreSQL names the constraint; SQLite does not say which column failed,
+            # so the batch's reference values are looked up to name the field(s).
+            missing: list[tuple[str | None, Any]] = [(None, f) for f in named]
+            if not missing and conn is not None and records:
+                missing = self._missing_references(conn, refs, records)
+            return ValidationError(
+                "a reference points at a record that does not exist",
+                [
+                    error_entry(f"no {f.ref} with this id", field=f"{where or ''}{f.key}")
+                    for where, f in (missing or [(None, refs[0])])
+                ],
+            )
         return ValidationError(
             "the database refused the record", [error_entry(text.splitlines()[0])]
         )
