@@ -6,6 +6,7 @@ the instance page shows it; a third-party node type gets its palette entry and f
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -81,6 +82,16 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     page.fill("#flow-label-en", "Two-level discount approval")
     page.fill("#flow-label-zh", "两级折扣审批")
     page.select_option("#flow-entity", "quote")
+    # it starts by itself when a quote is created whose notes carry this test's tag,
+    # the condition drawn with the condition builder
+    page.check(".trigger-on input[value=created]")
+    trigger = page.locator("#trigger-when")
+    trigger.locator(".cond-builder[data-ready=true]").wait_for()
+    trigger.locator(".cond-add-row").first.click()
+    row = trigger.locator(".condition").first
+    row.locator(".cond-field").select_option("notes")
+    row.locator(".cond-op").select_option("contains")
+    row.locator(".cond-value").fill(name)
 
     _drop(page, "start", 60, 200, "start")
     _drop(page, "exclusive", 220, 190, "exclusive")
@@ -139,28 +150,38 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     with crm_site.platform() as p:
         published = p.meta.get("flow", name)["definition"]
     assert published["entity"] == "quote"
+    assert published["trigger"] == {"on": ["created"], "when": f'notes contains "{name}"'}
     assert published["nodes"]["manager"]["config"]["approvers"] == {"role": "sales_manager"}
     assert {"from": "exclusive", "to": "manager", "when": "discount > 0.1"} in published["edges"]
     assert {"from": "exclusive", "to": "end", "default": True} in published["edges"]
     assert all("position" in n for n in published["nodes"].values())
     shot(page, "flow-designer-published")
 
-    # a rep's quote with a 15% discount takes the manager path
+    # a rep saves a quote with a 15% discount in the form: the trigger starts the flow,
+    # which takes the manager path
     rep = crm_site.by_role["sales_rep"]
     with crm_site.platform() as p:
         opp = p.records("opportunity", rep).list(limit=1, order_by="id")[0]
     rep_page = browser.new_context().new_page()
     rep_page.set_viewport_size({"width": 1400, "height": 1000})
     crm_site.login(rep_page, rep)
-    instance = rep_page.evaluate(
-        """async ([name, opp]) => {
-            const q = await Tessera.api("POST", "/api/v1/records/quote",
-                                        {opportunity: opp, discount: 0.15});
-            return Tessera.api("POST", `/api/v1/flows/${name}/start`, {entity: "quote", id: q.id});
-        }""",
-        [name, opp["id"]],
-    )
-    rep_page.goto(f"{crm_site.url}/flows/instances/{instance['id']}")
+    rep_page.goto(f"{crm_site.url}/app/quote/new")
+    rep_page.wait_for_selector("#record-form")
+    rep_page.fill("#f-opportunity", opp["name"])
+    rep_page.locator(f'#f-opportunity-list li[data-id="{opp["id"]}"]').click()
+    rep_page.fill("#f-discount", "0.15")
+    rep_page.fill("#f-notes", f"Please approve ({name})")
+    rep_page.click("#save")
+    rep_page.wait_for_url(re.compile(r"/app/quote/\d+$"))
+    quote_id = int(rep_page.url.rsplit("/", 1)[1])
+    with crm_site.platform() as p:
+        mine = [i for i in p.flows.instances(started_by=rep) if i["flow"] == name]
+    assert [(i["record_id"], i["flow_version"]) for i in mine] == [(quote_id, 1)]
+    instance = mine[0]
+    # the rep follows the request from the tasks page to the instance view
+    rep_page.goto(f"{crm_site.url}/tasks?tab=requests")
+    rep_page.click(f'tr.request[data-instance="{instance["id"]}"] a.instance-link')
+    rep_page.wait_for_url(f"**/flows/instances/{instance['id']}")
     diagram = rep_page.locator("#flow-diagram")
     expect(diagram.locator("[data-node=manager]")).to_have_attribute("data-state", "current")
     expect(diagram.locator("[data-node=director]")).to_have_attribute("data-state", "pending")

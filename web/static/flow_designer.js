@@ -33,7 +33,8 @@
   const flow = {
     label: base.label || { en: data.name },
     entity: base.entity || "",
-    trigger: base.trigger || null,
+    // always an object here; definition() writes it out only when an event is ticked
+    trigger: Object.assign({ on: [] }, base.trigger || {}),
     extra: Object.fromEntries(Object.entries(base).filter(([k]) => !["name", "label", "entity", "trigger", "nodes", "edges"].includes(k))),
   };
   let problems = [];
@@ -199,8 +200,9 @@
     const out = { name: data.name, label: flow.label };
     if (flow.entity) out.entity = flow.entity;
     Object.assign(out, flow.extra);
-    if (flow.trigger && flow.trigger.on && flow.trigger.on.length) {
-      out.trigger = { on: flow.trigger.on };
+    const on = [].concat(flow.trigger.on || []);
+    if (on.length) {
+      out.trigger = { on: base.trigger && !Array.isArray(base.trigger.on) && on.length === 1 ? on[0] : on };
       if (flow.trigger.when) out.trigger.when = flow.trigger.when;
     }
     out.nodes = {};
@@ -464,27 +466,34 @@
     const entity = el("select", { id: "flow-entity" }, el("option", { value: "" }, t("(no record)")),
       data.entities.map((e) => el("option", { value: e.name, selected: e.name === flow.entity || null }, e.label)));
     entity.addEventListener("change", () => { flow.entity = entity.value; loadPeople(); changed(); });
-    const on = (flow.trigger && [].concat(flow.trigger.on || [])) || [];
+    const on = [].concat(flow.trigger.on || []);
     const events = ["created", "updated", "deleted"].map((ev) => {
       const box = el("input", { type: "checkbox", value: ev, checked: on.includes(ev) || null });
       box.addEventListener("change", () => {
-        const chosen = Array.from(body.querySelectorAll(".trigger-on input:checked")).map((b) => b.value);
-        flow.trigger = chosen.length ? { on: chosen, when: (flow.trigger && flow.trigger.when) || undefined } : null;
+        flow.trigger.on = Array.from(body.querySelectorAll(".trigger-on input:checked")).map((b) => b.value);
         changed();
       });
       return el("label", {}, box, " ", t(ev === "created" ? "created" : ev === "updated" ? "updated" : "deleted"));
     });
-    const when = el("textarea", { id: "trigger-when", rows: 2, spellcheck: "false" });
-    when.value = (flow.trigger && flow.trigger.when) || "";
-    when.addEventListener("input", () => {
-      if (!flow.trigger) return;
-      flow.trigger.when = when.value.trim() || undefined;
-      changed();
-    });
+    const when = el("div", { id: "trigger-when", class: "trigger-when" });
+    const mountWhen = () => {
+      when.replaceChildren();
+      if (!flow.entity) {
+        when.append(el("p", { class: "muted" }, t("Pick the flow's record type first.")));
+        return;
+      }
+      T.conditionBuilder(when, {
+        entity: flow.entity,
+        text: flow.trigger.when || "",
+        onChange: (value) => { flow.trigger.when = value.trim() || undefined; changed(); },
+      });
+    };
+    entity.addEventListener("change", mountWhen);
+    mountWhen();
     body.append(
       field(t("Label (English)"), en), field(t("Label (Chinese)"), zh), field(t("Record type"), entity),
       el("fieldset", { class: "trigger-on" }, el("legend", {}, t("Start automatically when a record is")), events),
-      field(t("…and this condition holds"), when),
+      el("h3", {}, t("…and this condition holds")), when,
       itemProblems(),
       el("p", { class: "muted" }, t("Pick a node or an edge on the canvas to edit it.")));
   }
