@@ -130,6 +130,31 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     _connect(page, "approval_2", "end")
     _checked(page)
     expect(page.locator("#no-problems")).to_be_visible()
+
+    # Delete removes the selected step with its edges; Ctrl+Z and Redo bring the edit back
+    edges = page.locator("#flow-canvas .x6-edge")
+    director = page.locator('#flow-canvas .x6-node[data-cell-id="approval_2"]')
+    director.click()
+    expect(page.locator("#node-key")).to_have_value("director")
+    page.locator("#props-title").click()  # out of the fields: keys act on the canvas
+    page.keyboard.press("Delete")
+    expect(director).to_have_count(0)
+    expect(edges).to_have_count(3)
+    page.keyboard.press("Control+z")
+    expect(director).to_have_count(1)
+    expect(edges).to_have_count(5)
+    page.keyboard.press("Control+Shift+z")
+    expect(director).to_have_count(0)
+    page.click("#undo")
+    expect(director).to_have_count(1)
+    expect(page.locator("#redo")).to_be_enabled()
+    page.click("#redo")
+    expect(director).to_have_count(0)
+    page.click("#undo")
+    expect(director).to_have_count(1)
+    expect(edges).to_have_count(5)
+    _checked(page)
+    expect(page.locator("#no-problems")).to_be_visible()
     expect(page.locator("#publish")).to_be_enabled()
     page.click("#auto-layout")
 
@@ -143,6 +168,14 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
         .get_attribute("data-dry-path")
         .startswith("start,exclusive,manager,director")
     )
+    # the manager rejects: the flow ends there, the director is not asked
+    page.select_option("#dry-result select.dry-outcome[data-node=manager]", "reject")
+    page.wait_for_selector("#dry-result .dry-ending[data-ending=rejected]")
+    assert page.locator("#flow-designer").get_attribute("data-dry-path") == (
+        "start,exclusive,manager"
+    )
+    page.select_option("#dry-result select.dry-outcome[data-node=manager]", "approve")
+    page.wait_for_selector("#dry-result li[data-node=director]")
     shot(page, "flow-designer-dry-run")
 
     page.click("#publish")
