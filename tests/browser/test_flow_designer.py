@@ -246,3 +246,23 @@ def test_a_plugin_node_type_is_in_the_palette_with_its_form(page, crm_site):
     # the schema's own rules come back from the server, located on the node
     expect(page.locator("#problems li[data-node=sms_notice]").first).to_be_visible()
     shot(page, "flow-designer-plugin-node")
+
+    # zoom moves the canvas's viewport
+    viewport = page.locator("#flow-canvas .x6-graph-svg-viewport")
+    before = viewport.get_attribute("transform")
+    page.click("#zoom-in")
+    expect(viewport).not_to_have_attribute("transform", before or "")
+
+    # an approval's picker: a manager two levels up, everyone must approve, escalation;
+    # the draft the page sends to the checker carries them in the engine's own words
+    _drop(page, "approval", 300, 330, "approval")
+    page.select_option("#f-config-approvers-kind", "manager_of")
+    page.locator(".who-levels").fill("2")
+    page.select_option("#f-config-mode", '"all"')
+    with page.expect_request(
+        lambda r: r.url.endswith("/check") and '"escalate"' in (r.post_data or "")
+    ) as sent:
+        page.select_option("#f-config-timeout-action", '"escalate"')
+    config = sent.value.post_data_json["definition"]["nodes"]["approval"]["config"]
+    assert config["approvers"] == {"manager_of": "initiator", "levels": 2}
+    assert config["mode"] == "all" and config["timeout"]["action"] == "escalate"
