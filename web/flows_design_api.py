@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from engine.errors import BundleError, NotFound, ValidationError, error_entry
 from engine.flows.dry_run import dry_run
-from engine.flows.registry import node_types
+from engine.flows.registry import node_type, node_types
 from engine.flows.spec import parse_flow
 from engine.flows.tables import flow_instances
 from web.auth import require_user
@@ -196,7 +196,9 @@ def run_dry(name: str) -> Response:
     """The path a draft (``definition``) or the live flow takes on a sample record.
 
     The record is ``record_id`` (read as the signed-in user, so row permissions
-    apply) or ``values`` (field values typed in the page). Nothing is written.
+    apply) or ``values`` (field values typed in the page). ``outcomes`` picks what
+    a person step answers (``{"manager": "reject"}``; approve where not given).
+    Nothing is written: "set fields" steps change only the sample.
     """
     p = _platform()
     user = require_user()
@@ -235,8 +237,30 @@ def run_dry(name: str) -> Response:
         found = p.users.find(who)
         return None if found is None else found.get("manager")
 
+    outcomes = data.get("outcomes") or {}
+    if not isinstance(outcomes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in outcomes.items()
+    ):
+        raise ValidationError(
+            "outcomes maps a step's name to an outcome",
+            [error_entry("expected {step: outcome}", field="outcomes")],
+        )
+    for key, value in outcomes.items():
+        node = spec.nodes.get(key)
+        t = node_type(node.type, node.version) if node is not None else None
+        if t is None or value not in t.node_outcomes(node):
+            raise ValidationError(
+                "a step was given an outcome it does not have",
+                [error_entry(f"{key!r} has no outcome {value!r}", field=f"outcomes.{key}")],
+            )
     result = dry_run(
-        spec, record, compile_=compile_, initiator=user, manager=manager, holders=_holders(p)
+        spec,
+        record,
+        compile_=compile_,
+        initiator=user,
+        manager=manager,
+        holders=_holders(p),
+        outcomes=outcomes,
     )
     return json_response({**result, "record_id": record.get("id")})
 

@@ -238,7 +238,7 @@ def _reports() -> dict[str, Any]:
         "/api/v1/reports/{name}/drill": {
             "get": op("report_drill", "reports", "The records behind one cell",
                       params=[name, query("key", STRING, "a JSON list: row keys, then column "
-                                          "keys"), filters, params,
+                                          "keys; [stage] of a funnel, [value] of a leaderboard"), filters, params,
                               query("limit", {"type": "integer", "minimum": 1, "maximum": 200})],
                       errors=(401, 403, 404, 422)),
         },
@@ -499,7 +499,9 @@ def _builders() -> dict[str, Any]:
             "post": op("flow_design_dry_run", "builders",
                        "The path a draft or the live flow takes on a sample record; writes nothing",
                        params=[name],
-                       body=json_body({**draft, "record_id": RECORD_ID, "values": OBJECT}),
+                       body=json_body({**draft, "record_id": RECORD_ID, "values": OBJECT,
+                                       "outcomes": {"type": "object",
+                                                    "additionalProperties": STRING}}),
                        errors=(401, 403, 404, 422)),
         },
         "/api/v1/flows/design/{name}/versions": {
@@ -517,7 +519,8 @@ def _builders() -> dict[str, Any]:
             "get": op("dashboard_widget_drill", "reports",
                       "The records behind one figure of a widget, in the viewer's scope",
                       params=[name, path_param("index", {"type": "integer", "minimum": 0}),
-                              query("key", STRING, "JSON list: row keys then column keys"),
+                              query("key", STRING, "JSON list: row keys then column keys; [stage] "
+                                    "of a funnel, [value] of a leaderboard"),
                               query("values", STRING, "JSON object: the global filters"),
                               query("limit", {"type": "integer", "minimum": 1, "maximum": 200})],
                       ok=answer("records", items_of()), errors=(401, 403, 404, 422)),

@@ -11,10 +11,14 @@ as ``engine/flows/nodes/people.py`` resolves them at run time.
 Gateways choose the way the runtime does (``gateways.py``): an exclusive
 gateway takes the first edge whose condition holds, else its default; an
 inclusive one every edge whose condition holds; a parallel split every edge.
-Steps that wait for a person are assumed to be approved (the ``approve`` edge
-or the unmarked one); other nodes leave by their unmarked edges. Changes an
-``action`` node would make to the record are not applied to the sample, so a
-later condition sees the record as it was given.
+Steps that wait for a person take the outcome the caller picked for them
+(``outcomes``, by node id), else ``approve``; they leave as the approval node's
+``route`` does: by the edges marked with that outcome, else a reject ends the
+flow as rejected (or goes back to whoever started it when ``on_reject`` says
+so) and any other outcome takes the unmarked edges. Other nodes leave by their
+unmarked edges. The ``set`` of an ``action`` node is evaluated and applied to
+the sample (a copy), so a later condition sees the record as the flow would
+have changed it; a rule set is not run.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def _choose(
     record: dict[str, Any],
     compile_: Callable[[str], Any],
     notes: list[dict[str, Any]],
+    outcome: str | None = None,
 ) -> list[EdgeSpec]:
     """The edges a token would leave ``node_id`` by (see the module docstring)."""
     node = spec.nodes[node_id]
@@ -77,10 +82,33 @@ def _choose(
                     break
         return chosen or ([default] if default is not None else [])
     if t is not None and (t.outcomes or t.open_outcomes):
-        approve = [e for e in outgoing if e.outcome == "approve"]
+        if outcome is None:
+            outcome = "approve" if "approve" in t.outcomes else None
+        marked = [e for e in outgoing if outcome is not None and e.outcome == outcome]
         unmarked = [e for e in outgoing if e.outcome is None]
-        return (approve or unmarked)[:1] if "approve" in t.outcomes else unmarked or outgoing[:1]
+        if marked:
+            return marked
+        if outcome == "reject":
+            return []  # the runtime ends the flow as rejected (see approval.route)
+        return unmarked or ([] if outcome is not None else outgoing[:1])
     return outgoing
+
+
+def _apply_set(
+    node_id: str,
+    config: dict[str, Any],
+    record: dict[str, Any],
+    compile_: Callable[[str], Any],
+    changes: list[dict[str, Any]],
+) -> None:
+    """Evaluate an action's ``set`` over the sample and write the values into it."""
+    values = {}
+    for key, expr in (config.get("set") or {}).items():
+        value, problem = _evaluate(compile_, str(expr), record)
+        changes.append({"node": node_id, "field": key, "value": value, "error": problem})
+        if problem is None:
+            values[key] = value
+    record.update(values)  # all at once, as the record service applies them
 
 
 def _who(
@@ -108,15 +136,25 @@ def dry_run(
     initiator: str | None,
     manager: Callable[[str], str | None],
     holders: Callable[[str], list[str]],
+    outcomes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The path ``spec`` would take on ``record`` and who each person step would ask.
+
+    ``outcomes`` picks what each person step answers (node id → ``approve``,
+    ``reject`` ...; ``approve`` where not given). ``record`` itself is not changed.
 
     Returns ``{"nodes": [ids in visiting order], "edges": [{"index", "from", "to"}],
     "people": [{"node", "type", "users", "roles", "nobody", "fallback"}],
     "conditions": [{"node", "edge", "when", "value", "error"}], "stuck": [...],
-    "end": id | None}``. ``stuck`` names nodes where no edge could be chosen
-    (an exclusive gateway with no condition holding and no default).
+    "decisions": [{"node", "outcome", "choices"}], "changes": [{"node", "field",
+    "value", "error"}], "rejected": id | None, "returned": id | None,
+    "record": the sample after the steps' changes, "end": id | None}``. ``stuck``
+    names nodes where no edge could be chosen (an exclusive gateway with no
+    condition holding and no default); ``rejected`` the step whose rejection ends
+    the flow, ``returned`` the one that sends it back to whoever started it.
     """
+    outcomes = outcomes or {}
+    record = dict(record)
     starts = spec.starts()
     out: dict[str, Any] = {
         "nodes": [],
@@ -124,6 +162,10 @@ def dry_run(
         "people": [],
         "conditions": [],
         "stuck": [],
+        "decisions": [],
+        "changes": [],
+        "rejected": None,
+        "returned": None,
         "end": None,
     }
     if not starts:
@@ -149,12 +191,26 @@ def dry_run(
         if t is not None and t.outputs == (0, 0):
             out["end"] = out["end"] or node_id
             continue
-        edges = _choose(spec, node_id, record, compile_, out["conditions"])
+        if node.type == "action" and isinstance(node.config.get("set"), dict):
+            _apply_set(node_id, node.config, record, compile_, out["changes"])
+        outcome = None
+        if t is not None and t.outcomes and not t.conditional:
+            outcome = outcomes.get(node_id) or ("approve" if "approve" in t.outcomes else None)
+            choices = list(t.node_outcomes(node))
+            out["decisions"].append({"node": node_id, "outcome": outcome, "choices": choices})
+        edges = _choose(spec, node_id, record, compile_, out["conditions"], outcome)
+        if outcome == "reject" and not edges:
+            if node.config.get("on_reject") == "initiator" and initiator:
+                out["returned"] = out["returned"] or node_id
+            else:
+                out["rejected"] = out["rejected"] or node_id
+            continue
         if not edges and spec.outgoing(node_id):
             out["stuck"].append(node_id)
         for edge in edges:
             out["edges"].append({"index": edge.index, "from": edge.source, "to": edge.target})
             queue.append(edge.target)
+    out["record"] = record
     return out
 
 

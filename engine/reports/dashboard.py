@@ -515,7 +515,8 @@ def drill_widget(
     limit: int = 50,
 ) -> dict[str, Any]:
     """The records behind one figure of widget ``index`` under the global filters:
-    a pivot cell (``key`` = row keys then column keys) or a number (``key`` = [])."""
+    a pivot cell (``key`` = row keys then column keys), a number (``key`` = []), a
+    funnel's stage or a leaderboard's entry (``key`` = [value])."""
     p = service.p
     definition = _definition(p, dashboard)
     require_open(p, definition, user)
@@ -532,12 +533,14 @@ def drill_widget(
             [error_entry(f"widget {index} is a {kind_of(w)}", field="widget")],
         )
     report, source = _source_of(service, w)
+    from engine.reports.drill import DRILL_FIELDS
     from engine.reports.spec import PivotSpec
 
-    if not isinstance(service.spec(report), PivotSpec):
+    spec = service.spec(report)
+    if not isinstance(spec, PivotSpec) and spec.get("type") not in DRILL_FIELDS:
         raise ValidationError(
-            "only a pivot report drills down to its records",
-            [error_entry(f"{w.get('report')!r} is not a pivot", field="widget")],
+            "only a pivot, a funnel or a leaderboard drills down to its records",
+            [error_entry(f"{w.get('report')!r} is a {spec.get('type')}", field="widget")],
         )
     where, _applied, _ignored = widget_filter(p.rules.catalog, definition, source, values or {})
     answer = service.drill(report, key, user=user, filters=where, limit=limit)

@@ -189,8 +189,14 @@ class ReportService:
         limit: int = 50,
     ) -> dict[str, Any]:
         """The records behind one cell: ``key`` gives the row keys then the column keys
-        (a shorter key is a subtotal or total). Returns ``{count, records}``."""
+        (a shorter key is a subtotal or total); for a funnel, ``[stage]``, for a
+        leaderboard, ``[ranked value]`` (see ``engine/reports/drill.py``).
+        Returns ``{count, records}``."""
         spec = self.spec(report)
+        if not isinstance(spec, PivotSpec):
+            from engine.reports.drill import drill_special
+
+            return drill_special(self, spec, key, self._where(spec, user, filters), limit, user)
         query = self._query(spec, user, filters)
         dims = query.dims[: len(key)]
         key = [_key_value(v, d) for v, d in zip(key, spec.dimensions)]

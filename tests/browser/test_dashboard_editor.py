@@ -211,6 +211,24 @@ def test_an_admin_builds_a_dashboard_and_a_manager_drills_into_it(page, browser,
             Decimal(str(r["amount"])) for r in expected
         )
         shot(viewer, "dashboard-editor-drill")
+
+        # the funnel drills too: a stage (the middle segment) to its records, same scope
+        chart = viewer.locator(".widget[data-index='1'] .widget-chart canvas").first
+        box = chart.bounding_box()
+        viewer.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        viewer.wait_for_selector("#dashboard-drill[data-state=ready][data-widget='1']")
+        [stage] = json.loads(viewer.get_attribute("#dashboard-drill", "data-key"))
+        shown = {int(li.get_attribute("data-id")) for li in viewer.locator("#drill-list li").all()}
+        with crm_site.platform() as p:
+            expected = {
+                r["id"]
+                for r in p.records("opportunity", manager).list(
+                    f'stage == "{stage}" and closed_on >= @2025-01-01 and closed_on <= @2025-12-31',
+                    limit=None,
+                )
+            }
+        assert shown <= expected and len(shown) == min(len(expected), 50)
+        shot(viewer, "dashboard-funnel-drill")
     finally:
         viewer.close()
     assert not errors

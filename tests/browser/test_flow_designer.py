@@ -6,6 +6,7 @@ the instance page shows it; a third-party node type gets its palette entry and f
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -81,6 +82,16 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     page.fill("#flow-label-en", "Two-level discount approval")
     page.fill("#flow-label-zh", "两级折扣审批")
     page.select_option("#flow-entity", "quote")
+    # it starts by itself when a quote is created whose notes carry this test's tag,
+    # the condition drawn with the condition builder
+    page.check(".trigger-on input[value=created]")
+    trigger = page.locator("#trigger-when")
+    trigger.locator(".cond-builder[data-ready=true]").wait_for()
+    trigger.locator(".cond-add-row").first.click()
+    row = trigger.locator(".condition").first
+    row.locator(".cond-field").select_option("notes")
+    row.locator(".cond-op").select_option("contains")
+    row.locator(".cond-value").fill(name)
 
     _drop(page, "start", 60, 200, "start")
     _drop(page, "exclusive", 220, 190, "exclusive")
@@ -119,6 +130,31 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     _connect(page, "approval_2", "end")
     _checked(page)
     expect(page.locator("#no-problems")).to_be_visible()
+
+    # Delete removes the selected step with its edges; Ctrl+Z and Redo bring the edit back
+    edges = page.locator("#flow-canvas .x6-edge")
+    director = page.locator('#flow-canvas .x6-node[data-cell-id="approval_2"]')
+    director.click()
+    expect(page.locator("#node-key")).to_have_value("director")
+    page.locator("#props-title").click()  # out of the fields: keys act on the canvas
+    page.keyboard.press("Delete")
+    expect(director).to_have_count(0)
+    expect(edges).to_have_count(3)
+    page.keyboard.press("Control+z")
+    expect(director).to_have_count(1)
+    expect(edges).to_have_count(5)
+    page.keyboard.press("Control+Shift+z")
+    expect(director).to_have_count(0)
+    page.click("#undo")
+    expect(director).to_have_count(1)
+    expect(page.locator("#redo")).to_be_enabled()
+    page.click("#redo")
+    expect(director).to_have_count(0)
+    page.click("#undo")
+    expect(director).to_have_count(1)
+    expect(edges).to_have_count(5)
+    _checked(page)
+    expect(page.locator("#no-problems")).to_be_visible()
     expect(page.locator("#publish")).to_be_enabled()
     page.click("#auto-layout")
 
@@ -132,6 +168,14 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
         .get_attribute("data-dry-path")
         .startswith("start,exclusive,manager,director")
     )
+    # the manager rejects: the flow ends there, the director is not asked
+    page.select_option("#dry-result select.dry-outcome[data-node=manager]", "reject")
+    page.wait_for_selector("#dry-result .dry-ending[data-ending=rejected]")
+    assert page.locator("#flow-designer").get_attribute("data-dry-path") == (
+        "start,exclusive,manager"
+    )
+    page.select_option("#dry-result select.dry-outcome[data-node=manager]", "approve")
+    page.wait_for_selector("#dry-result li[data-node=director]")
     shot(page, "flow-designer-dry-run")
 
     page.click("#publish")
@@ -139,28 +183,38 @@ def test_an_admin_draws_publishes_and_a_rep_follows(page, browser, crm_site):
     with crm_site.platform() as p:
         published = p.meta.get("flow", name)["definition"]
     assert published["entity"] == "quote"
+    assert published["trigger"] == {"on": ["created"], "when": f'notes contains "{name}"'}
     assert published["nodes"]["manager"]["config"]["approvers"] == {"role": "sales_manager"}
     assert {"from": "exclusive", "to": "manager", "when": "discount > 0.1"} in published["edges"]
     assert {"from": "exclusive", "to": "end", "default": True} in published["edges"]
     assert all("position" in n for n in published["nodes"].values())
     shot(page, "flow-designer-published")
 
-    # a rep's quote with a 15% discount takes the manager path
+    # a rep saves a quote with a 15% discount in the form: the trigger starts the flow,
+    # which takes the manager path
     rep = crm_site.by_role["sales_rep"]
     with crm_site.platform() as p:
         opp = p.records("opportunity", rep).list(limit=1, order_by="id")[0]
     rep_page = browser.new_context().new_page()
     rep_page.set_viewport_size({"width": 1400, "height": 1000})
     crm_site.login(rep_page, rep)
-    instance = rep_page.evaluate(
-        """async ([name, opp]) => {
-            const q = await Tessera.api("POST", "/api/v1/records/quote",
-                                        {opportunity: opp, discount: 0.15});
-            return Tessera.api("POST", `/api/v1/flows/${name}/start`, {entity: "quote", id: q.id});
-        }""",
-        [name, opp["id"]],
-    )
-    rep_page.goto(f"{crm_site.url}/flows/instances/{instance['id']}")
+    rep_page.goto(f"{crm_site.url}/app/quote/new")
+    rep_page.wait_for_selector("#record-form")
+    rep_page.fill("#f-opportunity", opp["name"])
+    rep_page.locator(f'#f-opportunity-list li[data-id="{opp["id"]}"]').click()
+    rep_page.fill("#f-discount", "0.15")
+    rep_page.fill("#f-notes", f"Please approve ({name})")
+    rep_page.click("#save")
+    rep_page.wait_for_url(re.compile(r"/app/quote/\d+$"))
+    quote_id = int(rep_page.url.rsplit("/", 1)[1])
+    with crm_site.platform() as p:
+        mine = [i for i in p.flows.instances(started_by=rep) if i["flow"] == name]
+    assert [(i["record_id"], i["flow_version"]) for i in mine] == [(quote_id, 1)]
+    instance = mine[0]
+    # the rep follows the request from the tasks page to the instance view
+    rep_page.goto(f"{crm_site.url}/tasks?tab=requests")
+    rep_page.click(f'tr.request[data-instance="{instance["id"]}"] a.instance-link')
+    rep_page.wait_for_url(f"**/flows/instances/{instance['id']}")
     diagram = rep_page.locator("#flow-diagram")
     expect(diagram.locator("[data-node=manager]")).to_have_attribute("data-state", "current")
     expect(diagram.locator("[data-node=director]")).to_have_attribute("data-state", "pending")
@@ -192,3 +246,23 @@ def test_a_plugin_node_type_is_in_the_palette_with_its_form(page, crm_site):
     # the schema's own rules come back from the server, located on the node
     expect(page.locator("#problems li[data-node=sms_notice]").first).to_be_visible()
     shot(page, "flow-designer-plugin-node")
+
+    # zoom moves the canvas's viewport
+    viewport = page.locator("#flow-canvas .x6-graph-svg-viewport")
+    before = viewport.get_attribute("transform")
+    page.click("#zoom-in")
+    expect(viewport).not_to_have_attribute("transform", before or "")
+
+    # an approval's picker: a manager two levels up, everyone must approve, escalation;
+    # the draft the page sends to the checker carries them in the engine's own words
+    _drop(page, "approval", 300, 330, "approval")
+    page.select_option("#f-config-approvers-kind", "manager_of")
+    page.locator(".who-levels").fill("2")
+    page.select_option("#f-config-mode", '"all"')
+    with page.expect_request(
+        lambda r: r.url.endswith("/check") and '"escalate"' in (r.post_data or "")
+    ) as sent:
+        page.select_option("#f-config-timeout-action", '"escalate"')
+    config = sent.value.post_data_json["definition"]["nodes"]["approval"]["config"]
+    assert config["approvers"] == {"manager_of": "initiator", "levels": 2}
+    assert config["mode"] == "all" and config["timeout"]["action"] == "escalate"

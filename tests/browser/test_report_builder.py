@@ -97,6 +97,10 @@ def test_an_admin_builds_a_pivot_by_dragging_and_saves_it(page, crm_site):
 
     _drop(page, "stage", "filters")
     _previewed(page, lambda: page.select_option("#zone-filters .rb-value", "won"))
+    # a dimension's heading in both languages
+    page.fill("#zone-rows .rb-label-en", "Sales rep")
+    page.fill("#zone-rows .rb-label-zh", "销售")
+    page.locator("#zone-rows .rb-label-zh").dispatch_event("change")
     page.fill("#zone-measures .rb-label-en", "Won amount")
     page.fill("#zone-measures .rb-label-zh", "赢单金额")
     page.locator("#zone-measures .rb-label-zh").dispatch_event("change")
@@ -136,7 +140,7 @@ def test_an_admin_builds_a_pivot_by_dragging_and_saves_it(page, crm_site):
     definition = saved["definition"]
     assert definition["label"] == {"en": LABEL_EN, "zh-CN": LABEL_ZH}
     assert definition["type"] == "pivot" and definition["source"] == "opportunity"
-    assert definition["rows"] == ["owner"]
+    assert definition["rows"] == [{"field": "owner", "label": {"en": "Sales rep", "zh-CN": "销售"}}]
     assert definition["columns"] == [{"field": "closed_on", "bucket": "quarter"}]
     assert definition["filters"] == 'stage == "won"'
     measure = definition["measures"][0]
@@ -149,6 +153,16 @@ def test_an_admin_builds_a_pivot_by_dragging_and_saves_it(page, crm_site):
     page.wait_for_selector("#report[data-state=ready]")
     assert LABEL_EN in page.inner_text("h1")
     shot(page, "report-builder-saved")
+
+    # back in the builder, the saved condition is a filter item again, the labels editable
+    page.goto(crm_site.url + f"/build/reports/{NAME}")
+    page.wait_for_selector("#report-builder[data-state=ready]")
+    item = page.locator("#zone-filters > li.rb-item")
+    assert item.count() == 1
+    assert item.locator(".rb-op").input_value() == "=="
+    assert item.locator(".rb-value").input_value() == "won"
+    assert page.input_value("#rb-condition") == ""
+    assert page.input_value("#zone-rows .rb-label-zh") == "销售"
 
 
 def test_a_second_editor_gets_a_conflict_on_save(browser, crm_site):
@@ -210,6 +224,13 @@ def test_a_saved_report_opens_in_the_builder_in_chinese(page, crm_site):
     assert page.locator("#zone-measures > li.rb-item").count() == 4
     assert page.locator("#zone-measures .rb-expr").input_value() == "amount / deals"
     assert page.locator("#rb-label-zh").input_value() == "各区域在途商机"
+    # its filter (stage not in [won, lost]) is an item of the filter zone, not free text
+    item = page.locator("#zone-filters > li.rb-item")
+    assert item.count() == 1
+    assert item.locator(".rb-op").input_value() == "not in"
+    chosen = item.locator(".rb-value option:checked").evaluate_all("os => os.map(o => o.value)")
+    assert chosen == ["won", "lost"] or sorted(chosen) == ["lost", "won"]
+    assert page.input_value("#rb-condition") == ""
     assert "度量" in page.inner_text("#rb-form-pivot")
     assert page.locator("#rb-table tbody tr").count() >= 1
     shot(page, "report-builder-zh")

@@ -259,3 +259,53 @@ def test_the_editor_previews_a_draft_as_its_builder(seeded, crm_server):
     )
     assert status == 200 and b"dashboard_editor.js" in page
     assert rep.call("GET", "/build/dashboards/new_board", headers={"Accept": "text/html"})[0] == 403
+
+
+LEADERS = {
+    "name": "won_leaders",
+    "label": {"en": "Won leaders", "zh-CN": "成交排行"},
+    "type": "leaderboard",
+    "source": "opportunity",
+    "filters": 'stage == "won"',
+    "by": "owner",
+    "measure": {"agg": "sum", "field": "amount"},
+    "limit": 50,
+}
+
+
+def test_funnel_stages_and_leaderboard_entries_drill_within_the_viewers_scope(seeded, crm_server):
+    seeded.meta.save("report", LEADERS["name"], LEADERS)
+    seeded.meta.save(
+        "dashboard",
+        "ranks_board",
+        {
+            "name": "ranks_board",
+            "label": "Ranks",
+            "filters": [{"name": "period", "type": "period", "field": "closed_on"}],
+            "widgets": [
+                {"report": "won_leaders", "grid": {"x": 0, "y": 0, "w": 6, "h": 4}},
+                {"report": "opportunity_funnel", "grid": {"x": 6, "y": 0, "w": 6, "h": 4}},
+            ],
+        },
+    )
+    rep = signed_in(crm_server, "wang_lei")
+    visible = {r["id"] for r in seeded.records("opportunity", "wang_lei").list(limit=None)}
+    period = quote(json.dumps({"period": {"from": "2026-04-01", "to": "2026-06-30"}}))
+    url = "/api/v1/dashboards/ranks_board/widgets"
+
+    status, entry, _ = rep.get(
+        f"{url}/0/drill?key={quote(json.dumps(['wang_lei']))}&values={period}"
+    )
+    assert status == 200, entry
+    assert {r["name"] for r in entry["records"]} >= {"wang_lei 50"}
+    assert all(r["owner"] == "wang_lei" and r["stage"] == "won" for r in entry["records"])
+    status, other, _ = rep.get(f"{url}/0/drill?key={quote(json.dumps(['gao_yu']))}")
+    assert status == 200 and other["count"] == 0  # another team's row: out of scope
+
+    status, stage, _ = rep.get(f"{url}/1/drill?key={quote(json.dumps(['won']))}&values={period}")
+    assert status == 200, stage
+    names = {r["name"] for r in stage["records"]}
+    assert {"wang_lei 50", "chen_jie 30"} <= names and "gao_yu 70" not in names
+    assert {r["id"] for r in stage["records"]} <= visible
+    status, bad, _ = rep.get(f"{url}/1/drill?key={quote(json.dumps(['won', 'lost']))}")
+    assert status in (400, 422) and bad["errors"][0]["field"] == "key"

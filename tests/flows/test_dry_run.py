@@ -9,14 +9,20 @@ from engine.flows.layout import layout, positioned
 from engine.flows.spec import parse_flow
 from tests.flows.defs import APPROVAL
 
+#: The expressions the flows here use, as Python (the rules engine has its own tests).
+EXPRESSIONS = {
+    "amount > 500000": lambda record: (record.get("amount") or 0) > 500000,
+    '"approved"': lambda record: "approved",
+    '"rejected"': lambda record: "rejected",
+    "amount * 100": lambda record: (record.get("amount") or 0) * 100,
+}
+
 
 def _compile(text):
-    # ``amount > 500000`` is the only condition in APPROVAL
-    assert text == "amount > 500000"
-    return lambda record: (record.get("amount") or 0) > 500000
+    return EXPRESSIONS[text]
 
 
-def _run(record, definition=APPROVAL, managers=None):
+def _run(record, definition=APPROVAL, managers=None, outcomes=None):
     spec, problems = parse_flow(definition)
     assert not problems
     return dry_run(
@@ -26,6 +32,7 @@ def _run(record, definition=APPROVAL, managers=None):
         initiator="ann",
         manager=(managers or {}).get,
         holders=lambda role: {"director": ["dora"]}.get(role, []),
+        outcomes=outcomes,
     )
 
 
@@ -70,3 +77,45 @@ def test_positions_from_the_designer_are_the_drawing():
     assert drawn.nodes["check"]["w"] == 52  # a gateway's diamond
     assert {e["index"] for e in drawn.edges} == {e["index"] for e in layout(spec).edges}
     assert not any(e["back"] for e in drawn.edges)  # every node stands right of the last
+
+
+def test_each_approval_takes_the_outcome_picked_and_set_steps_change_the_sample():
+    sample = {"amount": 900000}
+    out = _run(sample)
+    assert out["record"]["approval_status"] == "approved"
+    assert out["changes"] == [
+        {"node": "approved", "field": "approval_status", "value": "approved", "error": None}
+    ]
+    assert [d["node"] for d in out["decisions"]] == ["manager", "director"]
+    assert out["decisions"][0] == {
+        "node": "manager",
+        "outcome": "approve",
+        "choices": ["approve", "reject"],
+    }
+    assert sample == {"amount": 900000}  # the caller's sample is left as it was
+
+    out = _run({"amount": 900000}, outcomes={"director": "reject"})
+    assert out["nodes"] == ["start", "manager", "check", "director", "rejected", "end_rejected"]
+    assert out["record"]["approval_status"] == "rejected"
+    assert out["end"] == "end_rejected" and out["rejected"] is None
+
+
+def test_a_rejection_with_no_reject_edge_ends_the_flow_or_goes_back():
+    flow = copy.deepcopy(APPROVAL)
+    flow["edges"] = [e for e in flow["edges"] if not (isinstance(e, dict) and e.get("outcome"))]
+    out = _run({"amount": 1}, flow, outcomes={"manager": "reject"})
+    assert out["nodes"] == ["start", "manager"] and out["rejected"] == "manager"
+    assert out["stuck"] == [] and out["end"] is None
+    flow["nodes"]["manager"]["config"]["on_reject"] = "initiator"
+    out = _run({"amount": 1}, flow, outcomes={"manager": "reject"})
+    assert out["returned"] == "manager" and out["rejected"] is None
+
+
+def test_a_later_condition_sees_what_a_set_step_wrote():
+    flow = copy.deepcopy(APPROVAL)
+    flow["nodes"]["scale"] = {"type": "action", "config": {"set": {"amount": "amount * 100"}}}
+    flow["edges"][0] = ["start", "scale"]
+    flow["edges"].append(["scale", "manager"])
+    out = _run({"amount": 10000}, flow)
+    assert out["record"]["amount"] == 1000000
+    assert "director" in out["nodes"]  # 10000 alone would have taken the default path

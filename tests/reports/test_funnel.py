@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from engine.errors import ValidationError
 from tests.reports.rtypes_data import seed
 
 OPEN = ["lead", "qualified", "proposal", "negotiation", "won"]
@@ -114,3 +115,16 @@ def test_funnel_exports_as_csv(platform, deals):
     platform.reports.export(FUNNEL, "csv", out)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Stage,Count,Amount,Entered,Reached") and len(lines) == 6
+
+
+def test_a_stage_drills_to_the_records_at_it_in_the_viewers_scope(platform, deals):
+    for who in (None, "ann"):
+        mine = [d for d in deals if who is None or d["owner"] == who]
+        at = [d for d in mine if d["path"][-1] == "proposal"]
+        answer = platform.reports.drill(FUNNEL, ["proposal"], user=who)
+        assert answer["count"] == len(at) > 0
+        assert sorted(r["amount"] for r in answer["records"]) == sorted(d["amount"] for d in at)
+        assert all(r["owner"] == who for r in answer["records"] if who)
+    with pytest.raises(ValidationError) as refused:
+        platform.reports.drill(FUNNEL, ["proposal", "won"])
+    assert refused.value.errors[0]["field"] == "key"

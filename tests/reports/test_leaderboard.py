@@ -75,3 +75,10 @@ def test_a_bad_leaderboard_names_its_problems(p):
     assert "not a text" in fields["by"] and "adds numbers" in fields["measure.field"]
     assert "'who'" in fields["targets.key"] and "1 to 1,000" in fields["limit"]
     assert "not a report type" in p.reports.problems({**BOARD, "type": "funnelx"})[0]["message"]
+
+
+def test_an_entry_drills_to_its_records_under_the_report_filter(p):
+    answer = p.reports.drill(BOARD, ["bob"])
+    assert answer["count"] == 1  # the lost deal is not on the board, nor in the drill
+    assert [(r["rep"], r["amount"]) for r in answer["records"]] == [("bob", Decimal(150))]
+    assert p.reports.drill(BOARD, ["nobody"]) == {"count": 0, "records": []}

@@ -88,6 +88,21 @@ def test_dry_run_follows_the_record_and_names_the_approvers(p, admin):
     assert p.flows.instances() == before  # nothing ran, nothing was written
 
 
+def test_dry_run_takes_the_outcomes_picked_and_refuses_unknown_ones(admin):
+    url = BASE + "/deal_approval/dry-run"
+    values = {"title": "Big", "amount": 900000}
+    status, answer, _ = admin.post(url, {"values": values, "outcomes": {"manager": "reject"}})
+    assert status == 200
+    assert answer["nodes"] == ["start", "manager", "rejected", "end_rejected"]
+    assert answer["record"]["approval_status"] == "rejected"
+    assert answer["changes"][0]["field"] == "approval_status"
+    status, problem, _ = admin.post(url, {"values": values, "outcomes": {"manager": "maybe"}})
+    assert status in (400, 422)
+    assert problem["errors"][0]["field"] == "outcomes.manager"
+    status, problem, _ = admin.post(url, {"values": values, "outcomes": {"ghost": "approve"}})
+    assert status in (400, 422) and problem["errors"][0]["field"] == "outcomes.ghost"
+
+
 def test_dry_run_refuses_an_invalid_draft(admin):
     draft = copy.deepcopy(APPROVAL)
     del draft["nodes"]["end"]

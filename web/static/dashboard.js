@@ -94,9 +94,19 @@
       const table = el("table", { class: "report-table widget-table" });
       if (result.type === "pivot") R.pivotTable(report, result, table);
       else R.flatTable(report, result, table);
+      if (entryKey(result, 0) !== null) {
+        // a funnel's stages and a leaderboard's entries drill to their records
+        table.querySelectorAll("tbody tr").forEach((tr, i) => {
+          tr.classList.add("drill-row");
+          tr.dataset.key = JSON.stringify([entryKey(result, i)]);
+          tr.title = t("Show the records");
+        });
+      }
       table.addEventListener("click", (event) => {
-        const cell = event.target.closest("td.drill");
-        if (cell && onDrill) onDrill(widget, JSON.parse(cell.dataset.key), cell.dataset.title);
+        const cell = event.target.closest("td.drill, tr.drill-row");
+        if (!cell || !onDrill) return;
+        const title = cell.dataset.title || (cell.querySelector("th") || cell).textContent;
+        onDrill(widget, JSON.parse(cell.dataset.key), title);
       });
       body.replaceChildren(el("div", { class: "widget-scroll" }, table));
       return;
@@ -110,7 +120,21 @@
         const key = chartKey(result, params);
         if (key) onDrill(widget, key, params.name + (params.seriesName ? " · " + params.seriesName : ""));
       });
+    } else if (instance && onDrill && entryKey(result, 0) !== null) {
+      instance.on("click", (params) => {
+        const key = entryKey(result, params.dataIndex);
+        if (key !== null) onDrill(widget, [key], params.name);
+      });
     }
+  }
+
+  /** The value a funnel's stage or a leaderboard's entry drills on (null: it does not drill). */
+  function entryKey(result, index) {
+    const row = result.rows[index];
+    if (!row) return null;
+    if (result.type === "funnel") return row.stage;
+    if (result.type === "leaderboard") return row.key;
+    return null;
   }
 
   /** The pivot key behind a clicked bar or point: row keys then column keys. */

@@ -18,7 +18,7 @@
   const root = document.getElementById("flow-designer");
   if (!root || !window.X6) return;
   const data = JSON.parse(document.getElementById("flow-data").textContent);
-  const { Graph, Dnd, Snapline, Selection } = window.X6;
+  const { Graph, Dnd, Snapline, Selection, History } = window.X6;
   const $ = (id) => document.getElementById(id);
   const KEY = /^[a-z][a-z0-9_]*$/;
   const DESIGN = "/api/v1/flows/design";
@@ -33,7 +33,8 @@
   const flow = {
     label: base.label || { en: data.name },
     entity: base.entity || "",
-    trigger: base.trigger || null,
+    // always an object here; definition() writes it out only when an event is ticked
+    trigger: Object.assign({ on: [] }, base.trigger || {}),
     extra: Object.fromEntries(Object.entries(base).filter(([k]) => !["name", "label", "entity", "trigger", "nodes", "edges"].includes(k))),
   };
   let problems = [];
@@ -87,6 +88,14 @@
   graph.use(new Snapline({ enabled: true }));
   const selection = new Selection({ enabled: true, multiple: false, rubberband: false, showNodeSelectionBox: true, showEdgeSelectionBox: false, pointerEvents: "none" });
   graph.use(selection);
+  // Undo and redo cover the drawing and every property (a cell's data); the colours the
+  // checker and the dry run paint (attrs) and the captions made from data are not edits.
+  const NOT_EDITS = ["attrs", "labels", "tools", "zIndex"];
+  const history = new History({
+    enabled: true,
+    beforeAddCommand(event, args) { return !(args && NOT_EDITS.includes(args.key)); },
+  });
+  graph.use(history);
 
   function edgeAttrs() {
     return { line: { stroke: COLORS.stroke, strokeWidth: 1.5, targetMarker: { name: "classic", size: 8 } } };
@@ -199,8 +208,9 @@
     const out = { name: data.name, label: flow.label };
     if (flow.entity) out.entity = flow.entity;
     Object.assign(out, flow.extra);
-    if (flow.trigger && flow.trigger.on && flow.trigger.on.length) {
-      out.trigger = { on: flow.trigger.on };
+    const on = [].concat(flow.trigger.on || []);
+    if (on.length) {
+      out.trigger = { on: base.trigger && !Array.isArray(base.trigger.on) && on.length === 1 ? on[0] : on };
       if (flow.trigger.when) out.trigger.when = flow.trigger.when;
     }
     out.nodes = {};
@@ -333,13 +343,65 @@
     }
     for (const edge of graph.getEdges()) g.setEdge(edge.getSourceCellId(), edge.getTargetCellId());
     window.dagre.layout(g);
+    graph.startBatch("layout"); // one step to undo
     for (const node of graph.getNodes()) {
       const at = g.node(node.id);
       const size = node.size();
       node.position(Math.round((at.x - size.width / 2) / GRID) * GRID, Math.round((at.y - size.height / 2) / GRID) * GRID);
     }
+    graph.stopBatch("layout");
     graph.zoomToFit({ padding: 30, maxScale: 1 });
   }
+
+  // ------------------------------------------------------------ delete, undo, redo
+
+  function removeSelected() {
+    if (!selected) return;
+    const cell = selected;
+    selection.clean();
+    selected = null;
+    graph.startBatch("delete"); // a node and its edges go, and come back, as one edit
+    if (cell.isNode()) for (const edge of graph.getConnectedEdges(cell)) graph.removeCell(edge);
+    graph.removeCell(cell);
+    graph.stopBatch("delete");
+    showProps();
+  }
+
+  /** After an undo or redo: captions, gateways and the panel follow the restored data. */
+  function afterHistory() {
+    for (const node of graph.getNodes()) refreshNode(node);
+    for (const edge of graph.getEdges()) refreshEdge(edge);
+    if (selected && !graph.getCellById(selected.id)) selected = null;
+    showProps();
+    changed();
+    setHistoryButtons();
+  }
+
+  function undo() { if (history.canUndo()) { history.undo(); afterHistory(); } }
+  function redo() { if (history.canRedo()) { history.redo(); afterHistory(); } }
+
+  function setHistoryButtons() {
+    $("undo").disabled = !history.canUndo();
+    $("redo").disabled = !history.canRedo();
+  }
+
+  history.on("change", setHistoryButtons);
+  $("undo").addEventListener("click", undo);
+  $("redo").addEventListener("click", redo);
+  // Keys act on the canvas, never while the user types in a field of the page.
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target && (["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable)) return;
+    const key = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey) && (key === "z" || key === "y")) {
+      event.preventDefault();
+      if (key === "y" || event.shiftKey) redo();
+      else undo();
+    } else if ((event.key === "Delete" || event.key === "Backspace") && selected) {
+      event.preventDefault();
+      removeSelected();
+    }
+  });
 
   // ------------------------------------------------------------ checking
 
@@ -464,27 +526,34 @@
     const entity = el("select", { id: "flow-entity" }, el("option", { value: "" }, t("(no record)")),
       data.entities.map((e) => el("option", { value: e.name, selected: e.name === flow.entity || null }, e.label)));
     entity.addEventListener("change", () => { flow.entity = entity.value; loadPeople(); changed(); });
-    const on = (flow.trigger && [].concat(flow.trigger.on || [])) || [];
+    const on = [].concat(flow.trigger.on || []);
     const events = ["created", "updated", "deleted"].map((ev) => {
       const box = el("input", { type: "checkbox", value: ev, checked: on.includes(ev) || null });
       box.addEventListener("change", () => {
-        const chosen = Array.from(body.querySelectorAll(".trigger-on input:checked")).map((b) => b.value);
-        flow.trigger = chosen.length ? { on: chosen, when: (flow.trigger && flow.trigger.when) || undefined } : null;
+        flow.trigger.on = Array.from(body.querySelectorAll(".trigger-on input:checked")).map((b) => b.value);
         changed();
       });
       return el("label", {}, box, " ", t(ev === "created" ? "created" : ev === "updated" ? "updated" : "deleted"));
     });
-    const when = el("textarea", { id: "trigger-when", rows: 2, spellcheck: "false" });
-    when.value = (flow.trigger && flow.trigger.when) || "";
-    when.addEventListener("input", () => {
-      if (!flow.trigger) return;
-      flow.trigger.when = when.value.trim() || undefined;
-      changed();
-    });
+    const when = el("div", { id: "trigger-when", class: "trigger-when" });
+    const mountWhen = () => {
+      when.replaceChildren();
+      if (!flow.entity) {
+        when.append(el("p", { class: "muted" }, t("Pick the flow's record type first.")));
+        return;
+      }
+      T.conditionBuilder(when, {
+        entity: flow.entity,
+        text: flow.trigger.when || "",
+        onChange: (value) => { flow.trigger.when = value.trim() || undefined; changed(); },
+      });
+    };
+    entity.addEventListener("change", mountWhen);
+    mountWhen();
     body.append(
       field(t("Label (English)"), en), field(t("Label (Chinese)"), zh), field(t("Record type"), entity),
       el("fieldset", { class: "trigger-on" }, el("legend", {}, t("Start automatically when a record is")), events),
-      field(t("…and this condition holds"), when),
+      el("h3", {}, t("…and this condition holds")), when,
       itemProblems(),
       el("p", { class: "muted" }, t("Pick a node or an edge on the canvas to edit it.")));
   }
@@ -521,7 +590,7 @@
     const save = () => { patch(node, { config: prune(config) }); changed(); };
     const form = type ? schemaForm(type.config_schema || {}, config, save, "config") : el("p", { class: "form-error" }, t("This node type is not installed."));
     const remove = el("button", { type: "button", class: "danger", id: "delete-item" }, t("Delete node"));
-    remove.addEventListener("click", () => { graph.removeCell(node); selected = null; showProps(); });
+    remove.addEventListener("click", removeSelected);
     body.append(errors, field(t("Name"), key), field(t("Label (English)"), en), field(t("Label (Chinese)"), zh),
       el("div", { class: "node-config", dataset: { type: type ? type.name : "" } }, form), remove);
   }
@@ -568,7 +637,7 @@
     en.addEventListener("input", setLabel);
     zh.addEventListener("input", setLabel);
     const remove = el("button", { type: "button", class: "danger", id: "delete-item" }, t("Delete edge"));
-    remove.addEventListener("click", () => { graph.removeCell(edge); selected = null; showProps(); });
+    remove.addEventListener("click", removeSelected);
     body.append(field(t("Label (English)"), en), field(t("Label (Chinese)"), zh), remove);
   }
 
@@ -861,8 +930,22 @@
     return type && (type.name === "start" || type.name === "end") ? "#eef6ee" : "#fff";
   }
 
+  /** What each person step answers in the dry run (node key → outcome); approve if unset. */
+  const dryOutcomes = {};
+
+  function outcomeText(o) {
+    return o === "approve" ? t("approve") : o === "reject" ? t("reject") : o;
+  }
+
+  function valueText(v) {
+    if (v === null || v === undefined) return t("(empty)");
+    return typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+
   $("dry-clear").addEventListener("click", () => { clearDry(); $("dry-result").replaceChildren(); });
-  $("dry-go").addEventListener("click", async () => {
+  $("dry-go").addEventListener("click", () => runDry());
+
+  async function runDry() {
     const out = $("dry-result");
     const body = { definition: definition() };
     const id = $("dry-record").value.trim();
@@ -874,39 +957,60 @@
         return;
       }
     }
+    const keys = new Set(graph.getNodes().map((n) => n.getData().key));
+    body.outcomes = Object.fromEntries(Object.entries(dryOutcomes).filter(([k]) => keys.has(k)));
     out.replaceChildren(el("p", { class: "muted" }, t("Running…")));
     try {
       const answer = await api("POST", `${DESIGN}/${encodeURIComponent(data.name)}/dry-run`, body);
-      clearDry();
-      for (const key of answer.nodes) { const n = cellOfKey(key); if (n) n.attr("body/fill", "#d9f2df"); }
-      for (const e of answer.edges) {
-        const edge = edgeAt(e.index);
-        if (edge) { edge.attr("line/stroke", COLORS.path); edge.attr("line/strokeWidth", 3); }
-      }
-      root.dataset.dryPath = answer.nodes.join(",");
-      const asked = new Map(answer.people.map((a) => [a.node, a]));
-      const steps = answer.nodes.map((key) => {
-        const n = cellOfKey(key);
-        const d = n ? n.getData() : { key };
-        const type = n ? typeOf(d.type) : null;
-        const a = asked.get(key);
-        let who = null;
-        if (a) {
-          const names = [...a.users, ...a.roles.map((r) => t("role {role} ({users})", { role: r.role, users: r.users.join(", ") || t("nobody holds it") }))];
-          who = el("div", { class: "asked" }, a.nobody ? t("Asks nobody: this step would fail") : t("Asks: {who}", { who: names.join("; ") }),
-            a.fallback ? " " + t("(fallback)") : "");
-        }
-        return el("li", { dataset: { node: key } }, el("strong", {}, text(d.label, "") || key), " ",
-          el("span", { class: "muted" }, type ? text(type.label, type.name) : ""), who);
-      });
-      out.replaceChildren(el("ol", { class: "dry-path" }, steps),
-        answer.stuck.length ? el("p", { class: "form-error" }, t("Stops at {nodes}: no condition holds and there is no default path.", { nodes: answer.stuck.join(", ") })) : "",
-        el("p", { class: "muted" }, t("Approvals are assumed approved; field changes made by steps are not applied.")));
+      showDry(answer);
     } catch (err) {
       const list = err.errors.length ? err.errors : [{ message: err.message }];
       out.replaceChildren(el("ul", { class: "form-error", role: "alert" }, list.map((e) => el("li", {}, e.message))));
     }
-  });
+  }
+
+  function showDry(answer) {
+    const out = $("dry-result");
+    clearDry();
+    for (const key of answer.nodes) { const n = cellOfKey(key); if (n) n.attr("body/fill", "#d9f2df"); }
+    for (const e of answer.edges) {
+      const edge = edgeAt(e.index);
+      if (edge) { edge.attr("line/stroke", COLORS.path); edge.attr("line/strokeWidth", 3); }
+    }
+    root.dataset.dryPath = answer.nodes.join(",");
+    const asked = new Map(answer.people.map((a) => [a.node, a]));
+    const decided = new Map(answer.decisions.map((d) => [d.node, d]));
+    const steps = answer.nodes.map((key) => {
+      const n = cellOfKey(key);
+      const d = n ? n.getData() : { key };
+      const type = n ? typeOf(d.type) : null;
+      const a = asked.get(key);
+      let who = null;
+      if (a) {
+        const names = [...a.users, ...a.roles.map((r) => t("role {role} ({users})", { role: r.role, users: r.users.join(", ") || t("nobody holds it") }))];
+        who = el("div", { class: "asked" }, a.nobody ? t("Asks nobody: this step would fail") : t("Asks: {who}", { who: names.join("; ") }),
+          a.fallback ? " " + t("(fallback)") : "");
+      }
+      let pick = null;
+      const decision = decided.get(key);
+      if (decision && decision.choices.length > 1) {
+        const choice = el("select", { class: "dry-outcome", dataset: { node: key } },
+          decision.choices.map((o) => el("option", { value: o, selected: o === decision.outcome || null }, outcomeText(o))));
+        choice.addEventListener("change", () => { dryOutcomes[key] = choice.value; runDry(); });
+        pick = el("label", { class: "dry-pick" }, t("Answer"), " ", choice);
+      }
+      const sets = answer.changes.filter((c) => c.node === key).map((c) => el("div", { class: "dry-set" + (c.error ? " form-error" : "") },
+        c.error ? t("Cannot work out {field}: {error}", { field: c.field, error: c.error }) : t("Sets {field} to {value}", { field: c.field, value: valueText(c.value) })));
+      return el("li", { dataset: { node: key } }, el("strong", {}, text(d.label, "") || key), " ",
+        el("span", { class: "muted" }, type ? text(type.label, type.name) : ""), pick, who, sets);
+    });
+    const ending = [];
+    if (answer.rejected) ending.push(el("p", { class: "dry-ending", dataset: { ending: "rejected" } }, t("Rejected at {node}: the flow ends there.", { node: answer.rejected })));
+    if (answer.returned) ending.push(el("p", { class: "dry-ending", dataset: { ending: "returned" } }, t("Sent back at {node} to whoever started it.", { node: answer.returned })));
+    if (answer.stuck.length) ending.push(el("p", { class: "form-error" }, t("Stops at {nodes}: no condition holds and there is no default path.", { nodes: answer.stuck.join(", ") })));
+    out.replaceChildren(el("ol", { class: "dry-path" }, steps), ...ending,
+      el("p", { class: "muted" }, t("Each step that asks someone is approved unless you pick another answer; the fields a step sets change the sample for the steps after it.")));
+  }
 
   // ------------------------------------------------------------ start
 
@@ -914,6 +1018,8 @@
   load(base);
   loading = false;
   dirty = false;
+  history.clean(); // loading is not an edit to undo
+  setHistoryButtons();
   showVersion();
   loadPeople().then(() => showProps());
   loadVersions();

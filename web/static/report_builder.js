@@ -20,6 +20,7 @@
   const NUMERIC = ["number", "duration"];
   const DATES = ["date", "datetime"];
   const OPS = ["==", "!=", ">", ">=", "<", "<="];
+  const LIST_OPS = ["in", "not in"];
 
 
   function fmt(value) {
@@ -79,7 +80,7 @@
   /** The filter items and the free condition, as one rule-language condition. */
   function filterText() {
     const parts = state.filters
-      .filter((f) => f.value !== "" && f.value !== undefined && f.value !== null)
+      .filter((f) => f.value !== "" && f.value !== undefined && f.value !== null && !(Array.isArray(f.value) && !f.value.length))
       .map((f) => `${f.field} ${f.op || "=="} ${literal(f)}`);
     if (state.condition.trim()) parts.push(parts.length ? `(${state.condition.trim()})` : state.condition.trim());
     return parts.join(" and ");
@@ -87,8 +88,11 @@
 
   function literal(f) {
     const info = fields[f.field] || {};
+    if (Array.isArray(f.value)) return "[" + f.value.map((v) => literal({ field: f.field, value: v })).join(", ") + "]";
     const v = String(f.value);
     if (NUMERIC.includes(info.kind) || info.kind === "record") return /^-?\d+(\.\d+)?$/.test(v) ? v : JSON.stringify(v);
+    // a date literal (@2026-03-31) is what the condition tree reads back into an item
+    if (info.kind === "date" && /^\d{4}-\d{2}-\d{2}$/.test(v)) return "@" + v;
     if (DATES.includes(info.kind)) return `date(${JSON.stringify(v)})`;
     if (info.kind === "boolean") return v === "true" ? "true" : "false";
     return JSON.stringify(v);
@@ -167,6 +171,8 @@
     if (zone === "filters") return { field, op: raw.op || "==", value: raw.value !== undefined ? raw.value : "" };
     const out = { field };
     if (DATES.includes(info.kind)) out.bucket = raw.bucket || "month";
+    // moved between rows and columns: keep what was set on it
+    for (const key of ["top", "by", "label"]) if (raw[key] !== undefined) out[key] = raw[key];
     return out;
   }
 
@@ -262,8 +268,24 @@
           (v) => { d.by = v || undefined; changed(); }, { class: "rb-by", "aria-label": t("Rank by") }));
       }
     }
-    li.append(removeButton(zone, index), el("p", { class: "form-error rb-item-error", hidden: true }));
+    li.append(removeButton(zone, index), labelInputs(d, li), el("p", { class: "form-error rb-item-error", hidden: true }));
     return li;
+  }
+
+  /** An item's label in both languages (a dimension's heading, a measure's column). */
+  function labelInputs(item, li) {
+    const label = typeof item.label === "object" && item.label ? item.label : { en: typeof item.label === "string" ? item.label : "" };
+    const en = el("input", { class: "rb-label-en", value: label.en || "", placeholder: t("Label (English)"), "aria-label": t("Label (English)") });
+    const zh = el("input", { class: "rb-label-zh", value: label["zh-CN"] || "", placeholder: t("Label (Chinese)"), "aria-label": t("Label (Chinese)") });
+    const relabel = () => {
+      item.label = labels(en.value.trim(), zh.value.trim());
+      if (!item.label) delete item.label;
+      li.dataset.item = JSON.stringify(item);
+      changed(false);
+    };
+    en.addEventListener("change", relabel);
+    zh.addEventListener("change", relabel);
+    return el("div", { class: "rb-labels" }, en, zh);
   }
 
   function measureItem(m, index) {
@@ -295,17 +317,7 @@
         el("span", { class: "rb-item-name" }, m.field ? fieldText(m.field) : t("records")),
         name);
     }
-    const label = typeof m.label === "object" && m.label ? m.label : { en: typeof m.label === "string" ? m.label : "" };
-    const en = el("input", { class: "rb-label-en", value: label.en || "", placeholder: t("Label (English)"), "aria-label": t("Label (English)") });
-    const zh = el("input", { class: "rb-label-zh", value: label["zh-CN"] || "", placeholder: t("Label (Chinese)"), "aria-label": t("Label (Chinese)") });
-    const relabel = () => {
-      m.label = labels(en.value.trim(), zh.value.trim());
-      li.dataset.item = JSON.stringify(m);
-      changed(false);
-    };
-    en.addEventListener("change", relabel);
-    zh.addEventListener("change", relabel);
-    li.append(removeButton("measures", index), el("div", { class: "rb-labels" }, en, zh),
+    li.append(removeButton("measures", index), labelInputs(m, li),
       el("p", { class: "form-error rb-item-error", hidden: true }));
     return li;
   }
@@ -314,10 +326,20 @@
     const info = fields[f.field] || {};
     const li = el("li", { class: "rb-item rb-filter", dataset: { item: JSON.stringify(f), index: String(index) } },
       el("span", { class: "rb-item-name" }, fieldText(f.field)));
-    const ops = info.options && info.options.length ? ["==", "!="] : info.kind === "boolean" ? ["=="] : OPS;
-    li.append(select(ops.map((o) => [o, o]), f.op || "==", (v) => { f.op = v; changed(); }, { class: "rb-op", "aria-label": t("Comparison") }));
+    const ops = itemOps(info);
+    li.append(select(ops.map((o) => [o, o]), f.op || "==", (v) => {
+      // a list for "in", one value for the others
+      if (LIST_OPS.includes(v) !== Array.isArray(f.value)) f.value = LIST_OPS.includes(v) ? (f.value ? [f.value] : []) : (f.value || [])[0] || "";
+      f.op = v;
+      changed();
+    }, { class: "rb-op", "aria-label": t("Comparison") }));
     let value;
-    if (info.options && info.options.length) {
+    if (info.options && info.options.length && Array.isArray(f.value)) {
+      const chosen = new Set(f.value);
+      value = el("select", { class: "rb-value", multiple: true, "aria-label": t("Values") },
+        info.options.map((o) => el("option", { value: o, selected: chosen.has(o) || null }, optionText(f.field, o))));
+      value.addEventListener("change", () => { f.value = Array.from(value.selectedOptions).map((o) => o.value); changed(); });
+    } else if (info.options && info.options.length) {
       value = select([["", t("Pick a value")], ...info.options.map((o) => [o, optionText(f.field, o)])], f.value, (v) => { f.value = v; changed(); },
         { class: "rb-value", "aria-label": t("Value") });
     } else if (info.kind === "boolean") {
@@ -759,8 +781,53 @@
   });
   $("rb-save").addEventListener("click", save);
 
+  /** Which operators a filter item offers on a field (see filterItem). */
+  function itemOps(info) {
+    if (info.options && info.options.length) return ["==", "!=", ...LIST_OPS];
+    return info.kind === "boolean" ? ["=="] : OPS;
+  }
+
+  /** A saved report's condition back into filter items, each part the condition builder
+      reads as a plain comparison of a field with a value; what it cannot show that way
+      stays in "Other condition". The server reads the text (POST /api/v1/rules/condition),
+      so the page never parses rule text itself. */
+  async function reopenFilters() {
+    const condition = state.condition.trim();
+    if (state.type !== "pivot" || !state.source || !condition || state.filters.length) return;
+    const url = "/api/v1/rules/condition";
+    let tree;
+    try {
+      tree = (await api("POST", url, { entity: state.source, text: condition })).tree;
+    } catch (err) {
+      return; // the preview names what is wrong with it
+    }
+    if (!tree || (tree.match !== "all" && tree.items.length > 1)) return;
+    const items = [];
+    const rest = [];
+    for (const node of tree.items) {
+      const info = fields[node.field];
+      const ok = node.type === "row" && info && info.kind !== "datetime" && itemOps(info).includes(node.op) &&
+        (LIST_OPS.includes(node.op) ? Array.isArray(node.value) && node.value.length > 0
+          : node.value !== null && ["string", "number", "boolean"].includes(typeof node.value));
+      if (ok) items.push({ field: node.field, op: node.op, value: Array.isArray(node.value) ? node.value.map(String) : String(node.value) });
+      else rest.push(node);
+    }
+    if (!items.length) return;
+    let remainder = "";
+    if (rest.length) {
+      try {
+        remainder = (await api("POST", url, { entity: state.source, tree: { type: "group", match: "all", items: rest } })).text;
+      } catch (err) {
+        return;
+      }
+    }
+    state.filters = items;
+    state.condition = remainder;
+  }
+
   (async function start() {
     await loadFields();
+    await reopenFilters();
     showForm();
     changed(false);
   })();
