@@ -73,4 +73,28 @@ def hidden_fields(
     return hidden
 
 
-__all__ = ["VISIBLE_WHEN", "hidden_fields", "layout_sections"]
+def unless_hidden(
+    errors: list[dict[str, Any]],
+    definition: dict[str, Any],
+    record: dict[str, Any],
+    compile_condition: Callable[[str], Callable[[dict[str, Any]], Any]],
+    prefix: str = "",
+) -> list[dict[str, Any]]:
+    """``errors`` without "required" for the fields of sections hidden for ``record``.
+
+    Every save path that checks a record against its schema passes its errors through
+    here, so the form and the API agree on what a hidden section asks for (nothing).
+    """
+    if not any(e.get("code") == "required" for e in errors):
+        return errors
+    hidden = hidden_fields(definition, record, compile_condition)
+    if not hidden:
+        return errors
+    return [
+        e
+        for e in errors
+        if not (e.get("code") == "required" and str(e.get("field")).removeprefix(prefix) in hidden)
+    ]
+
+
+__all__ = ["VISIBLE_WHEN", "hidden_fields", "layout_sections", "unless_hidden"]

@@ -24,6 +24,7 @@ from engine.errors import (
     error_entry,
 )
 from engine.forms.entity import SYSTEM_FIELDS
+from engine.forms.sections import unless_hidden
 from engine.store import audit
 from engine.store.bulk import bulk_insert
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -387,28 +388,16 @@ class RecordService:
     def _validate(self, record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         doc = to_json_form(self.model, record)
         errors = self.platform.validator(self.entity).errors(doc, prefix=prefix)
-        if errors and any(e.get("code") == "required" for e in errors):
-            errors = self._unless_hidden(errors, record, prefix)
-        if errors:
-            raise ValidationError("the record is invalid", errors)
-        return to_python_form(self.model, doc)
-
-    def _unless_hidden(
-        self, errors: list[dict[str, Any]], record: dict[str, Any], prefix: str
-    ) -> list[dict[str, Any]]:
-        """``errors`` without "required" for fields in a section hidden by its condition."""
-        from engine.forms.sections import hidden_fields
-
-        hidden = hidden_fields(
+        errors = unless_hidden(
+            errors,
             self.model.definition,
             record,
             lambda text: self.platform.rules.compile(text, self.entity),
+            prefix,
         )
-        return [
-            e
-            for e in errors
-            if not (e.get("code") == "required" and e["field"].removeprefix(prefix) in hidden)
-        ]
+        if errors:
+            raise ValidationError("the record is invalid", errors)
+        return to_python_form(self.model, doc)
 
     def _fill_autonumbers(self, conn: Connection, records: list[dict[str, Any]], now: Any) -> None:
         today = now.astimezone(self.platform.clock.timezone).date()
