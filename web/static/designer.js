@@ -873,6 +873,7 @@
     let previewTimer = null;
     let previewTicket = 0;
     function schedulePreview() {
+      $("preview").dataset.pending = "true"; // until the latest draft's form is live
       clearTimeout(previewTimer);
       previewTimer = setTimeout(updatePreview, 300);
     }
@@ -916,12 +917,17 @@
         headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Tessera.csrf },
         body: JSON.stringify({ definition }),
       });
-      if (!response.ok || ticket !== previewTicket) return;
+      if (ticket !== previewTicket) return;
+      if (!response.ok) {
+        delete box.dataset.pending;
+        return;
+      }
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       delete box.dataset.live;
       box.replaceChildren(...Array.from(doc.body.childNodes).map((n) => document.importNode(n, true)));
       const form = box.querySelector("#preview-form");
-      if (form && window.TesseraRecordForm) {
+      if (!form || !window.TesseraRecordForm) delete box.dataset.pending;
+      else {
         const draft = await packed(logicDraft(definition));
         if (ticket !== previewTicket) return;
         const old = document.getElementById("preview-logic");
@@ -931,6 +937,10 @@
           if (ticket !== previewTicket) return;
           window.TesseraRecordForm.mount(form, { preview: true });
           box.dataset.live = "true";
+          delete box.dataset.pending;
+        });
+        script.addEventListener("error", () => {
+          if (ticket === previewTicket) delete box.dataset.pending; // an unfinished draft: no logic yet
         });
         document.body.append(script);
       }
