@@ -92,6 +92,7 @@ def test_a_section_condition_with_the_condition_builder_on_a_saved_entity(page, 
     _open(page, crm_site, "product")
     page.click(".section-when[data-section='1'] summary")
     box = page.locator(".section-when[data-section='1']")
+    box.locator(".cond-builder[data-ready]").wait_for()  # the fields menu has loaded
     box.locator(".cond-mode").click()
     box.locator(".cond-textarea").fill("category == 'service'")
     expect(box.locator(".cond-problems .valid")).to_be_visible()  # checked live
