@@ -134,3 +134,41 @@ def test_a_saved_field_is_renamed_and_keeps_its_data(page, crm_site):
         after = {r["id"]: r["sales_unit"] for r in p.records("product").list()}
         assert "unit" not in p.entities.get("product").model.fields
     assert after == before
+
+
+def test_undo_redo_and_a_warning_before_leaving_unsaved_changes(page, crm_site):
+    _open(page, crm_site, "campaign")
+    assert page.is_disabled("#undo") and page.is_disabled("#redo")
+    fields = page.locator("#canvas .canvas-field")
+    count = fields.count()
+    _add_by_keyboard(page, "text", "undo_probe")
+    page.fill("#entity-label-en", "Campaign (draft)")
+    page.locator("#entity-label-en").dispatch_event("change")
+    page.click("#undo")
+    expect(page.locator("#entity-label-en")).to_have_value("Campaign")
+    page.click("#undo")  # the new field, then its key, go again
+    page.click("#undo")
+    expect(fields).to_have_count(count)
+    page.click("#redo")
+    page.click("#redo")
+    expect(page.locator("#canvas .canvas-field[data-key=undo_probe]")).to_have_count(1)
+    page.click("#redo")
+    expect(page.locator("#entity-label-en")).to_have_value("Campaign (draft)")
+    expect(page.locator("#redo")).to_be_disabled()
+
+    seen: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        seen.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.click("nav.sidebar a.nav-home")
+    for _ in range(100):  # poll for the browser's question, never a fixed pause
+        if seen:
+            break
+        page.wait_for_timeout(100)
+    assert seen == ["beforeunload"]
+    assert "/build/entities/campaign" in page.url
+    with crm_site.platform() as p:
+        assert "undo_probe" not in p.entities.get("campaign").model.fields

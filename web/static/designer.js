@@ -345,6 +345,8 @@
     function render() {
       $("undo").disabled = !undoStack.length;
       $("redo").disabled = !redoStack.length;
+      $("entity-label-en").value = state.en; // undo and redo bring labels back too
+      $("entity-label-zh").value = state.zh;
       sortables.splice(0).forEach((s) => s.destroy());
       canvas.replaceChildren();
       state.sections.forEach((s, index) => {
