@@ -164,6 +164,10 @@ def test_plan_for_an_added_field_and_a_refused_narrowing(page, crm_site):
     with crm_site.platform() as p:
         some_id = str(p.records("contact").list(limit=1)[0]["id"])
     assert some_id in refused.text_content()
+    # each offending record is a link to its page
+    links = page.locator("#plan-dialog .step-refuse a.refused-record")
+    assert links.count() >= 1
+    assert re.search(r"/app/contact/\d+$", links.first.get_attribute("href"))
 
 
 def test_the_second_of_two_admins_gets_a_conflict(browser, crm_site):

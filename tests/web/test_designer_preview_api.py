@@ -144,3 +144,15 @@ def test_a_section_condition_that_does_not_check_is_refused_at_its_place(p, clie
     status, problem, _ = client.post("/api/v1/meta/entity/account/plan", {"definition": broken})
     assert status == 422, problem
     assert any(e.get("field") == "layout[1].x-visible-when" for e in problem["errors"]), problem
+
+
+def test_a_refused_narrowing_names_the_record_ids_to_link(p, client):
+    client.login("root", "root-secret")
+    acme = p.records("account").create({"name": "Acme Holdings"})
+    _s, found, _h = client.get("/api/v1/meta/entity/account")
+    narrowed = copy.deepcopy(found["definition"])
+    narrowed["schema"]["properties"]["name"]["maxLength"] = 3
+    status, plan, _ = client.post("/api/v1/meta/entity/account/plan", {"definition": narrowed})
+    assert status == 200 and plan["refused"] is True
+    (refusal,) = [s for s in plan["steps"] if s["action"] == "refuse"]
+    assert refusal["field"] == "name" and acme["id"] in refusal["ids"]

@@ -838,7 +838,18 @@
       list.replaceChildren();
       plan.steps.forEach((s) => {
         const words = (STEP_TEXT[s.action] || (() => `${s.action} ${s.field || ""} ${s.detail || ""}`))(s);
-        list.append(el("li", { class: `step step-${s.action}`, dataset: { action: s.action, field: s.field || "" } }, words, s.detail && s.action !== "refuse" ? el("small", {}, ` (${s.detail})`) : null));
+        const records = (s.ids || []).map((id) =>
+          el("a", { class: "refused-record", href: `/app/${encodeURIComponent(data.name)}/${encodeURIComponent(id)}`, target: "_blank", rel: "noopener" }, `#${id}`)
+        );
+        list.append(
+          el(
+            "li",
+            { class: `step step-${s.action}`, dataset: { action: s.action, field: s.field || "" } },
+            words,
+            s.detail && s.action !== "refuse" ? el("small", {}, ` (${s.detail})`) : null,
+            records.length ? el("span", { class: "refused-records" }, " ", ...records.flatMap((a) => [a, " "])) : null
+          )
+        );
       });
       if (!plan.steps.length) list.append(el("li", { class: "step" }, t("Only the form changes: no table change.")));
       $("confirm-save").disabled = plan.refused;
