@@ -250,9 +250,13 @@
     // ---------------------------------------------------------- undo / redo / dirty
 
     function change(mutate) {
-      undoStack.push(JSON.stringify(state));
-      redoStack.length = 0;
+      const before = JSON.stringify(state);
       mutate();
+      // an edit that changed nothing (a second "change" event as the input loses focus)
+      // is not a step: undo must always undo something
+      if (JSON.stringify(state) === before) return;
+      undoStack.push(before);
+      redoStack.length = 0;
       render();
     }
     /** A change typed into a condition builder: recorded for undo, without redrawing the
