@@ -117,6 +117,7 @@ def test_a_saved_field_is_renamed_and_keeps_its_data(page, crm_site):
     _open(page, crm_site, "product")
     page.click("#canvas .canvas-field[data-key=unit]")
     assert page.is_disabled("#prop-key")  # the key is fixed; renaming is its own action
+    assert "null" not in page.inner_text("#props-body")
     page.click("#prop-rename")
     page.fill("#prop-key", "sales_unit")
     page.locator("#prop-key").dispatch_event("change")

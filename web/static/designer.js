@@ -534,10 +534,10 @@
         });
       }
       const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
+      body.append(row(t("Key"), keyInput));
+      if (renameButton) body.append(renameButton);
+      if (renamedFrom) body.append(el("p", { class: "muted", id: "prop-renamed" }, t("Renamed from {key}: the column and its data are kept.", { key: renamedFrom })));
       body.append(
-        row(t("Key"), keyInput),
-        renameButton,
-        renamedFrom ? el("p", { class: "muted", id: "prop-renamed" }, t("Renamed from {key}: the column and its data are kept.", { key: renamedFrom })) : null,
         el("p", { class: "field-error", id: "prop-key-error", role: "alert", hidden: true }),
         el("p", { class: "muted" }, t("Type: {type}", { type: (types.get(f.type) || {}).label || f.type }))
       );
