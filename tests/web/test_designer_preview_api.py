@@ -156,3 +156,15 @@ def test_a_refused_narrowing_names_the_record_ids_to_link(p, client):
     assert status == 200 and plan["refused"] is True
     (refusal,) = [s for s in plan["steps"] if s["action"] == "refuse"]
     assert refusal["field"] == "name" and acme["id"] in refusal["ids"]
+
+
+def test_a_reference_to_a_missing_entity_is_refused_at_its_field(p, client):
+    client.login("root", "root-secret")
+    _s, found, _h = client.get("/api/v1/meta/entity/account")
+    broken = copy.deepcopy(found["definition"])
+    broken["schema"]["properties"]["parent"] = {"type": "integer", "x-ref": "acount"}
+    status, problem, _ = client.post("/api/v1/meta/entity/account/plan", {"definition": broken})
+    assert status == 422
+    (error,) = [e for e in problem["errors"] if e.get("field") == "schema.properties.parent.x-ref"]
+    assert "acount" in error["message"]
+    assert "parent" not in p.entities.get("account").model.fields  # nothing saved
