@@ -4,7 +4,8 @@ The form page evaluates ``x-computed``, ``x-visible-when``, ``x-required-when``
 and ``x-readonly-when`` live while the user types, with the same rule-language
 compiler the server uses (``engine.rules.compile_js``). This module joins the
 runtime and each expression's compiled function into a script that registers
-``globalThis.TesseraForms[<entity>]``. Every name is emitted with
+``globalThis.TesseraForms[<entity>]``; ``sections`` holds the layout's
+section conditions by section number (``engine.forms.sections``). Every name is emitted with
 :func:`~engine.rules.compile_js.js_literal`, so no definition text can break
 out of a string; the script is served as a file (CSP ``script-src 'self'``).
 
@@ -16,9 +17,11 @@ the server still computes and enforces it on save.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.errors import TesseraError
+from engine.forms.sections import layout_sections
 from engine.rules.compile_js import JsUnsupported, js_literal
 from engine.rules.js import runtime_source
 
@@ -74,24 +77,63 @@ def form_script(platform: Any, entity: str) -> str:
     the score and grade a save would give while the user types (the save decides).
     """
     model = platform.entities.get(entity).model
+    return _script(platform, model, lambda text: platform.rules.compile(text, entity), True)
+
+
+def draft_script(platform: Any, definition: dict[str, Any]) -> str:
+    """The same script for an unsaved definition (the designer's live preview).
+
+    Its expressions are checked against the draft, not the live entity, so a condition
+    on a field added a moment ago works in the preview; rule sets are left out (they
+    belong to the saved entity).
+    """
+    from engine.forms.entity import build_model
+    from engine.rules.service import RuleService
+
+    name = definition["name"]
+    defs = {n: platform.entities.get(n).model.definition for n in platform.entities.names()}
+    defs[name] = definition
+    service = RuleService(defs.get, entities=sorted(defs), timezone=platform.clock.timezone.key)
+    model = build_model(definition)
+    return _script(platform, model, lambda text: service.compile(text, name), False)
+
+
+def _compiled_js(compile_text: Callable[[str], Any], text: str) -> str:
+    compiled = compile_text(text)
+    # a path through a reference needs the related record, which the page
+    # does not have: the server computes it on save
+    if any("." in path for path in compiled.reads()):
+        raise JsUnsupported(text)
+    return str(compiled.js())
+
+
+def _script(
+    platform: Any, model: Any, compile_text: Callable[[str], Any], with_rulesets: bool
+) -> str:
+    entity = model.name
     parts: list[str] = []
     skipped: list[str] = []
     for kind, exprs in form_expressions(model).items():
         entries = []
         for key, text in sorted(exprs.items()):
             try:
-                compiled = platform.rules.compile(text, entity)
-                # a path through a reference needs the related record, which the page
-                # does not have: the server computes it on save
-                if any("." in path for path in compiled.reads()):
-                    raise JsUnsupported(text)
-                js = compiled.js()
+                js = _compiled_js(compile_text, text)
             except (JsUnsupported, TesseraError):
                 skipped.append(f"{kind}:{key}")
                 continue
             entries.append(f"    [{js_literal(key)}]: {js}")
         parts.append(f"  {kind}: {{\n" + ",\n".join(entries) + "\n  }")
-    parts.append("  preview: [\n" + ",\n".join(_previews(platform, entity, skipped)) + "\n  ]")
+    sections = []
+    for index, (_section, when) in enumerate(layout_sections(model.definition)):
+        if when is None:
+            continue
+        try:
+            sections.append(f"    [{js_literal(str(index))}]: {_compiled_js(compile_text, when)}")
+        except (JsUnsupported, TesseraError):
+            skipped.append(f"section:{index}")
+    parts.append("  sections: {\n" + ",\n".join(sections) + "\n  }")
+    previews = _previews(platform, entity, skipped) if with_rulesets else []
+    parts.append("  preview: [\n" + ",\n".join(previews) + "\n  ]")
     kinds = {f.key: f.type.name for f in model.active_fields()}
     head = [
         f"  tz: {js_literal(platform.clock.timezone.key)}",
@@ -106,4 +148,4 @@ def form_script(platform: Any, entity: str) -> str:
     )
 
 
-__all__ = ["CONDITIONS", "form_expressions", "form_script"]
+__all__ = ["CONDITIONS", "draft_script", "form_expressions", "form_script"]

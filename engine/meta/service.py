@@ -71,6 +71,8 @@ class MetaService:
                     "field": e.get("field"),
                     "detail": e["message"],
                     "ddl": False,
+                    # the records in the way, so a builder can link to each of them
+                    "ids": list(e.get("ids") or []),
                 }
             )
         return steps

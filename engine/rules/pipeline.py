@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import ValidationError, error_entry
 from engine.forms.entity import SYSTEM_FIELDS
+from engine.forms.sections import unless_hidden
 from engine.rules import followups, stamps
 from engine.rules.actions import ActionContext, changes_record, run_action
 from engine.rules.assign import assign
@@ -183,6 +184,13 @@ class RuleSave:
             return []
         doc = to_json_form(self.model, view)
         errors = self.platform.validator(self.service.entity).errors(doc, prefix=prefix)
+        errors = unless_hidden(
+            errors,
+            self.model.definition,
+            view,
+            lambda text: self.platform.rules.compile(text, self.service.entity),
+            prefix,
+        )
         if not errors:
             view.update(to_python_form(self.model, doc))
         return errors

@@ -23,6 +23,7 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
+from engine.forms.sections import unless_hidden
 from engine.store import audit
 from engine.store.bulk import bulk_insert, collector_paused, insert_records
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -414,6 +415,14 @@ class RecordService:
         doc, typed = codec.to_json_typed(record)
         validator = validator or self.platform.validator(self.entity)
         errors = validator.errors(doc, prefix=prefix)
+        if errors:
+            errors = unless_hidden(
+                errors,
+                self.model.definition,
+                record,
+                lambda text: self.platform.rules.compile(text, self.entity),
+                prefix,
+            )
         if errors:
             raise ValidationError("the record is invalid", errors)
         out = codec.to_python(doc)

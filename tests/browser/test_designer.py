@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import shot
 
 
@@ -87,6 +89,8 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
     page.fill("#prop-options", "good | Good | 顺利 | #2e7d32\nbad | Bad | 不顺利 | #c62828")
     page.locator("#prop-options").dispatch_event("change")
     _add(page, "date", 1, "visit_date")
+    page.fill("#prop-visible-when", "outcome == 'good'")  # a date only for a good visit
+    page.locator("#prop-visible-when").dispatch_event("change")
     _add(page, "text", 1, "headline")
     page.fill("#prop-computed", "upper(subject)")
     page.locator("#prop-computed").dispatch_event("change")
@@ -125,7 +129,13 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
         crm_site.login(other, rep)
         other.goto(crm_site.url + "/app/site_visit/new")
         other.fill("#f-subject", "Plant tour")
+        # the condition hides and shows the date as the rep picks the outcome
+        date_box = other.locator("#record-form [data-field=visit_date]")
+        other.select_option("#f-outcome", "bad")
+        expect(date_box).to_be_hidden()
         other.select_option("#f-outcome", "good")
+        expect(date_box).to_be_visible()
+        shot(other, "designer-rep-form")
         other.fill("#f-visit_date", "2026-03-02")
         other.click("#save")
         # "**/app/site_visit/*" would already match ".../new" and return before the save
@@ -154,6 +164,10 @@ def test_plan_for_an_added_field_and_a_refused_narrowing(page, crm_site):
     with crm_site.platform() as p:
         some_id = str(p.records("contact").list(limit=1)[0]["id"])
     assert some_id in refused.text_content()
+    # each offending record is a link to its page
+    links = page.locator("#plan-dialog .step-refuse a.refused-record")
+    assert links.count() >= 1
+    assert re.search(r"/app/contact/\d+$", links.first.get_attribute("href"))
 
 
 def test_the_second_of_two_admins_gets_a_conflict(browser, crm_site):

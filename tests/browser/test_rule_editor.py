@@ -191,3 +191,25 @@ def test_a_typo_in_a_grid_condition_is_shown_under_the_grids(page, crm_site):
         "() => !document.querySelector('#matching-count').dataset.count"
         " && document.querySelector('#matching-count').textContent.includes('scor')"
     )
+
+
+def test_a_decision_table_row_added_in_the_grid_is_in_the_text(page, crm_site):
+    """Grid to text in the browser (text to grid is ``test_model_and_print_round_trip``)."""
+    crm_site.login(page, "admin", lang="en")
+    page.goto(crm_site.url + "/build/rules/opportunity")
+    page.wait_for_selector("#rule-editor[data-ready=true]")
+    table = "#block-opportunity_probability"
+    page.wait_for_selector(f"{table} tbody tr[data-row='5'] input.cell")
+    page.click(f"{table} button.add-row:has-text('Add a row')")
+    new_row = f"{table} tbody tr[data-row='6']"
+    page.wait_for_selector(f"{new_row} input.cell")
+    _set(page, f"{new_row} input.cell", '"on_hold"')
+    _set(page, f"{new_row} input[aria-label='Output'] >> nth=0", "5")
+    _set(page, f"{new_row} input[aria-label='Output'] >> nth=1", "amount * 0.05")
+    page.wait_for_function(
+        '() => /\\|\\s*"on_hold"\\s*\\|\\s*5\\s*\\|\\s*amount \\* 0\\.05\\s*\\|/'
+        ".test(document.querySelector('#code .cm-content').textContent)"
+    )
+    page.click("#tab-code")
+    page.wait_for_selector("#code .cm-content")
+    shot(page, "rule-editor-decision-table")

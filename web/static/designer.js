@@ -163,7 +163,7 @@
       });
       const sections = [];
       const placed = new Set();
-      const addSection = (s, tab) => {
+      const addSection = (s, tab, tabWhen) => {
         const keys = (s.fields || []).filter((k) => fields[k] && !placed.has(k));
         keys.forEach((k) => placed.add(k));
         const sl = s.section || s.tab || {};
@@ -172,6 +172,8 @@
           zh: typeof sl === "string" ? "" : sl["zh-CN"] || "",
           columns: s.columns || 1,
           tab: tab || "",
+          tabWhen: tabWhen || "",
+          when: s["x-visible-when"] || "",
           fields: keys,
         });
       };
@@ -179,8 +181,9 @@
         if (block.tabs) {
           block.tabs.forEach((tab) => {
             const tabName = text(tab.tab, "");
-            if (tab.fields) addSection({ section: tab.tab, fields: tab.fields }, tabName);
-            (tab.sections || []).forEach((s) => addSection(s, tabName));
+            const tabWhen = tab["x-visible-when"] || "";
+            if (tab.fields) addSection({ section: tab.tab, fields: tab.fields }, tabName, tabWhen);
+            (tab.sections || []).forEach((s) => addSection(s, tabName, tabWhen));
           });
         } else addSection(block, "");
       });
@@ -195,6 +198,9 @@
       };
     }
 
+    /** Where each section of the draft sits in the saved layout (a server error names that path). */
+    const sectionPaths = [];
+
     function toDefinition() {
       const properties = {};
       const required = [];
@@ -206,20 +212,27 @@
       });
       const layout = [];
       let tabs = null;
-      state.sections.forEach((s) => {
+      sectionPaths.length = 0;
+      state.sections.forEach((s, n) => {
         const section = { section: labels(s.en, s.zh) || "", columns: Number(s.columns) || 1, fields: s.fields.slice() };
         if (!section.section) delete section.section;
+        if (s.when && s.when.trim()) section["x-visible-when"] = s.when.trim();
         if (s.tab) {
           if (!tabs) {
             tabs = { tabs: [] };
             layout.push(tabs);
           }
           let tab = tabs.tabs.find((x) => text(x.tab) === s.tab);
-          if (!tab) tabs.tabs.push((tab = { tab: s.tab, sections: [] }));
+          if (!tab) {
+            tabs.tabs.push((tab = { tab: s.tab, sections: [] }));
+            if (s.tabWhen) tab["x-visible-when"] = s.tabWhen;
+          }
           tab.sections.push(section);
+          sectionPaths[n] = `layout[${layout.indexOf(tabs)}].tabs[${tabs.tabs.indexOf(tab)}].sections[${tab.sections.length - 1}]`;
         } else {
           tabs = null;
           layout.push(section);
+          sectionPaths[n] = `layout[${layout.length - 1}]`;
         }
       });
       const def = Object.assign({}, base, {
@@ -237,10 +250,24 @@
     // ---------------------------------------------------------- undo / redo / dirty
 
     function change(mutate) {
+      const before = JSON.stringify(state);
+      mutate();
+      // an edit that changed nothing (a second "change" event as the input loses focus)
+      // is not a step: undo must always undo something
+      if (JSON.stringify(state) === before) return;
+      undoStack.push(before);
+      redoStack.length = 0;
+      render();
+    }
+    /** A change typed into a condition builder: recorded for undo, without redrawing the
+        canvas (which would take the builder away from under the user's cursor). */
+    function quietChange(mutate) {
       undoStack.push(JSON.stringify(state));
       redoStack.length = 0;
       mutate();
-      render();
+      $("undo").disabled = false;
+      $("redo").disabled = true;
+      schedulePreview();
     }
     function restore(from, to) {
       if (!from.length) return;
@@ -264,7 +291,7 @@
     $("entity-label-en").addEventListener("change", (e) => change(() => (state.en = e.target.value.trim())));
     $("entity-label-zh").addEventListener("change", (e) => change(() => (state.zh = e.target.value.trim())));
     $("add-section").addEventListener("click", () =>
-      change(() => state.sections.push({ en: t("Section {n}", { n: state.sections.length + 1 }), zh: "", columns: 1, tab: "", fields: [] }))
+      change(() => state.sections.push({ en: t("Section {n}", { n: state.sections.length + 1 }), zh: "", columns: 1, tab: "", tabWhen: "", when: "", fields: [] }))
     );
 
     // ---------------------------------------------------------- palette
@@ -322,6 +349,8 @@
     function render() {
       $("undo").disabled = !undoStack.length;
       $("redo").disabled = !redoStack.length;
+      $("entity-label-en").value = state.en; // undo and redo bring labels back too
+      $("entity-label-zh").value = state.zh;
       sortables.splice(0).forEach((s) => s.destroy());
       canvas.replaceChildren();
       state.sections.forEach((s, index) => {
@@ -360,7 +389,7 @@
         head.querySelector(".section-tab").addEventListener("change", (e) => change(() => (s.tab = e.target.value.trim())));
         head.querySelector(".section-columns").addEventListener("change", (e) => change(() => (s.columns = Number(e.target.value))));
         head.querySelector(".remove-section").addEventListener("click", () => change(() => state.sections.splice(index, 1)));
-        canvas.append(el("section", { class: "canvas-section card", dataset: { section: String(index) } }, head, list));
+        canvas.append(el("section", { class: "canvas-section card", dataset: { section: String(index) } }, head, sectionWhen(s, index), list));
         if (window.Sortable) {
           sortables.push(
             window.Sortable.create(list, { forceFallback: true,
@@ -388,6 +417,46 @@
       }
       renderProps();
       schedulePreview();
+    }
+
+    /** The section's "visible when" condition: the condition builder over the saved entity
+        (its rows, or its text view), or a text box for an entity not saved yet. The save
+        checks the condition against the draft either way. */
+    const openWhen = new Set();
+    function sectionWhen(s, index) {
+      const summaryText = () => (s.when ? t("Visible when: {condition}", { condition: s.when }) : t("Visible when…"));
+      const summary = el("summary", {}, summaryText());
+      const box = el("details", { class: "section-when", dataset: { section: String(index) } }, summary);
+      const body = el("div", { class: "section-when-body" });
+      const problem = el("p", { class: "field-error", dataset: { errorFor: `section.${index}` }, role: "alert", hidden: true });
+      box.append(body, problem);
+      let mounted = false;
+      const mount = () => {
+        if (mounted) return;
+        mounted = true;
+        const onChange = (value) => {
+          quietChange(() => (s.when = value.trim()));
+          summary.textContent = summaryText();
+        };
+        if (found && window.Tessera.conditionBuilder) {
+          window.Tessera.conditionBuilder(body, { entity: data.name, text: s.when || "", onChange });
+        } else {
+          const input = el("input", { class: "section-when-text", value: s.when || "", "aria-label": t("Visible when") });
+          input.addEventListener("input", () => onChange(input.value));
+          body.append(input);
+        }
+      };
+      box.addEventListener("toggle", () => {
+        if (box.open) {
+          openWhen.add(index);
+          mount();
+        } else openWhen.delete(index);
+      });
+      if (openWhen.has(index)) {
+        box.open = true;
+        mount();
+      }
+      return box;
     }
 
     /** A drop on the canvas: a new field from the palette, or a field moved. */
@@ -441,14 +510,34 @@
         if (!KEY.test(next)) return fieldError(key, t("A field key uses lower-case letters, digits and underscores, starting with a letter."), true);
         if (state.fields[next]) return fieldError(key, t("There is already a field with the key {key}.", { key: next }), true);
         set(() => {
+          if (!f.isNew) {
+            // a saved field keeps its column and data: the plan renames it (x-renamed-from)
+            const from = existing.has(key) ? key : f.prop["x-renamed-from"];
+            if (next === from) delete f.prop["x-renamed-from"];
+            else f.prop["x-renamed-from"] = from;
+          }
           state.fields[next] = state.fields[key];
           delete state.fields[key];
           state.sections.forEach((s) => (s.fields = s.fields.map((k) => (k === key ? next : k))));
           selected = next;
         });
       });
+      const renameButton = f.isNew
+        ? null
+        : el("button", { type: "button", id: "prop-rename", title: t("The column and its data are kept") }, t("Rename"));
+      if (renameButton) {
+        renameButton.addEventListener("click", () => {
+          keyInput.disabled = false;
+          renameButton.hidden = true;
+          keyInput.focus();
+          keyInput.select();
+        });
+      }
+      const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
+      body.append(row(t("Key"), keyInput));
+      if (renameButton) body.append(renameButton);
+      if (renamedFrom) body.append(el("p", { class: "muted", id: "prop-renamed" }, t("Renamed from {key}: the column and its data are kept.", { key: renamedFrom })));
       body.append(
-        row(t("Key"), keyInput),
         el("p", { class: "field-error", id: "prop-key-error", role: "alert", hidden: true }),
         el("p", { class: "muted" }, t("Type: {type}", { type: (types.get(f.type) || {}).label || f.type }))
       );
@@ -687,6 +776,15 @@
           }
         }
         else if (x.field && state.fields[x.field]) fieldError(x.field, x.message);
+        else if (x.field && sectionPaths.some((path) => x.field.startsWith(path + "."))) {
+          const n = sectionPaths.findIndex((path) => x.field.startsWith(path + ".") && !x.field.slice(path.length + 1).startsWith("tabs"));
+          const at = document.querySelector(`[data-error-for="section.${n}"]`);
+          if (at) {
+            at.hidden = false;
+            at.textContent = x.message;
+            at.closest("details").open = true;
+          } else general.push(`${x.field}: ${x.message}`);
+        }
         else general.push(x.field ? `${x.field}: ${x.message}` : x.message);
       });
       if (general.length || !e.errors.length) {
@@ -744,7 +842,18 @@
       list.replaceChildren();
       plan.steps.forEach((s) => {
         const words = (STEP_TEXT[s.action] || (() => `${s.action} ${s.field || ""} ${s.detail || ""}`))(s);
-        list.append(el("li", { class: `step step-${s.action}`, dataset: { action: s.action, field: s.field || "" } }, words, s.detail && s.action !== "refuse" ? el("small", {}, ` (${s.detail})`) : null));
+        const records = (s.ids || []).map((id) =>
+          el("a", { class: "refused-record", href: `/app/${encodeURIComponent(data.name)}/${encodeURIComponent(id)}`, target: "_blank", rel: "noopener" }, `#${id}`)
+        );
+        list.append(
+          el(
+            "li",
+            { class: `step step-${s.action}`, dataset: { action: s.action, field: s.field || "" } },
+            words,
+            s.detail && s.action !== "refuse" ? el("small", {}, ` (${s.detail})`) : null,
+            records.length ? el("span", { class: "refused-records" }, " ", ...records.flatMap((a) => [a, " "])) : null
+          )
+        );
       });
       if (!plan.steps.length) list.append(el("li", { class: "step" }, t("Only the form changes: no table change.")));
       $("confirm-save").disabled = plan.refused;
@@ -779,21 +888,79 @@
     // ---------------------------------------------------------- live preview
 
     let previewTimer = null;
+    let previewTicket = 0;
     function schedulePreview() {
+      $("preview").dataset.pending = "true"; // until the latest draft's form is live
       clearTimeout(previewTimer);
       previewTimer = setTimeout(updatePreview, 300);
     }
+
+    /** What the form logic needs of the draft: labels and help are dropped to keep the
+        preview script's address short (the draft travels in it, see preview_script). */
+    function logicDraft(def) {
+      const copy = JSON.parse(JSON.stringify(def));
+      delete copy.label;
+      const strip = (props) =>
+        Object.values(props || {}).forEach((p) => {
+          ["x-label", "x-help", "x-options-labels", "x-options-colors", "title", "description"].forEach((k) => delete p[k]);
+          if (p.items && p.items.properties) strip(p.items.properties);
+        });
+      strip(copy.schema && copy.schema.properties);
+      (copy.layout || []).forEach((b) => {
+        delete b.section;
+        (b.tabs || []).forEach((tab) => (tab.sections || []).forEach((s) => delete s.section));
+      });
+      return copy;
+    }
+
+    /** base64url of the raw-deflated JSON. */
+    async function packed(value) {
+      const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+      const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+      let binary = "";
+      bytes.forEach((b) => (binary += String.fromCharCode(b)));
+      return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    }
+
+    /** The draft's form from the server's templates, then its logic (computed fields, field
+        and section conditions) compiled from the draft, run by the record form's own script. */
     async function updatePreview() {
+      const ticket = ++previewTicket;
+      const definition = toDefinition();
+      const box = $("preview");
       const response = await fetch(`/build/entities/${data.name}/preview`, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Tessera.csrf },
-        body: JSON.stringify({ definition: toDefinition() }),
+        body: JSON.stringify({ definition }),
       });
-      if (!response.ok) return;
+      if (ticket !== previewTicket) return;
+      if (!response.ok) {
+        delete box.dataset.pending;
+        return;
+      }
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-      const box = $("preview");
+      delete box.dataset.live;
       box.replaceChildren(...Array.from(doc.body.childNodes).map((n) => document.importNode(n, true)));
+      const form = box.querySelector("#preview-form");
+      if (!form || !window.TesseraRecordForm) delete box.dataset.pending;
+      else {
+        const draft = await packed(logicDraft(definition));
+        if (ticket !== previewTicket) return;
+        const old = document.getElementById("preview-logic");
+        if (old) old.remove();
+        const script = el("script", { id: "preview-logic", src: `/build/entities/${encodeURIComponent(data.name)}/preview.js?d=${draft}` });
+        script.addEventListener("load", () => {
+          if (ticket !== previewTicket) return;
+          window.TesseraRecordForm.mount(form, { preview: true });
+          box.dataset.live = "true";
+          delete box.dataset.pending;
+        });
+        script.addEventListener("error", () => {
+          if (ticket === previewTicket) delete box.dataset.pending; // an unfinished draft: no logic yet
+        });
+        document.body.append(script);
+      }
       box.querySelectorAll("[data-tabs]").forEach((tabs) => {
         tabs.addEventListener("click", (e) => {
           const tab = e.target.closest("[data-tab]");

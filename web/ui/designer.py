@@ -10,9 +10,12 @@ reference may point at) and render it; ``web/static/designer.js`` does the editi
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from engine.errors import NotFound
 from engine.forms.entity import build_model
@@ -160,6 +163,52 @@ def preview(name: str) -> Any:
     except Exception:  # an unfinished draft: say so instead of a form
         blocks = None
     return render_template("build/preview.html", blocks=blocks, entity=name)
+
+
+#: the largest draft the preview script accepts, inflated (a definition is a few kilobytes).
+MAX_DRAFT = 1 << 20
+
+
+def _draft_from_query(name: str) -> dict[str, Any]:
+    """The draft in ``?d=``: base64url of raw-deflated JSON, which keeps the URL short.
+
+    The draft travels in the URL because the page's CSP loads scripts only by URL from
+    this site; the script is derived from the draft, so no server state is needed.
+    """
+    packed = request.args.get("d", "")
+    try:
+        raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        text = inflate.decompress(raw, MAX_DRAFT)
+        if inflate.unconsumed_tail:
+            raise ValueError("draft too large")
+        draft = json.loads(text)
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"unreadable draft: {exc}") from exc
+    if not isinstance(draft, dict):
+        raise ValueError("the draft is not an object")
+    return {**draft, "name": name}
+
+
+@blueprint.get("/build/entities/<name>/preview.js")
+def preview_script(name: str) -> Response:
+    """The draft's form logic (computed fields, field and section conditions) for the preview.
+
+    Compiled exactly as ``/app/<entity>/form.js`` is, but against the draft, so the preview
+    reacts as the saved form will. Builders only; it reads no record.
+    """
+    if g.get("user") is None:
+        abort(401)
+    _require("entity")
+    from engine.forms.live_script import draft_script
+
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    try:
+        body = draft_script(platform_of(), _draft_from_query(name))
+    except Exception:  # an unfinished draft: the preview shows the form without its logic
+        return Response("/* the draft is not complete */\n", 400, mimetype="text/javascript",
+                        headers=headers)  # fmt: skip
+    return Response(body, mimetype="text/javascript", headers=headers)
 
 
 __all__ = ["blueprint", "may_build", "palette"]

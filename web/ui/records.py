@@ -11,6 +11,7 @@ for ``script-src 'self'``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -185,13 +186,19 @@ def _file_view(f: Any, view: dict[str, Any], value: Any) -> None:
 
 
 def _section(
-    model: Any, item: dict[str, Any], levels: dict[str, str], record: dict[str, Any]
+    model: Any,
+    item: dict[str, Any],
+    levels: dict[str, str],
+    record: dict[str, Any],
+    number: int | None = None,
 ) -> dict[str, Any]:
     fields = [f for f in (_field(model, k, levels, record) for k in item.get("fields") or []) if f]
     return {
         "label": label(item.get("section"), ""),
         "columns": int(item.get("columns") or 1),
         "fields": fields,
+        # the section's number in page order: the form script shows or hides it by number
+        "number": number,
     }
 
 
@@ -199,22 +206,28 @@ def layout(model: Any, levels: dict[str, str], record: dict[str, Any]) -> list[d
     """The entity's layout as blocks: ``{kind: section|tabs, ...}``, fields the user may see.
 
     Fields the layout leaves out (and the user may see) come last, in a section of their own.
+    Sections are numbered as ``engine.forms.sections.layout_sections`` numbers them.
     """
     blocks: list[dict[str, Any]] = []
     shown: set[str] = set()
+    numbers = itertools.count()
     for item in model.definition.get("layout") or []:
         if "tabs" in item:
             tabs = []
             for tab in item["tabs"]:
-                sections = [_section(model, s, levels, record) for s in tab.get("sections") or []]
+                sections = []
                 if tab.get("fields"):
-                    sections.insert(0, _section(model, tab, levels, record))
+                    sections.append(_section(model, tab, levels, record, next(numbers)))
+                sections += [
+                    _section(model, s, levels, record, next(numbers))
+                    for s in tab.get("sections") or []
+                ]
                 for s in sections:
                     shown.update(f["key"] for f in s["fields"])
                 tabs.append({"label": label(tab.get("tab"), ""), "sections": sections})
             blocks.append({"kind": "tabs", "tabs": tabs})
         else:
-            section = _section(model, item, levels, record)
+            section = _section(model, item, levels, record, next(numbers))
             shown.update(f["key"] for f in section["fields"])
             blocks.append({"kind": "section", **section})
     rest = [
