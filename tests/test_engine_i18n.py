@@ -49,9 +49,23 @@ def test_every_engine_message_is_translated():
     assert not wrong, f"translations that name other values than the English: {wrong}"
 
 
-def test_the_type_words_are_translated():
+def test_the_words_messages_are_built_from_are_translated():
+    """Type words and the parser's "expected ..." words are looked up by value, not literal."""
+    from engine.rules.parse import _WORDS
+
     zh = catalog("zh-CN")
-    assert all(zh.get(word) for word in KIND_WORDS.values())
+    words = [*KIND_WORDS.values(), *_WORDS.values()]
+    words += ["a field name or a value", "an operator such as == or and"]
+    assert not [w for w in words if not zh.get(w)]
+
+
+def test_a_syntax_error_reads_in_chinese():
+    from engine.errors import RuleSyntaxError
+    from engine.rules.parse import parse_expression
+
+    with language("zh-CN"), pytest.raises(RuleSyntaxError) as info:
+        parse_expression("a ==")
+    assert info.value.message == "文本过早结束；此处应为 字段名或值."
 
 
 def test_english_by_default_and_chinese_inside_a_language_block():

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound, ValidationError, error_entry
+from engine.i18n import t
 from engine.store.system import system_metadata
 from engine.store.types import UTCDateTime
 
@@ -203,13 +204,13 @@ def media_type_of(name: str, head: bytes) -> str:
     expected = _FAMILY.get(ext)
     if found == "executable" and expected != "executable":
         raise FileTypeRefused(
-            f"{name} is a program, not a {ext or 'plain'} file",
-            [error_entry("the file's content is an executable program", field="file")],
+            t("{name} is a program, not a {ext} file", name=name, ext=ext or "plain"),
+            [error_entry(t("the file's content is an executable program"), field="file")],
         )
     if expected is not None and found != expected:
         raise FileTypeRefused(
-            f"{name} does not contain what its name says",
-            [error_entry(f"the content is not a {ext} file", field="file")],
+            t("{name} does not contain what its name says", name=name),
+            [error_entry(t("the content is not a {ext} file", ext=ext), field="file")],
         )
     if ext in MEDIA_TYPES:
         return MEDIA_TYPES[ext]
@@ -298,8 +299,8 @@ class FileStore:
             f = table.child.fields.get(sub) if table is not None and table.child else None
         if f is None or f.removed or f.type.name != "file":
             raise ValidationError(
-                f"{entity} has no file field {field!r}",
-                [error_entry("not a file field", field="field")],
+                t("{entity} has no file field {field}", entity=entity, field=repr(field)),
+                [error_entry(t("not a file field"), field="field")],
             )
         return f
 
@@ -442,7 +443,7 @@ class FileStore:
                 removed = [i for i in old if i not in set(new)]
                 self._attach_field(conn, entity, record_id, name, f, added, removed, user, errors)
         if errors:
-            raise ValidationError("a file cannot be attached", errors)
+            raise ValidationError(t("a file cannot be attached"), errors)
 
     def _attach_field(
         self,
@@ -465,12 +466,12 @@ class FileStore:
                 conn.execute(select(*columns).where(files_table.c.id == file_id)).mappings().first()
             )
             if row is None:
-                errors.append(error_entry(f"no file {file_id}", field=name))
+                errors.append(error_entry(t("no file {id}", id=file_id), field=name))
                 continue
             mine = row["entity"] is None and (user is None or row["uploader"] == user)
             here = (row["entity"], row["record_id"], row["field"]) == (entity, record_id, name)
             if not (mine or here):
-                errors.append(error_entry(f"no file {file_id}", field=name))
+                errors.append(error_entry(t("no file {id}", id=file_id), field=name))
                 continue
             try:
                 _check_stored(row, max_size, accept)
@@ -537,28 +538,41 @@ def check(name: str, data: bytes, max_size: int, accept: list[str] | None) -> No
     """FileTooLarge or FileTypeRefused unless ``data`` named ``name`` fits the limits."""
     if len(data) > max_size:
         raise FileTooLarge(
-            f"{name} is {len(data)} bytes; at most {max_size} are allowed",
-            [error_entry(f"the file may be at most {max_size} bytes", field="file")],
+            t(
+                "{name} is {size} bytes; at most {max_size} are allowed",
+                name=name,
+                size=len(data),
+                max_size=max_size,
+            ),
+            [
+                error_entry(
+                    t("the file may be at most {max_size} bytes", max_size=max_size), field="file"
+                )
+            ],
         )
     media_type = media_type_of(name, data[:512])
     if not _accepts(accept, name, media_type):
-        allowed = ", ".join(accept or []) or "any file but a program"
+        allowed = ", ".join(accept or []) or t("any file but a program")
         raise FileTypeRefused(
-            f"{name} ({media_type}) is not allowed here",
-            [error_entry(f"allowed: {allowed}", field="file")],
+            t("{name} ({media_type}) is not allowed here", name=name, media_type=media_type),
+            [error_entry(t("allowed: {types}", types=allowed), field="file")],
         )
 
 
 def _check_stored(row: Any, max_size: int, accept: list[str] | None) -> None:
     if row["size"] > max_size:
         raise FileTooLarge(
-            f"{row['name']} is too large",
-            [error_entry(f"the file may be at most {max_size} bytes", field="file")],
+            t("{name} is too large", name=row["name"]),
+            [
+                error_entry(
+                    t("the file may be at most {max_size} bytes", max_size=max_size), field="file"
+                )
+            ],
         )
     if not _accepts(accept, row["name"], row["media_type"]):
         raise FileTypeRefused(
-            f"{row['name']} is not allowed here",
-            [error_entry(f"allowed: {', '.join(accept or [])}", field="file")],
+            t("{name} is not allowed here", name=row["name"]),
+            [error_entry(t("allowed: {types}", types=", ".join(accept or [])), field="file")],
         )
 
 
