@@ -2,9 +2,12 @@
 
 The engine words its own messages (``engine.i18n.t``) in the language of a context
 variable; this blueprint sets that variable at the start of every request to the
-page language (``web.i18n.current_lang``, asked lazily: a JSON call that never
-raises a message costs no settings read) and puts the previous value back when
-the request ends, so a thread that serves the next request starts clean.
+page language (``web.i18n.current_lang``) and puts the previous value back when the
+request ends, so a thread that serves the next request starts clean.
+
+The language is read up front, not when the first message is worded: a message is
+often worded inside a transaction the database has already failed (a unique value
+taken twice on PostgreSQL), where reading the user's saved preference would fail too.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ blueprint = Blueprint("engine_language", __name__)
 
 @blueprint.before_app_request
 def _speak_the_request_language() -> None:
-    g.engine_language_token = set_language(current_lang)
+    g.engine_language_token = set_language(current_lang())
 
 
 @blueprint.teardown_app_request
