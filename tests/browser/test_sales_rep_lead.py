@@ -16,6 +16,7 @@ def test_a_sales_rep_creates_a_lead_and_sees_score_grade_and_owner(page, crm_sit
     company = f"Riverside Robotics {uuid.uuid4().hex[:6]}"
     page.fill("#f-company", company)
     page.fill("#f-person_name", "Zhao Min")
+    page.fill("#f-title", "Technical director")
     page.select_option("#f-region", "east_china")
     page.select_option("#f-industry", "it")
     page.fill("#f-company_size", "600")
