@@ -15,6 +15,7 @@ from flask import Blueprint, Response, g, request
 from engine.errors import NotFound, ValidationError, error_entry
 from web.auth import require_user
 from web.http import body, json_response, platform_of
+from web.i18n import gettext
 
 api = Blueprint("api", __name__)
 
@@ -567,7 +568,8 @@ def _my_task(user: str, task_id: int) -> None:
     mine = {t["id"] for t in platform_of().flows.tasks(user=user, roles=_roles(user))}
     if task_id not in mine:
         raise NotFound(
-            f"no open task {task_id} for {user}", [error_entry("unknown task", field="id")]
+            gettext("no open task %(id)s for %(user)s", id=task_id, user=user),
+            [error_entry(gettext("unknown task"), field="id")],
         )
 
 

@@ -44,6 +44,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     from web.actions_api import blueprint as actions_api
     from web.api import api
     from web.auth import auth, load_user
+    from web.engine_language import blueprint as engine_language
     from web.files_api import blueprint as files_api
     from web.meta_api import blueprint as meta_api
     from web.ops import install, ops
@@ -56,6 +57,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(ops)
     app.register_blueprint(auth)
     app.register_blueprint(vendor)
+    app.register_blueprint(engine_language)
     register_pages(app)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(files_api, url_prefix="/api/v1")

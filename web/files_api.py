@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import ValidationError, error_entry
+from engine.i18n import t
 from engine.store.files import FileTooLarge, FileTypeRefused
 from web.auth import require_user
 from web.http import json_response, platform_of, problem
@@ -73,8 +74,12 @@ def _too_large(max_size: int) -> Response:
     return problem(
         413,
         "Content too large",
-        f"the file may be at most {max_size} bytes",
-        [error_entry(f"the file may be at most {max_size} bytes", field="file")],
+        t("the file may be at most {max_size} bytes", max_size=max_size),
+        [
+            error_entry(
+                t("the file may be at most {max_size} bytes", max_size=max_size), field="file"
+            )
+        ],
     )
 
 

@@ -33,6 +33,7 @@ from engine.flows.tables import (
     flow_timers,
     flow_tokens,
 )
+from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -74,14 +75,17 @@ class FlowService:
                 found = self.platform.repo.current(conn, "flow", name)
                 if found is None:
                     raise NotFound(
-                        f"no flow named {name!r}", [error_entry(f"no flow named {name!r}")]
+                        t("no flow named {name}", name=repr(name)),
+                        [error_entry(t("no flow named {name}", name=repr(name)))],
                     )
                 version = found[1]
             key = (name, version)
             if key not in self._specs:
                 definition = self.platform.repo.definition(conn, "flow", name, version)
                 if definition is None:
-                    raise NotFound(f"flow {name!r} has no version {version}")
+                    raise NotFound(
+                        t("flow {name} has no version {version}", name=repr(name), version=version)
+                    )
                 self._specs[key] = parse_flow(definition)[0]
         return self._specs[key], version
 
@@ -138,8 +142,17 @@ class FlowService:
         spec, version = self.spec(name)
         if spec.entity and entity != spec.entity:
             raise FlowError(
-                f"flow {name!r} runs on {spec.entity!r} records, not {entity!r}",
-                [error_entry(f"give record=({spec.entity!r}, id)", field="record")],
+                t(
+                    "flow {name} runs on {flow_entity} records, not {entity}",
+                    name=repr(name),
+                    flow_entity=repr(spec.entity),
+                    entity=repr(entity),
+                ),
+                [
+                    error_entry(
+                        t("give record=({entity}, id)", entity=repr(spec.entity)), field="record"
+                    )
+                ],
             )
         if record_id is not None:
             self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
@@ -304,26 +317,40 @@ class FlowService:
         def body(conn: Any) -> dict[str, Any]:
             row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
             if row is None:
-                raise NotFound(f"no task {task_id}")
+                raise NotFound(t("no task {id}", id=task_id))
             task = _task_view(row)
             if task["status"] != "open":
                 raise _closed(task)
             if user is not None and task["assignee"] is not None and task["assignee"] != user:
                 raise PermissionDenied(
-                    f"task {task_id} is assigned to {task['assignee']!r}, not {user!r}",
-                    [error_entry("only the assignee may complete this task", field="user")],
+                    t(
+                        "task {id} is assigned to {assignee}, not {user}",
+                        id=task_id,
+                        assignee=repr(task["assignee"]),
+                        user=repr(user),
+                    ),
+                    [error_entry(t("only the assignee may complete this task"), field="user")],
                 )
             instance = instance_row(conn, task["instance_id"])
             # An approver may also send the request back to whoever started it.
             returnable = task["kind"] in RETURNABLE and instance.get("started_by")
             if outcome not in task["outcomes"] and not (outcome == "return" and returnable):
                 raise FlowError(
-                    f"task {task_id} has no outcome {outcome!r}",
-                    [error_entry(f"use one of: {', '.join(task['outcomes'])}", field="outcome")],
+                    t("task {id} has no outcome {outcome}", id=task_id, outcome=repr(outcome)),
+                    [
+                        error_entry(
+                            t("use one of: {outcomes}", outcomes=", ".join(task["outcomes"])),
+                            field="outcome",
+                        )
+                    ],
                 )
             if instance["status"] != "running":
                 raise ConflictError(
-                    f"flow instance {instance['id']} is {instance['status']}; its tasks are closed",
+                    t(
+                        "flow instance {id} is {status}; its tasks are closed",
+                        id=instance["id"],
+                        status=instance["status"],
+                    ),
                     [error_entry(instance.get("error") or instance["status"], field="task")],
                 )
             read_version = instance["version"]
@@ -372,7 +399,11 @@ class FlowService:
             instance = instance_row(conn, instance_id)
             if instance["status"] != "running":
                 raise ConflictError(
-                    f"flow instance {instance_id} already ended ({instance['status']})"
+                    t(
+                        "flow instance {id} already ended ({status})",
+                        id=instance_id,
+                        status=instance["status"],
+                    )
                 )
             read_version = instance["version"]
             self._runtime(conn, instance, user).stop("cancelled", "cancelled")
@@ -393,13 +424,25 @@ class FlowService:
             instance = instance_row(conn, instance_id)
             if instance["started_by"] != user:
                 raise PermissionDenied(
-                    f"only {instance['started_by']!r} may withdraw flow instance {instance_id}",
-                    [error_entry("only the initiator may withdraw a request", field="user")],
+                    t(
+                        "only {user} may withdraw flow instance {id}",
+                        user=repr(instance["started_by"]),
+                        id=instance_id,
+                    ),
+                    [error_entry(t("only the initiator may withdraw a request"), field="user")],
                 )
             if instance["status"] != "running":
                 raise ConflictError(
-                    f"flow instance {instance_id} already ended ({instance['status']})",
-                    [error_entry(f"it ended as {instance['status']}", field="instance")],
+                    t(
+                        "flow instance {id} already ended ({status})",
+                        id=instance_id,
+                        status=instance["status"],
+                    ),
+                    [
+                        error_entry(
+                            t("it ended as {status}", status=instance["status"]), field="instance"
+                        )
+                    ],
                 )
             read_version = instance["version"]
             runtime = self._runtime(conn, instance, user)
@@ -416,14 +459,19 @@ class FlowService:
     def _open_task(self, conn: Any, task_id: int, user: str | None) -> dict[str, Any]:
         row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
         if row is None:
-            raise NotFound(f"no task {task_id}")
+            raise NotFound(t("no task {id}", id=task_id))
         task = _task_view(row)
         if task["status"] != "open":
             raise _closed(task)
         if user is not None and task["assignee"] is not None and task["assignee"] != user:
             raise PermissionDenied(
-                f"task {task_id} is assigned to {task['assignee']!r}, not {user!r}",
-                [error_entry("only the assignee may pass this task on", field="user")],
+                t(
+                    "task {id} is assigned to {assignee}, not {user}",
+                    id=task_id,
+                    assignee=repr(task["assignee"]),
+                    user=repr(user),
+                ),
+                [error_entry(t("only the assignee may pass this task on"), field="user")],
             )
         return task
 
@@ -431,7 +479,8 @@ class FlowService:
         found = self.platform.users.find(name)
         if found is None or not found.get("active", True):
             raise ValidationError(
-                f"no active user named {name!r}", [error_entry("unknown user", field="to")]
+                t("no active user named {name}", name=repr(name)),
+                [error_entry(t("unknown user"), field="to")],
             )
         return str(found["name"])
 
@@ -505,8 +554,8 @@ class FlowService:
             task = self._open_task(conn, task_id, user)
             if task["kind"] not in RETURNABLE:
                 raise FlowError(
-                    f"task {task_id} is not an approval",
-                    [error_entry("only an approval can get another signer", field="task")],
+                    t("task {id} is not an approval", id=task_id),
+                    [error_entry(t("only an approval can get another signer"), field="task")],
                 )
             instance = instance_row(conn, task["instance_id"])
             read_version = instance["version"]
@@ -549,7 +598,8 @@ class FlowService:
         text = (text or "").strip()
         if not text:
             raise ValidationError(
-                "a comment needs some text", [error_entry("write something", field="comment")]
+                t("a comment needs some text"),
+                [error_entry(t("write something"), field="comment")],
             )
 
         def body(conn: Any) -> dict[str, Any]:
@@ -675,10 +725,21 @@ def _label_text(value: Any) -> str | None:
 
 def _closed(task: dict[str, Any]) -> ConflictError:
     if task["status"] == "completed":
-        who = f" by {task['completed_by']}" if task.get("completed_by") else ""
-        text = f"task {task['id']} was already completed{who} ({task['outcome']})"
+        if task.get("completed_by"):
+            text = t(
+                "task {id} was already completed by {user} ({outcome})",
+                id=task["id"],
+                user=task["completed_by"],
+                outcome=task["outcome"],
+            )
+        else:
+            text = t(
+                "task {id} was already completed ({outcome})",
+                id=task["id"],
+                outcome=task["outcome"],
+            )
     else:
-        text = f"task {task['id']} was withdrawn ({task['status']})"
+        text = t("task {id} was withdrawn ({status})", id=task["id"], status=task["status"])
     return ConflictError(text, [error_entry(text, field="task")])
 
 

@@ -40,6 +40,7 @@ import datetime as dt
 from typing import Any
 
 from engine.errors import NotFound, PermissionDenied, ValidationError, error_entry
+from engine.i18n import t
 from engine.reports.params import combine, condition, parameter
 
 FILTER_TYPES = ("period", "select", "user", "text")
@@ -323,10 +324,15 @@ def require_open(p: Any, definition: dict[str, Any], user: Any) -> None:
     """PermissionDenied unless ``user`` may open the dashboard (see :func:`may_open`)."""
     if not may_open(p, definition, user):
         raise PermissionDenied(
-            f"the dashboard {definition.get('name')!r} is not shared with {user}",
+            t(
+                "the dashboard {name} is not shared with {user}",
+                name=repr(definition.get("name")),
+                user=user,
+            ),
             [
                 error_entry(
-                    "shared with: " + ", ".join(definition.get("share") or []), field="share"
+                    t("shared with: {users}", users=", ".join(definition.get("share") or [])),
+                    field="share",
                 )
             ],
         )
@@ -523,14 +529,18 @@ def drill_widget(
     widgets = definition.get("widgets") or []
     if not 0 <= index < len(widgets) or not isinstance(widgets[index], dict):
         raise NotFound(
-            f"the dashboard has no widget {index}",
-            [error_entry(f"widgets are 0 to {len(widgets) - 1}", field="widget")],
+            t("the dashboard has no widget {index}", index=index),
+            [error_entry(t("widgets are 0 to {last}", last=len(widgets) - 1), field="widget")],
         )
     w = widgets[index]
     if kind_of(w) not in ("report", "kpi", "number"):
         raise ValidationError(
-            "only a report's pivot or a number drills down",
-            [error_entry(f"widget {index} is a {kind_of(w)}", field="widget")],
+            t("only a report's pivot or a number drills down"),
+            [
+                error_entry(
+                    t("widget {index} is a {kind}", index=index, kind=kind_of(w)), field="widget"
+                )
+            ],
         )
     report, source = _source_of(service, w)
     from engine.reports.drill import DRILL_FIELDS
@@ -539,8 +549,17 @@ def drill_widget(
     spec = service.spec(report)
     if not isinstance(spec, PivotSpec) and spec.get("type") not in DRILL_FIELDS:
         raise ValidationError(
-            "only a pivot, a funnel or a leaderboard drills down to its records",
-            [error_entry(f"{w.get('report')!r} is a {spec.get('type')}", field="widget")],
+            t("only a pivot, a funnel or a leaderboard drills down to its records"),
+            [
+                error_entry(
+                    t(
+                        "{report} is a {kind}",
+                        report=repr(w.get("report")),
+                        kind=str(spec.get("type")),
+                    ),
+                    field="widget",
+                )
+            ],
         )
     where, _applied, _ignored = widget_filter(p.rules.catalog, definition, source, values or {})
     answer = service.drill(report, key, user=user, filters=where, limit=limit)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from engine.errors import ValidationError, error_entry
+from engine.i18n import t
 from engine.meta.yamlpos import dotted
 from engine.reports.pivot import PivotQuery, shape
 from engine.reports.spec import PivotSpec
@@ -55,7 +56,11 @@ class ReportService:
         if problems or spec is None:
             entries = [error_entry(m, field=dotted(path)) for path, m in problems]
             raise ValidationError(
-                f"report {definition.get('name', '?')!r} cannot run: {entries[0]['message']}",
+                t(
+                    "report {name} cannot run: {problem}",
+                    name=repr(definition.get("name", "?")),
+                    problem=entries[0]["message"],
+                ),
                 entries,
             )
         return spec
@@ -133,8 +138,12 @@ class ReportService:
 
         if fmt not in FORMATS:
             raise ValidationError(
-                f"cannot export a report as {fmt!r}",
-                [error_entry(f"use one of {', '.join(FORMATS)}", field="format")],
+                t("cannot export a report as {format}", format=repr(fmt)),
+                [
+                    error_entry(
+                        t("use one of {formats}", formats=", ".join(FORMATS)), field="format"
+                    )
+                ],
             )
         result = self.run(report, user=user, filters=filters)
         if fmt == "pdf":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.forms.entity import EntityModel, Field, build_model
+from engine.i18n import t as _t
 
 #: The record type of the acting user (``user.team``) and of user fields (``owner.team``).
 USER_ENTITY = "@user"
@@ -37,8 +38,8 @@ class T:
     field_type: str | None = None
 
     def describe(self) -> str:
-        """The kind in the words of an admin, for messages."""
-        return KIND_WORDS.get(self.kind, self.kind)
+        """The kind in the words of an admin, for messages (in the current language)."""
+        return kind_word(self.kind)
 
 
 KIND_WORDS = {
@@ -54,6 +55,25 @@ KIND_WORDS = {
     "null": "null",
     "any": "value",
 }
+
+
+def kind_word(kind: str) -> str:
+    """``KIND_WORDS[kind]`` in the current language (the words are in the engine catalog)."""
+    words = {
+        "boolean": _t("yes/no"),
+        "number": _t("number"),
+        "string": _t("text"),
+        "date": _t("date"),
+        "datetime": _t("date and time"),
+        "duration": _t("duration"),
+        "list": _t("list"),
+        "record": _t("record"),
+        "rows": _t("child table"),
+        "null": _t("null"),
+        "any": _t("value"),
+    }
+    return words.get(kind, kind)
+
 
 BOOLEAN = T("boolean")
 NUMBER = T("number")

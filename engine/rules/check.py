@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.i18n import t as _t
 from engine.rules import ast
 from engine.rules.catalog import (
     ANY,
@@ -150,8 +151,13 @@ class Checker:
         hint = self.catalog.suggest_entity(entity)
         self.error(
             node,
-            f"There is no entity called '{entity}'"
-            + (f"; did you mean '{hint}'?" if hint else "."),
+            _t(
+                "There is no entity called '{entity}'; did you mean '{hint}'?",
+                entity=entity,
+                hint=hint,
+            )
+            if hint
+            else _t("There is no entity called '{entity}'.", entity=entity),
         )
         return False
 
@@ -159,8 +165,11 @@ class Checker:
         if t.kind not in ("boolean", "null", "any"):
             self.error(
                 node,
-                f"A condition must be true or false, but this gives a {t.describe()}. "
-                'Compare it with something, for example: x == "value" or x > 0.',
+                _t(
+                    "A condition must be true or false, but this gives a {kind}. "
+                    'Compare it with something, for example: x == "value" or x > 0.',
+                    kind=t.describe(),
+                ),
             )
 
     # ------------------------------------------------------------ expressions
@@ -180,7 +189,7 @@ class Checker:
             t = self.expr(element, scope)
             merged = _unify(item, t)
             if merged is None:
-                self.error(element, "All items of a list must be of the same kind.")
+                self.error(element, _t("All items of a list must be of the same kind."))
             else:
                 item = merged
         return T("list", item=item)
@@ -209,11 +218,7 @@ class Checker:
                 return BOOLEAN
             hint = self.catalog.suggest(scope.entity, name)
             where = scope.entity.split(".")[-1]
-            self.error(
-                node,
-                f"'{name}' is not a field of {where}"
-                + (f"; did you mean '{hint}'?" if hint else "."),
-            )
+            self.error(node, _not_a_field(name, where, hint))
             return ANY
         self.out.resolved[id(node)] = Resolved("field", info.key, info.type, scope.entity)
         if "." not in scope.entity or not scope.variables:
@@ -227,19 +232,19 @@ class Checker:
         if base.entity is None or base.kind not in ("record", "string"):
             self.error(
                 node,
-                f"'{node.name}' cannot be read from a {base.describe()}; only references, "
-                "users, old and child-table rows have fields.",
+                _t(
+                    "'{name}' cannot be read from a {kind}; only references, "
+                    "users, old and child-table rows have fields.",
+                    name=node.name,
+                    kind=base.describe(),
+                ),
             )
             return ANY
         info = self.catalog.lookup(base.entity, node.name, quoted=node.quoted)
         if info is None:
             hint = self.catalog.suggest(base.entity, node.name)
-            where = "a user" if base.entity == USER_ENTITY else base.entity.split(".")[-1]
-            self.error(
-                node,
-                f"'{node.name}' is not a field of {where}"
-                + (f"; did you mean '{hint}'?" if hint else "."),
-            )
+            where = _t("a user") if base.entity == USER_ENTITY else base.entity.split(".")[-1]
+            self.error(node, _not_a_field(node.name, where, hint))
             return ANY
         self.out.resolved[id(node)] = Resolved("field", info.key, info.type, base.entity)
         parent = self.out.paths.get(id(node.obj))
@@ -251,13 +256,16 @@ class Checker:
         base = self.expr(node.obj, scope)
         index = self.expr(node.index, scope)
         if index.kind not in ("number", "null", "any"):
-            self.error(node.index, "A position in a list must be a number (0 is the first).")
+            self.error(node.index, _t("A position in a list must be a number (0 is the first)."))
         if base.kind == "list":
             return base.item or ANY
         if base.kind == "rows":
             return T("record", entity=base.entity)
         if base.kind != "any":
-            self.error(node, f"Only lists can be indexed with [...], not a {base.describe()}.")
+            self.error(
+                node,
+                _t("Only lists can be indexed with [...], not a {kind}.", kind=base.describe()),
+            )
         return ANY
 
     def _e_Unary(self, node: ast.Unary, scope: Scope) -> T:
@@ -266,7 +274,10 @@ class Checker:
             self._want_boolean(node.operand, t)
             return BOOLEAN
         if t.kind not in ("number", "duration", "null", "any"):
-            self.error(node, f"Only numbers and durations can be negated, not a {t.describe()}.")
+            self.error(
+                node,
+                _t("Only numbers and durations can be negated, not a {kind}.", kind=t.describe()),
+            )
             return ANY
         return t
 
@@ -283,8 +294,12 @@ class Checker:
         if merged is None:
             self.error(
                 node,
-                f"Both branches must give the same kind of value; 'then' gives a "
-                f"{a.describe()} and 'else' a {b.describe()}.",
+                _t(
+                    "Both branches must give the same kind of value; 'then' gives a "
+                    "{then} and 'else' a {else_}.",
+                    then=a.describe(),
+                    else_=b.describe(),
+                ),
             )
             return ANY
         return merged
@@ -318,14 +333,25 @@ class Checker:
                 try:
                     compile_pattern(pattern.value)
                 except ValueError as exc:
-                    self.error(pattern, f"This pattern is not a valid regular expression: {exc}.")
+                    self.error(
+                        pattern,
+                        _t(
+                            "This pattern is not a valid regular expression: {problem}.",
+                            problem=exc,
+                        ),
+                    )
             return BOOLEAN
         raise TypeError(op)  # pragma: no cover
 
     def _texts(self, node: ast.Binary, left: T, right: T) -> None:
         for side, t in ((node.left, left), (node.right, right)):
             if t.kind not in ("string", "null", "any"):
-                self.error(side, f"'{node.op}' works on text, but this is a {t.describe()}.")
+                self.error(
+                    side,
+                    _t(
+                        "'{op}' works on text, but this is a {kind}.", op=node.op, kind=t.describe()
+                    ),
+                )
 
     def _arith(self, node: ast.Binary, op: str, a: T, b: T) -> T:
         k = (a.kind, b.kind)
@@ -355,12 +381,18 @@ class Checker:
             return DURATION
         hint = ""
         if op == "+" and "string" in k:
-            hint = " To join text with a number, use concat(...)."
+            hint = " " + _t("To join text with a number, use concat(...).")
         elif "date" in k and "datetime" in k:
-            hint = " Turn the date and time into a date with date(...)."
+            hint = " " + _t("Turn the date and time into a date with date(...).")
         self.error(
             node,
-            f"'{op}' cannot combine a {a.describe()} with a {b.describe()}.{hint}",
+            _t(
+                "'{op}' cannot combine a {left} with a {right}.",
+                op=op,
+                left=a.describe(),
+                right=b.describe(),
+            )
+            + hint,
         )
         return ANY
 
@@ -372,18 +404,30 @@ class Checker:
                 if op in ("==", "!="):
                     self.error(
                         node,
-                        f"Nothing is ever equal to null; write '{subject} {other}' "
-                        f"(or '{subject} {other.replace('null', 'empty')}' to include blank text).",
+                        _t(
+                            "Nothing is ever equal to null; write '{subject} {test}' "
+                            "(or '{subject} {blank_test}' to include blank text).",
+                            subject=subject,
+                            test=other,
+                            blank_test=other.replace("null", "empty"),
+                        ),
                     )
                 else:
                     self.error(
-                        node, "A comparison with null is never true; check 'is null' instead."
+                        node, _t("A comparison with null is never true; check 'is null' instead.")
                     )
                 return
         if not self._same_kind(node, a, b, "compare"):
             return
         if op not in ("==", "!=") and a.kind in ("boolean", "list", "record", "rows"):
-            self.error(node, f"'{op}' needs values that have an order; a {a.describe()} has none.")
+            self.error(
+                node,
+                _t(
+                    "'{op}' needs values that have an order; a {kind} has none.",
+                    op=op,
+                    kind=a.describe(),
+                ),
+            )
         self._enum(a, node.right)
         self._enum(b, node.left)
 
@@ -392,10 +436,17 @@ class Checker:
             return True
         hint = ""
         if {a.kind, b.kind} == {"date", "datetime"}:
-            hint = " Use date(...) to compare just the day."
+            hint = " " + _t("Use date(...) to compare just the day.")
         elif {a.kind, b.kind} == {"string", "number"}:
-            hint = " A number is written without quotes."
-        self.error(node, f"Cannot {verb} a {a.describe()} with a {b.describe()}.{hint}")
+            hint = " " + _t("A number is written without quotes.")
+        template = (
+            _t("Cannot compare a {left} with a {right}.", left=a.describe(), right=b.describe())
+            if verb == "compare"
+            else _t(
+                "Cannot look for a {left} with a {right}.", left=a.describe(), right=b.describe()
+            )
+        )
+        self.error(node, template + hint)
         return False
 
     def _enum(self, t: T | None, literal: ast.Expr) -> None:
@@ -408,9 +459,17 @@ class Checker:
                 hint = closest(v.value, t.options)
                 self.error(
                     v,
-                    f'"{v.value}" is not one of the options'
-                    + (f'; did you mean "{hint}"?' if hint else ".")
-                    + f" The options are {_options_text(t.options)}.",
+                    (
+                        _t(
+                            '"{value}" is not one of the options; did you mean "{hint}"?',
+                            value=v.value,
+                            hint=hint,
+                        )
+                        if hint
+                        else _t('"{value}" is not one of the options.', value=v.value)
+                    )
+                    + " "
+                    + _t("The options are {options}.", options=_options_text(t.options)),
                 )
 
     def _membership(self, node: ast.Binary, left: T, right: T) -> None:
@@ -419,8 +478,11 @@ class Checker:
         if right.kind != "list":
             self.error(
                 node.right,
-                f'\'{node.op}\' needs a list on its right, like ["a", "b"], not a '
-                f"{right.describe()}.",
+                _t(
+                    '\'{op}\' needs a list on its right, like ["a", "b"], not a {kind}.',
+                    op=node.op,
+                    kind=right.describe(),
+                ),
             )
             return
         item = right.item or ANY
@@ -435,7 +497,10 @@ class Checker:
         hi = self.expr(node.high, scope)
         same = self._same_kind(node, v, lo, "compare") and self._same_kind(node, v, hi, "compare")
         if same and v.kind in ("boolean", "list", "record", "rows"):
-            self.error(node, f"'between' needs values that have an order, not a {v.describe()}.")
+            self.error(
+                node,
+                _t("'between' needs values that have an order, not a {kind}.", kind=v.describe()),
+            )
         return BOOLEAN
 
     def _e_IsTest(self, node: ast.IsTest, scope: Scope) -> T:
@@ -450,7 +515,7 @@ class Checker:
             not isinstance(node.operand, ast.Name) or resolved is None or resolved.kind != "field"
         ):
             self.error(
-                node.operand, "'changed' applies to a field of the record, like stage changed."
+                node.operand, _t("'changed' applies to a field of the record, like stage changed.")
             )
         for part in (node.to, node.from_):
             if part is not None:
@@ -469,7 +534,10 @@ class Checker:
             if name not in ("min", "max"):
                 self.error(
                     node,
-                    f"{name}(...) works over a child table, like {name}(items, it.amount > 0).",
+                    _t(
+                        "{name}(...) works over a child table, like {name}(items, it.amount > 0).",
+                        name=name,
+                    ),
                 )
                 for arg in args[1:]:
                     self.expr(arg, scope)
@@ -479,8 +547,13 @@ class Checker:
             hint = closest(name, [*functions(), *AGGREGATE_NAMES])
             self.error(
                 node,
-                f"There is no function called '{name}'"
-                + (f"; did you mean '{hint}'?" if hint else "."),
+                _t(
+                    "There is no function called '{name}'; did you mean '{hint}'?",
+                    name=name,
+                    hint=hint,
+                )
+                if hint
+                else _t("There is no function called '{name}'.", name=name),
             )
             for arg in args:
                 self.expr(arg, scope)
@@ -488,30 +561,48 @@ class Checker:
         types = [self.out.types.get(id(a)) or self.expr(a, scope) for a in args]
         if len(args) < fn.required or (not fn.variadic and len(args) > len(fn.params)):
             expected = (
-                f"at least {fn.required}"
+                _t("at least {count}", count=fn.required)
                 if fn.variadic
                 else (
-                    f"{fn.required} to {len(fn.params)}"
+                    _t("{low} to {high}", low=fn.required, high=len(fn.params))
                     if fn.required != len(fn.params)
                     else str(fn.required)
                 )
             )
-            self.error(node, f"{name}(...) takes {expected} value(s), but {len(args)} were given.")
+            self.error(
+                node,
+                _t(
+                    "{name}(...) takes {expected} value(s), but {given} were given.",
+                    name=name,
+                    expected=expected,
+                    given=len(args),
+                ),
+            )
             return _result(fn.returns, types)
         for i, (arg, t) in enumerate(zip(args, types)):
             kind = fn.params[min(i, len(fn.params) - 1)]
             if not _accepts(kind, t):
                 self.error(
                     arg,
-                    f"{name}(...) expects {_kind_phrase(kind)} here, but this is a {t.describe()}.",
+                    _t(
+                        "{name}(...) expects {expected} here, but this is a {kind}.",
+                        name=name,
+                        expected=_kind_phrase(kind),
+                        kind=t.describe(),
+                    ),
                 )
         if name in ("start_of", "end_of") and len(args) == 2:
             unit = args[1]
             if isinstance(unit, ast.Literal) and str(unit.value).lower() not in PERIOD_UNITS:
-                self.error(unit, f"The period must be one of {_options_text(PERIOD_UNITS)}.")
+                self.error(
+                    unit,
+                    _t("The period must be one of {options}.", options=_options_text(PERIOD_UNITS)),
+                )
         result = _result(fn.returns, types)
         if result is None:
-            self.error(node, f"The values given to {name}(...) are not all of the same kind.")
+            self.error(
+                node, _t("The values given to {name}(...) are not all of the same kind.", name=name)
+            )
             return ANY
         return result
 
@@ -522,16 +613,24 @@ class Checker:
         inner.events = scope.events
         if len(node.args) == 1:
             if name != "count":
-                self.error(node, f"{name}(...) needs a second part, like {name}(items, it.amount).")
+                self.error(
+                    node,
+                    _t(
+                        "{name}(...) needs a second part, like {name}(items, it.amount).", name=name
+                    ),
+                )
             return NUMBER if name == "count" else ANY
         if len(node.args) > 2:
-            self.error(node, f"{name}(...) takes a child table and one expression.")
+            self.error(node, _t("{name}(...) takes a child table and one expression.", name=name))
         t = self.expr(node.args[1], inner)
         if name in ("any", "all", "count"):
             self._want_boolean(node.args[1], t)
             return BOOLEAN if name != "count" else NUMBER
         if name in ("sum", "avg") and t.kind not in ("number", "null", "any"):
-            self.error(node.args[1], f"{name}(...) adds numbers, but this is a {t.describe()}.")
+            self.error(
+                node.args[1],
+                _t("{name}(...) adds numbers, but this is a {kind}.", name=name, kind=t.describe()),
+            )
             return NUMBER
         if name in ("sum", "avg"):
             return NUMBER
@@ -550,7 +649,14 @@ class Checker:
                 inner = parse_expression(m.group(1))
             except Exception as exc:
                 message = getattr(exc, "message", str(exc))
-                self.error(owner, f"The placeholder {{{m.group(1)}}} is not valid: {message}")
+                self.error(
+                    owner,
+                    _t(
+                        "The placeholder {{{placeholder}}} is not valid: {problem}",
+                        placeholder=m.group(1),
+                        problem=message,
+                    ),
+                )
                 continue
             inner = _relocate(inner, owner)
             self.expr(inner, scope)
@@ -597,16 +703,17 @@ def _accepts(kind: str, t: T) -> bool:
 
 
 def _kind_phrase(kind: str) -> str:
-    return {
-        "number": "a number",
-        "string": "a text",
-        "temporal": "a date or a date and time",
-        "date": "a date",
-        "datetime": "a date and time",
-        "duration": "a duration",
-        "boolean": "a yes/no value",
-        "list": "a list",
-    }.get(kind, "a value")
+    phrases = {
+        "number": _t("a number"),
+        "string": _t("a text"),
+        "temporal": _t("a date or a date and time"),
+        "date": _t("a date"),
+        "datetime": _t("a date and time"),
+        "duration": _t("a duration"),
+        "boolean": _t("a yes/no value"),
+        "list": _t("a list"),
+    }
+    return phrases.get(kind) or _t("a value")
 
 
 def _result(returns: str, types: list[T]) -> T | None:
@@ -621,6 +728,17 @@ def _result(returns: str, types: list[T]) -> T | None:
             out = merged
         return T(out.kind, item=out.item) if out.kind != "null" else ANY
     return T(returns)
+
+
+def _not_a_field(name: str, where: str, hint: str | None) -> str:
+    if hint:
+        return _t(
+            "'{name}' is not a field of {where}; did you mean '{hint}'?",
+            name=name,
+            where=where,
+            hint=hint,
+        )
+    return _t("'{name}' is not a field of {where}.", name=name, where=where)
 
 
 __all__ = ["Checked", "Checker", "Resolved", "Scope", "diagnostic"]

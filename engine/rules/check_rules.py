@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from engine.i18n import t as _t
 from engine.rules import ast
 from engine.rules.catalog import NUMBER, T, closest
 from engine.rules.check import Checked, Checker, Scope, _unify
@@ -30,7 +31,9 @@ def check_file(
     seen: dict[str, ast.RuleSet] = {}
     for rs in tree.rulesets:
         if rs.name in seen:
-            checker.error(rs, f"Another rule set in this file is already called '{rs.name}'.")
+            checker.error(
+                rs, _t("Another rule set in this file is already called '{name}'.", name=rs.name)
+            )
         seen[rs.name] = rs
         if not checker._entity_ok(rs.entity, rs):
             continue
@@ -50,8 +53,14 @@ def _target(checker: Checker, node: ast.Node, entity: str, path: str) -> T | Non
         hint = checker.catalog.suggest(entity, path)
         checker.error(
             node,
-            f"The target '{path}' is not a field of {entity}"
-            + (f"; did you mean '{hint}'?" if hint else "."),
+            _t(
+                "The target '{path}' is not a field of {entity}; did you mean '{hint}'?",
+                path=path,
+                entity=entity,
+                hint=hint,
+            )
+            if hint
+            else _t("The target '{path}' is not a field of {entity}.", path=path, entity=entity),
         )
         return None
     return info.type
@@ -64,7 +73,15 @@ def _value_into(
     if target is None:
         return
     if _unify(target, t) is None:
-        checker.error(node, f"{what} takes a {target.describe()}, but this is a {t.describe()}.")
+        checker.error(
+            node,
+            _t(
+                "{what} takes a {expected}, but this is a {kind}.",
+                what=what,
+                expected=target.describe(),
+                kind=t.describe(),
+            ),
+        )
     checker._enum(target, node)
 
 
@@ -77,17 +94,22 @@ def _check_scoring(checker: Checker, rs: ast.Scoring, scope: Scope) -> None:
     target = _target(checker, rs, rs.entity, rs.target)
     if target is not None and target.kind not in ("number", "any"):
         checker.error(
-            rs, f"A score goes into a number field; '{rs.target}' holds a {target.describe()}."
+            rs,
+            _t(
+                "A score goes into a number field; '{target}' holds a {kind}.",
+                target=rs.target,
+                kind=target.describe(),
+            ),
         )
     groups: set[str] = set()
     for item in rs.items:
         rules = item.rules if isinstance(item, ast.ScoreGroup) else (item,)
         if isinstance(item, ast.ScoreGroup):
             if item.name in groups:
-                checker.error(item, f"There is already a group called '{item.name}'.")
+                checker.error(item, _t("There is already a group called '{name}'.", name=item.name))
             groups.add(item.name)
         for rule in rules:
-            _value_into(checker, NUMBER, rule.points, scope, "Points")
+            _value_into(checker, NUMBER, rule.points, scope, _t("Points"))
             _condition(checker, rule.when, scope)
 
 
@@ -97,8 +119,10 @@ def _check_otherwise(checker: Checker, rules: Iterable[Any]) -> None:
         if closed:
             checker.error(
                 rule,
-                "This rule can never apply: the 'otherwise' line above already catches "
-                "every record. Move 'otherwise' to the end.",
+                _t(
+                    "This rule can never apply: the 'otherwise' line above already catches "
+                    "every record. Move 'otherwise' to the end."
+                ),
             )
             return
         if rule.when is None:
@@ -130,7 +154,7 @@ def _check_trigger(checker: Checker, rs: ast.Trigger, scope: Scope) -> None:
 
 def _check_schedule(checker: Checker, rs: ast.Schedule, scope: Scope) -> None:
     if rs.every.value.total_seconds() <= 0:
-        checker.error(rs.every, "A schedule must run every positive period, like every 1h.")
+        checker.error(rs.every, _t("A schedule must run every positive period, like every 1h."))
     _condition(checker, rs.where, scope)
     for action in rs.actions:
         _check_action(checker, action, scope)
@@ -150,15 +174,17 @@ def _check_action(checker: Checker, action: ast.Action, scope: Scope) -> None:
         t = checker.expr(action.target, scope)
         if action.kind == "field":
             if t.kind not in ("string", "any", "null") or (t.entity and t.entity != "@user"):
-                checker.error(action.target, "'assign field' needs a field that holds a user.")
+                checker.error(action.target, _t("'assign field' needs a field that holds a user."))
         elif t.kind not in ("string", "any"):
-            checker.error(action.target, f"Assign to a {action.kind} by its name, in quotes.")
+            checker.error(
+                action.target, _t("Assign to a {kind} by its name, in quotes.", kind=action.kind)
+            )
     elif isinstance(action, ast.TaskAction):
         checker.expr(action.assignee, scope)
         if action.due is not None:
             t = checker.expr(action.due, scope)
             if t.kind not in ("duration", "any"):
-                checker.error(action.due, "'due in' takes a duration, like 24h or 3d.")
+                checker.error(action.due, _t("'due in' takes a duration, like 24h or 3d."))
         checker.template(action, action.title, scope)
     elif isinstance(action, ast.NotifyAction):
         checker.expr(action.recipient, scope)
@@ -179,8 +205,17 @@ def _check_custom(checker: Checker, action: ast.CustomAction, scope: Scope) -> N
         hint = closest(action.name, types)
         checker.error(
             action,
-            f"There is no action named '{action.name}'"
-            + (f"; did you mean '{hint}'?" if hint else f". Actions: {', '.join(sorted(types))}."),
+            _t(
+                "There is no action named '{name}'; did you mean '{hint}'?",
+                name=action.name,
+                hint=hint,
+            )
+            if hint
+            else _t(
+                "There is no action named '{name}'. Actions: {actions}.",
+                name=action.name,
+                actions=", ".join(sorted(types)),
+            ),
         )
         return
     schema = found.config_schema
@@ -190,19 +225,30 @@ def _check_custom(checker: Checker, action: ast.CustomAction, scope: Scope) -> N
         checker.expr(value, scope)
         if props and key not in props and schema.get("additionalProperties") is False:
             checker.error(
-                value, f"'{action.name}' has no setting '{key}' (settings: {', '.join(props)})."
+                value,
+                _t(
+                    "'{name}' has no setting '{key}' (settings: {settings}).",
+                    name=action.name,
+                    key=key,
+                    settings=", ".join(props),
+                ),
             )
     missing = [k for k in schema.get("required") or () if k not in given]
     if missing:
-        checker.error(action, f"'{action.name}' needs {', '.join(missing)}.")
+        checker.error(
+            action, _t("'{name}' needs {missing}.", name=action.name, missing=", ".join(missing))
+        )
 
 
 def _check_decisiontable(checker: Checker, rs: ast.DecisionTable, scope: Scope) -> None:
     if list(rs.targets) != list(rs.output_columns):
         checker.error(
             rs,
-            f"The header's outputs ({', '.join(rs.output_columns)}) must match 'into' "
-            f"({', '.join(rs.targets)}).",
+            _t(
+                "The header's outputs ({outputs}) must match 'into' ({targets}).",
+                outputs=", ".join(rs.output_columns),
+                targets=", ".join(rs.targets),
+            ),
         )
     targets = [_target(checker, rs, rs.entity, t) for t in rs.targets]
     input_types = [checker.expr(e, scope) for e in rs.inputs]
@@ -216,7 +262,11 @@ def _check_decisiontable(checker: Checker, rs: ast.DecisionTable, scope: Scope) 
                     if _unify(t, pt) is None:
                         checker.error(
                             part,
-                            f"This column holds a {t.describe()}, but this is a {pt.describe()}.",
+                            _t(
+                                "This column holds a {expected}, but this is a {kind}.",
+                                expected=t.describe(),
+                                kind=pt.describe(),
+                            ),
                         )
                     elif test.op == "==":
                         checker._enum(t, part)
@@ -285,8 +335,12 @@ def _check_overlaps(checker: Checker, rs: ast.DecisionTable) -> None:
             if overlap:
                 checker.error(
                     rs.rows[j],
-                    f"Under 'unique' only one row may match, but a record can match both row "
-                    f"{i + 1} and row {j + 1}. Narrow one of them or use 'first'.",
+                    _t(
+                        "Under 'unique' only one row may match, but a record can match both row "
+                        "{first} and row {second}. Narrow one of them or use 'first'.",
+                        first=i + 1,
+                        second=j + 1,
+                    ),
                 )
                 break
 
@@ -304,7 +358,7 @@ def _check_example(checker: Checker, example: ast.Example) -> None:
             target = _target(checker, value, given.entity, key)
             _value_into(checker, target, value, Scope(given.entity), f"'{key}'")
     if entity is None:
-        checker.error(example, "An example needs a 'given' line with a record.")
+        checker.error(example, _t("An example needs a 'given' line with a record."))
         return
     for expect in example.expect:
         _condition(checker, expect, Scope(entity))
@@ -361,8 +415,11 @@ def _check_cycles(checker: Checker, mine: list[ast.RuleSet], others: list[ast.Ru
                 chain = " → ".join(p[1] for p in path)
                 checker.error(
                     rs,
-                    f"These rules go round in a circle: {chain}. A value cannot be "
-                    "computed from itself; remove one of the links.",
+                    _t(
+                        "These rules go round in a circle: {chain}. A value cannot be "
+                        "computed from itself; remove one of the links.",
+                        chain=chain,
+                    ),
                 )
                 return
 

@@ -28,6 +28,7 @@ from lark.lark import PostLex
 from lark.lexer import PatternStr
 
 from engine.errors import RuleSyntaxError, error_entry
+from engine.i18n import t as _t
 from engine.rules import ast
 
 #: The longest expression accepted (characters), and the deepest nesting.
@@ -659,27 +660,29 @@ def _expected_words(parser: Lark, expected: set[str]) -> list[str]:
 
 
 def _join_or(words: list[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    """The expected words in the current language, joined with a final "or"."""
+    said = [w if w.startswith("'") or w == "..." else _t(w) for w in words]
+    if len(said) <= 1:
+        return "".join(said)
+    return _t("{first} or {last}", first=", ".join(said[:-1]), last=said[-1])
 
 
 def _found(token: Token) -> str:
     if token.type == "$END":
-        return "The text ends too early"
+        return _t("The text ends too early")
     if token.type == "_NL":
-        return "The line ends too early"
+        return _t("The line ends too early")
     if token.type == "_INDENT":
-        return "Unexpected indented line"
+        return _t("Unexpected indented line")
     if token.type == "_DEDENT":
-        return "The block ends too early"
+        return _t("The block ends too early")
     if token.type == "NAME":
-        return f"Unexpected name '{token}'"
+        return _t("Unexpected name '{token}'", token=str(token))
     if token.type == "STRING":
-        return f"Unexpected text {token}"
+        return _t("Unexpected text {token}", token=str(token))
     if token.type == "NUMBER":
-        return f"Unexpected number {token}"
-    return f"Unexpected '{token}'"
+        return _t("Unexpected number {token}", token=str(token))
+    return _t("Unexpected '{token}'", token=str(token))
 
 
 def _syntax_error(
@@ -707,15 +710,15 @@ def _from_lark(exc: UnexpectedInput, parser: Lark, text: str, file: str | None) 
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         if char in "\"'":
-            message = "This text has no closing quote; end it with " + char + "."
+            message = _t("This text has no closing quote; end it with {quote}.", quote=char)
         elif char == "=":
-            message = "A single '=' does not compare; write '==' (or '!=', '<=', '>=')."
+            message = _t("A single '=' does not compare; write '==' (or '!=', '<=', '>=').")
         elif char == "`":
-            message = "This backtick name has no closing backtick."
+            message = _t("This backtick name has no closing backtick.")
         elif char == "@":
-            message = "A date is written like @2025-03-01 (year-month-day)."
+            message = _t("A date is written like @2025-03-01 (year-month-day).")
         else:
-            message = f"The character '{char}' is not part of the rule language here."
+            message = _t("The character '{char}' is not part of the rule language here.", char=char)
         return _syntax_error(message, text, file, line, column)
     if isinstance(exc, UnexpectedToken):
         token = exc.token
@@ -727,14 +730,16 @@ def _from_lark(exc: UnexpectedInput, parser: Lark, text: str, file: str | None) 
         words = _expected_words(parser, set(exc.expected))
         message = _found(token)
         if words:
-            message += f"; expected {_join_or(words)}"
+            message = _t("{problem}; expected {words}", problem=message, words=_join_or(words))
         if token.type == "CMP_OP" and "CMP_OP" not in exc.expected:
-            message += ". Comparisons cannot be chained; join them with 'and'"
+            message += ". " + _t("Comparisons cannot be chained; join them with 'and'")
         return _syntax_error(message + ".", text, file, line, column, token.end_column)
     if isinstance(exc, UnexpectedEOF):
         line, column = _end_position(text)
         words = _expected_words(parser, set(exc.expected))
-        message = "The text ends too early" + (f"; expected {_join_or(words)}" if words else "")
+        message = _t("The text ends too early")
+        if words:
+            message = _t("{problem}; expected {words}", problem=message, words=_join_or(words))
         return _syntax_error(message + ".", text, file, line, column)
     return _syntax_error(str(exc), text, file, line, column)
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import false, or_, select, true
 
 from engine.errors import NotFound, PermissionDenied, error_entry
+from engine.i18n import t
 
 ACTIONS = ("create", "read", "update", "delete", "export", "import")
 LEVELS = {"hidden": 0, "read": 1, "write": 2}
@@ -107,8 +108,8 @@ class Access:
     def require_customize(self, kind: str) -> None:
         if not self.may_customize(kind):
             raise PermissionDenied(
-                f"{self.name} may not change {kind} definitions",
-                [error_entry("needs the admin role or a role with customize", field=kind)],
+                t("{user} may not change {kind} definitions", user=self.name, kind=kind),
+                [error_entry(t("needs the admin role or a role with customize"), field=kind)],
             )
 
     def _grants(self, entity: str) -> list[Grant]:
@@ -127,8 +128,23 @@ class Access:
         scopes = self.scopes(entity, action)
         if not scopes:
             raise PermissionDenied(
-                f"{self.name} may not {action} {entity} records",
-                [error_entry(f"no role of {self.name} allows {action} on {entity}", field=action)],
+                t(
+                    "{user} may not {action} {entity} records",
+                    user=self.name,
+                    action=_verb(action),
+                    entity=entity,
+                ),
+                [
+                    error_entry(
+                        t(
+                            "no role of {user} allows {action} on {entity}",
+                            user=self.name,
+                            action=_verb(action),
+                            entity=entity,
+                        ),
+                        field=action,
+                    )
+                ],
             )
         return scopes
 
@@ -159,13 +175,32 @@ class Access:
         """PermissionDenied unless the row is in the action's scope; NotFound if not readable."""
         if not self.row_allowed(conn, entity, "read", table, record_id) and not self.admin:
             raise NotFound(
-                f"{entity} {record_id} does not exist",
-                [error_entry(f"{entity} {record_id} does not exist", field="id")],
+                t("{entity} {id} does not exist", entity=entity, id=record_id),
+                [
+                    error_entry(
+                        t("{entity} {id} does not exist", entity=entity, id=record_id), field="id"
+                    )
+                ],
             )
         if action != "read" and not self.row_allowed(conn, entity, action, table, record_id):
             raise PermissionDenied(
-                f"{self.name} may not {action} {entity} {record_id}",
-                [error_entry(f"this record is outside what {self.name} may {action}", field="id")],
+                t(
+                    "{user} may not {action} {entity} {id}",
+                    user=self.name,
+                    action=_verb(action),
+                    entity=entity,
+                    id=record_id,
+                ),
+                [
+                    error_entry(
+                        t(
+                            "this record is outside what {user} may {action}",
+                            user=self.name,
+                            action=_verb(action),
+                        ),
+                        field="id",
+                    )
+                ],
             )
 
     def new_record_allowed(self, entity: str, record: dict[str, Any]) -> bool:
@@ -209,8 +244,16 @@ class Access:
         blocked = sorted(k for k in keys if k in levels)
         if blocked:
             raise PermissionDenied(
-                f"{self.name} may not change {', '.join(blocked)}",
-                [error_entry(f"{k} is {levels[k]} for {self.name}", field=k) for k in blocked],
+                t("{user} may not change {fields}", user=self.name, fields=", ".join(blocked)),
+                [
+                    error_entry(
+                        t("{field} is read-only for {user}", field=k, user=self.name)
+                        if levels[k] == "read"
+                        else t("{field} is hidden for {user}", field=k, user=self.name),
+                        field=k,
+                    )
+                    for k in blocked
+                ],
             )
 
     def refuse_reads(self, entity: str, keys: set[str], where: str) -> None:
@@ -219,9 +262,31 @@ class Access:
         used = sorted(k for k in keys if k.split(".")[0] in hidden)
         if used:
             raise PermissionDenied(
-                f"{self.name} may not filter or sort by {', '.join(used)}",
-                [error_entry(f"{k} is hidden for {self.name}", field=where) for k in used],
+                t(
+                    "{user} may not filter or sort by {fields}",
+                    user=self.name,
+                    fields=", ".join(used),
+                ),
+                [
+                    error_entry(
+                        t("{field} is hidden for {user}", field=k, user=self.name), field=where
+                    )
+                    for k in used
+                ],
             )
+
+
+def _verb(action: str) -> str:
+    """An action's word inside a refusal, in the current language."""
+    words = {
+        "create": t("create"),
+        "read": t("read"),
+        "update": t("update"),
+        "delete": t("delete"),
+        "export": t("export"),
+        "import": t("import"),
+    }
+    return words.get(action, action)
 
 
 __all__ = ["ACTIONS", "ADMIN", "Access", "Grant", "PermissionTable"]

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, Column, Integer, String, Table, Text, insert, select, update
 
 from engine.errors import ConflictError, NotFound, ValidationError, error_entry
+from engine.i18n import t
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
 
@@ -126,8 +127,8 @@ class UserService:
         """Create a user; raises ConflictError when the name is taken."""
         if not _NAME.match(name or ""):
             raise ValidationError(
-                f"{name!r} is not a user name",
-                [error_entry("use 1-64 letters, digits, _ . @ or -", field="name")],
+                t("{name} is not a user name", name=repr(name)),
+                [error_entry(t("use 1-64 letters, digits, _ . @ or -"), field="name")],
             )
         if password is not None:
             _check_password(password)
@@ -135,7 +136,8 @@ class UserService:
             found = conn.execute(select(users_table.c.name).where(users_table.c.name == name))
             if found.first() is not None:
                 raise ConflictError(
-                    f"user {name!r} exists", [error_entry("pick another name", field="name")]
+                    t("user {name} exists", name=repr(name)),
+                    [error_entry(t("pick another name"), field="name")],
                 )
             conn.execute(
                 insert(users_table).values(
@@ -158,7 +160,10 @@ class UserService:
         """The user's public attributes (never the hash); raises NotFound."""
         found = self.find(name)
         if found is None:
-            raise NotFound(f"no user named {name!r}", [error_entry("unknown user", field="user")])
+            raise NotFound(
+                t("no user named {name}", name=repr(name)),
+                [error_entry(t("unknown user"), field="user")],
+            )
         return found
 
     def find(self, name: str | None) -> dict[str, Any] | None:
@@ -321,13 +326,13 @@ class UserService:
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < 8:
         raise ValidationError(
-            "the password is too short",
-            [error_entry("a password has at least 8 characters", field="password")],
+            t("the password is too short"),
+            [error_entry(t("a password has at least 8 characters"), field="password")],
         )
     if len(password) > 1024:
         raise ValidationError(
-            "the password is too long",
-            [error_entry("a password has at most 1,024 characters", field="password")],
+            t("the password is too long"),
+            [error_entry(t("a password has at most 1,024 characters"), field="password")],
         )
 
 

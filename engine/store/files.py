@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound, ValidationError, error_entry
+from engine.i18n import t
 from engine.store.system import system_metadata
 from engine.store.types import UTCDateTime
 
@@ -203,13 +204,13 @@ def media_type_of(name: str, head: bytes) -> str:
     expected = _FAMILY.get(ext)
     if found == "executable" and expected != "executable":
         raise FileTypeRefused(
-            f"{name} is a program, not a {ext or 'plain'} file",
-            [error_entry("the file's content is an executable program", field="file")],
+            t("{name} is a program, not a {ext} file", name=name, ext=ext or "plain"),
+            [error_entry(t("the file's content is an executable program"), field="file")],
         )
     if expected is not None and found != expected:
         raise FileTypeRefused(
-            f"{name} does not contain what its name says",
-            [error_entry(f"the content is not a {ext} file", field="file")],
+            t("{name} does not contain what its name says", name=name),
+            [error_entry(t("the content is not a {ext} file", ext=ext), field="file")],
         )
     if ext in MEDIA_TYPES:
         return MEDIA_TYPES[ext]
@@ -287,13 +288,19 @@ class FileStore:
         return field_limits(f.prop)
 
     def _file_field(self, entity: str, field: str) -> Any:
+        """The file field ``field`` of ``entity``, or ``table.column`` of one of its child tables."""
         if entity not in self.p.entities.names():
             raise NotFound(f"no entity named {entity!r}", [error_entry("unknown", field="entity")])
-        f = self.p.entities.get(entity).model.fields.get(field)
+        model = self.p.entities.get(entity).model
+        key, _, sub = field.partition(".")
+        f = model.fields.get(key)
+        if sub:
+            table = f if f is not None and not f.removed else None
+            f = table.child.fields.get(sub) if table is not None and table.child else None
         if f is None or f.removed or f.type.name != "file":
             raise ValidationError(
-                f"{entity} has no file field {field!r}",
-                [error_entry("not a file field", field="field")],
+                t("{entity} has no file field {field}", entity=entity, field=repr(field)),
+                [error_entry(t("not a file field"), field="field")],
             )
         return f
 
@@ -315,7 +322,7 @@ class FileStore:
             access = self.p.access(user)
             if not (access.scopes(entity, "create") or access.scopes(entity, "update")):
                 access.require(entity, "update")
-            access.refuse_writes(entity, {field})
+            access.refuse_writes(entity, {field.partition(".")[0]})
         max_size, accept = self.limits(entity, field)
         name = safe_name(name)
         check(name, data, max_size, accept)
@@ -360,14 +367,28 @@ class FileStore:
         access.require_row(conn, entity, "read", live.table, record_id)
         if field in access.hidden(entity):
             raise missing
-        f = live.model.fields.get(field)
+        if str(row["id"]) not in self._held(conn, live, record_id, field):
+            raise missing
+
+    def _held(self, conn: Connection, live: Any, record_id: int, field: str) -> list[str]:
+        """The file ids the record's ``field`` (or ``table.column`` of its child rows) holds now."""
+        key, _, sub = field.partition(".")
+        f = live.model.fields.get(key)
         if f is None or f.removed:
-            raise missing
-        stored = conn.execute(
-            select(live.table.c[f.column]).where(live.table.c.id == record_id)
-        ).scalar()
-        if str(row["id"]) not in file_ids(stored):
-            raise missing
+            return []
+        if not sub:
+            stored = conn.execute(
+                select(live.table.c[f.column]).where(live.table.c.id == record_id)
+            ).scalar()
+            return file_ids(stored)
+        inner = f.child.fields.get(sub) if f.child is not None else None
+        table = live.child_tables.get(key)
+        if inner is None or inner.removed or table is None:
+            return []
+        values = conn.execute(
+            select(table.c[inner.column]).where(table.c.parent_id == record_id)
+        ).scalars()
+        return [i for v in values for i in file_ids(v)]
 
     def info(self, file_id: str, user: str | None = None) -> dict[str, Any]:
         """A file's description (no content), as ``user`` may read it; NotFound otherwise."""
@@ -409,61 +430,68 @@ class FileStore:
         attached when it is attached to nothing yet and ``user`` uploaded it (the
         system may attach any), or when it already belongs to this record and field.
         """
-        fields = [f for f in model.active_fields() if f.type.name == "file"]
+        fields = file_fields(model)
         if not fields:
             return
-        errors = []
+        errors: list[dict[str, Any]] = []
         for after, before in pairs:
             record_id = after["id"]
-            for f in fields:
-                new = file_ids(after.get(f.key))
-                old = set(file_ids((before or {}).get(f.key)))
+            for name, f in fields:
+                new = _values_of(after, name)
+                old = set(_values_of(before or {}, name))
                 added = [i for i in new if i not in old]
                 removed = [i for i in old if i not in set(new)]
-                max_size, accept = field_limits(f.prop)
-                for file_id in added:
-                    row = (
-                        conn.execute(
-                            select(*[c for c in files_table.c if c.key != "content"]).where(
-                                files_table.c.id == file_id
-                            )
-                        )
-                        .mappings()
-                        .first()
-                    )
-                    if row is None:
-                        errors.append(error_entry(f"no file {file_id}", field=f.key))
-                        continue
-                    mine = row["entity"] is None and (user is None or row["uploader"] == user)
-                    here = (row["entity"], row["record_id"], row["field"]) == (
-                        entity,
-                        record_id,
-                        f.key,
-                    )
-                    if not (mine or here):
-                        errors.append(error_entry(f"no file {file_id}", field=f.key))
-                        continue
-                    try:
-                        _check_stored(row, max_size, accept)
-                    except ValidationError as exc:
-                        errors += [{**e, "field": f.key} for e in exc.errors]
-                        continue
-                    conn.execute(
-                        update(files_table)
-                        .where(files_table.c.id == file_id)
-                        .values(entity=entity, record_id=record_id, field=f.key)
-                    )
-                if removed:
-                    conn.execute(
-                        delete(files_table).where(
-                            files_table.c.id.in_(removed),
-                            files_table.c.entity == entity,
-                            files_table.c.record_id == record_id,
-                            files_table.c.field == f.key,
-                        )
-                    )
+                self._attach_field(conn, entity, record_id, name, f, added, removed, user, errors)
         if errors:
-            raise ValidationError("a file cannot be attached", errors)
+            raise ValidationError(t("a file cannot be attached"), errors)
+
+    def _attach_field(
+        self,
+        conn: Connection,
+        entity: str,
+        record_id: int,
+        name: str,
+        f: Any,
+        added: list[str],
+        removed: list[str],
+        user: str | None,
+        errors: list[dict[str, Any]],
+    ) -> None:
+        """Attach ``added`` to the record's field ``name``, delete ``removed``; problems go
+        into ``errors`` under the field's name (``items.receipt`` for a child table's)."""
+        max_size, accept = field_limits(f.prop)
+        columns = [c for c in files_table.c if c.key != "content"]
+        for file_id in added:
+            row = (
+                conn.execute(select(*columns).where(files_table.c.id == file_id)).mappings().first()
+            )
+            if row is None:
+                errors.append(error_entry(t("no file {id}", id=file_id), field=name))
+                continue
+            mine = row["entity"] is None and (user is None or row["uploader"] == user)
+            here = (row["entity"], row["record_id"], row["field"]) == (entity, record_id, name)
+            if not (mine or here):
+                errors.append(error_entry(t("no file {id}", id=file_id), field=name))
+                continue
+            try:
+                _check_stored(row, max_size, accept)
+            except ValidationError as exc:
+                errors += [{**e, "field": name} for e in exc.errors]
+                continue
+            conn.execute(
+                update(files_table)
+                .where(files_table.c.id == file_id)
+                .values(entity=entity, record_id=record_id, field=name)
+            )
+        if removed:
+            conn.execute(
+                delete(files_table).where(
+                    files_table.c.id.in_(removed),
+                    files_table.c.entity == entity,
+                    files_table.c.record_id == record_id,
+                    files_table.c.field == name,
+                )
+            )
 
     def purge_unattached(self, now: Any, older_than: dt.timedelta = UNATTACHED_FOR) -> int:
         """Delete files no save attached within ``older_than`` (an abandoned form's uploads);
@@ -484,32 +512,67 @@ class FileStore:
         )
 
 
+def file_fields(model: Any) -> list[tuple[str, Any]]:
+    """(name, field) of every file field of ``model``: its own (``scan``) and those of its
+    child tables' rows (``items.receipt``), which attach to the parent record."""
+    found = []
+    for f in model.active_fields():
+        if f.type.name == "file":
+            found.append((f.key, f))
+        elif f.child is not None:
+            found += [
+                (f"{f.key}.{c.key}", c) for c in f.child.active_fields() if c.type.name == "file"
+            ]
+    return found
+
+
+def _values_of(record: dict[str, Any], name: str) -> list[str]:
+    """The file ids ``record`` holds under ``name``, across the rows for a child table's."""
+    key, _, sub = name.partition(".")
+    if not sub:
+        return file_ids(record.get(key))
+    return [i for row in record.get(key) or [] for i in file_ids((row or {}).get(sub))]
+
+
 def check(name: str, data: bytes, max_size: int, accept: list[str] | None) -> None:
     """FileTooLarge or FileTypeRefused unless ``data`` named ``name`` fits the limits."""
     if len(data) > max_size:
         raise FileTooLarge(
-            f"{name} is {len(data)} bytes; at most {max_size} are allowed",
-            [error_entry(f"the file may be at most {max_size} bytes", field="file")],
+            t(
+                "{name} is {size} bytes; at most {max_size} are allowed",
+                name=name,
+                size=len(data),
+                max_size=max_size,
+            ),
+            [
+                error_entry(
+                    t("the file may be at most {max_size} bytes", max_size=max_size), field="file"
+                )
+            ],
         )
     media_type = media_type_of(name, data[:512])
     if not _accepts(accept, name, media_type):
-        allowed = ", ".join(accept or []) or "any file but a program"
+        allowed = ", ".join(accept or []) or t("any file but a program")
         raise FileTypeRefused(
-            f"{name} ({media_type}) is not allowed here",
-            [error_entry(f"allowed: {allowed}", field="file")],
+            t("{name} ({media_type}) is not allowed here", name=name, media_type=media_type),
+            [error_entry(t("allowed: {types}", types=allowed), field="file")],
         )
 
 
 def _check_stored(row: Any, max_size: int, accept: list[str] | None) -> None:
     if row["size"] > max_size:
         raise FileTooLarge(
-            f"{row['name']} is too large",
-            [error_entry(f"the file may be at most {max_size} bytes", field="file")],
+            t("{name} is too large", name=row["name"]),
+            [
+                error_entry(
+                    t("the file may be at most {max_size} bytes", max_size=max_size), field="file"
+                )
+            ],
         )
     if not _accepts(accept, row["name"], row["media_type"]):
         raise FileTypeRefused(
-            f"{row['name']} is not allowed here",
-            [error_entry(f"allowed: {', '.join(accept or [])}", field="file")],
+            t("{name} is not allowed here", name=row["name"]),
+            [error_entry(t("allowed: {types}", types=", ".join(accept or [])), field="file")],
         )
 
 

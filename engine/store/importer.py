@@ -45,6 +45,7 @@ from typing import IO, Any
 from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
 
 from engine.errors import PermissionDenied, TesseraError, ValidationError, error_entry
+from engine.i18n import t as _t
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
 
@@ -196,7 +197,8 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
         return _open_xlsx(path, file_hash)
     if fmt != "csv":
         raise ValidationError(
-            f"cannot import {fmt!r} files", [error_entry("use csv or xlsx", field="format")]
+            _t("cannot import {format} files", format=repr(fmt)),
+            [error_entry(_t("use csv or xlsx"), field="format")],
         )
     raw = path.open("rb")
     text = io.TextIOWrapper(raw, encoding=encoding, newline="")
@@ -208,7 +210,9 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
         raise _unreadable(exc, 1) from None
     if header is None:
         raw.close()
-        raise ValidationError("the file is empty", [error_entry("no header row", field="file")])
+        raise ValidationError(
+            _t("the file is empty"), [error_entry(_t("no header row"), field="file")]
+        )
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -231,8 +235,8 @@ def open_source(path: str | Path, *, fmt: str | None = None) -> Source:
 
 def _unreadable(exc: Exception, line: int) -> ValidationError:
     return ValidationError(
-        f"the file is not readable CSV text near line {line}",
-        [error_entry(f"line {line}: {exc}", field="file")],
+        _t("the file is not readable CSV text near line {line}", line=line),
+        [error_entry(_t("line {line}: {problem}", line=line, problem=exc), field="file")],
     )
 
 
@@ -243,14 +247,16 @@ def _open_xlsx(path: Path, file_hash: str) -> Source:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ValidationError(
-            "the file is not a readable XLSX workbook", [error_entry(str(exc), field="file")]
+            _t("the file is not a readable XLSX workbook"), [error_entry(str(exc), field="file")]
         ) from None
     sheet = workbook.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     first = next(it, None)
     if first is None:
         workbook.close()
-        raise ValidationError("the file is empty", [error_entry("no header row", field="file")])
+        raise ValidationError(
+            _t("the file is empty"), [error_entry(_t("no header row"), field="file")]
+        )
     header = ["" if v is None else str(v) for v in first]
     seen = [1]
 
@@ -294,20 +300,24 @@ def map_columns(
             by_name.setdefault(_key(name), f.key)
     explicit = {_key(k): v for k, v in (mapping or {}).items()}
     bad = [
-        error_entry(f"{v!r} is not a field that can be imported", field=k)
+        error_entry(_t("{value} is not a field that can be imported", value=repr(v)), field=k)
         for k, v in (mapping or {}).items()
         if v not in fields
     ]
     if bad:
-        raise ValidationError("the column mapping is invalid", bad)
+        raise ValidationError(_t("the column mapping is invalid"), bad)
     columns: dict[int, Any] = {}
     unknown = []
     taken: set[str] = set()
     for i, name in enumerate(header):
         key = explicit.get(_key(name)) or by_name.get(_key(name))
         if key is None or key in taken:
-            why = "is mapped twice" if key else "matches no field"
-            unknown.append(error_entry(f"column {name!r} {why}; ignored", column=i + 1, field=None))
+            why = (
+                _t("column {name} is mapped twice; ignored", name=repr(name))
+                if key
+                else _t("column {name} matches no field; ignored", name=repr(name))
+            )
+            unknown.append(error_entry(why, column=i + 1, field=None))
             continue
         taken.add(key)
         columns[i] = fields[key]
@@ -427,8 +437,14 @@ def parse_match(text: str | list[str] | None, model: Any) -> list[list[str]]:
             out.append(keys)
     if bad:
         raise ValidationError(
-            "unknown match fields",
-            [error_entry(f"{k} is not a field of {model.name}", field="match") for k in bad],
+            _t("unknown match fields"),
+            [
+                error_entry(
+                    _t("{field} is not a field of {entity}", field=k, entity=model.name),
+                    field="match",
+                )
+                for k in bad
+            ],
         )
     return out
 

@@ -24,6 +24,7 @@ from engine.errors import (
     error_entry,
 )
 from engine.forms.sections import unless_hidden
+from engine.i18n import t
 from engine.store import audit
 from engine.store.bulk import bulk_insert, collector_paused, insert_records
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -74,9 +75,10 @@ class RecordService:
             stmt = stmt.with_for_update()
         row = conn.execute(stmt).mappings().first()
         if row is None:
+            gone = t("{entity} {id} does not exist", entity=self.entity, id=record_id)
             raise NotFound(
-                f"{self.entity} {record_id} does not exist",
-                [error_entry(f"{self.entity} {record_id} does not exist", field="id")],
+                gone,
+                [error_entry(gone, field="id")],
             )
         record = record_from_row(self.model, row)
         for key, rows in child_rows(conn, self.live, [record_id]).items():
@@ -175,7 +177,8 @@ class RecordService:
 
         if fmt not in ("csv", "xlsx"):
             raise ValidationError(
-                f"cannot export as {fmt!r}", [error_entry("use csv or xlsx", field="format")]
+                t("cannot export as {format}", format=repr(fmt)),
+                [error_entry(t("use csv or xlsx"), field="format")],
             )
         if self.access is not None:
             self.access.require(self.entity, "export")
@@ -219,7 +222,9 @@ class RecordService:
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
-            raise ValidationError(f"{len(errors)} problem(s) in {self.entity}", errors)
+            raise ValidationError(
+                t("{count} problem(s) in {entity}", count=len(errors), entity=self.entity), errors
+            )
         now = self.platform.clock.now()
         with self.platform.db.transaction() as conn:
             ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
@@ -236,8 +241,19 @@ class RecordService:
                     self.entity, {**record, "owner": owner, "team": team}
                 ):
                     raise PermissionDenied(
-                        f"{self.user} may not create this {self.entity}",
-                        [error_entry(f"the new record is outside what {self.user} may create")],
+                        t(
+                            "{user} may not create this {entity}",
+                            user=self.user,
+                            entity=self.entity,
+                        ),
+                        [
+                            error_entry(
+                                t(
+                                    "the new record is outside what {user} may create",
+                                    user=self.user,
+                                )
+                            )
+                        ],
                     )
                 system = {
                     "id": rid,
@@ -293,7 +309,7 @@ class RecordService:
         """Change some fields. ``version`` (optional) must match the stored one: else ConflictError."""
         errors = input_errors(self.model, changes, internal=internal)
         if errors:
-            raise ValidationError("the changes are invalid", errors)
+            raise ValidationError(t("the changes are invalid"), errors)
         if self.access is not None:
             self.access.refuse_writes(self.entity, set(changes))
         now = self.platform.clock.now()
@@ -303,8 +319,14 @@ class RecordService:
             before = self._get(conn, record_id, lock=True)
             if version is not None and before["version"] != version:
                 raise ConflictError(
-                    f"{self.entity} {record_id} was changed by someone else (version {before['version']}, you had {version})",
-                    [error_entry("stale version", field="version")],
+                    t(
+                        "{entity} {id} was changed by someone else (version {version}, you had {yours})",
+                        entity=self.entity,
+                        id=record_id,
+                        version=before["version"],
+                        yours=version,
+                    ),
+                    [error_entry(t("stale version"), field="version")],
                 )
             merged = {k: v for k, v in before.items() if k in self.model.fields}
             merged.update({k: v for k, v in changes.items() if k in self.model.fields})
@@ -338,7 +360,9 @@ class RecordService:
             except IntegrityError as exc:  # a unique value taken: a located 422, not a 500
                 raise self._integrity_error(exc) from None
             if result.rowcount != 1:
-                raise ConflictError(f"{self.entity} {record_id} was changed by someone else")
+                raise ConflictError(
+                    t("{entity} {id} was changed by someone else", entity=self.entity, id=record_id)
+                )
             self.platform.lookups.refresh(conn, self.entity, record_id, set(a))
             for f in self.model.child_fields():
                 if f.key in a:
@@ -393,7 +417,7 @@ class RecordService:
     ) -> dict[str, Any]:
         errors = input_errors(self.model, data, internal=internal, prefix=prefix)
         if errors and not isinstance(data, dict):
-            raise ValidationError("the record is invalid", errors)
+            raise ValidationError(t("the record is invalid"), errors)
         # Report every problem at once: the values of the known fields are checked too.
         record = self.platform.defaults(self.model, known_fields(self.model, data), self.user)
         try:
@@ -402,7 +426,7 @@ class RecordService:
             seen = {e["field"] for e in errors}
             errors += [e for e in exc.errors if e["field"] not in seen]
         if errors:
-            raise ValidationError("the record is invalid", errors)
+            raise ValidationError(t("the record is invalid"), errors)
         for key in ("owner", "team"):
             if data.get(key) is not None:
                 prepared[key] = data[key]
@@ -424,7 +448,7 @@ class RecordService:
                 prefix,
             )
         if errors:
-            raise ValidationError("the record is invalid", errors)
+            raise ValidationError(t("the record is invalid"), errors)
         out = codec.to_python(doc)
         if typed:
             out.update(typed)
@@ -475,8 +499,11 @@ class RecordService:
         bad = [r["id"] for r in rows if r.get("id") is not None and r["id"] not in known]
         if bad:
             raise ValidationError(
-                "child rows belong to another record",
-                [error_entry(f"row id {i} is not a row of this record", field=key) for i in bad],
+                t("child rows belong to another record"),
+                [
+                    error_entry(t("row id {id} is not a row of this record", id=i), field=key)
+                    for i in bad
+                ],
             )
         table = self.live.child_tables[key]
         conn.execute(delete(table).where(table.c.parent_id == parent_id))
@@ -496,12 +523,19 @@ class RecordService:
                     if ids:
                         problems.append(
                             error_entry(
-                                f"{name} {', '.join(map(str, ids))} refer to it through {f.key}",
+                                t(
+                                    "{entity} {ids} refer to it through {field}",
+                                    entity=name,
+                                    ids=", ".join(map(str, ids)),
+                                    field=f.key,
+                                ),
                                 field=f"{name}.{f.key}",
                             )
                         )
         if problems:
-            raise ConflictError(f"{self.entity} {record_id} is still referenced", problems)
+            raise ConflictError(
+                t("{entity} {id} is still referenced", entity=self.entity, id=record_id), problems
+            )
 
     def _run(self, conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -539,8 +573,8 @@ class RecordService:
             if f.unique and (f.column in text or f"ux_{self.live.table.name}" in text):
                 label = f.key
                 return ValidationError(
-                    f"{label} must be unique",
-                    [error_entry("this value is already used by another record", field=f.key)],
+                    t("{field} must be unique", field=label),
+                    [error_entry(t("this value is already used by another record"), field=f.key)],
                 )
         refs = [f for f in self.model.stored_fields() if f.ref]
         named = [f for f in refs if fk_name(self.live.table.name, f.column or f.key) in text]
@@ -551,14 +585,16 @@ class RecordService:
             if not missing and conn is not None and records:
                 missing = self._missing_references(conn, refs, records)
             return ValidationError(
-                "a reference points at a record that does not exist",
+                t("a reference points at a record that does not exist"),
                 [
-                    error_entry(f"no {f.ref} with this id", field=f"{where or ''}{f.key}")
+                    error_entry(
+                        t("no {entity} with this id", entity=f.ref), field=f"{where or ''}{f.key}"
+                    )
                     for where, f in (missing or [(None, refs[0])])
                 ],
             )
         return ValidationError(
-            "the database refused the record", [error_entry(text.splitlines()[0])]
+            t("the database refused the record"), [error_entry(text.splitlines()[0])]
         )
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:

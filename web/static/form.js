@@ -43,6 +43,7 @@
               const head = box.querySelector(`th[data-col="${CSS.escape(i.dataset.col)}"]`);
               row[i.dataset.col] = typed(head ? head.dataset.widget : "text", i.value);
             });
+            Object.assign(row, cellFiles(box, tr));
             return row;
           });
         case "file": {
@@ -54,6 +55,17 @@
           return input ? input.value : undefined;
         }
       }
+    }
+
+    /** A child-table row's file cells: column -> the file id (or ids, for a multi-file column). */
+    function cellFiles(grid, tr) {
+      const row = {};
+      tr.querySelectorAll(".cell-files[data-col]").forEach((cell) => {
+        const ids = Array.from(cell.querySelectorAll(".file-list li[data-id]")).map((li) => li.dataset.id);
+        const head = grid.querySelector(`th[data-col="${CSS.escape(cell.dataset.col)}"]`);
+        row[cell.dataset.col] = head && "multiple" in head.dataset ? ids : (ids[0] || null);
+      });
+      return row;
     }
 
     /** The JSON value the API takes for an input's text. */
@@ -115,6 +127,7 @@
             const head = box.querySelector(`th[data-col="${CSS.escape(i.dataset.col)}"]`);
             row[i.dataset.col] = ruleOf(head ? head.dataset.widget : "text", i.value);
           });
+          Object.assign(row, cellFiles(box, tr));
           return row;
         });
       }
@@ -215,10 +228,13 @@
 
     function addRow(grid) {
       const heads = Array.from(grid.querySelectorAll("th[data-col]"));
-      const cells = heads.map((h) => el("td", {}, h.dataset.widget === "reference"
-        ? referenceBox(h.dataset.ref, h.dataset.col, h.textContent)
-        : el("input", { "data-col": h.dataset.col, "aria-label": h.textContent,
-          inputmode: ["integer", "number", "currency"].includes(h.dataset.widget) ? "decimal" : null })));
+      const cell = (h) => {
+        if (h.dataset.widget === "reference") return referenceBox(h.dataset.ref, h.dataset.col, h.textContent);
+        if (h.dataset.widget === "file") return fileCell(h);
+        return el("input", { "data-col": h.dataset.col, "aria-label": h.textContent,
+          inputmode: ["integer", "number", "currency"].includes(h.dataset.widget) ? "decimal" : null });
+      };
+      const cells = heads.map((h) => el("td", {}, cell(h)));
       const tr = el("tr", {}, cells, el("td", {}, el("button", { type: "button", class: "row-remove" }, t("Remove"))));
       grid.querySelector("tbody").append(tr);
       const first = tr.querySelector("input:not([type=hidden])");
@@ -341,6 +357,58 @@
     form.querySelectorAll(".field[data-widget=file] input[type=file]").forEach((input) => {
       input.addEventListener("change", () => uploadFiles(input.closest(".field"), input));
     });
+
+    // A child table's file cell: the same upload endpoint and checks, under the field
+    // ``table.column`` (the server takes the row field's size and type limits from it).
+    function fileCell(head) {
+      return el("span", { class: "cell-files", "data-col": head.dataset.col },
+        el("ul", { class: "file-list" }),
+        el("input", { type: "file", "aria-label": head.textContent, accept: head.dataset.accept || null,
+          multiple: "multiple" in head.dataset ? "" : null }));
+    }
+
+    async function uploadCell(input) {
+      const cell = input.closest(".cell-files");
+      const box = input.closest(".field");
+      const head = box.querySelector(`th[data-col="${CSS.escape(cell.dataset.col)}"]`);
+      const list = cell.querySelector(".file-list");
+      const name = `${box.dataset.field}.${cell.dataset.col}`;
+      clearError(box);
+      for (const file of Array.from(input.files)) {
+        if (file.size > Number(head.dataset.maxSize)) {
+          fieldError(box, t("{name} is too large", { name: file.name }));
+          continue;
+        }
+        const body = new FormData();
+        body.append("file", file);
+        cell.classList.add("uploading");
+        try {
+          const response = await fetch(`/api/v1/files?entity=${encodeURIComponent(entity)}&field=${encodeURIComponent(name)}`, {
+            method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": Tessera.csrf }, body,
+          });
+          const type = response.headers.get("Content-Type") || "";
+          const data = type.includes("json") ? await response.json() : null;
+          if (!response.ok) throw new ApiError(response.status, data);
+          if ("multiple" in head.dataset) list.append(fileItem(data));
+          else list.replaceChildren(fileItem(data));
+          changed();
+        } catch (error) {
+          fieldError(box, error instanceof ApiError ? error.message : t("Could not upload {name}", { name: file.name }));
+        } finally {
+          cell.classList.remove("uploading");
+        }
+      }
+      input.value = "";
+    }
+
+    form.addEventListener("change", (event) => {
+      const input = event.target;
+      if (input instanceof HTMLInputElement && input.type === "file" && input.closest(".cell-files")) {
+        event.stopPropagation();
+        uploadCell(input);
+      }
+    }, true);
+
     form.addEventListener("click", (event) => {
       const button = event.target instanceof Element && event.target.closest(".file-remove");
       if (!button) return;

@@ -153,7 +153,7 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
         view["columns"] = [
             c
             for c in (_field(f.child, k, {}, {}) for k in f.child.fields)
-            if c is not None and c["widget"] not in ("grid", "file")
+            if c is not None and c["widget"] != "grid"
         ]
         rows = record.get(key) or []
         child = f.child.fields
@@ -165,7 +165,26 @@ def _field(model: Any, key: str, levels: dict[str, str], record: dict[str, Any])
             {c["key"]: display_value(child[c["key"]], row.get(c["key"])) for c in view["columns"]}
             for row in rows
         ]
+        _row_files(view, rows)
     return view
+
+
+def _row_files(view: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """The files in a child table's file cells: per row, column key -> [{id, name}], and
+    the files' names as the read-only grid's text."""
+    from engine.store.files import file_ids
+
+    keys = [c["key"] for c in view["columns"] if c["widget"] == "file"]
+    ids = [i for row in rows for k in keys for i in file_ids(row.get(k))]
+    found = platform_of().files.describe(ids) if ids else {}
+    view["row_files"] = [
+        {k: [{"id": i, "name": found[i]["name"]} for i in file_ids(row.get(k)) if i in found]
+         for k in keys}
+        for row in rows
+    ]  # fmt: skip
+    for shown, files in zip(view["display_rows"], view["row_files"], strict=True):
+        for k, items in files.items():
+            shown[k] = ", ".join(x["name"] for x in items)
 
 
 def _file_view(f: Any, view: dict[str, Any], value: Any) -> None:
