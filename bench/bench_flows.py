@@ -184,6 +184,40 @@ class Result:
         self.complete_seconds = 0.0
         self.completions = 0
         self.outcomes: dict[int, tuple[str, str]] = {}
+        #: statements (one per execute or executemany) and transactions over the completions
+        self.statements = 0
+        self.transactions = 0
+
+
+class SqlCount:
+    """Counts what the completions send to the database: statements and transactions.
+
+    A statement is one execute or executemany call, through SQLAlchemy (its
+    ``before_cursor_execute`` event, ``BEGIN`` / ``COMMIT`` left out) or through
+    the flow engine's fixed statements on the DBAPI cursor
+    (``engine.flows.fastsql.COUNTER``); a transaction is one ``begin`` of a
+    connection (a transaction joined by a nested call is not a new one).
+    """
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.sql = 0
+        self.begins = 0
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sql(conn, cursor, statement, params, context, executemany) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+                self.sql += 1
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:
+            self.begins += 1
+
+    def now(self) -> tuple[int, int]:
+        from engine.flows.fastsql import COUNTER as FIXED
+
+        return self.sql + FIXED["statements"], self.begins
 
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
@@ -215,6 +249,7 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     prof = cProfile.Profile() if profile else None
+    counter = SqlCount(p.db.engine)
     t0 = time.perf_counter()
     if prof:
         prof.enable()
@@ -226,7 +261,11 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
         for task in open_tasks:
             who = "director" if task["node"] == "director" else "manager"
             i = index_of[task["instance_id"]]
+            sql, begins = counter.now()
             p.flows.complete(task["id"], decide(i, who), user=task["assignee"])
+            sql2, begins2 = counter.now()
+            res.statements += sql2 - sql
+            res.transactions += begins2 - begins
             res.completions += 1
     if prof:
         prof.disable()
@@ -458,6 +497,9 @@ def main() -> int:
         print(f"  {r.name}: " + ", ".join(f"{p} {o} {k:,}" for (p, o), k in sorted(c.items())))
 
     tessera = results[0]
+    print(f"Tessera per completion: {tessera.statements / tessera.completions:.2f} statements "
+          f"in {tessera.transactions / tessera.completions:.2f} transactions "
+          "(BEGIN and COMMIT not counted as statements)")  # fmt: skip
     per = {r.name: r.complete_seconds / r.completions for r in results}
     vs_hand = per[tessera.name] / per[hand.name]
     print(f"goal: Tessera within 3x of hand-written: {vs_hand:.2f}x - "

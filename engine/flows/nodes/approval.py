@@ -91,12 +91,12 @@ class Approval(NodeType):
 
     def _assign(self, ctx: NodeContext, who: dict[str, Any], due: Any) -> None:
         users, roles = people.resolve(
-            who, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+            who, ctx.record, ctx.instance.get("started_by"), ctx.manager_of
         )
         fallback = ctx.node.config.get("fallback")
         if not users and not roles and fallback:
             users, roles = people.resolve(
-                fallback, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+                fallback, ctx.record, ctx.instance.get("started_by"), ctx.manager_of
             )
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
