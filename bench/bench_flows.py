@@ -182,6 +182,9 @@ class Result:
         self.name = name
         self.start_seconds = 0.0
         self.complete_seconds = 0.0
+        #: CPU seconds of this process over the completions (user + system): on a
+        #: shared machine a steadier figure than the wall clock
+        self.complete_cpu = 0.0
         self.completions = 0
         self.outcomes: dict[int, tuple[str, str]] = {}
         #: statements (one per execute or executemany) and transactions over the completions
@@ -251,6 +254,7 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     prof = cProfile.Profile() if profile else None
     counter = SqlCount(p.db.engine)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if prof:
         prof.enable()
     while True:
@@ -270,6 +274,7 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     if prof:
         prof.disable()
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
 
     with p.db.transaction(write=False) as conn:
         director = {
@@ -315,6 +320,7 @@ def run_hand(n: int, tmp: str) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     while True:
         waiting = conn.execute(
             "SELECT id FROM request WHERE state IN ('director', 'manager') ORDER BY id"
@@ -338,6 +344,7 @@ def run_hand(n: int, tmp: str) -> Result:
             conn.execute("COMMIT")
             res.completions += 1
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
     for rid, path, outcome in conn.execute("SELECT id, path, outcome FROM request"):
         res.outcomes[rid - 1] = (path, outcome)
     conn.close()
@@ -378,6 +385,7 @@ def run_spiff(n: int, tmp: str) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     while True:
         waiting = conn.execute("SELECT id FROM workflow WHERE done = 0 ORDER BY id").fetchall()
         if not waiting:
@@ -397,6 +405,7 @@ def run_spiff(n: int, tmp: str) -> Result:
             conn.execute("COMMIT")
             res.completions += 1
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
 
     for wid, state in conn.execute("SELECT id, state FROM workflow"):
         wf = serializer.deserialize_json(state)
@@ -480,7 +489,8 @@ def main() -> int:
     print(f"{args.n:,} approval instances ({mix})")
     hand = next(r for r in results if r.name.startswith("hand"))
     print(f"{'engine':<34}{'starts/s':>10}{'completions':>13}{'seconds':>10}"
-          f"{'approvals/s':>13}{'vs hand':>10}{'disagree':>10}")  # fmt: skip
+          f"{'approvals/s':>13}{'vs hand':>10}{'cpu ms/compl':>14}{'cpu vs hand':>13}"
+          f"{'disagree':>10}")  # fmt: skip
     disagreements = {}
     for r in results:
         bad = sum(1 for i in range(args.n) if r.outcomes.get(i) != want[i])
@@ -490,6 +500,8 @@ def main() -> int:
             f"{r.name:<34}{args.n / r.start_seconds:>10,.0f}{r.completions:>13,}"
             f"{r.complete_seconds:>10.2f}{rate:>13,.0f}"
             f"{r.complete_seconds / hand.complete_seconds * hand.completions / r.completions:>9.2f}x"
+            f"{r.complete_cpu / r.completions * 1000:>14.3f}"
+            f"{r.complete_cpu / hand.complete_cpu * hand.completions / r.completions:>12.2f}x"
             f"{bad:>10}"
         )
     for r in results:

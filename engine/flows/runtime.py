@@ -53,7 +53,6 @@ class Runtime:
         self.actor = actor
         self._record: dict[str, Any] | None = None
         self._entries = 0
-        self._inclusive: bool | None = None
         #: history events of this step, written in one executemany by :meth:`flush`
         self._events: list[dict[str, Any]] = []
         #: token column changes not yet written, by token id (see :meth:`flush_tokens`)
@@ -225,12 +224,12 @@ class Runtime:
     @property
     def _has_inclusive(self) -> bool:
         """Whether any node of the spec is an inclusive gateway (only those re-try joins)."""
-        if self._inclusive is None:
-            self._inclusive = any(
-                (t := node_type(n.type, n.version)) is not None and t.gateway == "inclusive"
-                for n in self.spec.nodes.values()
-            )
-        return self._inclusive
+        return _traits(self.spec)[0]
+
+    @property
+    def _single_token(self) -> bool:
+        """Whether an instance of the spec never has two live tokens (see :func:`_traits`)."""
+        return _traits(self.spec)[1]
 
     def _new_token(self, node: str, via: int | None) -> dict[str, Any]:
         values = {
@@ -373,6 +372,10 @@ class Runtime:
     def _maybe_complete(self) -> None:
         if self._waiting or self.instance["status"] != "running":
             return  # a token of this step waits: the instance goes on
+        if self._single_token:
+            # The instance's one token is the one this step moved, and it rests nowhere.
+            self._close("completed", self.instance.get("outcome") or "completed")
+            return
         self.flush_tokens()
         live = stm.LIVE_TOKEN_OF.first(self.conn, {"b_instance": self.instance["id"]})
         if live is None:
@@ -421,6 +424,37 @@ class Runtime:
         flows = self.platform.flows
         for child in flows.children(self.conn, token["id"]):
             flows.cancel_in(self.conn, child, self.actor)
+
+
+#: node types known to leave by the edges of one outcome only (the others may split)
+ONE_WAY = ("approval", "task", "subflow")
+
+
+def _traits(spec: FlowSpec) -> tuple[bool, bool]:
+    """(has an inclusive gateway, runs on a single token), worked out once per spec.
+
+    A node can put two tokens in flight only when two of its outgoing edges can
+    be taken together: a parallel or inclusive split, or two edges for one
+    outcome of an approval, a task or a sub-flow (an exclusive gateway takes
+    one edge; another type with more than one outgoing edge may split). A flow
+    without such a node has one live token at most, so a step whose token ended
+    knows the instance is done without looking for other live tokens.
+    """
+    found = spec.__dict__.get("_runtime_traits")
+    if found is None:
+        inclusive = False
+        single = True
+        for node in spec.nodes.values():
+            t = node_type(node.type, node.version)
+            inclusive = inclusive or (t is not None and t.gateway == "inclusive")
+            edges = spec.outgoing(node.id)
+            if len(edges) <= 1 or (t is not None and t.gateway == "exclusive"):
+                continue
+            outcomes = [e.outcome for e in edges]
+            if t is None or t.name not in ONE_WAY or len(set(outcomes)) != len(outcomes):
+                single = False
+        found = spec.__dict__["_runtime_traits"] = (inclusive, single)
+    return found
 
 
 __all__ = ["MAX_ENTRIES", "Runtime"]
