@@ -32,8 +32,9 @@ class _Compiled:
 
     __slots__ = ("columns", "literals", "named", "order", "plan", "processors", "readers", "sql")
 
-    #: converted values of the last bind processor calls: a step binds its one
-    #: ``now`` a dozen times, and UTCDateTime's conversion is the dearest part of binding
+    #: converted values of the last bind processor calls, by (dialect, column type,
+    #: value): a step binds its one ``now`` a dozen times, and UTCDateTime's
+    #: conversion is the dearest part of binding
     _memo: ClassVar[dict[tuple[Any, Any], Any]] = {}
 
     def __init__(self, stmt: ClauseElement, dialect: Any, keys: tuple[str, ...] | None) -> None:
@@ -56,9 +57,15 @@ class _Compiled:
             for b in compiled.binds.values()
             if b in binds and not b.required and b.callable is None and b.value is not None
         }
-        #: (key, is it given by the caller, literal value, processor) per bind, in order
+        #: (key, is it given by the caller, literal value, processor, memo key) per bind
         self.plan = tuple(
-            (k, k not in self.literals, self.literals.get(k), self.processors.get(k))
+            (
+                k,
+                k not in self.literals,
+                self.literals.get(k),
+                self.processors.get(k),
+                (dialect.name, type(compiled.binds[k].type)) if k in compiled.binds else k,
+            )
             for k in self.order
         )
         self.columns: tuple[str, ...] = ()
@@ -76,14 +83,14 @@ class _Compiled:
         """The DBAPI parameters for ``values``: in bind order, literals filled in, converted."""
         out = []
         memo = self._memo
-        for key, given, literal, proc in self.plan:
+        for key, given, literal, proc, kind in self.plan:
             value = values[key] if given else literal
             if proc is not None and value is not None:
-                done = memo.get((proc, value), _MISSING)
+                done = memo.get((kind, value), _MISSING)
                 if done is _MISSING:
                     if len(memo) > 64:
                         memo.clear()
-                    done = memo[(proc, value)] = proc(value)
+                    done = memo[(kind, value)] = proc(value)
                 value = done
             out.append(value)
         return dict(zip(self.order, out, strict=True)) if self.named else out

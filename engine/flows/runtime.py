@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 
 from engine.errors import FlowError, error_entry
 from engine.flows import statements as stm
-from engine.flows.context import LIVE, Context
+from engine.flows.context import Context
 from engine.flows.nodes.base import NodeType, Step
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
 from engine.flows.steps import commit_instance
-from engine.flows.tables import flow_tokens
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -365,7 +364,9 @@ class Runtime:
             return []
         if step.action == "terminate":
             self.log("terminated", node, token["id"], {"outcome": step.outcome})
-            self.stop("completed", step.outcome)
+            self.stop(
+                "completed", step.outcome, others=not self._single_token or bool(self._waiting)
+            )
             return []
         raise FlowError(f"node {node!r} returned an unknown step {step.action!r}")
 
@@ -381,16 +382,19 @@ class Runtime:
         if live is None:
             self._close("completed", self.instance.get("outcome") or "completed")
 
-    def stop(self, status: str, outcome: str | None) -> None:
-        """End the instance now: every live token's node is asked to let go first."""
+    def stop(self, status: str, outcome: str | None, *, others: bool = True) -> None:
+        """End the instance now: every live token's node is asked to let go first.
+
+        ``others=False``: the caller knows no token is live (a single-token flow
+        whose token just ended), so none is looked for.
+        """
         self.flush_tokens()
-        rows = self.conn.execute(
-            select(flow_tokens).where(
-                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
-            )
-        ).mappings()
-        for row in list(rows):
-            token = dict(row)
+        rows = (
+            stm.LIVE_TOKENS_OF.rows(self.conn, {"b_instance": self.instance["id"]})
+            if others
+            else []
+        )
+        for token in rows:
             node = self.spec.nodes[token["node"]]
             self._type(node.id).cancel(Context(self, node, token))
             self._set_token(token, status="cancelled", ended_on=self.now)

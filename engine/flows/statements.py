@@ -38,6 +38,14 @@ LIVE_TOKEN_OF = Fixed(
     )
     .limit(1)
 )
+LIVE_TOKENS_OF = Fixed(
+    select(flow_tokens)
+    .where(
+        flow_tokens.c.instance_id == bindparam("b_instance"),
+        or_(flow_tokens.c.status == "active", flow_tokens.c.status == "waiting"),
+    )
+    .order_by(flow_tokens.c.id)
+)
 WAITING_TOKENS_OF = Fixed(
     select(flow_tokens)
     .where(flow_tokens.c.instance_id == bindparam("b_instance"), flow_tokens.c.status == "waiting")
