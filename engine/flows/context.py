@@ -153,6 +153,15 @@ class Context:
         """Every task this token opened, with its status and outcome."""
         return stm.TASKS_OF_TOKEN.rows(self._conn, {"b_token": self.token["id"]})
 
+    def open_task(self) -> str | None:
+        """The kind of one open task of this token, a signer's first; None when none is open.
+
+        What an approval asks after each decision ("is anyone still to sign?"): one
+        row, so a 200-person countersign costs the same at its first and last step.
+        """
+        found = stm.OPEN_TASK_OF_TOKEN.first(self._conn, {"b_token": self.token["id"]})
+        return None if found is None else found["kind"]
+
     def cancel_tasks(self) -> None:
         """Withdraw this token's open tasks (another approver decided, the instance ended)."""
         stm.CANCEL_TASKS_OF_TOKEN.run(self._conn, {"b_token": self.token["id"], "b_now": self.now})

@@ -14,7 +14,7 @@ parameters given with them become the SET clause.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
 
 from engine.flows.fastsql import Fixed
 from engine.flows.tables import flow_events, flow_instances, flow_tasks, flow_timers, flow_tokens
@@ -96,6 +96,13 @@ TASKS_OF_TOKEN = Fixed(
     select(flow_tasks)
     .where(flow_tasks.c.token_id == bindparam("b_token"))
     .order_by(flow_tasks.c.id)
+)
+#: the kind of one open task of a token, a signer's first (none: no row)
+OPEN_TASK_OF_TOKEN = Fixed(
+    select(flow_tasks.c.kind)
+    .where(flow_tasks.c.token_id == bindparam("b_token"), flow_tasks.c.status == "open")
+    .order_by(case((flow_tasks.c.kind == "signer", 0), else_=1))
+    .limit(1)
 )
 CANCEL_TASKS_OF_TOKEN = Fixed(
     update(flow_tasks)

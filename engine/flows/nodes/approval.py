@@ -133,11 +133,9 @@ class Approval(NodeType):
         if outcome == "approve" and (mode == "all" or ctx.state.get("signers")):
             if event["task"]["kind"] != "signer":
                 ctx.state["approved"] = True
-            others = [t for t in ctx.tasks() if t["status"] == "open"]
-            if others and (
-                mode == "all"
-                or any(t["kind"] == "signer" for t in others)
-                or not ctx.state.get("approved")
+            other = ctx.open_task()  # a signer's kind first, if one is open
+            if other is not None and (
+                mode == "all" or other == "signer" or not ctx.state.get("approved")
             ):
                 return wait()
         ctx.state.pop("approved", None)
