@@ -182,8 +182,47 @@ class Result:
         self.name = name
         self.start_seconds = 0.0
         self.complete_seconds = 0.0
+        #: CPU seconds of this process over the completions (user + system): on a
+        #: shared machine a steadier figure than the wall clock
+        self.complete_cpu = 0.0
         self.completions = 0
         self.outcomes: dict[int, tuple[str, str]] = {}
+        #: statements (one per execute or executemany) and transactions over the completions
+        self.statements = 0
+        self.transactions = 0
+
+
+class SqlCount:
+    """Counts what the completions send to the database: statements and transactions.
+
+    A statement is one execute or executemany call, through SQLAlchemy (its
+    ``before_cursor_execute`` event, ``BEGIN`` / ``COMMIT`` left out) or through
+    the flow engine's fixed statements on the DBAPI cursor
+    (``engine.flows.fastsql.COUNTER``); a transaction is one ``begin`` of a
+    connection (a transaction joined by a nested call is not a new one).
+    """
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.sql = 0
+        self.begins = 0
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sql(conn, cursor, statement, params, context, executemany) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+                self.sql += 1
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:
+            self.begins += 1
+
+    def now(self) -> tuple[int, int]:
+        try:
+            from engine.flows.fastsql import COUNTER as FIXED
+        except ImportError:  # an engine from before fastsql (to measure a baseline)
+            FIXED = {"statements": 0}
+        return self.sql + FIXED["statements"], self.begins
 
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
@@ -215,7 +254,9 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     prof = cProfile.Profile() if profile else None
+    counter = SqlCount(p.db.engine)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if prof:
         prof.enable()
     while True:
@@ -226,11 +267,16 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
         for task in open_tasks:
             who = "director" if task["node"] == "director" else "manager"
             i = index_of[task["instance_id"]]
+            sql, begins = counter.now()
             p.flows.complete(task["id"], decide(i, who), user=task["assignee"])
+            sql2, begins2 = counter.now()
+            res.statements += sql2 - sql
+            res.transactions += begins2 - begins
             res.completions += 1
     if prof:
         prof.disable()
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
 
     with p.db.transaction(write=False) as conn:
         director = {
@@ -276,6 +322,7 @@ def run_hand(n: int, tmp: str) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     while True:
         waiting = conn.execute(
             "SELECT id FROM request WHERE state IN ('director', 'manager') ORDER BY id"
@@ -299,6 +346,7 @@ def run_hand(n: int, tmp: str) -> Result:
             conn.execute("COMMIT")
             res.completions += 1
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
     for rid, path, outcome in conn.execute("SELECT id, path, outcome FROM request"):
         res.outcomes[rid - 1] = (path, outcome)
     conn.close()
@@ -339,6 +387,7 @@ def run_spiff(n: int, tmp: str) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     while True:
         waiting = conn.execute("SELECT id FROM workflow WHERE done = 0 ORDER BY id").fetchall()
         if not waiting:
@@ -358,6 +407,7 @@ def run_spiff(n: int, tmp: str) -> Result:
             conn.execute("COMMIT")
             res.completions += 1
     res.complete_seconds = time.perf_counter() - t0
+    res.complete_cpu = time.process_time() - c0
 
     for wid, state in conn.execute("SELECT id, state FROM workflow"):
         wf = serializer.deserialize_json(state)
@@ -441,7 +491,8 @@ def main() -> int:
     print(f"{args.n:,} approval instances ({mix})")
     hand = next(r for r in results if r.name.startswith("hand"))
     print(f"{'engine':<34}{'starts/s':>10}{'completions':>13}{'seconds':>10}"
-          f"{'approvals/s':>13}{'vs hand':>10}{'disagree':>10}")  # fmt: skip
+          f"{'approvals/s':>13}{'vs hand':>10}{'cpu ms/compl':>14}{'cpu vs hand':>13}"
+          f"{'disagree':>10}")  # fmt: skip
     disagreements = {}
     for r in results:
         bad = sum(1 for i in range(args.n) if r.outcomes.get(i) != want[i])
@@ -451,6 +502,8 @@ def main() -> int:
             f"{r.name:<34}{args.n / r.start_seconds:>10,.0f}{r.completions:>13,}"
             f"{r.complete_seconds:>10.2f}{rate:>13,.0f}"
             f"{r.complete_seconds / hand.complete_seconds * hand.completions / r.completions:>9.2f}x"
+            f"{r.complete_cpu / r.completions * 1000:>14.3f}"
+            f"{r.complete_cpu / hand.complete_cpu * hand.completions / r.completions:>12.2f}x"
             f"{bad:>10}"
         )
     for r in results:
@@ -458,6 +511,9 @@ def main() -> int:
         print(f"  {r.name}: " + ", ".join(f"{p} {o} {k:,}" for (p, o), k in sorted(c.items())))
 
     tessera = results[0]
+    print(f"Tessera per completion: {tessera.statements / tessera.completions:.2f} statements "
+          f"in {tessera.transactions / tessera.completions:.2f} transactions "
+          "(BEGIN and COMMIT not counted as statements)")  # fmt: skip
     per = {r.name: r.complete_seconds / r.completions for r in results}
     vs_hand = per[tessera.name] / per[hand.name]
     print(f"goal: Tessera within 3x of hand-written: {vs_hand:.2f}x - "

@@ -93,6 +93,7 @@ class Context:
 
     def waiting_here(self) -> list[dict[str, Any]]:
         """Other tokens of this instance waiting at this node (what a join counts)."""
+        self.runtime.flush_tokens()
         rows = self._conn.execute(
             select(flow_tokens)
             .where(
@@ -106,6 +107,7 @@ class Context:
         return [dict(r) for r in rows]
 
     def live_tokens(self) -> list[dict[str, Any]]:
+        self.runtime.flush_tokens()
         rows = self._conn.execute(
             select(flow_tokens).where(
                 flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
@@ -126,8 +128,8 @@ class Context:
         due: dt.datetime | None = None,
     ) -> int:
         """Open a task for a person (``assignee``) or anyone holding ``role``."""
-        task_id = self._conn.execute(
-            stm.INSERT_TASK,
+        task_id = stm.INSERT_TASK.insert_id(
+            self._conn,
             {
                 "instance_id": self.instance["id"],
                 "token_id": self.token["id"],
@@ -142,21 +144,27 @@ class Context:
                 "due_on": due,
                 "version": 1,
             },
-        ).inserted_primary_key[0]
+        )
         self.runtime.log("task_created", self.node.id, self.token["id"],
                          {"task": task_id, "assignee": assignee, "role": role})  # fmt: skip
         return task_id
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task this token opened, with its status and outcome."""
-        rows = self._conn.execute(stm.TASKS_OF_TOKEN, {"b_token": self.token["id"]}).mappings()
-        return [dict(r) for r in rows]
+        return stm.TASKS_OF_TOKEN.rows(self._conn, {"b_token": self.token["id"]})
+
+    def open_task(self) -> str | None:
+        """The kind of one open task of this token, a signer's first; None when none is open.
+
+        What an approval asks after each decision ("is anyone still to sign?"): one
+        row, so a 200-person countersign costs the same at its first and last step.
+        """
+        found = stm.OPEN_TASK_OF_TOKEN.first(self._conn, {"b_token": self.token["id"]})
+        return None if found is None else found["kind"]
 
     def cancel_tasks(self) -> None:
         """Withdraw this token's open tasks (another approver decided, the instance ended)."""
-        self._conn.execute(
-            stm.CANCEL_TASKS_OF_TOKEN, {"b_token": self.token["id"], "b_now": self.now}
-        )
+        stm.CANCEL_TASKS_OF_TOKEN.run(self._conn, {"b_token": self.token["id"], "b_now": self.now})
 
     def start_timer(self, due: dt.datetime) -> int:
         timer_id = self._conn.execute(
@@ -172,7 +180,7 @@ class Context:
         return timer_id
 
     def cancel_timers(self) -> None:
-        self._conn.execute(stm.CANCEL_TIMERS_OF_TOKEN, {"b_token": self.token["id"]})
+        stm.CANCEL_TIMERS_OF_TOKEN.run(self._conn, {"b_token": self.token["id"]})
 
     # -- sub-flows ----------------------------------------------------------------
 

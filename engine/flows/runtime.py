@@ -14,15 +14,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.errors import FlowError, error_entry
 from engine.flows import statements as stm
-from engine.flows.context import LIVE, Context
+from engine.flows.context import Context
 from engine.flows.nodes.base import NodeType, Step
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
-from engine.flows.tables import flow_instances, flow_tokens
+from engine.flows.steps import commit_instance
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -52,7 +52,12 @@ class Runtime:
         self.actor = actor
         self._record: dict[str, Any] | None = None
         self._entries = 0
-        self._inclusive: bool | None = None
+        #: history events of this step, written in one executemany by :meth:`flush`
+        self._events: list[dict[str, Any]] = []
+        #: token column changes not yet written, by token id (see :meth:`flush_tokens`)
+        self._token_changes: dict[int, dict[str, Any]] = {}
+        #: tokens this step left waiting: while one is, the instance has a live token
+        self._waiting: set[int] = set()
 
     # -- the record --------------------------------------------------------------
 
@@ -166,8 +171,8 @@ class Runtime:
     # -- history -----------------------------------------------------------------
 
     def log(self, kind: str, node: str | None, token: int | None, data: Any = None) -> None:
-        self.conn.execute(
-            stm.INSERT_EVENT,
+        """Append a history event; it is written with the step's others by :meth:`flush`."""
+        self._events.append(
             {
                 "instance_id": self.instance["id"],
                 "at": self.now,
@@ -176,8 +181,32 @@ class Runtime:
                 "token_id": token,
                 "actor": self.actor,
                 "data": None if data is None else orjson.dumps(data, default=str).decode(),
-            },
+            }
         )
+
+    def flush(self) -> None:
+        """Write the buffered token changes and history events (one executemany each)."""
+        self.flush_tokens()
+        if self._events:
+            events, self._events = self._events, []
+            stm.INSERT_EVENT.run_many(self.conn, events)
+
+    def save(self, read_version: int | None) -> None:
+        """End the step: flush, then write the instance's state with its optimistic lock.
+
+        Status, outcome and end time ride on the version bump (one UPDATE), which
+        raises :class:`~engine.flows.steps.Stale` when another step committed since
+        ``read_version`` was read. ``None`` is an instance this step created: no lock.
+        """
+        self.flush()
+        inst = self.instance
+        values = {"status": inst["status"], "outcome": inst.get("outcome"),
+                  "ended_on": inst.get("ended_on")}  # fmt: skip
+        if read_version is None:
+            if inst["status"] != "running" or inst.get("outcome") is not None:
+                stm.UPDATE_INSTANCE.run(self.conn, {"b_id": inst["id"], **values})
+            return
+        commit_instance(self.conn, inst, read_version, values)
 
     # -- tokens ------------------------------------------------------------------
 
@@ -194,12 +223,12 @@ class Runtime:
     @property
     def _has_inclusive(self) -> bool:
         """Whether any node of the spec is an inclusive gateway (only those re-try joins)."""
-        if self._inclusive is None:
-            self._inclusive = any(
-                (t := node_type(n.type, n.version)) is not None and t.gateway == "inclusive"
-                for n in self.spec.nodes.values()
-            )
-        return self._inclusive
+        return _traits(self.spec)[0]
+
+    @property
+    def _single_token(self) -> bool:
+        """Whether an instance of the spec never has two live tokens (see :func:`_traits`)."""
+        return _traits(self.spec)[1]
 
     def _new_token(self, node: str, via: int | None) -> dict[str, Any]:
         values = {
@@ -210,18 +239,33 @@ class Runtime:
             "state": None,
             "created_on": self.now,
         }
-        token_id = self.conn.execute(stm.INSERT_TOKEN, values).inserted_primary_key[0]
+        token_id = stm.INSERT_TOKEN.insert_id(self.conn, values)
         return {"id": token_id, **values}
 
     def _set_token(self, token: dict[str, Any], **values: Any) -> None:
+        """Change token columns; written before the next token read or at the step's end."""
         token.update(values)
-        self.conn.execute(stm.UPDATE_TOKEN, {"b_id": token["id"], **values})
+        self._token_changes.setdefault(token["id"], {}).update(values)
+        if values.get("status", "waiting") != "waiting":
+            self._waiting.discard(token["id"])
+
+    def flush_tokens(self) -> None:
+        """Write pending token changes, one executemany per set of changed columns."""
+        if not self._token_changes:
+            return
+        changes, self._token_changes = self._token_changes, {}
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for token_id, values in changes.items():
+            groups.setdefault(tuple(sorted(values)), []).append({"b_id": token_id, **values})
+        for rows in groups.values():
+            stm.UPDATE_TOKEN.run_many(self.conn, rows)
 
     def load_token(self, token_id: int) -> dict[str, Any]:
-        row = self.conn.execute(stm.TOKEN_BY_ID, {"b_id": token_id}).mappings().first()
+        self.flush_tokens()
+        row = stm.TOKEN_BY_ID.first(self.conn, {"b_id": token_id})
         if row is None:
             raise FlowError(f"token {token_id} does not exist")
-        return dict(row)
+        return row
 
     # -- steps -------------------------------------------------------------------
 
@@ -230,15 +274,23 @@ class Runtime:
         self.log("started", None, None, {"version": self.instance["flow_version"]})
         (start,) = self.spec.starts()
         self.run([self._new_token(start, None)])
+        self.flush()
 
-    def signal(self, token_id: int, event: dict[str, Any]) -> None:
-        """Deliver ``event`` to a waiting token and run what follows."""
-        token = self.load_token(token_id)
+    def signal(
+        self, token_id: int, event: dict[str, Any], token: dict[str, Any] | None = None
+    ) -> None:
+        """Deliver ``event`` to a waiting token and run what follows.
+
+        ``token`` is the token's row when the caller read it already (with the task).
+        """
+        if token is None:
+            token = self.load_token(token_id)
         if token["status"] != "waiting":
             raise FlowError(f"token {token_id} at {token['node']!r} is not waiting")
         ctx = Context(self, self.spec.nodes[token["node"]], token)
         step = self._type(token["node"]).signal(ctx, event)
         self.run(self._apply(step, token, ctx))
+        self.flush()
 
     def run(self, queue: list[dict[str, Any]]) -> None:
         """Enter each queued token's node until all rest; then re-try inclusive joins."""
@@ -268,16 +320,13 @@ class Runtime:
         """Waiting tokens at inclusive joins that could fire now that the others rested."""
         if not self._has_inclusive:
             return []
-        rows = (
-            self.conn.execute(stm.WAITING_TOKENS_OF, {"b_instance": self.instance["id"]})
-            .mappings()
-            .all()
-        )  # read them all first: entering runs more statements
-        for row in rows:
-            t = self._type(row["node"])
+        self.flush_tokens()
+        # read them all first: entering runs more statements
+        rows = stm.WAITING_TOKENS_OF.rows(self.conn, {"b_instance": self.instance["id"]})
+        for token in rows:
+            t = self._type(token["node"])
             if t.gateway != "inclusive":
                 continue
-            token = dict(row)
             ctx = Context(self, self.spec.nodes[token["node"]], token)
             step = t.enter(ctx)
             if step.action != "wait":
@@ -292,15 +341,15 @@ class Runtime:
             self._set_token(token, state=state)
         node = token["node"]
         if step.action == "wait":
+            self._waiting.add(token["id"])
             if token["status"] != "waiting":
                 self._set_token(token, status="waiting")
                 self.log("waiting", node, token["id"])
             return []
         self._set_token(token, status="done", ended_on=self.now)
         for other in step.merged:
-            self.conn.execute(
-                stm.UPDATE_TOKEN, {"b_id": other, "status": "done", "ended_on": self.now}
-            )
+            self._token_changes.setdefault(other, {}).update(status="done", ended_on=self.now)
+            self._waiting.discard(other)
         if step.action == "proceed":
             if not step.edges:
                 raise FlowError(f"node {node!r} left by no edge")
@@ -309,49 +358,60 @@ class Runtime:
         if step.action == "finish":
             self.log("finished", node, token["id"], {"outcome": step.outcome})
             if step.outcome:
-                # Kept on the instance: the last branch to end may not name one.
+                # Kept on the instance (written by save): the last branch to end may
+                # not name one.
                 self.instance["outcome"] = step.outcome
-                self.conn.execute(
-                    update(flow_instances)
-                    .where(flow_instances.c.id == self.instance["id"])
-                    .values(outcome=step.outcome)
-                )
             return []
         if step.action == "terminate":
             self.log("terminated", node, token["id"], {"outcome": step.outcome})
-            self.stop("completed", step.outcome)
+            self.stop(
+                "completed", step.outcome, others=not self._single_token or bool(self._waiting)
+            )
             return []
         raise FlowError(f"node {node!r} returned an unknown step {step.action!r}")
 
     def _maybe_complete(self) -> None:
-        live = self.conn.execute(stm.LIVE_TOKEN_OF, {"b_instance": self.instance["id"]}).first()
-        if live is None and self.instance["status"] == "running":
+        if self._waiting or self.instance["status"] != "running":
+            return  # a token of this step waits: the instance goes on
+        if self._single_token:
+            # The instance's one token is the one this step moved, and it rests nowhere.
+            self._close("completed", self.instance.get("outcome") or "completed")
+            return
+        self.flush_tokens()
+        live = stm.LIVE_TOKEN_OF.first(self.conn, {"b_instance": self.instance["id"]})
+        if live is None:
             self._close("completed", self.instance.get("outcome") or "completed")
 
-    def stop(self, status: str, outcome: str | None) -> None:
-        """End the instance now: every live token's node is asked to let go first."""
-        rows = self.conn.execute(
-            select(flow_tokens).where(
-                flow_tokens.c.instance_id == self.instance["id"], flow_tokens.c.status.in_(LIVE)
-            )
-        ).mappings()
-        for row in list(rows):
-            token = dict(row)
+    def stop(self, status: str, outcome: str | None, *, others: bool = True) -> None:
+        """End the instance now: every live token's node is asked to let go first.
+
+        ``others=False``: the caller knows no token is live (a single-token flow
+        whose token just ended), so none is looked for.
+        """
+        self.flush_tokens()
+        rows = (
+            stm.LIVE_TOKENS_OF.rows(self.conn, {"b_instance": self.instance["id"]})
+            if others
+            else []
+        )
+        for token in rows:
             node = self.spec.nodes[token["node"]]
             self._type(node.id).cancel(Context(self, node, token))
             self._set_token(token, status="cancelled", ended_on=self.now)
         self._close(status, outcome)
+        self.flush()
 
     def _close(self, status: str, outcome: str | None) -> None:
         self.instance.update(status=status, outcome=outcome, ended_on=self.now)
-        self.conn.execute(
-            update(flow_instances)
-            .where(flow_instances.c.id == self.instance["id"])
-            .values(status=status, outcome=outcome, ended_on=self.now)
-        )
         self.log(status, None, None, {"outcome": outcome})
-        if self.instance.get("parent_id") is not None and status != "cancelled":
-            self.platform.flows.child_ended(self.conn, self.instance)
+        if self.instance.get("parent_id") is not None:
+            # A sub-flow's end must show at once: its parent, woken in this same step,
+            # looks for running children. A top-level instance's end rides on save().
+            stm.UPDATE_INSTANCE.run(self.conn, {"b_id": self.instance["id"], "status": status,
+                                                "outcome": outcome, "ended_on": self.now})  # fmt: skip
+            if status != "cancelled":
+                self.flush()
+                self.platform.flows.child_ended(self.conn, self.instance)
 
     def start_child(self, name: str, token: dict[str, Any]) -> dict[str, Any]:
         """Start flow ``name`` on this instance's record as a sub-flow of ``token``."""
@@ -368,6 +428,37 @@ class Runtime:
         flows = self.platform.flows
         for child in flows.children(self.conn, token["id"]):
             flows.cancel_in(self.conn, child, self.actor)
+
+
+#: node types known to leave by the edges of one outcome only (the others may split)
+ONE_WAY = ("approval", "task", "subflow")
+
+
+def _traits(spec: FlowSpec) -> tuple[bool, bool]:
+    """(has an inclusive gateway, runs on a single token), worked out once per spec.
+
+    A node can put two tokens in flight only when two of its outgoing edges can
+    be taken together: a parallel or inclusive split, or two edges for one
+    outcome of an approval, a task or a sub-flow (an exclusive gateway takes
+    one edge; another type with more than one outgoing edge may split). A flow
+    without such a node has one live token at most, so a step whose token ended
+    knows the instance is done without looking for other live tokens.
+    """
+    found = spec.__dict__.get("_runtime_traits")
+    if found is None:
+        inclusive = False
+        single = True
+        for node in spec.nodes.values():
+            t = node_type(node.type, node.version)
+            inclusive = inclusive or (t is not None and t.gateway == "inclusive")
+            edges = spec.outgoing(node.id)
+            if len(edges) <= 1 or (t is not None and t.gateway == "exclusive"):
+                continue
+            outcomes = [e.outcome for e in edges]
+            if t is None or t.name not in ONE_WAY or len(set(outcomes)) != len(outcomes):
+                single = False
+        found = spec.__dict__["_runtime_traits"] = (inclusive, single)
+    return found
 
 
 __all__ = ["MAX_ENTRIES", "Runtime"]

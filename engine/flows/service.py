@@ -70,6 +70,8 @@ class FlowService:
 
     def spec(self, name: str, version: int | None = None) -> tuple[FlowSpec, int]:
         """The spec of ``name`` at ``version`` (the live one when None) and that version."""
+        if version is not None and (name, version) in self._specs:
+            return self._specs[(name, version)], version  # versions never change
         with self.platform.db.transaction(write=False) as conn:
             if version is None:
                 found = self.platform.repo.current(conn, "flow", name)
@@ -171,7 +173,9 @@ class FlowService:
         }
         new_id = conn.execute(insert(flow_instances).values(values)).inserted_primary_key[0]
         instance = {"id": new_id, **values}
-        self._runtime(conn, instance, user).begin()
+        runtime = self._runtime(conn, instance, user)
+        runtime.begin()
+        runtime.save(None)
         return instance
 
     def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
@@ -187,8 +191,9 @@ class FlowService:
         read_version = parent["version"]
         event = {"type": "subflow", "instance": child["id"], "status": child["status"],
                  "outcome": child.get("outcome")}  # fmt: skip
-        self._runtime(conn, parent, None).signal(child["parent_token_id"], event)
-        commit_instance(conn, parent, read_version)
+        runtime = self._runtime(conn, parent, None)
+        runtime.signal(child["parent_token_id"], event)
+        runtime.save(read_version)
 
     def children(self, conn: Any, token_id: int) -> list[int]:
         """Running sub-flow instances a token waits for."""
@@ -204,8 +209,9 @@ class FlowService:
         instance = instance_row(conn, instance_id)
         if instance["status"] == "running":
             read_version = instance["version"]
-            self._runtime(conn, instance, user).stop("cancelled", "cancelled")
-            commit_instance(conn, instance, read_version)
+            runtime = self._runtime(conn, instance, user)
+            runtime.stop("cancelled", "cancelled")
+            runtime.save(read_version)
 
     def record_changed(
         self,
@@ -315,9 +321,12 @@ class FlowService:
         """
 
         def body(conn: Any) -> dict[str, Any]:
-            row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
+            # The task, its instance and its token in one read.
+            row = stm.TASK_FOR_STEP.first(conn, {"b_id": task_id})
             if row is None:
                 raise NotFound(t("no task {id}", id=task_id))
+            instance = {k[2:]: row.pop(k) for k in list(row) if k.startswith("i_")}
+            token = {k[2:]: row.pop(k) for k in list(row) if k.startswith("k_")}
             task = _task_view(row)
             if task["status"] != "open":
                 raise _closed(task)
@@ -331,7 +340,8 @@ class FlowService:
                     ),
                     [error_entry(t("only the assignee may complete this task"), field="user")],
                 )
-            instance = instance_row(conn, task["instance_id"])
+            if instance["id"] is None:
+                raise NotFound(f"no flow instance {task['instance_id']}")
             # An approver may also send the request back to whoever started it.
             returnable = task["kind"] in RETURNABLE and instance.get("started_by")
             if outcome not in task["outcomes"] and not (outcome == "return" and returnable):
@@ -355,8 +365,8 @@ class FlowService:
                 )
             read_version = instance["version"]
             now = self.platform.clock.now()
-            done = conn.execute(
-                stm.CLOSE_OPEN_TASK,
+            done = stm.CLOSE_OPEN_TASK.run(
+                conn,
                 {
                     "b_id": task_id,
                     "b_version": task["version"],
@@ -369,19 +379,14 @@ class FlowService:
                 },
             )
             if done.rowcount != 1:
-                latest = (
-                    conn.execute(select(flow_tasks).where(flow_tasks.c.id == task_id))
-                    .mappings()
-                    .first()
-                )
-                raise _closed(_task_view(latest))
+                raise _closed(_task_view(stm.TASK_BY_ID.first(conn, {"b_id": task_id})))
             runtime = self._runtime(conn, instance, user)
             runtime.log("task_completed", task["node"], task["token_id"],
                         {"task": task_id, "outcome": outcome, "comment": comment})  # fmt: skip
             event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},
                      "outcome": outcome, "user": user, "comment": comment}  # fmt: skip
-            runtime.signal(task["token_id"], event)
-            commit_instance(conn, instance, read_version)
+            runtime.signal(task["token_id"], event, token if token["id"] is not None else None)
+            runtime.save(read_version)
             return {
                 "task_id": task_id,
                 "outcome": outcome,
@@ -406,8 +411,9 @@ class FlowService:
                     )
                 )
             read_version = instance["version"]
-            self._runtime(conn, instance, user).stop("cancelled", "cancelled")
-            commit_instance(conn, instance, read_version)
+            runtime = self._runtime(conn, instance, user)
+            runtime.stop("cancelled", "cancelled")
+            runtime.save(read_version)
             return {"instance_id": instance_id, "status": "cancelled"}
 
         run_step(self.platform, None, "cancel", body)
@@ -448,7 +454,7 @@ class FlowService:
             runtime = self._runtime(conn, instance, user)
             runtime.log("withdrawn", None, None, {"by": user})
             runtime.stop("withdrawn", "withdrawn")
-            commit_instance(conn, instance, read_version)
+            runtime.save(read_version)
             return {"instance_id": instance_id, "status": "withdrawn"}
 
         run_step(self.platform, command_id, "withdraw", body)
@@ -457,7 +463,7 @@ class FlowService:
     # -- reassigning and discussing --------------------------------------------------
 
     def _open_task(self, conn: Any, task_id: int, user: str | None) -> dict[str, Any]:
-        row = conn.execute(stm.TASK_BY_ID, {"b_id": task_id}).mappings().first()
+        row = stm.TASK_BY_ID.first(conn, {"b_id": task_id})
         if row is None:
             raise NotFound(t("no task {id}", id=task_id))
         task = _task_view(row)
@@ -486,8 +492,8 @@ class FlowService:
 
     def _log(self, conn: Any, instance_id: int, kind: str, task: dict[str, Any] | None,
              user: str | None, data: dict[str, Any]) -> None:  # fmt: skip
-        conn.execute(
-            stm.INSERT_EVENT,
+        stm.INSERT_EVENT.run(
+            conn,
             {
                 "instance_id": instance_id,
                 "at": self.platform.clock.now(),
@@ -519,8 +525,8 @@ class FlowService:
             task = self._open_task(conn, task_id, user)
             instance = instance_row(conn, task["instance_id"])
             read_version = instance["version"]
-            done = conn.execute(
-                stm.CLOSE_OPEN_TASK,
+            done = stm.CLOSE_OPEN_TASK.run(
+                conn,
                 {"b_id": task_id, "b_version": task["version"], "assignee": target,
                  "role": None, "version": task["version"] + 1},
             )  # fmt: skip
@@ -559,8 +565,8 @@ class FlowService:
                 )
             instance = instance_row(conn, task["instance_id"])
             read_version = instance["version"]
-            new_id = conn.execute(
-                stm.INSERT_TASK,
+            new_id = stm.INSERT_TASK.insert_id(
+                conn,
                 {
                     "instance_id": instance["id"],
                     "token_id": task["token_id"],
@@ -575,15 +581,15 @@ class FlowService:
                     "due_on": task.get("due_on"),
                     "version": 1,
                 },
-            ).inserted_primary_key[0]
+            )
             # The approval node reads this to wait for signers (see nodes/approval.py).
-            token = conn.execute(stm.TOKEN_BY_ID, {"b_id": task["token_id"]}).mappings().one()
+            token = stm.TOKEN_BY_ID.first(conn, {"b_id": task["token_id"]})
+            assert token is not None, task  # a task's token is never deleted
             state = orjson.loads(token["state"]) if token["state"] else {}
             if not state.get("signers"):
                 state["signers"] = True
-                conn.execute(
-                    stm.UPDATE_TOKEN,
-                    {"b_id": task["token_id"], "state": orjson.dumps(state).decode()},
+                stm.UPDATE_TOKEN.run(
+                    conn, {"b_id": task["token_id"], "state": orjson.dumps(state).decode()}
                 )
             self._log(conn, instance["id"], "signer_added", task, user,
                       {"task": new_id, "for": task_id, "assignee": target,
@@ -652,7 +658,7 @@ class FlowService:
         runtime = self._runtime(conn, instance, None)
         runtime.log("timer_fired", timer["node"], timer["token_id"], {"timer": timer["id"]})
         runtime.signal(timer["token_id"], {"type": "timer", "timer": timer["id"]})
-        commit_instance(conn, instance, read_version)
+        runtime.save(read_version)
         return {"instance_id": instance["id"], "timer": timer["id"]}
 
     def _fail(self, instance_id: int, message: str) -> None:

@@ -72,7 +72,14 @@ class FlowSpec:
 
     def outgoing(self, node: str) -> list[EdgeSpec]:
         """Edges leaving ``node`` in the order they were written (gateways test them so)."""
-        return [e for e in self.edges if e.source == node]
+        # Indexed on first use: every step of every instance asks, the spec never changes.
+        index = self.__dict__.get("_outgoing")
+        if index is None:
+            index = {}
+            for e in self.edges:
+                index.setdefault(e.source, []).append(e)
+            self.__dict__["_outgoing"] = index
+        return list(index.get(node, ()))
 
     def incoming(self, node: str) -> list[EdgeSpec]:
         return [e for e in self.edges if e.target == node]

@@ -1,10 +1,12 @@
-"""Statements the runtime runs on every step, built once.
+"""Statements the runtime runs on every step, built once and run below ``Connection.execute``.
 
 SQLAlchemy compiles a statement once per shape, but building it (coercing
-each column and value) and computing its cache key happen on every call;
-on a step of a dozen statements that is most of the time. These are made
-at import with bound parameters and executed with the values, so each call
-costs the driver's work and the parameter binding only.
+each column and value), computing its cache key and setting up a result
+happen on every call; on a step of a dozen statements that was most of the
+time. These are made at import with bound parameters and wrapped in
+:class:`~engine.flows.fastsql.Fixed`, which compiles each once per dialect
+and runs it on the step's DBAPI cursor, so a call costs the driver's work
+and the parameter binding only.
 
 Update statements name their row with a ``b_``-prefixed parameter; the other
 parameters given with them become the SET clause.
@@ -12,54 +14,102 @@ parameters given with them become the SET clause.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
 
+from engine.flows.fastsql import Fixed
 from engine.flows.tables import flow_events, flow_instances, flow_tasks, flow_timers, flow_tokens
 
 LIVE = ("active", "waiting")
 
-INSERT_EVENT = insert(flow_events)
-INSERT_TOKEN = insert(flow_tokens)
-INSERT_TASK = insert(flow_tasks)
+#: one ``executemany`` per step for the history (see ``Runtime.flush``)
+INSERT_EVENT = Fixed(insert(flow_events), by_keys=True)
+INSERT_TOKEN = Fixed(insert(flow_tokens).returning(flow_tokens.c.id), by_keys=True)
+INSERT_TASK = Fixed(insert(flow_tasks).returning(flow_tasks.c.id), by_keys=True)
 
 #: ``{"b_id": token id, <column>: value, ...}``
-UPDATE_TOKEN = update(flow_tokens).where(flow_tokens.c.id == bindparam("b_id"))
-TOKEN_BY_ID = select(flow_tokens).where(flow_tokens.c.id == bindparam("b_id"))
-LIVE_TOKEN_OF = (
+UPDATE_TOKEN = Fixed(update(flow_tokens).where(flow_tokens.c.id == bindparam("b_id")), by_keys=True)
+TOKEN_BY_ID = Fixed(select(flow_tokens).where(flow_tokens.c.id == bindparam("b_id")))
+# Spelled with OR: an IN list is expanded per call, which a fixed statement cannot be.
+LIVE_TOKEN_OF = Fixed(
     select(flow_tokens.c.id)
-    .where(flow_tokens.c.instance_id == bindparam("b_instance"), flow_tokens.c.status.in_(LIVE))
+    .where(
+        flow_tokens.c.instance_id == bindparam("b_instance"),
+        or_(flow_tokens.c.status == "active", flow_tokens.c.status == "waiting"),
+    )
     .limit(1)
 )
-WAITING_TOKENS_OF = (
+LIVE_TOKENS_OF = Fixed(
+    select(flow_tokens)
+    .where(
+        flow_tokens.c.instance_id == bindparam("b_instance"),
+        or_(flow_tokens.c.status == "active", flow_tokens.c.status == "waiting"),
+    )
+    .order_by(flow_tokens.c.id)
+)
+WAITING_TOKENS_OF = Fixed(
     select(flow_tokens)
     .where(flow_tokens.c.instance_id == bindparam("b_instance"), flow_tokens.c.status == "waiting")
     .order_by(flow_tokens.c.id)
 )
 
-INSTANCE_BY_ID = select(flow_instances).where(flow_instances.c.id == bindparam("b_id"))
-#: the optimistic lock: ``{"b_id": ..., "b_read": read version, "version": read + 1}``
-BUMP_INSTANCE = update(flow_instances).where(
-    flow_instances.c.id == bindparam("b_id"), flow_instances.c.version == bindparam("b_read")
+INSTANCE_BY_ID = Fixed(select(flow_instances).where(flow_instances.c.id == bindparam("b_id")))
+#: the optimistic lock: ``{"b_id": ..., "b_read": read version, "version": read + 1, ...}``;
+#: other columns given (status, outcome, ended_on) are written in the same UPDATE
+BUMP_INSTANCE = Fixed(
+    update(flow_instances).where(
+        flow_instances.c.id == bindparam("b_id"), flow_instances.c.version == bindparam("b_read")
+    ),
+    by_keys=True,
+)
+#: ``{"b_id": ..., <column>: value}`` without the lock (a row this step created or must show now)
+UPDATE_INSTANCE = Fixed(
+    update(flow_instances).where(flow_instances.c.id == bindparam("b_id")), by_keys=True
 )
 
-TASK_BY_ID = select(flow_tasks).where(flow_tasks.c.id == bindparam("b_id"))
-#: completes an open task at the version read: ``{"b_id", "b_version", <columns>}``
-CLOSE_OPEN_TASK = update(flow_tasks).where(
-    flow_tasks.c.id == bindparam("b_id"),
-    flow_tasks.c.status == "open",
-    flow_tasks.c.version == bindparam("b_version"),
+TASK_BY_ID = Fixed(select(flow_tasks).where(flow_tasks.c.id == bindparam("b_id")))
+
+#: What completing a task needs, in one read: the task (its own column names), its
+#: instance (``i_`` + column) and its token (``k_`` + column).
+TASK_FOR_STEP = Fixed(
+    select(
+        flow_tasks,
+        *[c.label(f"i_{c.name}") for c in flow_instances.c],
+        *[c.label(f"k_{c.name}") for c in flow_tokens.c],
+    )
+    .select_from(
+        flow_tasks.outerjoin(
+            flow_instances, flow_instances.c.id == flow_tasks.c.instance_id
+        ).outerjoin(flow_tokens, flow_tokens.c.id == flow_tasks.c.token_id)
+    )
+    .where(flow_tasks.c.id == bindparam("b_id"))
 )
-TASKS_OF_TOKEN = (
+#: completes an open task at the version read: ``{"b_id", "b_version", <columns>}``
+CLOSE_OPEN_TASK = Fixed(
+    update(flow_tasks).where(
+        flow_tasks.c.id == bindparam("b_id"),
+        flow_tasks.c.status == "open",
+        flow_tasks.c.version == bindparam("b_version"),
+    ),
+    by_keys=True,
+)
+TASKS_OF_TOKEN = Fixed(
     select(flow_tasks)
     .where(flow_tasks.c.token_id == bindparam("b_token"))
     .order_by(flow_tasks.c.id)
 )
-CANCEL_TASKS_OF_TOKEN = (
+#: the kind of one open task of a token, a signer's first (none: no row)
+OPEN_TASK_OF_TOKEN = Fixed(
+    select(flow_tasks.c.kind)
+    .where(flow_tasks.c.token_id == bindparam("b_token"), flow_tasks.c.status == "open")
+    .order_by(case((flow_tasks.c.kind == "signer", 0), else_=1))
+    .limit(1)
+)
+CANCEL_TASKS_OF_TOKEN = Fixed(
     update(flow_tasks)
     .where(flow_tasks.c.token_id == bindparam("b_token"), flow_tasks.c.status == "open")
     .values(status="cancelled", completed_on=bindparam("b_now"), version=flow_tasks.c.version + 1)
 )
-CANCEL_TIMERS_OF_TOKEN = (
+CANCEL_TIMERS_OF_TOKEN = Fixed(
     update(flow_timers)
     .where(flow_timers.c.token_id == bindparam("b_token"), flow_timers.c.status == "pending")
     .values(status="cancelled")

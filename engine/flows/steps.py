@@ -89,18 +89,24 @@ def run_step(
 
 def instance_row(conn: Any, instance_id: int) -> dict[str, Any]:
     """The instance as stored; NotFound when there is none."""
-    row = conn.execute(stm.INSTANCE_BY_ID, {"b_id": instance_id}).mappings().first()
+    row = stm.INSTANCE_BY_ID.first(conn, {"b_id": instance_id})
     if row is None:
         raise NotFound(f"no flow instance {instance_id}")
-    return dict(row)
+    return row
 
 
-def commit_instance(conn: Any, instance: dict[str, Any], read_version: int) -> None:
-    """The optimistic lock: bump the version only if nobody else did since we read it."""
-    done = conn.execute(
-        stm.BUMP_INSTANCE,
-        {"b_id": instance["id"], "b_read": read_version, "version": read_version + 1},
-    )
+def commit_instance(
+    conn: Any, instance: dict[str, Any], read_version: int, values: dict[str, Any] | None = None
+) -> None:
+    """The optimistic lock: bump the version only if nobody else did since we read it.
+
+    ``values`` are other columns of the instance written in the same UPDATE.
+    """
+    done = stm.BUMP_INSTANCE.run(
+        conn,
+        {"b_id": instance["id"], "b_read": read_version, "version": read_version + 1,
+         **(values or {})},
+    )  # fmt: skip
     if done.rowcount != 1:
         raise Stale()
     instance["version"] = read_version + 1

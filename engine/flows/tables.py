@@ -82,6 +82,9 @@ flow_tasks = Table(
     Index("ix_flow_task_assignee", "status", "assignee"),
     Index("ix_flow_task_role", "status", "role"),
     Index("ix_flow_task_instance", "instance_id"),
+    # A step closes, cancels or counts the open tasks of its token: without this it
+    # scanned every open task of every instance (a cost growing with the inbox).
+    Index("ix_flow_task_token", "token_id", "status"),
 )
 
 # Durable timers; the job runner calls ``p.flows.tick(now)`` to fire due ones.

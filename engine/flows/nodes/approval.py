@@ -91,12 +91,12 @@ class Approval(NodeType):
 
     def _assign(self, ctx: NodeContext, who: dict[str, Any], due: Any) -> None:
         users, roles = people.resolve(
-            who, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+            who, ctx.record, ctx.instance.get("started_by"), ctx.manager_of
         )
         fallback = ctx.node.config.get("fallback")
         if not users and not roles and fallback:
             users, roles = people.resolve(
-                fallback, ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+                fallback, ctx.record, ctx.instance.get("started_by"), ctx.manager_of
             )
         if not users and not roles:
             raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
@@ -133,11 +133,9 @@ class Approval(NodeType):
         if outcome == "approve" and (mode == "all" or ctx.state.get("signers")):
             if event["task"]["kind"] != "signer":
                 ctx.state["approved"] = True
-            others = [t for t in ctx.tasks() if t["status"] == "open"]
-            if others and (
-                mode == "all"
-                or any(t["kind"] == "signer" for t in others)
-                or not ctx.state.get("approved")
+            other = ctx.open_task()  # a signer's kind first, if one is open
+            if other is not None and (
+                mode == "all" or other == "signer" or not ctx.state.get("approved")
             ):
                 return wait()
         ctx.state.pop("approved", None)

@@ -33,7 +33,7 @@ class Notify(NodeType):
     def enter(self, ctx: NodeContext) -> Step:
         cfg = ctx.node.config
         users, roles = people.resolve(
-            cfg["to"], ctx.record(), ctx.instance.get("started_by"), ctx.manager_of
+            cfg["to"], ctx.record, ctx.instance.get("started_by"), ctx.manager_of
         )
         payload = {
             "users": users,

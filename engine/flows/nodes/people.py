@@ -39,18 +39,21 @@ ASSIGNEE_SCHEMA: dict[str, Any] = {
 
 def resolve(
     spec: dict[str, Any],
-    record: dict[str, Any] | None,
+    record: dict[str, Any] | Callable[[], dict[str, Any] | None] | None,
     initiator: str | None,
     manager: Callable[[str], str | None] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(users, roles) an assignee block names for this record; either may be empty.
 
+    ``record`` may be a function that reads it (``ctx.record``): it is called
+    only for blocks that look into the record (``field``, ``manager_of`` a
+    field), so a step that names a user or a role reads no record.
     ``manager(user)`` answers who manages a user (the user store); a chain
     that runs out (no manager at some level) names nobody.
     """
     if "manager_of" in spec:
         who = spec["manager_of"]
-        subject = initiator if who == "initiator" else (record or {}).get(who)
+        subject = initiator if who == "initiator" else (_read(record) or {}).get(who)
         for _ in range(int(spec.get("levels", 1))):
             subject = manager(str(subject)) if (subject and manager) else None
         return ([str(subject)] if subject else []), []
@@ -63,11 +66,17 @@ def resolve(
     if "roles" in spec:
         return [], list(dict.fromkeys(spec["roles"]))
     if "field" in spec:
-        value = (record or {}).get(spec["field"])
+        value = (_read(record) or {}).get(spec["field"])
         return ([str(value)] if value else []), []
     if spec.get("initiator"):
         return ([initiator] if initiator else []), []
     return [], []
+
+
+def _read(
+    record: dict[str, Any] | Callable[[], dict[str, Any] | None] | None,
+) -> dict[str, Any] | None:
+    return record() if callable(record) else record
 
 
 def field_problems(spec: Any, fields: set[str]) -> list[str]:

@@ -44,7 +44,7 @@ class HumanTask(NodeType):
     def enter(self, ctx: NodeContext) -> Step:
         users, roles = people.resolve(
             ctx.node.config["assignee"],
-            ctx.record(),
+            ctx.record,
             ctx.instance.get("started_by"),
             ctx.manager_of,
         )

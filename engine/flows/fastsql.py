@@ -1,0 +1,161 @@
+"""Run the step's fixed statements on the DBAPI cursor, compiled once per dialect.
+
+A flow step runs about ten small statements. Through ``Connection.execute``
+each one pays SQLAlchemy's per-call work (cache key, ``_init_compiled``,
+parameter construction, a ``CursorResult`` with its metadata): measured on the
+approval bench, that was two thirds of a completion, ten times SQLite's own
+time. The statements a step runs are fixed, so :class:`Fixed` compiles each
+one once per dialect (and per set of given columns for inserts and updates),
+keeps the SQL string, the bind order and the type processors (``UTCDateTime``
+stores naive UTC on SQLite), and executes on the cursor of the step's own
+DBAPI connection: the same transaction, bound parameters only.
+
+Values go through the column types' bind processors and rows through their
+result processors, so callers see exactly what ``Connection.execute`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy.sql import ClauseElement
+
+#: statements run through :class:`Fixed` so far (a bench and its tests read it)
+COUNTER = {"statements": 0}
+
+_MISSING = object()
+
+
+class _Compiled:
+    """One statement for one dialect and one set of given keys."""
+
+    __slots__ = ("columns", "literals", "named", "order", "plan", "processors", "readers", "sql")
+
+    #: converted values of the last bind processor calls, by (dialect, column type,
+    #: value): a step binds its one ``now`` a dozen times, and UTCDateTime's
+    #: conversion is the dearest part of binding
+    _memo: ClassVar[dict[tuple[Any, Any], Any]] = {}
+
+    def __init__(self, stmt: ClauseElement, dialect: Any, keys: tuple[str, ...] | None) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        self.sql: str = compiled.string
+        self.named = not compiled.positional
+        binds = compiled.bind_names
+        # Bind names as the compiler rendered them, in rendering order for positional styles.
+        if compiled.positional:
+            self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
+        else:
+            self.order = tuple(
+                dict.fromkeys(binds[b] for b in compiled.binds.values() if b in binds)
+            )
+        processors = compiled._bind_processors
+        self.processors = {k: processors[k] for k in self.order if k in processors}
+        # Literal values in the statement (``status == 'open'``) become binds too.
+        self.literals = {
+            binds[b]: b.effective_value
+            for b in compiled.binds.values()
+            if b in binds and not b.required and b.callable is None and b.value is not None
+        }
+        #: (key, is it given by the caller, literal value, processor, memo key) per bind
+        self.plan = tuple(
+            (
+                k,
+                k not in self.literals,
+                self.literals.get(k),
+                self.processors.get(k),
+                (dialect.name, type(compiled.binds[k].type)) if k in compiled.binds else k,
+            )
+            for k in self.order
+        )
+        self.columns: tuple[str, ...] = ()
+        self.readers: tuple[Any, ...] = ()
+        if getattr(compiled, "_result_columns", None):
+            result = compiled._result_columns
+            self.columns = tuple(c[0] for c in result)
+            readers = [c[3]._cached_result_processor(dialect, None) for c in result]
+            # only the columns that need converting: (position, name, processor)
+            self.readers = tuple(
+                (i, self.columns[i], r) for i, r in enumerate(readers) if r is not None
+            )
+
+    def params(self, values: dict[str, Any]) -> Any:
+        """The DBAPI parameters for ``values``: in bind order, literals filled in, converted."""
+        out = []
+        memo = self._memo
+        for key, given, literal, proc, kind in self.plan:
+            value = values[key] if given else literal
+            if proc is not None and value is not None:
+                done = memo.get((kind, value), _MISSING)
+                if done is _MISSING:
+                    if len(memo) > 64:
+                        memo.clear()
+                    done = memo[(kind, value)] = proc(value)
+                value = done
+            out.append(value)
+        return dict(zip(self.order, out, strict=True)) if self.named else out
+
+
+class Fixed:
+    """A statement built once; :meth:`run` executes it on the step's connection."""
+
+    def __init__(self, stmt: ClauseElement, *, by_keys: bool = False) -> None:
+        self.stmt = stmt
+        #: inserts and updates compile per set of given columns (the SET / VALUES list)
+        self.by_keys = by_keys
+        self._cache: dict[tuple[str, tuple[str, ...] | None], _Compiled] = {}
+
+    def _compiled(self, conn: Any, keys: Iterable[str]) -> _Compiled:
+        dialect = conn.dialect
+        key = tuple(sorted(keys)) if self.by_keys else None
+        found = self._cache.get((dialect.name, key))
+        if found is None:
+            found = self._cache[(dialect.name, key)] = _Compiled(self.stmt, dialect, key)
+        return found
+
+    @staticmethod
+    def _cursor(conn: Any) -> Any:
+        return conn.connection.dbapi_connection.cursor()
+
+    def run(self, conn: Any, values: dict[str, Any]) -> Any:
+        """Execute with ``values``; returns the DBAPI cursor (rowcount, fetch)."""
+        compiled = self._compiled(conn, values)
+        cursor = self._cursor(conn)
+        COUNTER["statements"] += 1
+        cursor.execute(compiled.sql, compiled.params(values))
+        return cursor
+
+    def run_many(self, conn: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """One ``executemany`` for rows that all give the same keys."""
+        if not rows:
+            return
+        compiled = self._compiled(conn, rows[0])
+        COUNTER["statements"] += 1
+        self._cursor(conn).executemany(compiled.sql, [compiled.params(r) for r in rows])
+
+    def rows(self, conn: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """The result rows as dicts, converted by the column types."""
+        compiled = self._compiled(conn, values)
+        cursor = self._cursor(conn)
+        COUNTER["statements"] += 1
+        cursor.execute(compiled.sql, compiled.params(values))
+        names, readers = compiled.columns, compiled.readers
+        out = []
+        for raw in cursor.fetchall():
+            row = dict(zip(names, raw, strict=True))
+            for i, name, reader in readers:
+                if raw[i] is not None:
+                    row[name] = reader(raw[i])
+            out.append(row)
+        return out
+
+    def first(self, conn: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.rows(conn, values)
+        return found[0] if found else None
+
+    def insert_id(self, conn: Any, values: dict[str, Any]) -> int:
+        """Run an ``INSERT ... RETURNING id`` and give the new id."""
+        return int(self.run(conn, values).fetchone()[0])
+
+
+__all__ = ["COUNTER", "Fixed"]
