@@ -103,8 +103,8 @@ def _min_max(c: PyCompiler, node: ast.Call) -> str | None:
         return None
     ba, va = c._bind(_number(c, a))
     bb, vb = c._bind(_number(c, b))
-    smaller = "<" if node.func == "min" else ">"
-    pick = f"({vb} if {vb} {smaller} {va} else {va})"
+    wins = "<" if node.func == "min" else ">"
+    pick = f"({vb} if {vb} {wins} {va} else {va})"
     guard = _null_guard([(a, ba), (b, bb)])
     return f"(None if {guard} else {pick})" if guard else pick
 
