@@ -86,7 +86,6 @@ class PyCompiler:
         extra["_fmt"] = _fmt
         extra["_hit"] = _hit
         extra["_getter"] = _getter
-        extra["_fold"] = fold
         extra["_dict"] = dict
         extra["_ERRS"] = compile_py_inline.ERRORS
         ns = namespace(extra.items())
@@ -297,12 +296,13 @@ class PyCompiler:
                 low = self.hoist.get(("@fold", v))
                 if low is None:
                     low = self.hoist[("@fold", v)] = f"_h{len(self.hoist)}"
-                    self.hoisted.append(f"{low} = _fold({v}) if {v}.__class__ is {text} else None")
+                    # fold is str.lower (runtime.fold); the str's own method saves a call
+                    self.hoisted.append(f"{low} = {v}.lower() if {v}.__class__ is {text} else None")
                 return (
                     f"({folded} in {low} if {low} is not None else ({v} is not None and {general}))"
                 )
             return (
-                f"({bound} is not None and ({folded} in _fold({v}) "
+                f"({bound} is not None and ({folded} in {v}.lower() "
                 f"if {v}.__class__ is {text} else {general}))"
             )
         return None

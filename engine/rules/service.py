@@ -441,17 +441,14 @@ class RuleService:
         run, ctx = c.run, self.context(event)
         if not write:
             return [run(r, None, user, ctx) for r in records]
-        values = []
+        values = [run(r, None, user, ctx) for r in records]
         if isinstance(c.target, str) and c.kind != "routing":
             target = c.target  # the common case, written without a call per record
-            for r in records:
-                r[target] = value = run(r, None, user, ctx)
-                values.append(value)
-            return values
-        for r in records:
-            value = run(r, None, user, ctx)
-            _write_back(c, r, value)
-            values.append(value)
+            for r, value in zip(records, values):
+                r[target] = value
+        else:
+            for r, value in zip(records, values):
+                _write_back(c, r, value)
         return values
 
     def replay(
