@@ -127,6 +127,20 @@ def tessera_api(svc: RuleService) -> Runner:
     return run
 
 
+def tessera_batch(svc: RuleService) -> Runner:
+    """What a caller with many records uses: ``RuleService.evaluate_many`` per rule set over
+    the slice (one context per call), score and grade written back for the next set."""
+    many = svc.evaluate_many
+
+    def run(leads: list[dict[str, Any]]) -> list[Result]:
+        scores = many("lead_score", leads, write=True)
+        grades = many("lead_grade", leads, write=True)
+        routes = many("lead_routing", leads)
+        return [(s, g, r["rule"], r["target"]) for s, g, r in zip(scores, grades, routes)]
+
+    return run
+
+
 def tessera_bare(svc: RuleService) -> Runner:
     """The compiled functions alone (``LoadedRuleSet.compiled.run``), one context per batch."""
     sets = svc.rulesets()
@@ -489,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     zen_one, zen_batch = zen_runners()
     runners: dict[str, Runner] = {
         "hand-written Python (limit)": hand_written,
+        "Tessera evaluate_many() (batch)": tessera_batch(svc),
         "Tessera compiled run()": tessera_bare(svc),
         "Tessera evaluate() (public API)": tessera_api(svc),
         "rule-engine": rule_engine_runner(),
@@ -562,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':34} " + " ".join(f"{short.get(p, p):>13}" for p in peers))
         for t in tessera:
             print(f"{t:34} " + " ".join(f"{best[p] / best[t]:>12.1f}x" for p in peers))
-    bare = "Tessera compiled run()"
+    # the goals are judged on what a caller uses for many records: the batch API
+    bare = "Tessera evaluate_many() (batch)"
     zens = [v for k, v in best.items() if k.startswith("zen")]
     if bare in best and "rule-engine" in best and zens:
         goals = [

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from engine.rules import ast
+from engine.rules import ast, compile_py_inline
 from engine.rules.check import Checked
 from engine.rules.functions import get_function
 from engine.rules.runtime import fold, namespace
@@ -86,7 +86,8 @@ class PyCompiler:
         extra["_fmt"] = _fmt
         extra["_hit"] = _hit
         extra["_getter"] = _getter
-        extra["_fold"] = fold
+        extra["_dict"] = dict
+        extra["_ERRS"] = compile_py_inline.ERRORS
         ns = namespace(extra.items())
         code = compile(source, "<rules>", "exec")
         exec(code, ns)  # the source is generated from the checked tree, never from rule text
@@ -147,7 +148,8 @@ class PyCompiler:
             # integers, the common case, need no conversion: skip the call
             v = self._temp()
             return f"({v} if ({v} := {read}).__class__ is {self.const(int)} else _as_number({v}))"
-        return self._coerce(node, read)
+        typed = compile_py_inline.typed_read(self, kind, read)
+        return typed if typed is not None else self._coerce(node, read)
 
     def _c_Attr(self, node: ast.Attr) -> str:
         res = self.checked.resolved[id(node)]
@@ -169,6 +171,9 @@ class PyCompiler:
         return f"{helper}({self.expr(node.operand)})"
 
     def _c_Binary(self, node: ast.Binary) -> str:
+        inline = compile_py_inline.binary(self, node)
+        if inline is not None:
+            return inline
         return f"{_BINARY[node.op]}({self.expr(node.left)}, {self.expr(node.right)})"
 
     def _c_BoolOp(self, node: ast.BoolOp) -> str:
@@ -214,6 +219,9 @@ class PyCompiler:
             return f"_agg_{node.func}({rows}, lambda {var}: {body})"
         if get_function(node.func) is None:
             raise NotImplementedError(f"unknown function {node.func}")
+        inline = compile_py_inline.call(self, node)
+        if inline is not None:
+            return inline
         args = "".join(", " + self.expr(a) for a in node.args)
         return f"_f_{node.func}(ctx{args})"
 
@@ -283,8 +291,18 @@ class PyCompiler:
             bound, v = self._bind(self.expr(node.left))
             folded, text = self.const(fold(right.value)), self.const(str)
             general = f"_contains({v}, {self.expr(right)}) is True"
+            if self.hoist is not None and bound == v:
+                # a hoisted text field is folded once per call, however many tests read it
+                low = self.hoist.get(("@fold", v))
+                if low is None:
+                    low = self.hoist[("@fold", v)] = f"_h{len(self.hoist)}"
+                    # fold is str.lower (runtime.fold); the str's own method saves a call
+                    self.hoisted.append(f"{low} = {v}.lower() if {v}.__class__ is {text} else None")
+                return (
+                    f"({folded} in {low} if {low} is not None else ({v} is not None and {general}))"
+                )
             return (
-                f"({bound} is not None and ({folded} in _fold({v}) "
+                f"({bound} is not None and ({folded} in {v}.lower() "
                 f"if {v}.__class__ is {text} else {general}))"
             )
         return None

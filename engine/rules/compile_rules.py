@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rules import ast
+from engine.rules import ast, compile_py_inline
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
 from engine.rules.runtime import as_number
@@ -44,13 +44,49 @@ def _cond(c: PyCompiler, node: ast.Expr | None) -> str:
     return c.cond(node)
 
 
-def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any]) -> list[str]:
+def _traced(lines: list[str], traced: bool) -> list[str]:
+    """The body as generated, or without its trace bookkeeping (the fast body)."""
+    if traced:
+        return lines
+    return [line for line in lines if not line.lstrip().startswith("if t is not None:")]
+
+
+def _flush(c: PyCompiler) -> list[str]:
+    """The reads hoisted while compiling one rule, to place just before it: a first-match
+    rule set that returns early then skips the reads only later rules need."""
+    lines = list(c.hoisted)
+    c.hoisted.clear()
+    return lines
+
+
+def _exclusive(c: PyCompiler, node: ast.Expr | None) -> tuple[str, frozenset[Any]] | None:
+    """``(field, values)`` for ``field == literal`` or ``field in [literals]``: two such
+    tests of one field with no value in common can't both hold, so they chain with elif."""
+    if not isinstance(node, ast.Binary) or node.op not in ("==", "in"):
+        return None
+    path = c.checked.paths.get(id(node.left))
+    if not isinstance(node.left, ast.Name) or path is None or "." in path:
+        return None
+    items = node.right.items if isinstance(node.right, ast.ListLiteral) else (node.right,)
+    if node.op == "in" and not isinstance(node.right, ast.ListLiteral):
+        return None
+    if not items or not all(isinstance(i, ast.Literal) and i.kind != "null" for i in items):
+        return None
+    try:
+        return path, frozenset(i.value for i in items)  # type: ignore[union-attr]
+    except TypeError:  # an unhashable literal: no chaining
+        return None
+
+
+def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool) -> list[str]:
     out = ["total = 0"]
+    chain: tuple[str, set[Any]] | None = None  # the field and values of the open elif chain
     for item in rs.items:
         group = isinstance(item, ast.ScoreGroup)
         acc = "g" if group else "total"
         if group:
             out.append("g = 0")
+            chain = None
         for rule in item.rules if group else (item,):
             i = len(rules)
             rules.append(rule)
@@ -58,38 +94,73 @@ def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any]) -> list[str]:
                 # constant points: negated and made a number once, here
                 value = as_number(rule.points.value)
                 k = c.const(-value if rule.sign < 0 else value)
+                cond = _cond(c, rule.when)
+                hoisted = _flush(c)
+                if not traced:
+                    excl = _exclusive(c, rule.when)
+                    same = excl and not hoisted and chain and chain[0] == excl[0]
+                    if same and not chain[1] & excl[1]:  # type: ignore[index]
+                        chain[1].update(excl[1])  # type: ignore[index]
+                        out.append(f"elif {cond}: {acc} = {acc} + {k}")
+                        continue
+                    out += hoisted
+                    out.append(f"if {cond}: {acc} = {acc} + {k}")
+                    chain = (excl[0], set(excl[1])) if excl else None
+                    continue
                 out += [
-                    f"f = {_cond(c, rule.when)}",
+                    *hoisted,
+                    f"f = {cond}",
                     f"if f: {acc} = {acc} + {k}",
                     f"if t is not None: t.append(({i}, f, {k} if f else None))",
                 ]
                 continue
+            chain = None
             points = c.expr(rule.points)
             if rule.sign < 0:
                 points = f"_neg({points})"
+            if not compile_py_inline.clean(c, rule.points):
+                points = f"_as_number({points})"
+            if not traced and rule.when is None:
+                out += [*_flush(c), f"p = {points}", f"if p is not None: {acc} = {acc} + p"]
+                continue
+            cond = _cond(c, rule.when)
             out += [
-                f"f = {_cond(c, rule.when)}",
-                f"p = _as_number({points}) if f else None",
+                *_flush(c),
+                f"f = {cond}",
+                f"p = {points} if f else None",
                 f"if p is not None: {acc} = {acc} + p",
                 f"if t is not None: t.append(({i}, f, p))",
             ]
         if group:
             out.append(f"total = total + _clamp_total(g, {c.const(item.cap)})")
-    out.append(f"return _clamp_total(total, {c.const(rs.cap)})")
+            chain = None
+    if rs.cap is None:
+        out.append("return total")  # never null: it starts at 0 and adds numbers only
+    else:
+        out.append(f"return _clamp_total(total, {c.const(rs.cap)})")
     return out
 
 
 def _first_match(
-    c: PyCompiler, items: list[Any], rules: list[Any], value: Callable[[Any], str]
+    c: PyCompiler, items: list[Any], rules: list[Any], value: Callable[[Any], str], traced: bool
 ) -> list[str]:
     out = []
     for rule in items:
         i = len(rules)
         rules.append(rule)
+        cond = _cond(c, rule.when)
+        result = value(rule)
+        out += _flush(c)
+        if not traced:
+            if rule.when is None:
+                out.append(f"return {result}")
+                return out  # nothing after an unconditional rule runs
+            out += [f"if {cond}:", f"    return {result}"]
+            continue
         out += [
-            f"f = {_cond(c, rule.when)}",
+            f"f = {cond}",
             "if f:",
-            f"    v = {value(rule)}",
+            f"    v = {result}",
             f"    if t is not None: t.append(({i}, True, v))",
             "    return v",
             f"if t is not None: t.append(({i}, False, None))",
@@ -173,6 +244,38 @@ def _actions_run(
     ]
 
 
+_KINDS: dict[type, str] = {
+    ast.Scoring: "scoring",
+    ast.Grading: "grading",
+    ast.Routing: "routing",
+    ast.DecisionTable: "table",
+    ast.Validation: "validation",
+    ast.Trigger: "trigger",
+    ast.Schedule: "schedule",
+}
+
+
+def _body(
+    c: PyCompiler, rs: ast.RuleSet, rules: list[Any], options: Any, checked: Checked, traced: bool
+) -> list[str]:
+    """The statements of one rule set's function, with or without its trace."""
+    if isinstance(rs, ast.Scoring):
+        return _scoring(c, rs, rules, traced)
+    if isinstance(rs, ast.Grading):
+        return _first_match(c, list(rs.rules), rules, lambda r: c.expr(r.output), traced)
+    if isinstance(rs, ast.Routing):
+        return _first_match(c, list(rs.rules), rules, lambda r: _route_value(c, r), traced)
+    if isinstance(rs, ast.DecisionTable):
+        return _traced(_table(c, rs, rules, options), traced)
+    if isinstance(rs, ast.Validation):
+        return _traced(_validation(c, rs, rules, checked), traced)
+    if isinstance(rs, ast.Trigger):
+        return _traced(_actions_run(c, rs.when, rs.actions, rules, rs), traced)
+    if isinstance(rs, ast.Schedule):
+        return _traced(_actions_run(c, rs.where, rs.actions, rules, rs), traced)
+    raise NotImplementedError(type(rs).__name__)  # pragma: no cover
+
+
 def compile_ruleset(
     rs: ast.RuleSet, checked: Checked, tz: dt.tzinfo, options: Any = None
 ) -> CompiledRuleSet:
@@ -180,30 +283,31 @@ def compile_ruleset(
     table's target (its order is the ``priority`` policy's order)."""
     c = PyCompiler(checked, tz)
     c.record_getter = GETTER
-    prologue = f"{GETTER} = _getter(r)"
+    # dict records, the usual case, need no call to find their reader
+    prologue = f"{GETTER} = r.get if r.__class__ is _dict else _getter(r)"
     rules: list[Any] = []
     if not isinstance(rs, ast.Trigger | ast.Schedule):  # actions may change the record
         c.hoist = {}
-    if isinstance(rs, ast.Scoring):
-        body, kind, target = _scoring(c, rs, rules), "scoring", rs.target
-    elif isinstance(rs, ast.Grading):
-        body = _first_match(c, list(rs.rules), rules, lambda r: c.expr(r.output))
-        kind, target = "grading", rs.target
-    elif isinstance(rs, ast.Routing):
-        body = _first_match(c, list(rs.rules), rules, lambda r: _route_value(c, r))
-        kind, target = "routing", None
+    kind, target = _KINDS[type(rs)], None
+    if isinstance(rs, ast.Scoring | ast.Grading):
+        target = rs.target
     elif isinstance(rs, ast.DecisionTable):
-        body, kind = _table(c, rs, rules, options), "table"
         target = rs.targets[0] if len(rs.targets) == 1 else list(rs.targets)
-    elif isinstance(rs, ast.Validation):
-        body, kind, target = _validation(c, rs, rules, checked), "validation", None
-    elif isinstance(rs, ast.Trigger):
-        body, kind, target = _actions_run(c, rs.when, rs.actions, rules, rs), "trigger", None
-    elif isinstance(rs, ast.Schedule):
-        body, kind, target = _actions_run(c, rs.where, rs.actions, rules, rs), "schedule", None
-    else:  # pragma: no cover
-        raise NotImplementedError(type(rs).__name__)
-    source = f"def _ruleset({ARGS}, t=None):\n" + _indent([prologue, *c.hoisted, *body])
+    # Two bodies from one compiler (so one set of hoisted reads): the traced one appends an
+    # entry per rule to ``t``; the fast one, run when nobody asks for a trace, has none of
+    # that bookkeeping.
+    traced = _body(c, rs, rules, options, checked, traced=True)
+    traced_head = list(c.hoisted)  # what the body did not place itself
+    if c.hoist is not None:  # each body reads its fields afresh
+        c.hoist, c.hoisted = {}, []
+    fast = _body(c, rs, [], options, checked, traced=False)
+    fast_head = ["if t is not None: return _ruleset_traced(r, old, user, ctx, t)", prologue]
+    source = (
+        f"def _ruleset({ARGS}, t=None):\n"
+        + _indent([*fast_head, *c.hoisted, *fast])
+        + f"def _ruleset_traced({ARGS}, t):\n"
+        + _indent([prologue, *traced_head, *traced])
+    )
     c.hoist = None  # the readers below read one field each
     readers_src = []
     read_names = {}

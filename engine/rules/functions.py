@@ -103,6 +103,17 @@ def get_function(name: str) -> Function | None:
     return _registry.get(name)
 
 
+#: The built-in functions as registered at import, so that the Python compiler inlines a
+#: built-in only while it is still the registered one (a developer may replace it).
+_builtins: dict[str, Function] = {}
+
+
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is still the platform's own function (not replaced by a plugin)."""
+    fn = _registry.get(name)
+    return fn is not None and _builtins.get(name) is fn
+
+
 def functions() -> dict[str, Function]:
     return dict(_registry)
 
@@ -515,6 +526,7 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
+_builtins.update(_registry)
 #: Units ``start_of`` and ``end_of`` accept.
 PERIOD_UNITS = _UNITS
 
@@ -525,5 +537,6 @@ __all__ = [
     "Function",
     "functions",
     "get_function",
+    "is_builtin",
     "register_function",
 ]

@@ -317,7 +317,8 @@ def fold(text: str) -> str:
 
     Chosen over ``casefold`` because PostgreSQL (ICU ``lower``) and
     JavaScript (``toLowerCase``) compute exactly this: "Straße" does not
-    contain "STRASSE" anywhere, so every compiled form agrees.
+    contain "STRASSE" anywhere, so every compiled form agrees. Generated rule
+    sets call ``.lower()`` on a text directly (compile_py), so change both together.
     """
     return text.lower()
 

@@ -427,19 +427,41 @@ class RuleService:
             for c in sets.values():
                 if c.kind != kind or c.node.entity != entity:
                     continue
-                value = self._evaluate(c, out, False, None, None, None)["value"]
-                if kind == "routing" and isinstance(value, dict):
-                    if value.get("type") == "assign" and value.get("to") in ("user", "field"):
-                        out["owner"] = value.get("target")
-                    elif value.get("type") == "assign" and value.get("to") == "team":
-                        out["team"] = value.get("target")
-                    elif value.get("type") == "set":
-                        out[value["field"]] = value["value"]
-                elif isinstance(c.target, list) and isinstance(value, dict):
-                    out.update(value)
-                elif c.target is not None:
-                    out[c.target] = value
+                _write_back(c, out, self._evaluate(c, out, False, None, None, None)["value"])
         return out
+
+    def evaluate_many(
+        self,
+        name: str,
+        records: list[dict[str, Any]],
+        *,
+        write: bool = False,
+        user: dict[str, Any] | None = None,
+        event: str | None = None,
+    ) -> list[Any]:
+        """Run one loaded rule set over many records: their values, in order.
+
+        The batch form of :meth:`evaluate` (no trace): one context for the whole
+        batch, so every record sees the same clock reading, and no result dict
+        per record, which is most of what ``evaluate`` costs on a small rule
+        set. With ``write``, each value is also written into its record as a
+        save would (the target field; for routing the owner, team or set
+        field), so a following rule set reads it. Raises ``KeyError`` for an
+        unknown rule set.
+        """
+        c = self._rulesets[name].compiled
+        run, ctx = c.run, self.context(event)
+        if not write:
+            return [run(r, None, user, ctx) for r in records]
+        values = [run(r, None, user, ctx) for r in records]
+        if isinstance(c.target, str) and c.kind != "routing":
+            target = c.target  # the common case, written without a call per record
+            for r, value in zip(records, values):
+                r[target] = value
+        else:
+            for r, value in zip(records, values):
+                _write_back(c, r, value)
+        return values
 
     def replay(
         self, ruleset: str, version: int | None = None, limit: int | None = None
@@ -501,6 +523,21 @@ class RuleService:
                         )
                     )
         return problems
+
+
+def _write_back(c: CompiledRuleSet, record: dict[str, Any], value: Any) -> None:
+    """Write a rule set's value into the record as a save does, for the rule sets after it."""
+    if c.kind == "routing" and isinstance(value, dict):
+        if value.get("type") == "assign" and value.get("to") in ("user", "field"):
+            record["owner"] = value.get("target")
+        elif value.get("type") == "assign" and value.get("to") == "team":
+            record["team"] = value.get("target")
+        elif value.get("type") == "set":
+            record[value["field"]] = value["value"]
+    elif isinstance(c.target, list) and isinstance(value, dict):
+        record.update(value)
+    elif c.target is not None:
+        record[c.target] = value
 
 
 __all__ = ["EVALUATION_ORDER", "CompiledExpression", "LoadedRuleSet", "RuleService"]
