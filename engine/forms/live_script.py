@@ -93,8 +93,10 @@ def form_script(platform: Any, entity: str) -> str:
         parts.append(f"  {kind}: {{\n" + ",\n".join(entries) + "\n  }")
     parts.append("  preview: [\n" + ",\n".join(_previews(platform, entity, skipped)) + "\n  ]")
     kinds = {f.key: f.type.name for f in model.active_fields()}
+    calendar = platform.rules.calendar  # the bundle's working calendar, with its holidays
     head = [
         f"  tz: {js_literal(platform.clock.timezone.key)}",
+        f"  calendar: {js_literal(calendar.to_config() if calendar is not None else None)}",
         f"  kinds: {js_literal(kinds)}",
         f"  skipped: {js_literal(skipped)}",
     ]
