@@ -124,6 +124,18 @@ class BusinessCalendar:
             workdays=_dates(config.get("workdays") or (), "workdays"),
         )
 
+    def to_config(self) -> dict[str, Any]:
+        """The calendar as bundle data again (``from_config``'s input), e.g. for the browser's
+        rule runtime, so a due time shown live in a form agrees with the server's."""
+        return {
+            "days": [DAY_NAMES[d - 1] for d in sorted(self.days)],
+            "opens": self.opens.strftime("%H:%M"),
+            "closes": self.closes.strftime("%H:%M"),
+            "timezone": getattr(self.tz, "key", None) or str(self.tz),
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+            "workdays": sorted(d.isoformat() for d in self.workdays),
+        }
+
     # -- the day's window --------------------------------------------------------------
 
     def is_working_day(self, day: dt.date) -> bool:

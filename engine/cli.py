@@ -235,7 +235,10 @@ def worker(once: bool, interval: float, db: str | None) -> None:
     help="The bundle to install; its demo/*.yaml recipe describes the users and data.",
 )
 @click.option(
-    "--size", type=click.Choice(["small", "medium", "large"]), default="medium", show_default=True
+    "--size",
+    type=click.Choice(["small", "medium", "large", "full"]),
+    default="medium",
+    show_default=True,
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -49,7 +49,7 @@ from typing import Any
 
 from engine.errors import ConflictError, PermissionDenied, TesseraError, ValidationError
 
-SIZES = ("small", "medium", "large")
+SIZES = ("small", "medium", "large", "full")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import insert, select
 
+from engine.errors import FlowError
 from engine.flows import statements as stm
 from engine.flows.spec import EdgeSpec, FlowSpec, NodeSpec
 from engine.flows.tables import flow_timers, flow_tokens
@@ -201,3 +202,21 @@ class Context:
     def enqueue(self, kind: str, payload: dict[str, Any], key: str) -> None:
         """Hand an effect to the outbox in this transaction (idempotent by ``key``)."""
         outbox.enqueue(self._conn, kind, payload, now=self.now, key=key)
+
+    def answer_link(self, form: str) -> str:
+        """The path of a new one-time link to answer the flow's record on the web form ``form``.
+
+        Issued in this step's transaction, so a rolled-back step leaves no open link.
+        """
+        from engine.webforms import links
+
+        platform = self.runtime.platform
+        definition = platform.webforms.answer_form(form)
+        record_id = self.instance.get("record_id")
+        if definition.get("entity") != self.spec.entity or record_id is None:
+            raise FlowError(
+                f"node {self.node.id!r}: web form {form!r} answers {definition.get('entity')!r} "
+                f"records, not this flow's {self.spec.entity!r}"
+            )
+        link = links.issue(self._conn, form, int(record_id), self.now, links.lifetime(definition))
+        return link.path

@@ -135,8 +135,10 @@ def _script(
     previews = _previews(platform, entity, skipped) if with_rulesets else []
     parts.append("  preview: [\n" + ",\n".join(previews) + "\n  ]")
     kinds = {f.key: f.type.name for f in model.active_fields()}
+    calendar = platform.rules.calendar  # the bundle's working calendar, with its holidays
     head = [
         f"  tz: {js_literal(platform.clock.timezone.key)}",
+        f"  calendar: {js_literal(calendar.to_config() if calendar is not None else None)}",
         f"  kinds: {js_literal(kinds)}",
         f"  skipped: {js_literal(skipped)}",
     ]

@@ -93,7 +93,9 @@ class NotificationService:
         payload = message.payload
         instance = payload.get("instance")
         entity, record_id = payload.get("entity"), payload.get("record_id")
-        if instance:
+        if payload.get("link"):  # an answer link a flow handed out
+            link = str(payload["link"])
+        elif instance:
             link = f"/flows/instances/{int(instance)}"
         elif entity and record_id:
             link = f"/app/{entity}/{int(record_id)}"

@@ -7,6 +7,10 @@ saved through the admin API) names the entity, the fields in the order shown
 on every submission (``source: website``), the user the record is saved as
 (``submit_as``; none means the system), the thank-you text, whether the form is
 ``enabled`` and how many submissions one client address may make per minute.
+
+A form with ``answers`` (``answers: {expires_in: 14d}``) creates nothing: it
+fills in the one existing record a one-time link opens (``engine.webforms.links``),
+such as the survey a customer answers.
 """
 
 from __future__ import annotations
@@ -137,6 +141,8 @@ def webform_problems(
                 (("fixed", key), f"{key!r} is both shown and fixed; drop it from one of them")
             )
     fixed_keys = set(fixed) if isinstance(fixed, dict) else set()
+    if isinstance(definition.get("answers"), dict):
+        return problems  # the record exists already: its required fields are filled
     for key in sorted(model.fields):
         f = model.fields[key]
         defaulted = f.prop.get("x-default") is not None or "default" in f.prop

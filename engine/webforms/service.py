@@ -22,6 +22,7 @@ from sqlalchemy import Column, Index, String, Table, delete, func, insert, selec
 from engine.errors import NotFound, TesseraError, ValidationError, error_entry
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
+from engine.webforms import links
 from engine.webforms.definition import (
     DEFAULT_RATE_LIMIT,
     HONEYPOT,
@@ -119,6 +120,8 @@ class WebformService:
         ValidationError whose entries name the form's fields.
         """
         definition = self.published(name)
+        if isinstance(definition.get("answers"), dict):  # answered through links only
+            raise NotFound(f"web form {name!r} takes answers through links only", [])
         self._count(name, client, int(definition.get("rate_limit") or DEFAULT_RATE_LIMIT))
         if str(values.get(HONEYPOT) or "").strip():
             return Submission(saved=False)
@@ -136,6 +139,60 @@ class WebformService:
             record = service.create(data)
         except ValidationError as exc:
             shown = {ff.key for ff in form_fields(definition)}
+            entries = [e if e.get("field") in shown else {**e, "field": None} for e in exc.errors]
+            raise ValidationError("the form has errors", entries) from exc
+        return Submission(saved=True, record=record)
+
+    # -- answer links: a form that fills in one existing record -------------------
+
+    def answer_form(self, name: str) -> dict[str, Any]:
+        """The enabled form ``name`` that takes answers; NotFound for any other."""
+        definition = self.published(name)
+        if not isinstance(definition.get("answers"), dict):
+            raise NotFound(
+                f"web form {name!r} takes no answers", [error_entry("no such form", field="name")]
+            )
+        return definition
+
+    def issue_link(self, name: str, record_id: int) -> links.AnswerLink:
+        """A one-time link that lets someone outside answer record ``record_id`` on ``name``."""
+        definition = self.answer_form(name)
+        self.platform.records(definition["entity"]).get(record_id)  # NotFound for no record
+        with self.platform.db.transaction() as conn:
+            return links.issue(
+                conn, name, record_id, self.platform.clock.now(), links.lifetime(definition)
+            )
+
+    def open_link(self, name: str, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(form definition, record) a link opens; NotFound, LinkExpired or LinkUsed otherwise."""
+        definition = self.answer_form(name)
+        with self.platform.db.transaction(write=False) as conn:
+            record_id = links.find(conn, name, token, self.platform.clock.now())
+        return definition, self.platform.records(definition["entity"]).get(record_id)
+
+    def answer(self, name: str, token: str, values: dict[str, str], *, client: str) -> Submission:
+        """Save an answer through the link ``token``: the record's ordinary update, once.
+
+        The update (and so the entity's rules and triggers) and closing the link
+        commit together. Raises what :meth:`open_link` raises, TooManySubmissions,
+        or ValidationError whose entries name the form's fields.
+        """
+        definition = self.answer_form(name)
+        self._count(name, client, int(definition.get("rate_limit") or DEFAULT_RATE_LIMIT))
+        data, errors = self._convert(definition, values)
+        data.update(definition.get("fixed") or {})
+        if errors:
+            raise ValidationError("the form has errors", errors)
+        user = definition.get("submit_as") or None
+        service = self.platform.records(definition["entity"], user)
+        now = self.platform.clock.now()
+        shown = {ff.key for ff in form_fields(definition)}
+        try:
+            with self.platform.db.transaction() as conn:
+                record_id = links.find(conn, name, token, now, lock=True)
+                links.mark_used(conn, name, token, now)
+                record = service.update(record_id, data)
+        except ValidationError as exc:
             entries = [e if e.get("field") in shown else {**e, "field": None} for e in exc.errors]
             raise ValidationError("the form has errors", entries) from exc
         return Submission(saved=True, record=record)

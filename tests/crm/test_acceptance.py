@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 
 from engine.business_hours import BusinessCalendar
 from tests.crm.conftest import CRM
 from tests.crm.test_http import SHANGHAI, WEBSITE_LEAD, signed_in
+from tests.web.conftest import Client
 
 HOUR = dt.timedelta(hours=1)
 
@@ -51,6 +53,17 @@ def inbox(client: Any) -> list[str]:
     status, answer, _ = client.get("/api/v1/notifications")
     assert status == 200, answer
     return [n["message"] for n in answer["items"]]
+
+
+def notifications(client: Any) -> list[dict[str, Any]]:
+    status, answer, _ = client.get("/api/v1/notifications")
+    assert status == 200, answer
+    return answer["items"]
+
+
+def form_token(page: bytes) -> str:
+    """The signed token a public form page carries (web/ui/public.py)."""
+    return re.search(rb'name="form_token" value="([^"]+)"', page).group(1).decode()
 
 
 def parse(value: str) -> dt.datetime:
@@ -180,13 +193,26 @@ def test_a_ticket_is_dispatched_escalated_closed_and_surveyed(crm, crm_server, c
     assert survey["account"] == account["id"] and survey["sent_at"] is not None
     assert survey["answered_at"] is None
 
-    # The customer answers (the survey page writes the answer as the system would).
-    admin = signed_in(crm_server, "admin")
-    status, answered, _ = admin.patch(
-        f"/api/v1/records/survey_response/{survey['id']}", {"csat": 2, "nps": 5}
+    # The engineer was sent the one-time link to the survey page; the customer answers there.
+    [link] = [
+        n["link"]
+        for n in notifications(engineer)
+        if n["entity"] == "survey_response" and n["record_id"] == survey["id"]
+    ]
+    customer_page = Client(crm_server)  # no account, no session
+    status, page, _ = customer_page.get(link)
+    assert status == 200, page
+    form = {"form_token": form_token(page), "csat": "2", "nps": "5", "comment": "等待时间较长"}
+    status, page, _ = customer_page.call(
+        "POST",
+        link,
+        raw=urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert status == 200, answered
+    assert status == 200, page
+    assert customer_page.get(link)[0] == 410  # the link answers once
     tick(crm)
+    admin = signed_in(crm_server, "admin")
     _, answered, _ = admin.get(f"/api/v1/records/survey_response/{survey['id']}")
     assert answered["answered_at"] is not None and answered["nps_group"] == "detractor"
     status, customer, _ = rep.get(f"/api/v1/records/account/{account['id']}")

@@ -48,6 +48,9 @@ def test_the_form_script_compiles_computed_fields_and_conditions(crm):
     assert '{ruleset: "lead_grade", target: "grade"' in script
     # definition text never appears raw: every constant is an escaped JSON literal
     assert "</script" not in script.lower()
+    # The browser's business-hours functions get the bundle's calendar (bundle.yaml), so a
+    # due time shown live agrees with the server (tests/rules/test_business_calendar_js.py).
+    assert '"timezone": "Asia/Shanghai"' in script and '"2026-10-10"' in script
 
 
 def test_comments_need_read_access_and_text(crm):

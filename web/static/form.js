@@ -160,7 +160,11 @@
 
     function applyRules() {
       if (!logic || !T) return;
-      const ctx = T.context({ tz: logic.tz, event: recordId ? "updated" : "created" });
+      const ctx = T.context({
+        tz: logic.tz,
+        calendar: logic.calendar, // the bundle's working days, holidays and make-up days
+        event: recordId ? "updated" : "created",
+      });
       const r = recordForRules();
       const run = (fn) => {
         try {

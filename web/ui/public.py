@@ -8,6 +8,9 @@ the per-address rate limit (``engine.webforms``). The body is capped at
 ``MAX_FORM_BODY``; every value is escaped by Jinja2; the answer to a visitor
 is the thank-you text only, never the saved record (its score or owner).
 
+A form with ``answers`` is reached only at ``/f/<name>/a/<token>``, the one-time
+link a flow handed out (``engine.webforms.links``); it fills in that one record.
+
 The client address is ``request.remote_addr``: behind a reverse proxy, let the
 proxy set it (werkzeug's ``ProxyFix``) or every visitor shares one limit.
 """
@@ -22,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import NotFound, TesseraError, ValidationError
 from engine.webforms.definition import HONEYPOT
+from engine.webforms.links import LinkExpired, LinkUsed
 from engine.webforms.service import TooManySubmissions
 from web.http import platform_of
 from web.i18n import LANGS, gettext, label
@@ -74,9 +78,17 @@ def _widgets(definition: dict[str, Any]) -> list[dict[str, Any]]:
         if kind == "select":
             names = f.prop.get("x-options-labels") or {}
             options = [(o, label(names.get(o), o)) for o in f.prop.get("enum") or []]
+        lo, hi = f.prop.get("minimum"), f.prop.get("maximum")
+        # A short whole-number range (a 1–5 or 0–10 score) is a row of choices, not a box.
+        scale = (
+            list(range(lo, hi + 1))
+            if kind == "integer" and isinstance(lo, int) and isinstance(hi, int) and hi - lo <= 10
+            else []
+        )
         out.append(
             {
                 "key": ff.key,
+                "scale": scale,
                 "label": label(ff.label, "") or label(f.label, ff.key),
                 "help": label(ff.help, "") if ff.help else "",
                 "required": ff.required or f.required,
@@ -116,10 +128,12 @@ def _page(
     errors: dict[str, str] | None = None,
     alert: str | None = None,
     status: int = 200,
+    action: str | None = None,
 ) -> Response:
     html = render_template(
         "public_form.html",
         name=name,
+        action=action or f"/f/{name}",
         title=label(definition.get("label"), name),
         intro=label(definition.get("intro"), ""),
         widgets=_widgets(definition),
@@ -155,12 +169,36 @@ def _not_found() -> Response:
     )
 
 
+def _invalid(
+    name: str,
+    definition: dict[str, Any],
+    values: dict[str, str],
+    exc: ValidationError,
+    action: str | None = None,
+) -> Response:
+    """The form again, each error under its field (422)."""
+    widgets = {w["key"]: w for w in _widgets(definition)}
+    errors: dict[str, str] = {}
+    alert = None
+    for entry in exc.errors:
+        key = entry.get("field")
+        if key in widgets:
+            errors.setdefault(key, _message(entry, widgets[key]))
+        else:
+            alert = gettext("We could not send your message. Please check the form.")
+    return _page(
+        name, definition, values=values, errors=errors, alert=alert, status=422, action=action
+    )
+
+
 @blueprint.get("/f/<name>")
 def show(name: str) -> Response:
     _lang_from_query()
     try:
         definition = platform_of().webforms.published(name)
     except NotFound:
+        return _not_found()
+    if isinstance(definition.get("answers"), dict):  # opened through its one-time links only
         return _not_found()
     return _page(name, definition)
 
@@ -189,20 +227,81 @@ def submit(name: str) -> Response:
             gettext("You have sent this form too often. Please wait a minute and try again."),
         )
     except ValidationError as exc:
-        widgets = {w["key"]: w for w in _widgets(definition)}
-        errors: dict[str, str] = {}
-        alert = None
-        for entry in exc.errors:
-            key = entry.get("field")
-            if key in widgets:
-                errors.setdefault(key, _message(entry, widgets[key]))
-            else:
-                alert = gettext("We could not send your message. Please check the form.")
-        return _page(name, definition, values=values, errors=errors, alert=alert, status=422)
+        return _invalid(name, definition, values, exc)
     except TesseraError:
         # A form set up wrongly (submit_as may not create, a rule refuses): the visitor
         # learns nothing of the inside; the administrator finds it in the log.
         current_app.logger.exception("web form %s could not save a submission", name)
+        return _simple(
+            503,
+            gettext("Form unavailable"),
+            gettext("This form cannot take submissions right now. Please try again later."),
+        )
+    return _thanks(name, definition)
+
+
+# -- answer links: /f/<name>/a/<token> fills in the one record the link opens ----------
+
+
+def _link_closed(exc: Exception) -> Response:
+    """The page for a link that no longer opens anything (410), or never did (404)."""
+    if isinstance(exc, LinkUsed):
+        return _simple(
+            410,
+            gettext("Already answered"),
+            gettext("This link has been used: your answer was saved. Thank you!"),
+        )
+    if isinstance(exc, LinkExpired):
+        return _simple(
+            410,
+            gettext("Link expired"),
+            gettext("This link has expired. Please ask us for a new one."),
+        )
+    return _simple(404, gettext("Link not found"), gettext("This link is not valid."))
+
+
+@blueprint.get("/f/<name>/a/<token>")
+def show_answer(name: str, token: str) -> Response:
+    """The form for the record a one-time link opens (nothing of the record is shown)."""
+    _lang_from_query()
+    try:
+        definition, _record = platform_of().webforms.open_link(name, token)
+    except (NotFound, LinkUsed, LinkExpired) as exc:
+        return _link_closed(exc)
+    return _page(name, definition, action=f"/f/{name}/a/{token}")
+
+
+@blueprint.post("/f/<name>/a/<token>")
+def submit_answer(name: str, token: str) -> Response:
+    """Save the answer through the record's ordinary update; the link closes with it."""
+    _lang_from_query()
+    length = request.content_length
+    if length is None or length > MAX_FORM_BODY:
+        return _simple(413, gettext("Too much data"), gettext("The form sent too much data."))
+    p = platform_of()
+    action = f"/f/{name}/a/{token}"
+    try:
+        definition, _record = p.webforms.open_link(name, token)
+    except (NotFound, LinkUsed, LinkExpired) as exc:
+        return _link_closed(exc)
+    values = {k: v for k, v in request.form.items() if k not in ("form_token", "csrf_token")}
+    if not token_ok(name, request.form.get("form_token", "")):
+        alert = gettext("This form has expired. Please check your entries and send it again.")
+        return _page(name, definition, values=values, alert=alert, status=400, action=action)
+    try:
+        p.webforms.answer(name, token, values, client=request.remote_addr or "unknown")
+    except (NotFound, LinkUsed, LinkExpired) as exc:
+        return _link_closed(exc)
+    except TooManySubmissions:
+        return _simple(
+            429,
+            gettext("Too many submissions"),
+            gettext("You have sent this form too often. Please wait a minute and try again."),
+        )
+    except ValidationError as exc:
+        return _invalid(name, definition, values, exc, action)
+    except TesseraError:
+        current_app.logger.exception("web form %s could not save an answer", name)
         return _simple(
             503,
             gettext("Form unavailable"),

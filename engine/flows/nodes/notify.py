@@ -24,6 +24,9 @@ class Notify(NodeType):
             "subject": {"type": "string"},
             "message": {"type": "string", "minLength": 1},
             "channel": {"enum": ["inbox", "email"], "default": "inbox"},
+            # A web form with ``answers``: the message links to a one-time page on which
+            # someone outside answers the flow's record (a customer's survey).
+            "answer_link": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
         },
     }
 
@@ -46,6 +49,8 @@ class Notify(NodeType):
             "entity": ctx.instance.get("entity"),
             "record_id": ctx.instance.get("record_id"),
         }
+        if cfg.get("answer_link"):
+            payload["link"] = ctx.answer_link(cfg["answer_link"])
         ctx.enqueue("notify", payload, key=f"flow:{ctx.instance['id']}:{ctx.token['id']}:notify")
         return proceed(*ctx.outgoing())
 

@@ -168,17 +168,38 @@
     return N.div(T.decFromFloatExact(seconds), 3600n);
   }
 
-  function businessHoursSince(ctx, t) {
-    const start = tm.inZone(T.asDatetime(t, ctx), ctx.tz);
-    const end = tm.inZone(ctx.now(), ctx.tz);
-    if (end.w <= start.w) return new Dec(0n, 0);
+  // The working calendar: ctx.calendar (a bundle's, as runtime.js's context() reads it)
+  // or Monday to Friday within ctx.businessHours in ctx.tz, without holidays.
+  function calendarOf(ctx) {
+    if (ctx.calendar) return ctx.calendar;
     const [open, close] = ctx.businessHours;
-    const hour = 3600e6;
+    return { days: [1, 2, 3, 4, 5], opens: open * 60, closes: close * 60, tz: ctx.tz,
+      holidays: new Set(), workdays: new Set() };
+  }
+
+  // Python's BusinessCalendar.window: a day's working time as wall-clock microseconds in
+  // the calendar's zone, or null on a day off (day: days since 1970-01-01, a Thursday).
+  function windowOf(cal, day) {
+    if (cal.holidays.has(day)) return null;
+    const iso = ((((day + 3) % 7) + 7) % 7) + 1;
+    if (!cal.workdays.has(day) && !cal.days.includes(iso)) return null;
+    const minute = 60e6;
+    return [day * tm.US_DAY + cal.opens * minute, day * tm.US_DAY + cal.closes * minute];
+  }
+
+  // Python's _business_hours_since: BusinessCalendar.hours_between(t, now), rounded as
+  // Decimal(str(round(hours, 6))).
+  function businessHoursSince(ctx, t) {
+    const cal = calendarOf(ctx);
+    const start = tm.inZone(T.asDatetime(t, ctx), cal.tz);
+    const end = tm.inZone(ctx.now(), cal.tz);
+    if (end.w <= start.w) return new Dec(0n, 0);
     let us = 0;
     for (let day = tm.floorDiv(start.w, tm.US_DAY); day <= tm.floorDiv(end.w, tm.US_DAY); day++) {
-      if ((((day + 3) % 7) + 7) % 7 >= 5) continue;
-      const lo = Math.max(day * tm.US_DAY + open * hour, start.w);
-      const hi = Math.min(day * tm.US_DAY + close * hour, end.w);
+      const found = windowOf(cal, day);
+      if (!found) continue;
+      const lo = Math.max(found[0], start.w);
+      const hi = Math.min(found[1], end.w);
       if (hi > lo) us += hi - lo;
     }
     // Python: Decimal(str(round(seconds / 3600, 6))): six places, then the float's shortest text.
@@ -190,22 +211,23 @@
     return T.dec(shortest.includes(".") || shortest.includes("e") ? shortest : shortest + ".0");
   }
 
-  // Python's _add_business_hours on the default calendar (Monday to Friday, ctx.businessHours,
-  // no holidays): the browser does not know a bundle's holidays.
+  // Python's BusinessCalendar.add_hours: the instant h working hours after t (a due time),
+  // on the bundle's calendar with its holidays and make-up days when the page was given it.
   function addBusinessHours(ctx, t, h) {
     const hours = N.toNumber(h);
     if (hours < 0) return null;
-    const start = tm.inZone(T.asDatetime(t, ctx), ctx.tz);
-    const [open, close] = ctx.businessHours;
+    const cal = calendarOf(ctx);
+    const start = tm.inZone(T.asDatetime(t, ctx), cal.tz);
     const hour = 3600e6;
     let left = Math.round(hours * hour);
     let day = tm.floorDiv(start.w, tm.US_DAY);
     for (let n = 0; n < 3660; n++, day++) {
-      if ((((day + 3) % 7) + 7) % 7 >= 5) continue;
-      const lo = Math.max(day * tm.US_DAY + open * hour, start.w);
-      const hi = day * tm.US_DAY + close * hour;
+      const found = windowOf(cal, day);
+      if (!found) continue;
+      const lo = Math.max(found[0], start.w);
+      const hi = found[1];
       if (hi < lo) continue;
-      if (lo + left <= hi) return new Moment(lo + left, ctx.tz);
+      if (lo + left <= hi) return tm.inZone(new Moment(lo + left, cal.tz), ctx.tz);
       left -= hi - lo;
     }
     return null;

@@ -16,7 +16,29 @@
 
   // ------------------------------------------------------------ context
 
-  // ctx: {tz, now (ISO text or a function giving one), event, businessHours,
+  const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+  // A bundle's business_hours as BusinessCalendar.from_config reads it ({days: [mon, ...],
+  // opens: "09:00", closes: "18:00", timezone, holidays: [YYYY-MM-DD], workdays: [...]}),
+  // in the form functions.js walks: ISO weekdays, minutes of the day, sets of day numbers.
+  function workingCalendar(c, tz) {
+    const minutes = (text, dflt) => {
+      const [h, m] = String(text || dflt).split(":");
+      return parseInt(h, 10) * 60 + parseInt(m, 10);
+    };
+    const dayset = (list) => new Set((list || []).map((d) => tm.parseDay(String(d)).d));
+    const names = c.days && c.days.length ? c.days : WEEKDAYS.slice(0, 5);
+    return {
+      days: names.map((d) => WEEKDAYS.indexOf(String(d).toLowerCase().slice(0, 3)) + 1),
+      opens: minutes(c.opens, "09:00"),
+      closes: minutes(c.closes, "18:00"),
+      tz: c.timezone || tz,
+      holidays: dayset(c.holidays),
+      workdays: dayset(c.workdays),
+    };
+  }
+
+  // ctx: {tz, now (ISO text or a function giving one), event, businessHours, calendar,
   //       loader(entity, id), users(name), records: {entity: {id: record}}, userTable: {name: record}}
   function context(options) {
     const o = options || {};
@@ -24,6 +46,7 @@
       tz: o.tz || "UTC",
       event: o.event === undefined ? null : o.event,
       businessHours: o.businessHours || [9, 18],
+      calendar: o.calendar ? workingCalendar(o.calendar, o.tz || "UTC") : null,
       loader: o.loader || (o.records ? (entity, id) => (o.records[entity] || {})[String(id)] || null : null),
       users: o.users || (o.userTable ? (name) => o.userTable[name] || null : null),
     };
