@@ -297,7 +297,13 @@ class Platform:
         user: str | None,
     ) -> None:
         """Called by the record service inside a write: flows whose trigger listens to this
-        entity and event start after the commit (never for a write that rolls back)."""
+        entity and event start after the commit (never for a write that rolls back).
+        It also marks ``entity`` written, so its data version goes up once at commit
+        and cached report results over it expire (see :mod:`engine.store.versions`)."""
+        from engine.store.versions import touch
+
+        with self.db.transaction(write=True) as conn:  # joins the writer's transaction
+            touch(conn, entity)
         hooks = self.webhook_index().get((entity, event))
         if hooks:
             with self.db.transaction(write=True) as conn:
