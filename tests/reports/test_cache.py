@@ -15,12 +15,24 @@ from engine.store import versions
 from tests.floor_defs import save
 from tests.rules.sql_defs import ACCOUNT, DEAL
 
-ON_DEAL = {"name": "by_region", "source": "deal", "rows": ["region"],
-           "measures": [{"name": "n", "agg": "count"}, {"name": "amt", "agg": "sum", "field": "amount"}]}
-ON_ACCOUNT = {"name": "by_industry", "source": "account", "rows": ["industry"],
-              "measures": [{"name": "n", "agg": "count"}]}
-JOINED = {"name": "deal_by_industry", "source": "deal", "rows": ["account.industry"],
-          "measures": [{"name": "n", "agg": "count"}]}
+ON_DEAL = {
+    "name": "by_region",
+    "source": "deal",
+    "rows": ["region"],
+    "measures": [{"name": "n", "agg": "count"}, {"name": "amt", "agg": "sum", "field": "amount"}],
+}
+ON_ACCOUNT = {
+    "name": "by_industry",
+    "source": "account",
+    "rows": ["industry"],
+    "measures": [{"name": "n", "agg": "count"}],
+}
+JOINED = {
+    "name": "deal_by_industry",
+    "source": "deal",
+    "rows": ["account.industry"],
+    "measures": [{"name": "n", "agg": "count"}],
+}
 PERMISSIONS = {
     "roles": {"rep": {"label": "Rep"}},
     "permissions": [
