@@ -129,7 +129,10 @@ class ReportService:
         from engine.reports.timeout import time_limit
         from engine.store.versions import current
 
-        spec = self.spec(report)
+        definition = (
+            self.p.meta.get("report", report)["definition"] if isinstance(report, str) else report
+        )
+        spec = self.spec(definition)
         where = self._where(spec, user, filters)
         if timeout is None:
             timeout = setting("report_timeout_seconds")
@@ -139,7 +142,9 @@ class ReportService:
             # Versions first: a write committing after this read makes the key stale, never
             # the result older than its key.
             versions = current(conn, reads)
-            key = cache_key(statement, params, self._scope(user), versions)
+            # The definition and the entities' generation carry the labels a result shows.
+            extra = [definition, self.p.entities.generation]
+            key = cache_key(statement, params, self._scope(user), versions, extra)
             if cached:
                 hit = self.cache.get(key)
                 if hit is not None:

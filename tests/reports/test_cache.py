@@ -137,3 +137,10 @@ def test_the_cache_is_bounded_by_size():
         cache.put(str(i), {"rows": ["x" * 100]})
     assert 0 < len(cache) < 50
     assert cache.get("49") is not None and cache.get("0") is None  # the oldest went first
+
+
+def test_a_changed_definition_is_never_served_from_an_old_entry(p):
+    first = p.reports.run(ON_DEAL)
+    relabelled = {**ON_DEAL, "measures": [{**ON_DEAL["measures"][0], "label": "Deals"}]}
+    second = p.reports.run(relabelled)
+    assert first["measures"][0]["label"] == "n" and second["measures"][0]["label"] == "Deals"
