@@ -142,8 +142,9 @@ class ReportService:
             # Versions first: a write committing after this read makes the key stale, never
             # the result older than its key.
             versions = current(conn, reads)
-            # The definition and the entities' generation carry the labels a result shows.
-            extra = [definition, self.p.entities.generation]
+            # The definition and the entities' generation carry the labels a result shows;
+            # today's date, what "recent" and "this month" mean in types that ask the clock.
+            extra = [definition, self.p.entities.generation, self.p.clock.today().isoformat()]
             key = cache_key(statement, params, self._scope(user), versions, extra)
             if cached:
                 hit = self.cache.get(key)
