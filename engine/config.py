@@ -25,6 +25,14 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     "secure_cookies": (bool, False, "send the session cookie over HTTPS only"),
     "token_lifetime_days": (int, 30, "how long an API token from /api/v1/auth/token lives"),
     "max_body_mb": (int, 10, "largest request body accepted, in MiB"),
+    "report_timeout_seconds": (int, 60, "longest a report may run in a request (0: no limit)"),
+    "report_cache_mb": (int, 32, "memory for cached report results per process, in MiB"),
+    "smtp_host": (str, None, "SMTP server for scheduled report e-mails (unset: none are sent)"),
+    "smtp_port": (int, 25, "SMTP server port"),
+    "smtp_user": (str, None, "SMTP login, when the server wants one"),
+    "smtp_password": (str, None, "SMTP password"),
+    "smtp_starttls": (bool, False, "upgrade the SMTP connection with STARTTLS"),
+    "smtp_from": (str, "tessera@localhost", "the From address of report e-mails"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -19,11 +19,14 @@ from engine.forms.validation import RecordValidator
 from engine.jobs import notifications as _notification_tables  # noqa: F401  (ts_notification)
 from engine.jobs import webhooks as _webhook_tables  # noqa: F401  (ts_webhook tables)
 from engine.meta.repository import MetaRepository
+from engine.reports import background as _report_results  # noqa: F401  (ts_report_result)
 from engine.reports import buckets  # noqa: F401  (gives SQLite connections the date buckets)
+from engine.reports import schedule as _report_schedules  # noqa: F401  (ts_report_schedule)
 from engine.rules import sql_dialect  # noqa: F401  (gives SQLite connections the rule functions)
 from engine.security import settings as _setting_tables  # noqa: F401  (ts_user_setting)
 from engine.security import users as _user_tables  # noqa: F401  (ts_user, ts_token)
 from engine.store import importer as _import_tables  # noqa: F401  (ts_import_run)
+from engine.store import versions as _data_versions  # noqa: F401  (ts_data_version)
 from engine.store import views as _view_tables  # noqa: F401  (ts_saved_view)
 from engine.store.counters import AutonumberSource, IdAllocator
 from engine.store.db import Database
@@ -295,7 +298,13 @@ class Platform:
         user: str | None,
     ) -> None:
         """Called by the record service inside a write: flows whose trigger listens to this
-        entity and event start after the commit (never for a write that rolls back)."""
+        entity and event start after the commit (never for a write that rolls back).
+        It also marks ``entity`` written, so its data version goes up once at commit
+        and cached report results over it expire (see :mod:`engine.store.versions`)."""
+        from engine.store.versions import touch
+
+        with self.db.transaction(write=True) as conn:  # joins the writer's transaction
+            touch(conn, entity)
         hooks = self.webhook_index().get((entity, event))
         if hooks:
             with self.db.transaction(write=True) as conn:

@@ -64,6 +64,9 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     app.register_blueprint(webforms_api)
     app.register_blueprint(meta_api)
     app.register_blueprint(actions_api)
+    from web.report_delivery_api import blueprint as report_delivery_api
+
+    app.register_blueprint(report_delivery_api)  # background runs, e-mail schedules
 
     @app.teardown_request
     def _forget_users(_exc: BaseException | None) -> None:

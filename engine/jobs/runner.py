@@ -27,6 +27,7 @@ class Tick:
     timers: int = 0
     schedules: dict[str, int] = field(default_factory=dict)
     followups: int = 0
+    reports: int = 0
     delivered: int = 0
     failed: int = 0
 
@@ -38,6 +39,7 @@ class JobRunner:
         self.p = platform
 
     def run_due(self, now: dt.datetime | None = None) -> Tick:
+        from engine.reports.schedule import enqueue_due
         from engine.rules.followups import deliver_pending
         from engine.rules.schedules import run_due_schedules
 
@@ -47,6 +49,7 @@ class JobRunner:
         for run in run_due_schedules(self.p, moment):
             tick.schedules[run.schedule] = len(run.claimed)
         tick.followups = deliver_pending(self.p)
+        tick.reports = enqueue_due(self.p, moment)  # scheduled report e-mails, one per recipient
         tick.delivered, tick.failed = self.deliver(moment)
         self.p.files.purge_unattached(moment)  # uploads no save ever attached
         self._beat(moment)
@@ -79,12 +82,15 @@ class JobRunner:
 
     def deliver(self, now: dt.datetime, limit: int = 100) -> tuple[int, int]:
         """Give due outbox messages to their kind's deliverer; kinds with none wait."""
+        from engine.reports import background, schedule
         from engine.store.outbox import deliverer, due_messages, mark_delivered, mark_failed
 
         builtin = {
             "webhook": self.p.webhooks.deliver,
             "webhook.event": self.p.webhooks.deliver,
             "notify": self.p.notifications.deliver,
+            "report.run": lambda m: background.deliver(self.p, m),
+            "report.mail": lambda m: schedule.deliver(self.p, m),
         }
 
         if self.p.tasks.config() is not None:  # a bundle keeps its to-dos as records

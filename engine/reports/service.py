@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, func, select
 
 from engine.errors import ValidationError, error_entry
 from engine.i18n import t
 from engine.meta.yamlpos import dotted
+from engine.reports.cache import (
+    ResultCache,
+    cache_key,
+    compiled,
+    spec_entities,
+    tables_entities,
+)
 from engine.reports.pivot import PivotQuery, shape
 from engine.reports.spec import PivotSpec
 
@@ -27,6 +35,7 @@ class ReportService:
 
     def __init__(self, platform: Any) -> None:
         self.p = platform
+        self._cache: ResultCache | None = None
 
     # ------------------------------------------------------------ definitions
 
@@ -105,20 +114,84 @@ class ReportService:
         )
 
     def run(
-        self, report: str | dict[str, Any], *, user: Any = None, filters: str | None = None
+        self,
+        report: str | dict[str, Any],
+        *,
+        user: Any = None,
+        filters: str | None = None,
+        timeout: float | None = None,
+        cached: bool = True,
     ) -> dict[str, Any]:
         """The report's result: ``{columns, rows, totals, chart, truncated, ...}``.
 
         ``report`` is a saved report's name or a definition; ``filters`` is the
         viewer's extra condition in the rule language (a date range, a team).
+        ``timeout`` (seconds) defaults to the ``report_timeout_seconds`` setting; a
+        longer run raises :class:`~engine.reports.timeout.ReportTimeout`. A result
+        is served from the cache while no entity it reads was written since.
         """
-        spec = self.spec(report)
-        if not isinstance(spec, PivotSpec):
-            from engine.reports.types import report_type
+        from engine.config import setting
+        from engine.reports.timeout import time_limit
+        from engine.store.versions import current
 
-            rtype = report_type(spec.get("type", "pivot"))
-            return rtype.run(self, spec, self._where(spec, user, filters))  # type: ignore[union-attr]
-        return run_pivot(self, spec, self._where(spec, user, filters))
+        definition = (
+            self.p.meta.get("report", report)["definition"] if isinstance(report, str) else report
+        )
+        spec = self.spec(definition)
+        where = self._where(spec, user, filters)
+        if timeout is None:
+            timeout = setting("report_timeout_seconds")
+        name = spec.name if isinstance(spec, PivotSpec) else str(spec.get("name", "?"))
+        statement, params, reads, prepared = self._identity(spec, where)
+        with self.p.db.transaction(write=False) as conn:
+            # Versions first: a write committing after this read makes the key stale, never
+            # the result older than its key.
+            versions = current(conn, reads)
+            # The definition and the entities' generation carry the labels a result shows;
+            # today's date, what "recent" and "this month" mean in types that ask the clock.
+            extra = [definition, self.p.entities.generation, self.p.clock.today().isoformat()]
+            key = cache_key(statement, params, self._scope(user), versions, extra)
+            if cached:
+                hit = self.cache.get(key)
+                if hit is not None:
+                    return hit
+            with time_limit(conn, timeout, name):
+                if isinstance(spec, PivotSpec):
+                    result = run_pivot(self, spec, where, prepared)
+                else:
+                    from engine.reports.types import report_type
+
+                    rtype = report_type(spec.get("type", "pivot"))
+                    result = rtype.run(self, spec, where)  # type: ignore[union-attr]
+        self.cache.put(key, result)
+        return result
+
+    @property
+    def cache(self) -> ResultCache:
+        """This platform's report result cache (see :mod:`engine.reports.cache`)."""
+        if self._cache is None:
+            from engine.config import setting
+
+            self._cache = ResultCache(int(setting("report_cache_mb")) * 1024 * 1024)
+        return self._cache
+
+    def _scope(self, user: Any) -> Any:
+        """What the viewer may see, as far as a cached result is concerned."""
+        if user is None:
+            return None
+        return self.p.access(user).rule_user()
+
+    def _identity(self, spec: Any, where: list[Any]) -> tuple[str, Any, set[str], Any]:
+        """The SQL (or definition) and parameters that decide a result, what it reads,
+        and for a pivot the prepared statement (so it is built once per run)."""
+        dialect = self.p.db.engine.dialect
+        if isinstance(spec, PivotSpec):
+            prepared = pivot_statement(self, spec, where)
+            sql, params = compiled(prepared[1], dialect)
+            return sql, [params, spec.max_cells], tables_entities(self.p, prepared[1]), prepared
+        clauses = [compiled(c, dialect) for c in where]
+        definition = orjson.dumps(spec, default=str, option=orjson.OPT_SORT_KEYS).decode()
+        return definition, clauses, spec_entities(self.p, spec["source"], spec), None
 
     def export(
         self,
@@ -236,8 +309,8 @@ def _key_value(value: Any, dim: Any) -> Any:
     return value
 
 
-def run_pivot(service: ReportService, spec: PivotSpec, where: list[Any]) -> dict[str, Any]:
-    """One pivot statement, then the shaped result (see :mod:`engine.reports.pivot`)."""
+def pivot_statement(service: ReportService, spec: PivotSpec, where: list[Any]) -> tuple[Any, ...]:
+    """The pivot's query builder, its one statement, and whether it carries every level."""
     query = PivotQuery(
         spec,
         tables=service.p.rules.tables,
@@ -247,6 +320,17 @@ def run_pivot(service: ReportService, spec: PivotSpec, where: list[Any]) -> dict
         where=where,
     )
     stmt, all_levels = query.statement()
+    return query, stmt, all_levels
+
+
+def run_pivot(
+    service: ReportService,
+    spec: PivotSpec,
+    where: list[Any],
+    prepared: tuple[Any, ...] | None = None,
+) -> dict[str, Any]:
+    """One pivot statement, then the shaped result (see :mod:`engine.reports.pivot`)."""
+    query, stmt, all_levels = prepared or pivot_statement(service, spec, where)
     with service.p.db.transaction(write=False) as conn:
         rows = conn.execute(stmt).all()
     leaves = [r for r in rows if r[-1] == 0] if all_levels else []

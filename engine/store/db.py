@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from engine.store import versions
+
 #: Functions every SQLite connection gets (name → (number of arguments, implementation)).
 #: Layers above the store add theirs (the rule compiler's case folding, RE2,
 #: time-zone arithmetic) with :func:`register_sqlite_function` before a
@@ -106,7 +108,12 @@ class Database:
         after_token = _after_commit.set({**(_after_commit.get() or {}), key: waiting})
         try:
             with conn.begin():
-                yield conn
+                try:
+                    yield conn
+                except BaseException:
+                    versions.discard(conn)
+                    raise
+                versions.flush(conn)  # one bump per entity written, inside the transaction
         finally:
             _after_commit.reset(after_token)
             _current.reset(token)

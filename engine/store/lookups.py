@@ -30,7 +30,8 @@ from engine.errors import error_entry
 
 if TYPE_CHECKING:
     from engine.forms.entity import EntityModel
-    from engine.store.registry import EntityRegistry
+from engine.store.registry import EntityRegistry
+from engine.store.versions import touch
 
 PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -174,3 +175,4 @@ class Lookups:
                     .where(live.table.c[f_ref.column] == record_id)
                     .values({f_copy.column: value})
                 )
+                touch(conn, live.model.name)  # its stored copies changed: reports over it expire

@@ -143,11 +143,15 @@ def report_page(name: str) -> Any:
         data = report_page_data(p, name)
     except (PermissionDenied, ValidationError) as exc:
         return _error(403 if isinstance(exc, PermissionDenied) else 400, exc.message)
+    from web.ui.report_delivery import choices, delivery_data
+
     return render_template(
         "reports/report.html",
         data=data,
         title=data["label"],
         description=label(definition.get("description"), ""),
+        delivery=delivery_data(p, name),
+        choices=choices(),
     )
 
 
