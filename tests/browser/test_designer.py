@@ -176,7 +176,7 @@ def _build_site_visit_rules(page, site) -> None:
 
     page.select_option("#add-block-kind", "validation")
     page.click("#add-block button[type=submit]")
-    row = page.locator("#block-site_visit_checks tbody tr[data-row='0']")
+    row = page.locator("#block-site_visit_checks tbody[data-row='0']")
     _set(page, row.locator("input.message"), "A good visit needs its date")
     _set(page, row.locator("input.message-zh"), "顺利的拜访须填写日期")
     row.locator("select.shown-on option[value=visit_date]").wait_for(state="attached")

@@ -389,6 +389,7 @@ function tableGrid(b) {
 /* What the grids in rule_editor_validation.js share with the ones here. */
 const helpers = {
   input,
+  tools,
   select,
   grid,
   addButton,

@@ -36,33 +36,58 @@ function fieldSelect(entity, value, onChange, attrs, blank, kinds) {
   return box;
 }
 
+/** A check's condition, with the condition builder (its text view checked live). */
+function whenCell(b, r, h) {
+  const box = el("div", { class: "re-when" }, el("span", { class: "muted" }, t("Condition")));
+  if (!window.Tessera.conditionBuilder) {
+    box.append(h.conditionInput(r.when, b.entity, (v) => (r.when = v), { "aria-label": t("Condition") }));
+    return box;
+  }
+  window.Tessera.conditionBuilder(box, {
+    entity: b.entity,
+    text: r.when || "",
+    onChange: (value) => {
+      r.when = value.trim();
+      h.changed();
+      if (r.when) h.showMatching(r.when, b.entity);
+    },
+  });
+  return box;
+}
+
+function checkCells(b, r, h, severities) {
+  const shownOn = fieldSelect(b.entity, r.field || "", (v) => {
+    r.field = v;
+    h.changed();
+  }, { class: "shown-on", "aria-label": t("Shown on") }, t("(the fields it reads)"));
+  return [
+    el("td", {}, h.select(severities, r.severity || "error", (v) => (r.severity = v), { class: "severity", "aria-label": t("Kind") })),
+    el("td", {}, h.input(r.message, (v) => (r.message = v), { class: "message", "aria-label": t("Message") })),
+    el("td", {}, h.input(r.message_zh, (v) => (r.message_zh = v), { class: "message-zh", lang: "zh-CN", "aria-label": t("Message (Chinese)") })),
+    el("td", {}, shownOn),
+  ];
+}
+
 /** The grid of a ``validation`` block. */
 export function validationGrid(b, h) {
   const head = el("p", { class: "muted" }, t("An error refuses the save and shows its message at the field; a warning saves and shows it."));
   const severities = [["error", t("Error")], ["warning", t("Warning")]];
-  const table = h.grid(b, [t("Kind"), t("Message"), t("Message (Chinese)"), t("Shown on"), t("Condition")], b.rows, (r) => {
-    const when = el("td", { class: "re-when" });
-    if (window.Tessera.conditionBuilder) {
-      window.Tessera.conditionBuilder(when, {
-        entity: b.entity,
-        text: r.when || "",
-        onChange: (value) => {
-          r.when = value.trim();
-          h.changed();
-          if (r.when) h.showMatching(r.when, b.entity);
-        },
-      });
-    } else {
-      when.append(h.conditionInput(r.when, b.entity, (v) => (r.when = v), { "aria-label": t("Condition") }));
-    }
-    return [
-      el("td", {}, h.select(severities, r.severity || "error", (v) => (r.severity = v), { class: "severity", "aria-label": t("Kind") })),
-      el("td", {}, h.input(r.message, (v) => (r.message = v), { class: "message", "aria-label": t("Message") })),
-      el("td", {}, h.input(r.message_zh, (v) => (r.message_zh = v), { class: "message-zh", lang: "zh-CN", "aria-label": t("Message (Chinese)") })),
-      el("td", {}, fieldSelect(b.entity, r.field || "", (v) => { r.field = v; h.changed(); }, { class: "shown-on", "aria-label": t("Shown on") }, t("(the fields it reads)"))),
-      when,
-    ];
-  });
+  /* Each check is a tbody of two lines: its message and field, then its condition
+     builder across the whole width. */
+  const headings = [t("Kind"), t("Message"), t("Message (Chinese)"), t("Shown on")];
+  const table = el(
+    "table",
+    { class: "grid re-grid re-checks", dataset: { block: b.name } },
+    el("thead", {}, el("tr", {}, headings.map((x) => el("th", {}, x)), el("th", {}))),
+    b.rows.map((r, i) =>
+      el(
+        "tbody",
+        { dataset: { row: i } },
+        el("tr", {}, checkCells(b, r, h, severities), h.tools(b.rows, i)),
+        el("tr", { class: "re-when-row" }, el("td", { colspan: headings.length + 1 }, whenCell(b, r, h))),
+      ),
+    ),
+  );
   const add = h.addButton(t("Add a check"), () =>
     b.rows.push({ severity: "error", message: t("New check"), message_zh: "", field: "", when: "", comments: [] }),
   );
