@@ -326,8 +326,29 @@ def test_a_duplicate_key_and_a_bad_condition_show_at_their_place(page, crm_site)
     page.fill("#prop-key", existing)
     page.locator("#prop-key").dispatch_event("change")
     assert "already" in page.wait_for_selector("#prop-key-error:not([hidden])").text_content()
+    # a saved entity edits the condition with the builder; its text view takes the typing
+    page.click("#prop-visible-when-builder .cond-mode")
     page.fill("#prop-visible-when", f"{existing} = 'x'")
-    page.locator("#prop-visible-when").dispatch_event("change")
     page.click("#review")
     page.wait_for_selector("[data-error-for$='.x-visible-when']:not([hidden])")
     assert not page.is_visible("#plan-dialog[open]")  # nothing planned, nothing saved
+
+
+def test_a_field_condition_is_built_with_the_condition_builder(page, crm_site):
+    """A saved entity's field gets its "visible when" from builder rows, shown as text too,
+    checked live and reacting in the preview."""
+    _open_designer(page, crm_site, "contact")
+    page.click("#canvas .canvas-field[data-key=email]")
+    builder = page.locator("#prop-visible-when-builder .cond-tree > .cond-group")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    condition = builder.locator(".condition").first
+    condition.locator(".cond-field").select_option("primary")
+    condition.locator(".cond-op").select_option("==")
+    condition.locator(".cond-value").select_option("true")
+    expect(page.locator("#prop-visible-when")).to_have_value("primary == true")
+    expect(page.locator("#prop-visible-when-builder .cond-problems .valid")).to_be_visible()
+    shot(page, "designer-field-condition")
+    # the text view is still there, and a condition that does not check says so at the field
+    page.click("#prop-visible-when-builder .cond-mode")
+    page.fill("#prop-visible-when", "primary == 'maybe'")
+    expect(page.locator("[data-error-for='email.x-visible-when']")).to_be_visible()

@@ -579,11 +579,32 @@
         input.addEventListener("change", () => set(() => (input.value.trim() ? (prop[keyword] = input.value.trim()) : delete prop[keyword])));
         return [row(labelText, input), el("p", { class: "field-error", dataset: { errorFor: `${key}.${keyword}` }, role: "alert", hidden: true })];
       };
+      /* A "when" condition: the condition builder over the saved entity, as section
+         conditions are (its "Edit as text" view is the textarea with the id the tests and
+         the text box share), or a text box for an entity not saved yet. */
+      const when = (id, keyword, labelText) => {
+        if (!(found && window.Tessera.conditionBuilder)) return expr(id, keyword, labelText);
+        const textarea = el("textarea", { id, rows: 2, class: "expr", dataset: { keyword }, "aria-label": labelText });
+        const holder = el("div", { class: "prop-when", id: `${id}-builder`, dataset: { keyword } });
+        window.Tessera.conditionBuilder(holder, {
+          entity: data.name,
+          text: prop[keyword] || "",
+          textarea,
+          onChange: (value) => {
+            quietChange(() => (value.trim() ? (prop[keyword] = value.trim()) : delete prop[keyword]));
+            checkConditions(key);
+          },
+        });
+        return [
+          el("div", { class: "prop prop-when-row" }, el("span", {}, labelText), holder),
+          el("p", { class: "field-error", dataset: { errorFor: `${key}.${keyword}` }, role: "alert", hidden: true }),
+        ];
+      };
       body.append(
         ...expr("prop-computed", "x-computed", t("Computed expression")),
-        ...expr("prop-visible-when", "x-visible-when", t("Visible when")),
-        ...expr("prop-required-when", "x-required-when", t("Required when")),
-        ...expr("prop-readonly-when", "x-readonly-when", t("Read-only when"))
+        ...when("prop-visible-when", "x-visible-when", t("Visible when")),
+        ...when("prop-required-when", "x-required-when", t("Required when")),
+        ...when("prop-readonly-when", "x-readonly-when", t("Read-only when"))
       );
       const remove = el("button", { type: "button", id: "prop-remove" }, existing.has(key) ? t("Remove (kept in the database)") : t("Remove"));
       remove.addEventListener("click", () =>
