@@ -501,7 +501,10 @@
       const f = state.fields[key];
       const prop = f.prop;
       const set = (mutate) => change(mutate);
-      const keyInput = el("input", { id: "prop-key", value: key, disabled: !f.isNew, "aria-describedby": "prop-key-error" });
+      // a rename pending (or saved) shows where the field came from instead of the Rename
+      // button; while pending, the key stays editable so it can be put back
+      const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
+      const keyInput = el("input", { id: "prop-key", value: key, disabled: !f.isNew && !renamedFrom, "aria-describedby": "prop-key-error" });
       keyInput.addEventListener("change", () => {
         const next = keyInput.value.trim();
         const box = $("prop-key-error");
@@ -522,7 +525,7 @@
           selected = next;
         });
       });
-      const renameButton = f.isNew
+      const renameButton = f.isNew || f.prop["x-renamed-from"]
         ? null
         : el("button", { type: "button", id: "prop-rename", title: t("The column and its data are kept") }, t("Rename"));
       if (renameButton) {
@@ -533,7 +536,6 @@
           keyInput.select();
         });
       }
-      const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
       body.append(row(t("Key"), keyInput));
       if (renameButton) body.append(renameButton);
       if (renamedFrom) body.append(el("p", { class: "muted", id: "prop-renamed" }, t("Renamed from {key}: the column and its data are kept.", { key: renamedFrom })));
@@ -839,6 +841,12 @@
       add_column: (s) => t("Add column {field}", { field: s.field }),
       add_index: (s) => t("Build an index on {field}", { field: s.field }),
       soft_remove: (s) => t("Soft-remove {field} (its data is kept)", { field: s.field }),
+      remove: (s) => t("Soft-remove {field} (its data is kept)", { field: s.field }),
+      restore: (s) => t("Show {field} again, with its data", { field: s.field }),
+      drop_index: (s) => t("Drop the index on {field}", { field: s.field }),
+      widen: (s) => t("Widen the column {field}", { field: s.field }),
+      narrow: (s) => t("Narrow the column {field} (every record fits)", { field: s.field }),
+      metadata: (s) => (s.field ? t("Change the label or help of {field} (no table change)", { field: s.field }) : t("Change labels or layout (no table change)")),
       rename: (s) => t("Rename to {field}", { field: s.field }),
       refuse: (s) => t("Refused: {detail}", { detail: s.detail }),
     };
