@@ -924,8 +924,8 @@
       previewTimer = setTimeout(updatePreview, 300);
     }
 
-    /** What the form logic needs of the draft: labels and help are dropped to keep the
-        preview script's address short (the draft travels in it, see preview_script). */
+    /** What the form logic needs of the draft: labels and help are dropped (the script is
+        compiled from a POST and loaded by a short-lived id, see web/ui/preview_store.py). */
     function logicDraft(def) {
       const copy = JSON.parse(JSON.stringify(def));
       delete copy.label;
@@ -940,15 +940,6 @@
         (b.tabs || []).forEach((tab) => (tab.sections || []).forEach((s) => delete s.section));
       });
       return copy;
-    }
-
-    /** base64url of the raw-deflated JSON. */
-    async function packed(value) {
-      const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-      const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-      let binary = "";
-      bytes.forEach((b) => (binary += String.fromCharCode(b)));
-      return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     }
 
     /** The draft's form from the server's templates, then its logic (computed fields, field
@@ -971,14 +962,33 @@
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       delete box.dataset.live;
       box.replaceChildren(...Array.from(doc.body.childNodes).map((n) => document.importNode(n, true)));
+      box.querySelectorAll("[data-tabs]").forEach((tabs) => {
+        tabs.addEventListener("click", (e) => {
+          const tab = e.target.closest("[data-tab]");
+          if (!tab) return;
+          tabs.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === tab)));
+          tabs.querySelectorAll("[data-panel]").forEach((p) => (p.hidden = p.dataset.panel !== tab.dataset.tab));
+        });
+      });
       const form = box.querySelector("#preview-form");
       if (!form || !window.TesseraRecordForm) delete box.dataset.pending;
       else {
-        const draft = await packed(logicDraft(definition));
+        const logic = await fetch(`/build/entities/${encodeURIComponent(data.name)}/preview-logic`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Tessera.csrf },
+          body: JSON.stringify({ definition: logicDraft(definition) }),
+        });
+        if (ticket !== previewTicket) return;
+        if (!logic.ok) {
+          delete box.dataset.pending; // an unfinished draft: no logic yet
+          return;
+        }
+        const { id } = await logic.json();
         if (ticket !== previewTicket) return;
         const old = document.getElementById("preview-logic");
         if (old) old.remove();
-        const script = el("script", { id: "preview-logic", src: `/build/entities/${encodeURIComponent(data.name)}/preview.js?d=${draft}` });
+        const script = el("script", { id: "preview-logic", src: `/build/entities/${encodeURIComponent(data.name)}/preview.js?id=${encodeURIComponent(id)}` });
         script.addEventListener("load", () => {
           if (ticket !== previewTicket) return;
           window.TesseraRecordForm.mount(form, { preview: true });
@@ -990,14 +1000,6 @@
         });
         document.body.append(script);
       }
-      box.querySelectorAll("[data-tabs]").forEach((tabs) => {
-        tabs.addEventListener("click", (e) => {
-          const tab = e.target.closest("[data-tab]");
-          if (!tab) return;
-          tabs.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === tab)));
-          tabs.querySelectorAll("[data-panel]").forEach((p) => (p.hidden = p.dataset.panel !== tab.dataset.tab));
-        });
-      });
     }
 
     render();
