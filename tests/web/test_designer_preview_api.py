@@ -221,3 +221,16 @@ def test_posting_a_preview_needs_the_customize_permission(p, client, new_client)
     assert client.post("/build/entities/site_visit/preview-logic", {"definition": 3})[0] == 400
     broken = {"schema": 5}
     assert client.post("/build/entities/site_visit/preview-logic", {"definition": broken})[0] == 400
+
+
+def test_the_record_page_hides_a_section_whose_condition_does_not_hold(p, client):
+    _site_visit(p)
+    client.login("root", "root-secret")
+    call = client.post("/api/v1/records/site_visit", {"subject": "a", "kind": "call"})[1]
+    visit = client.post(
+        "/api/v1/records/site_visit", {"subject": "b", "kind": "visit", "address": "1 Main St"}
+    )[1]
+    status, html, _h = client.get(f"/app/site_visit/{call['id']}")
+    assert status == 200 and b'data-section="0"' in html and b'data-section="1"' not in html
+    status, html, _h = client.get(f"/app/site_visit/{visit['id']}")
+    assert status == 200 and b'data-section="1"' in html and b"1 Main St" in html
