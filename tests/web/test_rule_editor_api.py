@@ -195,7 +195,9 @@ def test_an_entity_without_rules_opens_as_a_new_file(p, root):
     status, html, _ = root.get("/build/rules/contact", headers={"Accept": "text/html"})
     assert status == 200 and b'data-version="0" data-entity="contact"' in html
     text = 'validation contact_checks on contact:\n    error "Name" on full_name when false\n'
-    body = {"definition": {"name": "contact", "text": text}, "version": None}
+    body = {"definition": {"name": "contact", "text": text}, "version": 0}
     assert root.call("PUT", "/api/v1/meta/rules/contact", body)[0] == 201
+    # a second admin who also started from nothing is refused, not silently overwritten
+    assert root.call("PUT", "/api/v1/meta/rules/contact", body)[0] == 409
     index = root.get("/build/rules", headers={"Accept": "text/html"})[1]
     assert b'data-entity="contact"' not in index and b'data-file="contact"' in index

@@ -585,7 +585,7 @@ document.getElementById("publish").addEventListener("click", async () => {
   conflict.hidden = true;
   let answer;
   try {
-    answer = await api("PUT", `/api/v1/meta/rules/${encodeURIComponent(name)}`, { definition: { name, text }, version: baseVersion || null });
+    answer = await api("PUT", `/api/v1/meta/rules/${encodeURIComponent(name)}`, { definition: { name, text }, version: baseVersion });
   } catch (err) {
     if (err.status === 409) {
       conflict.textContent = t("Someone published a newer version of these rules since you opened them (you started from version {version}). Your changes are not saved: copy them, reload the page and apply them again.", { version: baseVersion });
