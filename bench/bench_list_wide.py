@@ -75,11 +75,12 @@ def definition() -> dict[str, Any]:
     }
 
 
-def generate(n: int, seed: int = 5) -> list[dict[str, Any]]:
-    rnd = random.Random(seed)
+def generate(first: int, count: int, seed: int = 5) -> list[dict[str, Any]]:
+    """Records ``first`` .. ``first + count - 1``; each batch has its own seeded stream."""
+    rnd = random.Random(seed * 1_000_003 + first)
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     out = []
-    for r in range(n):
+    for r in range(first, first + count):
         row: dict[str, Any] = {}
         for kind, i in KINDS:
             key = f"{kind}_{i}"
@@ -153,9 +154,8 @@ def main() -> int:
     service = p.records("wide")
     if service.count() < args.n:
         t0 = time.perf_counter()
-        rows = generate(args.n)
         for start in range(service.count(), args.n, args.batch):
-            service.create_many(rows[start : start + args.batch])
+            service.create_many(generate(start, min(args.batch, args.n - start)))
             print(f"  created {min(start + args.batch, args.n):,}", end="\r", file=sys.stderr)
         print(f"\n  loaded in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
         with p.db.transaction(write=True) as conn:

@@ -249,13 +249,39 @@ def _meta_paths() -> dict[str, Any]:
         },
         "/api/v1/meta/{kind}/{name}/plan": {
             "post": {"operationId": "meta_plan", "parameters": [kind, name], "requestBody": body,
-                     "responses": {"200": any_json, **_problems(401, 403, 404, 422)}},
+                     "responses": {"200": _plan_answer(), **_problems(401, 403, 404, 422)}},
         },
         "/api/v1/meta/{kind}/{name}/versions": {
             "get": {"operationId": "meta_versions", "parameters": [kind, name],
                     "responses": {"200": any_json, **_problems(401, 403, 404)}},
         },
     }  # fmt: skip
+
+
+def _plan_answer() -> dict[str, Any]:
+    """The plan before a save: its steps in order, and whether one of them refuses it."""
+    actions = ["create_table", "add_column", "add_index", "drop_index", "widen", "narrow",
+               "remove", "restore", "rename", "metadata", "refuse"]  # fmt: skip
+    step = {
+        "type": "object",
+        "required": ["action", "entity", "field", "detail", "ddl"],
+        "properties": {
+            "action": {"type": "string", "enum": actions,
+                       "description": "what the save does; `refuse` stops it (nothing is saved)"},
+            "entity": {"type": "string"},
+            "field": {"type": ["string", "null"], "description": "the field concerned, if any"},
+            "detail": {"type": "string", "description": "in words, e.g. why a step refuses"},
+            "ddl": {"type": "boolean", "description": "whether the step changes a table"},
+            "ids": {"type": "array", "items": {"type": ["integer", "string"]},
+                    "description": "on a refusal: up to 20 ids of the records that do not fit"},
+        },
+    }  # fmt: skip
+    schema = {
+        "type": "object",
+        "required": ["steps", "refused"],
+        "properties": {"steps": {"type": "array", "items": step}, "refused": {"type": "boolean"}},
+    }
+    return {"description": "The plan", "content": {"application/json": {"schema": schema}}}
 
 
 def _report_builder_paths() -> dict[str, Any]:

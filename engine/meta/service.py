@@ -90,14 +90,15 @@ class MetaService:
         """Store ``definition`` as the new live version; returns its number.
 
         ``base_version`` is the version the editor started from: when someone
-        saved in between, ConflictError, and nothing changes.
+        saved in between, ConflictError, and nothing changes. ``0`` means the editor
+        started from nothing: a second editor creating the same item gets the conflict.
         """
         definition = self._checked(kind, name, definition)
         try:
             with self.platform.db.transaction() as conn:
                 head = self.platform.repo.head(conn, kind, name)
                 current = None if head is None or head["deleted"] else head["current_version"]
-                if base_version is not None and current != base_version:
+                if base_version is not None and (current or 0) != base_version:
                     raise ConflictError(
                         f"{kind} {name!r} changed since version {base_version} (now {current})",
                         [error_entry("someone saved a newer version; reload and edit again")],

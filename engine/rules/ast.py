@@ -250,6 +250,7 @@ class CheckRule(Node):
     severity: str
     message: str
     when: Expr
+    field: str | None = None  # the field the message is shown at (``on FIELD``)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,20 @@ def _check_validation(checker: Checker, rs: ast.Validation, scope: Scope) -> Non
     for rule in rs.rules:
         _condition(checker, rule.when, scope)
         checker.template(rule, rule.message, scope)
+        if rule.field is not None:
+            _shown_on(checker, rule, rs.entity)
+
+
+def _shown_on(checker: Checker, rule: ast.CheckRule, entity: str) -> None:
+    """``on FIELD`` must name a field of the entity itself (the form shows the message there)."""
+    field = rule.field or ""
+    if checker.catalog.lookup(entity, field) is None or "." in field:
+        hint = checker.catalog.suggest(entity, field)
+        checker.error(
+            rule,
+            f"The message is shown on '{field}', which is not a field of {entity}"
+            + (f"; did you mean '{hint}'?" if hint else "."),
+        )
 
 
 def _check_action(checker: Checker, action: ast.Action, scope: Scope) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from engine.rules import ast
 from engine.rules.check import Checked
 from engine.rules.compile_js import JsCompiler
+from engine.rules.compile_rules import shown_on
 
 _TESTS = {"==": "T.eq", "!=": "T.ne", "<": "T.lt", "<=": "T.le", ">": "T.gt", ">=": "T.ge"}
 
@@ -155,7 +156,7 @@ def _table(c: JsCompiler, rs: ast.DecisionTable, options: Any) -> list[str]:
 def _validation(c: JsCompiler, rs: ast.Validation, checked: Checked) -> list[str]:
     out = ["const msgs = [];", "let f;"]
     for i, rule in enumerate(rs.rules):
-        fields = [p for p in checked.reads(rule.when) if "." not in p]
+        fields = shown_on(checked, rule)
         message = _object(
             c,
             [

@@ -216,7 +216,7 @@ def _validation(c: PyCompiler, rs: ast.Validation, rules: list[Any], checked: Ch
     for rule in rs.rules:
         i = len(rules)
         rules.append(rule)
-        fields = [p for p in checked.reads(rule.when) if "." not in p]
+        fields = shown_on(checked, rule)
         out += [
             f"f = {_cond(c, rule.when)}",
             f"if f: msgs.append({{'severity': {c.const(rule.severity)}, "
@@ -226,6 +226,14 @@ def _validation(c: PyCompiler, rs: ast.Validation, rules: list[Any], checked: Ch
         ]
     out.append("return msgs")
     return out
+
+
+def shown_on(checked: Checked, rule: ast.CheckRule) -> list[str]:
+    """The fields a validation message is shown at: its ``on FIELD``, else every field of
+    the record its condition reads."""
+    if rule.field:
+        return [rule.field]
+    return [p for p in checked.reads(rule.when) if "." not in p]
 
 
 def _actions_run(
@@ -357,4 +365,4 @@ def _rule_reads(checked: Checked, rule: Any, rs: ast.RuleSet) -> list[str]:
     return sorted(p for p in found if not any(o.startswith(p + ".") for o in found))
 
 
-__all__ = ["CompiledRuleSet", "compile_ruleset"]
+__all__ = ["CompiledRuleSet", "compile_ruleset", "shown_on"]

@@ -475,10 +475,13 @@ class _Builder(Transformer):
         return ast.Schedule(str(c[0]), str(c[1]), every, where, actions, **_pos(meta))
 
     def check_error(self, meta, c):
-        return ast.CheckRule("error", unescape(c[0]), c[1], **_pos(meta))
+        return _check_rule("error", meta, c)
 
     def check_warning(self, meta, c):
-        return ast.CheckRule("warning", unescape(c[0]), c[1], **_pos(meta))
+        return _check_rule("warning", meta, c)
+
+    def check_on(self, meta, c):
+        return ("on", str(c[0]))
 
     def validation(self, meta, c):
         rules = tuple(x for x in c if isinstance(x, ast.CheckRule))
@@ -595,6 +598,12 @@ class _Builder(Transformer):
         given = tuple(v for k, v in _tagged(c) if k == "given")
         expect = tuple(v for k, v in _tagged(c) if k == "expect")
         return ast.Example(unescape(c[0]), given, expect, **_pos(meta))
+
+
+def _check_rule(severity: str, meta: Any, c: list[Any]) -> ast.CheckRule:
+    """A validation line; ``c`` is the message, an optional ``("on", field)`` and the condition."""
+    field = next((v for k, v in _tagged(c) if k == "on"), None)
+    return ast.CheckRule(severity, unescape(c[0]), c[-1], field, **_pos(meta))
 
 
 def _tagged(children: list[Any]) -> Iterator[tuple[str, Any]]:

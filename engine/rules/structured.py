@@ -1,10 +1,10 @@
 """A ``.rules`` file as a structured model for the grid editors, and back to text.
 
 The rule editor lets an admin edit the common rule sets (scoring, grading,
-routing, decision tables) as grids. :func:`to_model` reads a file into a list
+routing, decision tables, validations) as grids. :func:`to_model` reads a file into a list
 of blocks: structured ones with their rows (conditions and values kept as the
 admin's expression text), and ``text`` blocks holding everything else
-verbatim (triggers, schedules, validations, tests, comments between blocks).
+verbatim (triggers, schedules, tests, comments between blocks).
 :func:`to_text` prints the model back, the structured blocks in a canonical
 layout (aligned columns). The round trip keeps the meaning exactly:
 ``parse_file(to_text(to_model(t))) == parse_file(t)`` (positions aside), and
@@ -24,7 +24,7 @@ from engine.errors import RuleSyntaxError
 from engine.rules import ast
 from engine.rules.parse import parse_file
 
-STRUCTURED = ("scoring", "grading", "routing", "table")
+STRUCTURED = ("scoring", "grading", "routing", "table", "validation")
 INDENT = "    "
 
 
@@ -181,6 +181,8 @@ def _kind(rs: ast.Node) -> str | None:
         return "routing"
     if isinstance(rs, ast.DecisionTable):
         return "table"
+    if isinstance(rs, ast.Validation):
+        return "validation"
     return None
 
 
@@ -352,11 +354,44 @@ def _read_table(rs: ast.DecisionTable, block_lines: list[str]) -> dict[str, Any]
     }
 
 
+def _read_validation(rs: ast.Validation, block_lines: list[str]) -> dict[str, Any]:
+    """Rows of severity, message (English and Chinese halves of the ``"en / zh"`` text),
+    the field it is shown on (``on FIELD``, may be empty) and the condition."""
+    rows = []
+    for (comments, s), rule in zip(_body(block_lines), rs.rules, strict=True):
+        body = _strip_comment(s)
+        found = _first_string(body)
+        assert found is not None
+        rest = body[found[1] :].strip()
+        if rule.field is not None:
+            rest = rest[len("on") :].strip()[len(rule.field) :].strip()
+        en, zh = split_message(rule.message)
+        rows.append(
+            {
+                "severity": rule.severity,
+                "message": en,
+                "message_zh": zh,
+                "field": rule.field or "",
+                "when": rest[len("when") :].strip(),
+                "comments": comments,
+            }
+        )
+    return {"kind": "validation", "name": rs.name, "entity": rs.entity, "rows": rows}
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """``"English / 中文"`` → ``("English", "中文")``: the bundles write both languages in one
+    message, the Chinese after the last ``" / "``; a message without it is all English."""
+    en, sep, zh = message.rpartition(" / ")
+    return (en, zh) if sep else (message, "")
+
+
 _READERS = {
     "scoring": _read_scoring,
     "grading": _read_grading,
     "routing": _read_routing,
     "table": _read_table,
+    "validation": _read_validation,
 }
 
 
@@ -488,11 +523,31 @@ def _print_table(b: dict[str, Any]) -> list[str]:
     return out
 
 
+def _print_validation(b: dict[str, Any]) -> list[str]:
+    out = [f"validation {b['name']} on {b['entity']}:"]
+    rows = b.get("rows") or []
+
+    def head(r: dict[str, Any]) -> str:
+        en, zh = str(r.get("message") or "").strip(), str(r.get("message_zh") or "").strip()
+        severity = "warning" if r.get("severity") == "warning" else "error"
+        field = str(r.get("field") or "").strip()
+        on = f" on {field}" if field else ""
+        return f"{severity.ljust(7)} {quote(f'{en} / {zh}' if zh else en)}{on}"
+
+    width = max((len(head(r)) for r in rows), default=0)
+    for r in rows:
+        out += _comments(r, INDENT)
+        when = str(r.get("when") or "").strip() or "false"
+        out.append(f"{INDENT}{head(r).ljust(width)} when {when}")
+    return out
+
+
 _PRINTERS = {
     "scoring": _print_scoring,
     "grading": _print_grading,
     "routing": _print_routing,
     "table": _print_table,
+    "validation": _print_validation,
 }
 
 
@@ -541,6 +596,7 @@ __all__ = [
     "canonical",
     "quote",
     "row_condition",
+    "split_message",
     "to_model",
     "to_text",
 ]

@@ -94,12 +94,13 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
     _add(page, "text", 1, "headline")
     page.fill("#prop-computed", "upper(subject)")
     page.locator("#prop-computed").dispatch_event("change")
+    _add(page, "integer", 1, "score")  # the scoring set built below adds its points here
     # the two sections hold what was dropped on them
     first = page.locator("#canvas ul.drop[data-section='0'] .canvas-field")
     second = page.locator("#canvas ul.drop[data-section='1'] .canvas-field")
     assert sorted(first.nth(i).get_attribute("data-key") for i in range(first.count())) == [
         "account", "subject"]  # fmt: skip
-    assert second.count() == 3
+    assert second.count() == 4
     page.wait_for_selector("#preview [data-field=outcome] select")  # the real form widgets
     shot(page, "designer-entity")
 
@@ -113,7 +114,7 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
         assert saved["schema"]["properties"]["account"]["x-ref"] == "account"
         assert saved["schema"]["properties"]["outcome"]["x-options-colors"]["good"] == "#2e7d32"
         assert [sorted(s["fields"]) for s in saved["layout"]] == [
-            ["account", "subject"], ["headline", "outcome", "visit_date"]]  # fmt: skip
+            ["account", "subject"], ["headline", "outcome", "score", "visit_date"]]  # fmt: skip
         # There is no permissions editor yet: the grant is made through the metadata service.
         (perm_name,) = p.meta.names("permissions")
         perms = copy.deepcopy(p.meta.get("permissions", perm_name)["definition"])
@@ -121,6 +122,11 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
             {"role": "sales_rep", "entity": "site_visit", "create": True, "read": "own",
              "update": "own"})  # fmt: skip
         p.meta.save("permissions", perm_name, perms)
+        # earlier visits, for "which records would this hit" to count
+        for subject, outcome in (("Depot", "good"), ("Mill", "good"), ("Port", "bad")):
+            p.records("site_visit").create({"subject": subject, "outcome": outcome})
+
+    _build_site_visit_rules(page, crm_site)
 
     rep = crm_site.by_role["sales_rep"]
     context = browser.new_context()
@@ -136,6 +142,12 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
         other.select_option("#f-outcome", "good")
         expect(date_box).to_be_visible()
         shot(other, "designer-rep-form")
+        # the validation built in the grid refuses a good visit without its date, at the date
+        other.click("#save")
+        message = other.locator("#record-form [data-field=visit_date] .field-error")
+        expect(message).to_contain_text("A good visit needs its date / 顺利的拜访须填写日期")
+        expect(other.locator("#record-form [data-field=outcome] .field-error")).to_be_hidden()
+        shot(other, "rule-editor-validation-refused")
         other.fill("#f-visit_date", "2026-03-02")
         other.click("#save")
         # "**/app/site_visit/*" would already match ".../new" and return before the save
@@ -144,8 +156,78 @@ def test_an_admin_builds_site_visit_and_a_rep_uses_it(page, browser, crm_site):
     finally:
         context.close()
     with crm_site.platform() as p:
-        (row,) = p.records("site_visit").list()
-        assert row["subject"] == "Plant tour" and row["headline"] == "PLANT TOUR"
+        (row,) = [r for r in p.records("site_visit").list() if r["subject"] == "Plant tour"]
+        assert row["headline"] == "PLANT TOUR"
+        assert row["score"] == 20  # the scoring set built in the grid
+
+
+def _set(page, locator, value: str) -> None:
+    locator.fill(value)
+    locator.dispatch_event("input")
+
+
+def _build_site_visit_rules(page, site) -> None:
+    """The admin starts site_visit's rules from the rule editor's list and builds, with the
+    grids only, a validation (its condition with the condition builder) and a scoring set,
+    checking each condition's "which records" count against the database, then publishes."""
+    page.goto(site.url + "/build/rules")
+    page.click("#new-rules a[data-entity=site_visit]")
+    page.wait_for_selector("#rule-editor[data-ready=true] #add-block:not([hidden])")
+
+    page.select_option("#add-block-kind", "validation")
+    page.click("#add-block button[type=submit]")
+    row = page.locator("#block-site_visit_checks tbody[data-row='0']")
+    _set(page, row.locator("input.message"), "A good visit needs its date")
+    _set(page, row.locator("input.message-zh"), "顺利的拜访须填写日期")
+    row.locator("select.shown-on option[value=visit_date]").wait_for(state="attached")
+    row.locator("select.shown-on").select_option("visit_date")
+    builder = row.locator(".cond-tree > .cond-group")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    first = builder.locator(".condition").nth(0)
+    first.locator(".cond-field").select_option("outcome")
+    first.locator(".cond-op").select_option("==")
+    first.locator(".cond-value").select_option("good")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    second = builder.locator(".condition").nth(1)
+    second.locator(".cond-field").select_option("visit_date")
+    second.locator(".cond-op").select_option("is null")
+    condition = 'outcome == "good" and visit_date is null'
+    expect(row.locator(".cond-textarea")).to_have_value(condition)
+    _matching(page, site, condition, 2)
+
+    page.select_option("#add-block-kind", "scoring")
+    page.select_option("#add-block-target", "score")
+    page.click("#add-block button[type=submit]")
+    score = page.locator("#block-site_visit_score tbody tr[data-row='0']")
+    _set(page, score.locator("input.label"), "Good visit")
+    _set(page, score.locator("input.points"), "+20")
+    _set(page, score.locator("input.condition"), 'outcome == "good"')
+    score.locator("input.condition").focus()
+    _matching(page, site, 'outcome == "good"', 2)
+    page.wait_for_function(
+        "() => document.querySelector('#code .cm-content').textContent.includes('+20 \"Good visit\"')"
+    )
+    shot(page, "rule-editor-validation")
+    page.click("#publish")
+    page.wait_for_selector(".toast:has-text('Published as version')")
+    with site.platform() as p:
+        text = p.meta.get("rules", "site_visit")["definition"]["text"]
+    assert (
+        '"A good visit needs its date / 顺利的拜访须填写日期" on visit_date when '
+        'outcome == "good" and visit_date is null' in " ".join(text.split())
+    )
+    assert "scoring site_visit_score on site_visit into score:" in text
+
+
+def _matching(page, site, condition: str, expected: int) -> None:
+    """The side panel counts ``condition`` as the database does."""
+    with site.platform() as p:
+        assert p.records("site_visit").count(where=condition) == expected
+    page.wait_for_function(
+        "([c, n]) => document.getElementById('matching-condition').textContent.endsWith(c)"
+        " && document.getElementById('matching-count').dataset.count === String(n)",
+        arg=[condition, expected],
+    )
 
 
 def test_plan_for_an_added_field_and_a_refused_narrowing(page, crm_site):
@@ -244,8 +326,29 @@ def test_a_duplicate_key_and_a_bad_condition_show_at_their_place(page, crm_site)
     page.fill("#prop-key", existing)
     page.locator("#prop-key").dispatch_event("change")
     assert "already" in page.wait_for_selector("#prop-key-error:not([hidden])").text_content()
+    # a saved entity edits the condition with the builder; its text view takes the typing
+    page.click("#prop-visible-when-builder .cond-mode")
     page.fill("#prop-visible-when", f"{existing} = 'x'")
-    page.locator("#prop-visible-when").dispatch_event("change")
     page.click("#review")
     page.wait_for_selector("[data-error-for$='.x-visible-when']:not([hidden])")
     assert not page.is_visible("#plan-dialog[open]")  # nothing planned, nothing saved
+
+
+def test_a_field_condition_is_built_with_the_condition_builder(page, crm_site):
+    """A saved entity's field gets its "visible when" from builder rows, shown as text too,
+    checked live and reacting in the preview."""
+    _open_designer(page, crm_site, "contact")
+    page.click("#canvas .canvas-field[data-key=email]")
+    builder = page.locator("#prop-visible-when-builder .cond-tree > .cond-group")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    condition = builder.locator(".condition").first
+    condition.locator(".cond-field").select_option("primary")
+    condition.locator(".cond-op").select_option("==")
+    condition.locator(".cond-value").select_option("true")
+    expect(page.locator("#prop-visible-when")).to_have_value("primary == true")
+    expect(page.locator("#prop-visible-when-builder .cond-problems .valid")).to_be_visible()
+    shot(page, "designer-field-condition")
+    # the text view is still there, and a condition that does not check says so at the field
+    page.click("#prop-visible-when-builder .cond-mode")
+    page.fill("#prop-visible-when", "primary == 'maybe'")
+    expect(page.locator("[data-error-for='email.x-visible-when']")).to_be_visible()

@@ -122,6 +122,8 @@ def test_a_saved_field_is_renamed_and_keeps_its_data(page, crm_site):
     page.fill("#prop-key", "sales_unit")
     page.locator("#prop-key").dispatch_event("change")
     page.wait_for_selector("#prop-renamed:has-text('unit')")
+    expect(page.locator("#prop-rename")).to_have_count(0)  # one rename at a time
+    assert not page.is_disabled("#prop-key")  # while pending it can still be put back
     page.click("#review")
     step = page.wait_for_selector("#plan-dialog[open] .step-rename[data-field=sales_unit]")
     assert "column kept" in step.text_content()

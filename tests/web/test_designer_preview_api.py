@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import json
 import zlib
 
@@ -168,3 +169,68 @@ def test_a_reference_to_a_missing_entity_is_refused_at_its_field(p, client):
     (error,) = [e for e in problem["errors"] if e.get("field") == "schema.properties.parent.x-ref"]
     assert "acount" in error["message"]
     assert "parent" not in p.entities.get("account").model.fields  # nothing saved
+
+
+def _large_draft(n: int = 300) -> dict:
+    """A draft whose packed URL would pass gunicorn's 4 KB request line: many fields with
+    conditions that do not repeat (so deflate cannot shrink them away)."""
+    draft = copy.deepcopy(VISIT)
+    props = draft["schema"]["properties"]
+    for i in range(n):
+        props[f"extra_{i}_{i * 7919 % 10007}"] = {
+            "type": "string",
+            "x-visible-when": f"kind == 'visit' and subject != 'probe {i * 104729 % 99991}'",
+        }
+    draft["layout"].append(
+        {"section": "More", "fields": [k for k in props if k.startswith("extra")]}
+    )
+    return draft
+
+
+def test_a_large_draft_is_posted_and_its_script_loaded_by_a_short_id(p, client, new_client):
+    draft = _large_draft()
+    assert len(f"/build/entities/site_visit/preview.js?d={_packed(draft)}") > 4096
+    client.login("root", "root-secret")
+    status, answer, _ = client.post(
+        "/build/entities/site_visit/preview-logic", {"definition": draft}
+    )
+    assert status == 200, answer
+    url = f"/build/entities/site_visit/preview.js?id={answer['id']}"
+    assert len(url) < 200
+    status, body, headers = client.get(url)
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+    assert '["extra_299_' in body.decode() and "Cache-Control" in headers
+    # for its author only, for that entity only, and only for a while
+    other = new_client()
+    p.users.add("rooty", password="rooty-secret", roles=["admin"])
+    other.login("rooty", "rooty-secret")
+    assert other.get(url)[0] == 404
+    assert client.get(f"/build/entities/account/preview.js?id={answer['id']}")[0] == 404
+    p.clock.set(p.clock.now() + dt.timedelta(minutes=11))
+    try:
+        assert client.get(url)[0] == 404
+    finally:
+        p.clock.set(None)
+
+
+def test_posting_a_preview_needs_the_customize_permission(p, client, new_client):
+    ann = new_client()
+    ann.login("ann", "ann-secret-1")
+    assert ann.post("/build/entities/site_visit/preview-logic", {"definition": VISIT})[0] == 403
+    client.login("root", "root-secret")
+    assert client.post("/build/entities/site_visit/preview-logic", {"definition": 3})[0] == 400
+    broken = {"schema": 5}
+    assert client.post("/build/entities/site_visit/preview-logic", {"definition": broken})[0] == 400
+
+
+def test_the_record_page_hides_a_section_whose_condition_does_not_hold(p, client):
+    _site_visit(p)
+    client.login("root", "root-secret")
+    call = client.post("/api/v1/records/site_visit", {"subject": "a", "kind": "call"})[1]
+    visit = client.post(
+        "/api/v1/records/site_visit", {"subject": "b", "kind": "visit", "address": "1 Main St"}
+    )[1]
+    status, html, _h = client.get(f"/app/site_visit/{call['id']}")
+    assert status == 200 and b'data-section="0"' in html and b'data-section="1"' not in html
+    status, html, _h = client.get(f"/app/site_visit/{visit['id']}")
+    assert status == 200 and b'data-section="1"' in html and b"1 Main St" in html

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from tests.floor_defs import ACCOUNT, save
+from tests.floor_defs import ACCOUNT, CONTACT, save
 from tests.test_security import PERMISSIONS
 
 ENTITY = copy.deepcopy(ACCOUNT)
@@ -170,3 +170,34 @@ def test_a_diff_between_two_stored_versions(p, root):
         '+    +10 "Large revenue"   when revenue >= 1000',
     ]
     assert root.post("/api/v1/rules/files/account/diff", {"from": 99, "to": second})[0] == 422
+
+
+def test_a_validation_grid_round_trips_with_its_field(root):
+    text = 'validation account_checks on account:\n    error "Name it / 请命名" on name when name is null\n'
+    status, answer, _ = root.post("/api/v1/rules/model", {"text": text})
+    assert status == 200
+    (block,) = [b for b in answer["model"]["blocks"] if b["kind"] == "validation"]
+    assert block["rows"][0]["message_zh"] == "请命名" and block["rows"][0]["field"] == "name"
+    block["rows"][0]["field"] = "industry"
+    block["rows"][0]["message"] = "Name it, please"
+    printed = root.post("/api/v1/rules/print", {"model": answer["model"]})[1]["text"]
+    assert '"Name it, please / 请命名" on industry when name is null' in " ".join(printed.split())
+    checked = root.post(
+        "/api/v1/rules/check", {"text": printed.replace("industry", "indstry"), "path": "a.rules"}
+    )
+    assert any("indstry" in d["message"] for d in checked[1]["diagnostics"])
+
+
+def test_an_entity_without_rules_opens_as_a_new_file(p, root):
+    save(p, copy.deepcopy(CONTACT))
+    index = root.get("/build/rules", headers={"Accept": "text/html"})[1]
+    assert b'data-entity="contact" href="/build/rules/contact"' in index
+    status, html, _ = root.get("/build/rules/contact", headers={"Accept": "text/html"})
+    assert status == 200 and b'data-version="0" data-entity="contact"' in html
+    text = 'validation contact_checks on contact:\n    error "Name" on full_name when false\n'
+    body = {"definition": {"name": "contact", "text": text}, "version": 0}
+    assert root.call("PUT", "/api/v1/meta/rules/contact", body)[0] == 201
+    # a second admin who also started from nothing is refused, not silently overwritten
+    assert root.call("PUT", "/api/v1/meta/rules/contact", body)[0] == 409
+    index = root.get("/build/rules", headers={"Accept": "text/html"})[1]
+    assert b'data-entity="contact"' not in index and b'data-file="contact"' in index

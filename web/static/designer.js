@@ -501,7 +501,10 @@
       const f = state.fields[key];
       const prop = f.prop;
       const set = (mutate) => change(mutate);
-      const keyInput = el("input", { id: "prop-key", value: key, disabled: !f.isNew, "aria-describedby": "prop-key-error" });
+      // a rename pending (or saved) shows where the field came from instead of the Rename
+      // button; while pending, the key stays editable so it can be put back
+      const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
+      const keyInput = el("input", { id: "prop-key", value: key, disabled: !f.isNew && !renamedFrom, "aria-describedby": "prop-key-error" });
       keyInput.addEventListener("change", () => {
         const next = keyInput.value.trim();
         const box = $("prop-key-error");
@@ -522,7 +525,7 @@
           selected = next;
         });
       });
-      const renameButton = f.isNew
+      const renameButton = f.isNew || f.prop["x-renamed-from"]
         ? null
         : el("button", { type: "button", id: "prop-rename", title: t("The column and its data are kept") }, t("Rename"));
       if (renameButton) {
@@ -533,7 +536,6 @@
           keyInput.select();
         });
       }
-      const renamedFrom = f.prop["x-renamed-from"] && !existing.has(key) ? f.prop["x-renamed-from"] : null;
       body.append(row(t("Key"), keyInput));
       if (renameButton) body.append(renameButton);
       if (renamedFrom) body.append(el("p", { class: "muted", id: "prop-renamed" }, t("Renamed from {key}: the column and its data are kept.", { key: renamedFrom })));
@@ -579,11 +581,32 @@
         input.addEventListener("change", () => set(() => (input.value.trim() ? (prop[keyword] = input.value.trim()) : delete prop[keyword])));
         return [row(labelText, input), el("p", { class: "field-error", dataset: { errorFor: `${key}.${keyword}` }, role: "alert", hidden: true })];
       };
+      /* A "when" condition: the condition builder over the saved entity, as section
+         conditions are (its "Edit as text" view is the textarea with the id the tests and
+         the text box share), or a text box for an entity not saved yet. */
+      const when = (id, keyword, labelText) => {
+        if (!(found && window.Tessera.conditionBuilder)) return expr(id, keyword, labelText);
+        const textarea = el("textarea", { id, rows: 2, class: "expr", dataset: { keyword }, "aria-label": labelText });
+        const holder = el("div", { class: "prop-when", id: `${id}-builder`, dataset: { keyword } });
+        window.Tessera.conditionBuilder(holder, {
+          entity: data.name,
+          text: prop[keyword] || "",
+          textarea,
+          onChange: (value) => {
+            quietChange(() => (value.trim() ? (prop[keyword] = value.trim()) : delete prop[keyword]));
+            checkConditions(key);
+          },
+        });
+        return [
+          el("div", { class: "prop prop-when-row" }, el("span", {}, labelText), holder),
+          el("p", { class: "field-error", dataset: { errorFor: `${key}.${keyword}` }, role: "alert", hidden: true }),
+        ];
+      };
       body.append(
         ...expr("prop-computed", "x-computed", t("Computed expression")),
-        ...expr("prop-visible-when", "x-visible-when", t("Visible when")),
-        ...expr("prop-required-when", "x-required-when", t("Required when")),
-        ...expr("prop-readonly-when", "x-readonly-when", t("Read-only when"))
+        ...when("prop-visible-when", "x-visible-when", t("Visible when")),
+        ...when("prop-required-when", "x-required-when", t("Required when")),
+        ...when("prop-readonly-when", "x-readonly-when", t("Read-only when"))
       );
       const remove = el("button", { type: "button", id: "prop-remove" }, existing.has(key) ? t("Remove (kept in the database)") : t("Remove"));
       remove.addEventListener("click", () =>
@@ -818,6 +841,12 @@
       add_column: (s) => t("Add column {field}", { field: s.field }),
       add_index: (s) => t("Build an index on {field}", { field: s.field }),
       soft_remove: (s) => t("Soft-remove {field} (its data is kept)", { field: s.field }),
+      remove: (s) => t("Soft-remove {field} (its data is kept)", { field: s.field }),
+      restore: (s) => t("Show {field} again, with its data", { field: s.field }),
+      drop_index: (s) => t("Drop the index on {field}", { field: s.field }),
+      widen: (s) => t("Widen the column {field}", { field: s.field }),
+      narrow: (s) => t("Narrow the column {field} (every record fits)", { field: s.field }),
+      metadata: (s) => (s.field ? t("Change the label or help of {field} (no table change)", { field: s.field }) : t("Change labels or layout (no table change)")),
       rename: (s) => t("Rename to {field}", { field: s.field }),
       refuse: (s) => t("Refused: {detail}", { detail: s.detail }),
     };
@@ -895,8 +924,8 @@
       previewTimer = setTimeout(updatePreview, 300);
     }
 
-    /** What the form logic needs of the draft: labels and help are dropped to keep the
-        preview script's address short (the draft travels in it, see preview_script). */
+    /** What the form logic needs of the draft: labels and help are dropped (the script is
+        compiled from a POST and loaded by a short-lived id, see web/ui/preview_store.py). */
     function logicDraft(def) {
       const copy = JSON.parse(JSON.stringify(def));
       delete copy.label;
@@ -911,15 +940,6 @@
         (b.tabs || []).forEach((tab) => (tab.sections || []).forEach((s) => delete s.section));
       });
       return copy;
-    }
-
-    /** base64url of the raw-deflated JSON. */
-    async function packed(value) {
-      const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
-      const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-      let binary = "";
-      bytes.forEach((b) => (binary += String.fromCharCode(b)));
-      return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     }
 
     /** The draft's form from the server's templates, then its logic (computed fields, field
@@ -942,14 +962,33 @@
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       delete box.dataset.live;
       box.replaceChildren(...Array.from(doc.body.childNodes).map((n) => document.importNode(n, true)));
+      box.querySelectorAll("[data-tabs]").forEach((tabs) => {
+        tabs.addEventListener("click", (e) => {
+          const tab = e.target.closest("[data-tab]");
+          if (!tab) return;
+          tabs.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === tab)));
+          tabs.querySelectorAll("[data-panel]").forEach((p) => (p.hidden = p.dataset.panel !== tab.dataset.tab));
+        });
+      });
       const form = box.querySelector("#preview-form");
       if (!form || !window.TesseraRecordForm) delete box.dataset.pending;
       else {
-        const draft = await packed(logicDraft(definition));
+        const logic = await fetch(`/build/entities/${encodeURIComponent(data.name)}/preview-logic`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": window.Tessera.csrf },
+          body: JSON.stringify({ definition: logicDraft(definition) }),
+        });
+        if (ticket !== previewTicket) return;
+        if (!logic.ok) {
+          delete box.dataset.pending; // an unfinished draft: no logic yet
+          return;
+        }
+        const { id } = await logic.json();
         if (ticket !== previewTicket) return;
         const old = document.getElementById("preview-logic");
         if (old) old.remove();
-        const script = el("script", { id: "preview-logic", src: `/build/entities/${encodeURIComponent(data.name)}/preview.js?d=${draft}` });
+        const script = el("script", { id: "preview-logic", src: `/build/entities/${encodeURIComponent(data.name)}/preview.js?id=${encodeURIComponent(id)}` });
         script.addEventListener("load", () => {
           if (ticket !== previewTicket) return;
           window.TesseraRecordForm.mount(form, { preview: true });
@@ -961,14 +1000,6 @@
         });
         document.body.append(script);
       }
-      box.querySelectorAll("[data-tabs]").forEach((tabs) => {
-        tabs.addEventListener("click", (e) => {
-          const tab = e.target.closest("[data-tab]");
-          if (!tab) return;
-          tabs.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b === tab)));
-          tabs.querySelectorAll("[data-panel]").forEach((p) => (p.hidden = p.dataset.panel !== tab.dataset.tab));
-        });
-      });
     }
 
     render();

@@ -8,6 +8,7 @@ import { EditorState } from "@codemirror/state";
 import { StreamLanguage } from "@codemirror/language";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion } from "@codemirror/autocomplete";
+import { setUpAddBlock, validationGrid } from "./rule_editor_validation.js";
 
 const { t, api, toast, el } = window.Tessera;
 const root = document.getElementById("rule-editor");
@@ -385,8 +386,22 @@ function tableGrid(b) {
   return [head, table, el("p", {}, addRow, " ", addInput, " ", addOutput)];
 }
 
-const GRIDS = { scoring: scoringGrid, grading: gradingGrid, routing: routingGrid, table: tableGrid };
-const KIND_NAMES = () => ({ scoring: t("Scoring"), grading: t("Grading ladder"), routing: t("Routing"), table: t("Decision table") });
+/* What the grids in rule_editor_validation.js share with the ones here. */
+const helpers = {
+  input,
+  tools,
+  select,
+  grid,
+  addButton,
+  conditionInput,
+  changed: () => changed(),
+  showMatching: (condition, entity) => showMatching(condition, entity),
+  renderGrids: () => renderGrids(),
+  model: () => model,
+};
+
+const GRIDS = { scoring: scoringGrid, grading: gradingGrid, routing: routingGrid, table: tableGrid, validation: (b) => validationGrid(b, helpers) };
+const KIND_NAMES = () => ({ scoring: t("Scoring"), grading: t("Grading ladder"), routing: t("Routing"), table: t("Decision table"), validation: t("Validation") });
 
 function renderGrids() {
   const box = document.getElementById("grids");
@@ -402,7 +417,7 @@ function renderGrids() {
             GRIDS[b.kind](b),
           ),
         )
-      : [el("p", { class: "muted" }, t("This file has no scoring, grading, routing or decision table; edit it as code."))]),
+      : [el("p", { class: "muted" }, t("This file has no scoring, grading, routing, decision table or validation; add one below or edit it as code."))]),
   );
 }
 
@@ -612,6 +627,7 @@ for (const tab of ["grid", "code"]) {
 }
 
 showTab(location.hash === "#code" ? "code" : "grid");
+setUpAddBlock(root.dataset.entity, helpers);
 readModel();
 loadVersions();
 root.dataset.ready = "true";

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from engine.errors import NotFound
 from engine.forms.entity import build_model
 from engine.forms.fieldtypes import field_types, infer_field_type
-from web.http import platform_of
+from web.http import json_response, platform_of
 from web.i18n import label
 from web.ui.context import BUILDABLE, sign_in_first
 
@@ -190,19 +190,53 @@ def _draft_from_query(name: str) -> dict[str, Any]:
     return {**draft, "name": name}
 
 
+_SCRIPT_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@blueprint.post("/build/entities/<name>/preview-logic")
+def preview_logic(name: str) -> Response:
+    """``{"definition"}`` → ``{"id"}``: the draft's form logic compiled and kept a few
+    minutes for this user (see :mod:`web.ui.preview_store`), then loaded as
+    ``preview.js?id=``; 400 for a draft that does not compile yet."""
+    if g.get("user") is None:
+        abort(401)
+    _require("entity")
+    from engine.forms.live_script import draft_script
+    from web.ui import preview_store
+
+    draft = (request.get_json(silent=True) or {}).get("definition")
+    if not isinstance(draft, dict) or len(request.get_data()) > MAX_DRAFT:
+        return json_response({"error": "send the draft as {definition: {...}}"}, 400)
+    p = platform_of()
+    try:
+        script = draft_script(p, {**draft, "name": name})
+    except Exception:  # an unfinished draft: the preview shows the form without its logic
+        return json_response({"error": "the draft is not complete"}, 400)
+    return json_response({"id": preview_store.keep(p, g.user, name, script)})
+
+
 @blueprint.get("/build/entities/<name>/preview.js")
 def preview_script(name: str) -> Response:
     """The draft's form logic (computed fields, field and section conditions) for the preview.
 
     Compiled exactly as ``/app/<entity>/form.js`` is, but against the draft, so the preview
-    reacts as the saved form will. Builders only; it reads no record.
+    reacts as the saved form will. ``?id=`` names a script posted to ``preview-logic`` by
+    this user (404 once expired or for anyone else); ``?d=`` carries a small draft itself.
+    Builders only; it reads no record.
     """
     if g.get("user") is None:
         abort(401)
     _require("entity")
     from engine.forms.live_script import draft_script
+    from web.ui import preview_store
 
-    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    headers = _SCRIPT_HEADERS
+    if "id" in request.args:
+        kept = preview_store.fetch(platform_of(), g.user, name, request.args["id"][:64])
+        if kept is None:
+            return Response("/* no such preview, or it expired */\n", 404,
+                            mimetype="text/javascript", headers=headers)  # fmt: skip
+        return Response(kept, mimetype="text/javascript", headers=headers)
     try:
         body = draft_script(platform_of(), _draft_from_query(name))
     except Exception:  # an unfinished draft: the preview shows the form without its logic

@@ -221,6 +221,41 @@ def _section(
     }
 
 
+def shown_sections(
+    entity: str, model: Any, blocks: list[dict[str, Any]], record: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``blocks`` without the sections whose ``x-visible-when`` does not hold for ``record``.
+
+    The form hides such a section live as the user types; the read-only page shows the
+    record as saved, so it decides once here, as the save's own check does
+    (``engine.forms.sections``: a condition that fails to run leaves its section shown).
+    """
+    from engine.forms.sections import layout_sections
+
+    conditions = [when for _section, when in layout_sections(model.definition)]
+    rules = platform_of().rules
+
+    def shown(s: dict[str, Any]) -> bool:
+        number = s.get("number")
+        if number is None or number >= len(conditions) or conditions[number] is None:
+            return True
+        try:
+            return rules.compile(conditions[number], entity)(record) is True
+        except Exception:  # a broken condition hides nothing
+            return True
+
+    out = []
+    for b in blocks:
+        if b["kind"] == "tabs":
+            tabs = [{**t, "sections": [s for s in t["sections"] if shown(s)]} for t in b["tabs"]]
+            tabs = [t for t in tabs if any(s["fields"] for s in t["sections"])]
+            if tabs:
+                out.append({**b, "tabs": tabs})
+        elif shown(b):
+            out.append(b)
+    return out
+
+
 def layout(model: Any, levels: dict[str, str], record: dict[str, Any]) -> list[dict[str, Any]]:
     """The entity's layout as blocks: ``{kind: section|tabs, ...}``, fields the user may see.
 
@@ -540,7 +575,7 @@ def record_page(entity: str, record_id: int) -> Any:
         title=str(record.get(model.title_field) or f"#{record_id}")
         if model.title_field
         else f"#{record_id}",
-        blocks=layout(model, levels, record),
+        blocks=shown_sections(entity, model, layout(model, levels, record), record),
         related=related_lists(entity, record_id),
         timeline=timeline(entity, record_id, model, levels),
         flows=startable_flows(entity) if can_update else [],

@@ -72,7 +72,9 @@ def index() -> Any:
         found = p.meta.get("rules", name)
         text = found["definition"].get("text", "")
         files.append({"name": name, "version": found["version"], "rulesets": _rulesets(text)})
-    return render_template("rule_editor_index.html", files=files)
+    have = {f["name"] for f in files}
+    fresh = [n for n in p.entities.names() if n not in have]
+    return render_template("rule_editor_index.html", files=files, fresh=fresh)
 
 
 @blueprint.get("/build/rules/<name>")
@@ -80,7 +82,7 @@ def edit(name: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
     p = _platform()
-    found = p.meta.get("rules", name)
+    found = _file_or_new(p, name)
     text = found["definition"].get("text", "")
     imports, source = import_map()
     html = render_template(
@@ -89,6 +91,7 @@ def edit(name: str) -> Any:
         version=found["version"],
         text=text,
         rulesets=_rulesets(text),
+        entity=_entity_of(p, name, text),
         importmap=imports,
         user=g.user,
     )
@@ -98,6 +101,26 @@ def edit(name: str) -> Any:
         "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
     )
     return response
+
+
+def _file_or_new(p: Any, name: str) -> dict[str, Any]:
+    """The live rules file ``name``, or an empty one (version 0, published as new) when
+    ``name`` is an entity that has no rules yet; 404 otherwise."""
+    try:
+        return p.meta.get("rules", name)
+    except NotFound:
+        if name not in p.entities.names():
+            raise
+        return {"definition": {"name": name, "text": ""}, "version": 0}
+
+
+def _entity_of(p: Any, name: str, text: str) -> str:
+    """The entity a rule set added in the grids is on: the file's namesake entity, else the
+    entity of its first rule set."""
+    if name in p.entities.names():
+        return name
+    found = _rulesets(text)
+    return found[0]["entity"] if found else ""
 
 
 # ---------------------------------------------------------------- editor API
