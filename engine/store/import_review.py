@@ -25,7 +25,16 @@ from engine.errors import (
 )
 from engine.forms.entity import label_text
 from engine.i18n import t as _t
-from engine.store.importer import IGNORE, cell_value, importable_fields, map_columns, open_source
+from engine.store.importer import (
+    IGNORE,
+    cell_value,
+    importable_fields,
+    map_columns,
+    normalize_company,
+    normalize_email,
+    normalize_phone,
+    open_source,
+)
 
 ACTIONS = ("merge", "create", "skip")
 FLAG_FIELD = "duplicate_of"
@@ -139,18 +148,34 @@ def merge_changes(
     model: Any, record: dict[str, Any], original: dict[str, Any], fields: list[str] | None
 ) -> dict[str, Any]:
     """What a merge writes on the original: the duplicate's non-empty values for the
-    import's columns (``fields``), and for any other field the original leaves empty."""
+    import's columns (``fields``), and for any other field the original leaves empty.
+    A variant of the value already there (the same company with another legal suffix,
+    the same e-mail in another case) keeps the original's spelling."""
     chosen = set(fields or [])
     out = {}
-    for key in importable_fields(model):
+    for key, f in importable_fields(model).items():
         if key == FLAG_FIELD:
             continue
         value = record.get(key)
-        if value in (None, "", []) or value == original.get(key):
+        if value in (None, "", []) or _same(f, value, original.get(key)):
             continue
         if key in chosen or original.get(key) in (None, "", []):
             out[key] = value
     return out
+
+
+def _same(f: Any, a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    kind = f.type.name
+    if kind == "email":
+        return normalize_email(a).casefold() == normalize_email(b).casefold()
+    if kind == "phone":
+        return normalize_phone(a) == normalize_phone(b)
+    same = normalize_company(a)
+    return bool(same) and same == normalize_company(b)
 
 
 def resolve(

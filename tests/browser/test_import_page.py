@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from pathlib import Path
 
 from tests.browser.conftest import shot
 
@@ -67,7 +68,7 @@ def test_an_admin_imports_leads_reviews_the_rejects_and_merges_a_duplicate(
     assert "4" in rejected and "Company" in rejected
     with page.expect_download() as info:
         page.click("#report-link")
-    report = open(info.value.path(), encoding="utf-8-sig").read()
+    report = Path(info.value.path()).read_text(encoding="utf-8-sig")
     assert report.startswith("row,errors") and "no company" in report
 
     card = page.locator(".duplicate").first
@@ -82,6 +83,7 @@ def test_an_admin_imports_leads_reviews_the_rejects_and_merges_a_duplicate(
 
     merged = p.records("lead").get(existing["id"])
     assert merged["phone"] == "+862155550101" and merged["notes"] == "second visit"
+    assert merged["company"] == f"{tag} Existing 有限公司"  # a variant keeps the original's
     assert p.records("lead").count(where=f"id == {flagged_id}") == 0
 
     page.click("#result-list-link")

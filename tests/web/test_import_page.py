@@ -142,9 +142,9 @@ def test_a_flagged_duplicate_is_shown_beside_its_original_and_merged(p, client):
         {"action": "merge", "fields": fields},
     )
     assert status == 200, done
-    assert set(done["changed"]) == {"company", "phone"}
+    assert done["changed"] == ["phone"]  # "Acme Co., Ltd." is a variant of "ACME Ltd"
     merged = p.records("lead").get(original["id"])
-    assert merged["company"] == "Acme Co., Ltd." and merged["phone"] == "+862155550101"
+    assert merged["company"] == "ACME Ltd" and merged["phone"] == "+862155550101"
     assert p.records("lead").count(where=f"id == {dup['created_id']}") == 0
     status, _, _ = client.post(
         f"/api/v1/import/lead/duplicates/{dup['created_id']}", {"action": "merge"}
