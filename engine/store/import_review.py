@@ -96,12 +96,27 @@ def preview(
             for i, name in enumerate(source.header)
         ],
         "fields": [
-            {"key": k, "label": label_text(f.label, lang, k), "type": f.type.name}
+            {
+                "key": k,
+                "label": label_text(f.label, lang, k),
+                "type": f.type.name,
+                "options": _option_labels(f, lang),
+            }
             for k, f in fields.items()
         ],
         "sample": sample,
         "flag_field": FLAG_FIELD if _flag_field(model, entity) else None,
     }
+
+
+def _option_labels(f: Any, lang: str) -> dict[str, str] | None:
+    """A select's values with their labels in ``lang`` (the page shows labels, not codes)."""
+    prop = f.prop
+    options = prop.get("enum") or (prop.get("items") or {}).get("enum")
+    if not options:
+        return None
+    labels = prop.get("x-options-labels") or {}
+    return {str(o): label_text(labels.get(o), lang, str(o)) for o in options}
 
 
 def _norm(name: str) -> str:

@@ -52,7 +52,7 @@ def test_an_admin_imports_leads_reviews_the_rejects_and_merges_a_duplicate(
         page.select_option('select[data-column="Remarks"]', "notes")
     page.wait_for_selector("#sample-table thead th:has-text('Notes')")
     sample = page.locator("#sample-table tbody tr").first.inner_text()
-    assert f"li.{tag.lower()}@example.com" in sample and "trade_show" in sample
+    assert f"li.{tag.lower()}@example.com" in sample and "Trade show" in sample
     second = page.locator("#sample-table tbody tr").nth(1).inner_text()
     assert "+862155550101" in second and f"wang.{tag.lower()}@example.com" in second
     shot(page, "import-mapping")

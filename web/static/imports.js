@@ -13,6 +13,7 @@
   let file = null;
   let preview = null; // the last preview answer
   let labels = {}; // field key -> label
+  let options = {}; // field key -> {option value -> label}
 
   /** Show ``message`` (and the located errors) in the paragraph ``id``; null hides it. */
   function showError(id, error) {
@@ -116,6 +117,7 @@
     const query = params.toString();
     preview = await send(base + "/preview" + (query ? "?" + query : ""), form);
     labels = Object.fromEntries(preview.fields.map((f) => [f.key, f.label]));
+    options = Object.fromEntries(preview.fields.filter((f) => f.options).map((f) => [f.key, f.options]));
     drawMapping();
     drawSample();
   }
@@ -145,7 +147,7 @@
     const body = $("sample-table").tBodies[0];
     body.replaceChildren();
     for (const row of preview.sample) {
-      body.append(el("tr", {}, el("td", {}, row.row), mapped.map((c) => el("td", {}, show(row.values[c.field])))));
+      body.append(el("tr", {}, el("td", {}, row.row), mapped.map((c) => el("td", {}, show(row.values[c.field], c.field)))));
     }
     if (!preview.sample.length) body.append(el("tr", {}, el("td", { colspan: mapped.length + 1 }, t("The file has no data rows."))));
   }
@@ -159,8 +161,12 @@
     }
   }
 
-  function show(value) {
+  /** A value as the page shows it; ``key`` names its field, so options read as their labels. */
+  function show(value, key) {
     if (value === null || value === undefined || value === "") return "—";
+    const names = options[key];
+    if (names && Array.isArray(value)) return value.map((v) => names[v] || v).join(", ");
+    if (names && typeof value === "string") return names[value] || value;
     if (Array.isArray(value)) return value.join(", ");
     if (typeof value === "object") return JSON.stringify(value);
     if (typeof value === "boolean") return value ? t("Yes") : t("No");
@@ -248,8 +254,8 @@
       .map((k) => {
         const mine = pair.record[k];
         const theirs = original ? original[k] : undefined;
-        const differs = original && show(mine) !== show(theirs);
-        return el("tr", { class: differs ? "differs" : "" }, el("th", { scope: "row" }, labels[k] || k), el("td", {}, original ? show(theirs) : "…"), el("td", {}, show(mine)));
+        const differs = original && show(mine, k) !== show(theirs, k);
+        return el("tr", { class: differs ? "differs" : "" }, el("th", { scope: "row" }, labels[k] || k), el("td", {}, original ? show(theirs, k) : "…"), el("td", {}, show(mine, k)));
       });
     card.append(
       el(
