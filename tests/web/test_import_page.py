@@ -206,3 +206,16 @@ def test_an_unflagged_record_cannot_be_settled(p, client):
     status, _, _ = client.post(f"/api/v1/import/lead/duplicates/{plain['id']}", {"action": "skip"})
     assert status == 409
     assert p.records("lead").get(plain["id"])["company"] == "Gamma"
+
+
+def test_a_column_left_out_on_the_page_is_not_imported(p, client):
+    client.login("clara", "clara-secret-1")
+    body, headers = multipart("leads.csv", csv_bytes(ROWS[:2]))
+    status, answer, _ = client.post(
+        "/api/v1/import/lead?map=Phone%3D-&map=Remarks%3D-", raw=body, headers=headers
+    )
+    assert status == 200, answer
+    assert answer["created"] == 1 and "Phone" not in answer["mapping"]
+    assert answer["unknown_columns"] == []  # left out on purpose: nothing to report
+    (lead,) = p.records("lead").list()
+    assert lead.get("phone") is None and lead["email"] == "ann@acme.example"
