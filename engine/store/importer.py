@@ -7,7 +7,8 @@ goes through the record service as the importing user: the same validation,
 rules, permissions and audit as a record created by hand.
 
 - **Columns** map to fields by key, by label (any language of ``x-label``)
-  or by an explicit ``mapping``; unknown columns are reported and ignored.
+  or by an explicit ``mapping`` (``-`` leaves a column out); unknown columns are
+  reported and ignored.
 - **Cleansing**: text is trimmed, e-mail domains lower-cased, phone numbers
   reduced to digits (a leading ``+`` kept). Company names are compared in a
   normalised form (full-width to half-width, case folded, legal suffixes such
