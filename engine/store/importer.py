@@ -7,7 +7,8 @@ goes through the record service as the importing user: the same validation,
 rules, permissions and audit as a record created by hand.
 
 - **Columns** map to fields by key, by label (any language of ``x-label``)
-  or by an explicit ``mapping``; unknown columns are reported and ignored.
+  or by an explicit ``mapping`` (``-`` leaves a column out); unknown columns are
+  reported and ignored.
 - **Cleansing**: text is trimmed, e-mail domains lower-cased, phone numbers
   reduced to digits (a leading ``+`` kept). Company names are compared in a
   normalised form (full-width to half-width, case folded, legal suffixes such
@@ -51,6 +52,8 @@ from engine.store.types import IdType, UTCDateTime
 
 BATCH = 500
 POLICIES = ("skip", "update", "flag", "create")
+#: A mapping's field for a column the user leaves out (``map=Notes=-``).
+IGNORE = "-"
 
 #: The checkpoint table lives with the engine's own tables (created with them, backed up).
 import_metadata = system_metadata
@@ -302,7 +305,7 @@ def map_columns(
     bad = [
         error_entry(_t("{value} is not a field that can be imported", value=repr(v)), field=k)
         for k, v in (mapping or {}).items()
-        if v not in fields
+        if v not in fields and v != IGNORE
     ]
     if bad:
         raise ValidationError(_t("the column mapping is invalid"), bad)
@@ -311,6 +314,8 @@ def map_columns(
     taken: set[str] = set()
     for i, name in enumerate(header):
         key = explicit.get(_key(name)) or by_name.get(_key(name))
+        if key == IGNORE:  # the user chose to leave this column out
+            continue
         if key is None or key in taken:
             why = (
                 _t("column {name} is mapped twice; ignored", name=repr(name))
@@ -784,6 +789,7 @@ class Importer:
 
     def _batch(self, conn: Any, batch: list[tuple[int, list[Any]]], result: ImportResult) -> None:
         pending: list[tuple[int, list[Any], dict[str, Any], _Ref, list[Any]]] = []
+        flagged: list[tuple[dict[str, Any], _Ref]] = []
 
         def flush() -> None:
             if pending:
@@ -823,7 +829,10 @@ class Importer:
                 dup["action"] = "flagged"
                 result.duplicates.append(dup)
                 result.flagged += 1
+                flagged.append((dup, new))
         flush()
+        for dup, new in flagged:  # the record a flagged row became, for the review
+            dup["created_id"] = None if new.dead else new.id
 
     def _reject(
         self, result: ImportResult, n: int, cells: list[Any], errors: list[dict[str, Any]]
@@ -945,6 +954,7 @@ def run_report(platform: Any, run_id: int, user: str | None) -> tuple[str, dict[
 
 __all__ = [
     "BATCH",
+    "IGNORE",
     "POLICIES",
     "DuplicateIndex",
     "ImportResult",

@@ -342,6 +342,7 @@ def list_page(entity: str) -> Any:
         "update": bool(access.scopes(entity, "update")),
         "delete": bool(access.scopes(entity, "delete")),
         "export": bool(access.scopes(entity, "export")),
+        "import": bool(access.scopes(entity, "import")),
     }
     levels = access.field_levels(entity)
     settable = [
