@@ -65,7 +65,7 @@ def test_a_syntax_error_reads_in_chinese():
 
     with language("zh-CN"), pytest.raises(RuleSyntaxError) as info:
         parse_expression("a ==")
-    assert info.value.message == "文本过早结束；此处应为 字段名或值."
+    assert info.value.message == "文本过早结束；此处应为 字段名或值。"
 
 
 def test_english_by_default_and_chinese_inside_a_language_block():
