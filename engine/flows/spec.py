@@ -187,7 +187,7 @@ def parse_flow(
             errors.append(
                 spec.node_entry(
                     node_id,
-                    t("type {get!r} is not written name or name@version", get=raw.get("type")),
+                    t("type {type!r} is not written name or name@version", type=raw.get("type")),
                     "type",
                 )
             )

@@ -108,8 +108,8 @@ def read_dashboard(
                 (
                     ("filters", i, "type"),
                     t(
-                        "{get!r}: use one of {filter_types}",
-                        get=f.get("type"),
+                        "{type!r}: use one of {filter_types}",
+                        type=f.get("type"),
                         filter_types=", ".join(FILTER_TYPES),
                     ),
                 )

@@ -68,7 +68,7 @@ def read_forecast(
                 problems.append(
                     (
                         ("lost", i),
-                        t("{s!r} is not an option of {get}", s=s, get=definition.get("stage")),
+                        t("{s!r} is not an option of {field}", s=s, field=definition.get("stage")),
                     )
                 )
             elif s == won:

@@ -77,8 +77,8 @@ def read_leaderboard(
                         (
                             ("targets", part),
                             t(
-                                "{get!r} is not a field of {entity}",
-                                get=targets.get(part),
+                                "{field!r} is not a field of {entity}",
+                                field=targets.get(part),
                                 entity=entity,
                             ),
                         )

@@ -300,9 +300,9 @@ def resolve_path(catalog: Catalog, entity: str, path: str) -> tuple[list[Any], s
         if n < len(parts) - 1:
             if info.type.kind != "record" or not info.type.entity or info.type.entity == "@user":
                 return [], t(
-                    "{part!r} is not a reference, so '.{parts}' cannot follow it",
+                    "{part!r} is not a reference, so '.{next}' cannot follow it",
                     part=part,
-                    parts=parts[n + 1],
+                    next=parts[n + 1],
                 )
             current = info.type.entity
     return steps, None
