@@ -98,7 +98,11 @@ class FlowSpec:
 
     def node_entry(self, node: str, message: str, *sub: str | int) -> dict[str, Any]:
         """An entry about one node, its message starting with the node's name."""
-        return self.entry(("nodes", node, *sub), f"node {node!r}: {message}", node=node)
+        return self.entry(
+            ("nodes", node, *sub),
+            t("node {node!r}: {message}", node=node, message=message),
+            node=node,
+        )
 
     def edge_entry(self, edge: EdgeSpec, message: str, *sub: str) -> dict[str, Any]:
         text = t(

@@ -49,7 +49,7 @@ def read_forecast(
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
         return None, [(("source",), t("{source!r} is not an entity", source=source))]
-    stage = check_field(catalog, source, definition, "stage", ("string",), "a select", problems)
+    stage = check_field(catalog, source, definition, "stage", ("string",), t("a select"), problems)
     options = tuple(stage.type.options or ()) if stage is not None else ()
     won = definition.get("won")
     lost = definition.get("lost", [])
@@ -73,9 +73,9 @@ def read_forecast(
                 )
             elif s == won:
                 problems.append((("lost", i), t("{s!r} cannot be both won and lost", s=s)))
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems)
+    check_field(catalog, source, definition, "amount", ("number",), t("a number"), problems)
     close = check_field(
-        catalog, source, definition, "close", ("date", "datetime"), "a date", problems
+        catalog, source, definition, "close", ("date", "datetime"), t("a date"), problems
     )
     check_filters(definition, source, check_filter, problems)
     spec = {

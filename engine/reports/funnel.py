@@ -54,7 +54,7 @@ def read_funnel(
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
         return None, [(("source",), t("{source!r} is not an entity", source=source))]
-    stage = check_field(catalog, source, definition, "stage", ("string",), "a select", problems)
+    stage = check_field(catalog, source, definition, "stage", ("string",), t("a select"), problems)
     stages = definition.get("stages")
     if stages is None and stage is not None:
         if not stage.type.options:
@@ -78,7 +78,7 @@ def read_funnel(
                 elif s in seen:
                     problems.append((("stages", i), t("{s!r} is listed twice", s=s)))
                 seen.add(str(s))
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems,
+    check_field(catalog, source, definition, "amount", ("number",), t("a number"), problems,
                 required=False)  # fmt: skip
     check_window(definition.get("window"), problems)
     check_filters(definition, source, check_filter, problems)

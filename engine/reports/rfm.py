@@ -65,10 +65,10 @@ def read_rfm(
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
         return None, [(("source",), _t("{source!r} is not an entity", source=source))]
-    check_field(catalog, source, definition, "customer", ("record", "string"), "a reference",
+    check_field(catalog, source, definition, "customer", ("record", "string"), _t("a reference"),
                 problems)  # fmt: skip
-    check_field(catalog, source, definition, "date", ("date", "datetime"), "a date", problems)
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems)
+    check_field(catalog, source, definition, "date", ("date", "datetime"), _t("a date"), problems)
+    check_field(catalog, source, definition, "amount", ("number",), _t("a number"), problems)
     segments = definition.get("segments", {})
     if not isinstance(segments, dict):
         problems.append((("segments",), _t("segments maps a name to a condition over r, f and m")))

@@ -70,8 +70,12 @@ class UserSettings:
         check = KNOWN.get(key)
         if check is None:
             raise ValidationError(
-                f"unknown setting {key!r}",
-                [error_entry("known settings: " + ", ".join(sorted(KNOWN)), field=key)],
+                t("unknown setting {key!r}", key=key),
+                [
+                    error_entry(
+                        t("known settings: {known}", known=", ".join(sorted(KNOWN))), field=key
+                    )
+                ],
             )
         if value is not None and not check(value):
             raise ValidationError(
