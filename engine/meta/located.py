@@ -76,7 +76,7 @@ def _container(path: Path) -> str:
         tail.insert(0, part)
         if isinstance(part, str):
             break
-    return "in " + dotted(tuple(tail))
+    return _t("in {path}", path=dotted(tuple(tail)))
 
 
 def _custom(error: SchemaError) -> str | None:
@@ -89,8 +89,10 @@ def _custom(error: SchemaError) -> str | None:
 
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    nouns = [_NOUNS.get(t, t) for t in names]
-    return nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+    nouns = [_t(_NOUNS[t]) if t in _NOUNS else t for t in names]
+    if len(nouns) == 1:
+        return nouns[0]
+    return _t("{first} or {last}", first=", ".join(nouns[:-1]), last=nouns[-1])
 
 
 def _enum_values(error: SchemaError) -> list[Any]:
@@ -204,10 +206,10 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
         ]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "more than",
-            "exclusiveMaximum": "less than",
+            "minimum": _t("at least"),
+            "maximum": _t("at most"),
+            "exclusiveMinimum": _t("more than"),
+            "exclusiveMaximum": _t("less than"),
         }[kind]
         return [
             (
