@@ -260,7 +260,15 @@ def read_pivot(
         for d in check_filter(str(filters), source):
             if d.get("severity", "error") == "error":
                 problems.append(
-                    (("filters",), f"{d['message']} (at {d.get('line', 1)}:{d.get('column', 1)})")
+                    (
+                        ("filters",),
+                        t(
+                            "{message} (at {line}:{column})",
+                            message=d["message"],
+                            line=d.get("line", 1),
+                            column=d.get("column", 1),
+                        ),
+                    )
                 )
     totals = definition.get("totals") or {}
     options = definition.get("options") or {}
