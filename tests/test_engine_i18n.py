@@ -56,6 +56,9 @@ def test_the_words_messages_are_built_from_are_translated():
     zh = catalog("zh-CN")
     words = [*KIND_WORDS.values(), *_WORDS.values()]
     words += ["a field name or a value", "an operator such as == or and"]
+    from engine.meta.located import _NOUNS
+
+    words += list(_NOUNS.values())  # the bundle checker's "expected a mapping, got ..."
     assert not [w for w in words if not zh.get(w)]
 
 
@@ -65,7 +68,7 @@ def test_a_syntax_error_reads_in_chinese():
 
     with language("zh-CN"), pytest.raises(RuleSyntaxError) as info:
         parse_expression("a ==")
-    assert info.value.message == "文本过早结束；此处应为 字段名或值."
+    assert info.value.message == "文本过早结束；此处应为 字段名或值。"
 
 
 def test_english_by_default_and_chinese_inside_a_language_block():

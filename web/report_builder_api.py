@@ -26,6 +26,7 @@ from flask import Blueprint, Response
 from engine.errors import PermissionDenied, ValidationError, error_entry
 from web.auth import require_user
 from web.http import body, json_response, platform_of
+from web.i18n import gettext
 
 blueprint = Blueprint("report_builder_api", __name__, url_prefix="/api/v1/reports/builder")
 
@@ -154,7 +155,11 @@ def preview() -> Response:
     if problems:
         first = problems[0]
         raise ValidationError(
-            f"the report cannot run: {first.get('field') or 'definition'}: {first['message']}",
+            gettext(
+                "the report cannot run: %(where)s: %(problem)s",
+                where=first.get("field") or gettext("definition"),
+                problem=first["message"],
+            ),
             problems,
         )
     result = p.reports.run(draft, user=require_user())

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import error_entry
+from engine.i18n import t
 from engine.meta.located import did_you_mean
 from engine.meta.repository import content_hash
 from engine.meta.yamlpos import Marks, Path, dotted
@@ -97,10 +98,19 @@ class FlowSpec:
 
     def node_entry(self, node: str, message: str, *sub: str | int) -> dict[str, Any]:
         """An entry about one node, its message starting with the node's name."""
-        return self.entry(("nodes", node, *sub), f"node {node!r}: {message}", node=node)
+        return self.entry(
+            ("nodes", node, *sub),
+            t("node {node!r}: {message}", node=node, message=message),
+            node=node,
+        )
 
     def edge_entry(self, edge: EdgeSpec, message: str, *sub: str) -> dict[str, Any]:
-        text = f"node {edge.source!r}: edge to {edge.target!r}: {message}"
+        text = t(
+            "node {source!r}: edge to {target!r}: {message}",
+            source=edge.source,
+            target=edge.target,
+            message=message,
+        )
         return self.entry(("edges", edge.index, *sub), text, node=edge.source)
 
 
@@ -180,7 +190,9 @@ def parse_flow(
         if parsed is None:
             errors.append(
                 spec.node_entry(
-                    node_id, f"type {raw.get('type')!r} is not written name or name@version", "type"
+                    node_id,
+                    t("type {type!r} is not written name or name@version", type=raw.get("type")),
+                    "type",
                 )
             )
             continue
@@ -194,7 +206,7 @@ def parse_flow(
         edge = _edge(index, raw)
         if edge is None:
             errors.append(
-                spec.entry(("edges", index), "an edge is [from, to] or {from: ..., to: ...}")
+                spec.entry(("edges", index), t("an edge is [from, to] or {from: ..., to: ...}"))
             )
             continue
         missing = [n for n in (edge.source, edge.target) if n not in raw_nodes]
@@ -202,7 +214,12 @@ def parse_flow(
             errors.append(
                 spec.entry(
                     ("edges", index),
-                    f"edge {edge.source} -> {edge.target}: there is no node {name!r}"
+                    t(
+                        "edge {source} -> {target}: there is no node {name!r}",
+                        source=edge.source,
+                        target=edge.target,
+                        name=name,
+                    )
                     + did_you_mean(name, raw_nodes),
                     node=name,
                 )
@@ -211,7 +228,7 @@ def parse_flow(
             continue
         if spec.graph.has_edge(edge.source, edge.target):
             errors.append(
-                spec.edge_entry(edge, "the same two nodes are already joined by another edge")
+                spec.edge_entry(edge, t("the same two nodes are already joined by another edge"))
             )
             continue
         spec.edges.append(edge)

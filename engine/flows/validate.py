@@ -32,6 +32,7 @@ from engine.flows.balance import balance_errors
 from engine.flows.nodes.base import NodeType, ValidationTools
 from engine.flows.registry import node_type, node_types
 from engine.flows.spec import FlowSpec
+from engine.i18n import t as _t
 from engine.meta.located import did_you_mean, schema_errors
 from engine.meta.yamlpos import Marks
 
@@ -54,8 +55,11 @@ def _unknown_types(spec: FlowSpec, types: dict[str, NodeType]) -> list[dict]:
             out.append(
                 spec.node_entry(
                     node.id,
-                    f"unknown node type {node.type_ref!r}"
-                    + (did_you_mean(node.type, names) or f"; installed: {', '.join(known)}"),
+                    _t("unknown node type {type_ref!r}", type_ref=node.type_ref)
+                    + (
+                        did_you_mean(node.type, names)
+                        or _t("; installed: {known}", known=", ".join(known))
+                    ),
                     "type",
                 )
             )
@@ -78,12 +82,14 @@ def _config_errors(spec: FlowSpec, types: dict[str, NodeType], tools: Validation
             found = schema_errors(node.config, marks, t.config_schema, spec.file or "")
             problems = [
                 {**e, "field": ".".join(filter(None, ["nodes", node_id, "config", e["field"]])),
-                 "message": f"node {node_id!r}: config: {e['message']}", "node": node_id}
+                 "message": _t("node {node!r}: config: {message}", node=node_id, message=e["message"]), "node": node_id}
                 for e in found
             ]  # fmt: skip
         else:
             problems = [
-                spec.node_entry(node_id, f"config: {e.message}", "config", *e.absolute_path)
+                spec.node_entry(
+                    node_id, _t("config: {message}", message=e.message), "config", *e.absolute_path
+                )
                 for e in Draft202012Validator(t.config_schema).iter_errors(node.config)
             ]
         out += problems
@@ -91,41 +97,55 @@ def _config_errors(spec: FlowSpec, types: dict[str, NodeType], tools: Validation
             try:
                 messages = t.validate(node, spec, tools)
             except Exception as exc:  # a plugin's bug must not hide the other problems
-                messages = [f"node type {t.ref} failed to validate this node: {exc!r}"]
+                messages = [
+                    _t("node type {ref} failed to validate this node: {exc!r}", ref=t.ref, exc=exc)
+                ]
             out += [spec.node_entry(node_id, message, "config") for message in messages]
     return out
 
 
 def _edges_wanted(low: int, high: int | None, label: str) -> str:
     if high == 0:
-        return f"no {label} edge"
+        return _t("no {label} edge", label=label)
     if high is None:
-        return f"at least {low} {label} edge{'s' if low != 1 else ''}"
+        return _t(
+            "at least {low} {label} edge{s}",
+            low=low,
+            label=label,
+            s="s" if low != 1 else "",
+        )
     if low == high:
-        return f"exactly {low} {label} edge{'s' if low != 1 else ''}"
-    return f"{low} to {high} {label} edges"
+        return _t("exactly {low} {label} edge{s}", low=low, label=label, s="s" if low != 1 else "")
+    return _t("{low} to {high} {label} edges", low=low, high=high, label=label)
 
 
 def _degree_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
     out = []
     starts = spec.starts()
     if not starts:
-        out.append(spec.entry(("nodes",), "the flow has no start node (type: start)"))
+        out.append(spec.entry(("nodes",), _t("the flow has no start node (type: start)")))
     for extra in starts[1:]:
         out.append(
-            spec.node_entry(extra, f"a flow has exactly one start; {starts[0]!r} is the first")
+            spec.node_entry(
+                extra, _t("a flow has exactly one start; {starts!r} is the first", starts=starts[0])
+            )
         )
     g = spec.graph
     for node_id, t in types.items():
         for label, count, (low, high) in (
-            ("incoming", g.in_degree(node_id), t.inputs),
-            ("outgoing", g.out_degree(node_id), t.outputs),
+            (_t("incoming"), g.in_degree(node_id), t.inputs),
+            (_t("outgoing"), g.out_degree(node_id), t.outputs),
         ):
             if count < low or (high is not None and count > high):
                 out.append(
                     spec.node_entry(
                         node_id,
-                        f"a {t.name} node takes {_edges_wanted(low, high, label)}, it has {count}",
+                        _t(
+                            "a {name} node takes {edges_wanted}, it has {count}",
+                            name=t.name,
+                            edges_wanted=_edges_wanted(low, high, label),
+                            count=count,
+                        ),
                     )
                 )
     return out
@@ -140,18 +160,20 @@ def _reach_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
         for node_id in spec.nodes:
             if node_id not in reached:
                 out.append(
-                    spec.node_entry(node_id, f"cannot be reached from the start {starts[0]!r}")
+                    spec.node_entry(
+                        node_id, _t("cannot be reached from the start {starts!r}", starts=starts[0])
+                    )
                 )
     ends = [n for n, t in types.items() if t.outputs == (0, 0)]
     if not ends:
-        out.append(spec.entry(("nodes",), "the flow has no end node (type: end)"))
+        out.append(spec.entry(("nodes",), _t("the flow has no end node (type: end)")))
         return out
     finishing = set(ends)
     for end in ends:
         finishing |= nx.ancestors(g, end)
     for node_id in spec.nodes:
         if node_id not in finishing:
-            out.append(spec.node_entry(node_id, "no end can be reached from this node"))
+            out.append(spec.node_entry(node_id, _t("no end can be reached from this node")))
     return out
 
 
@@ -167,7 +189,10 @@ def _cycle_errors(spec: FlowSpec, types: dict[str, NodeType]) -> list:
             out.append(
                 spec.node_entry(
                     first,
-                    f"the cycle {loop} does not pass an exclusive gateway, so it never ends",
+                    _t(
+                        "the cycle {loop} does not pass an exclusive gateway, so it never ends",
+                        loop=loop,
+                    ),
                 )
             )
     return out
@@ -180,17 +205,23 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
         if t is None:
             continue
         if (edge.when or edge.default) and not t.conditional:
-            what = "a condition (when)" if edge.when else "default: true"
+            what = _t("a condition (when)") if edge.when else "default: true"
             out.append(
                 spec.edge_entry(
                     edge,
-                    f"a {t.name} node's edges cannot carry {what}; put a gateway before them",
+                    _t(
+                        "a {name} node's edges cannot carry {what}; put a gateway before them",
+                        name=t.name,
+                        what=what,
+                    ),
                     "when" if edge.when else "default",
                 )
             )
         elif edge.when:
             for message in tools.check_expression(edge.when, True):
-                out.append(spec.edge_entry(edge, f"condition: {message}", "when"))
+                out.append(
+                    spec.edge_entry(edge, _t("condition: {message}", message=message), "when")
+                )
         if edge.outcome is not None and not t.open_outcomes:
             allowed = t.node_outcomes(spec.nodes[edge.source])
             if edge.outcome not in allowed:
@@ -198,8 +229,13 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
                 out.append(
                     spec.edge_entry(
                         edge,
-                        f"outcome {edge.outcome!r} is not an outcome of node {edge.source!r} "
-                        f"(its outcomes: {words})" + did_you_mean(edge.outcome, allowed),
+                        _t(
+                            "outcome {outcome!r} is not an outcome of node {source!r} (its outcomes: {words})",
+                            outcome=edge.outcome,
+                            source=edge.source,
+                            words=words,
+                        )
+                        + did_you_mean(edge.outcome, allowed),
                         "outcome",
                     )
                 )
@@ -209,9 +245,18 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
             counts = Counter(e.outcome for e in outgoing)
             for outcome, count in counts.items():
                 if count > 1:
-                    which = f"outcome {outcome!r}" if outcome else "no outcome"
+                    which = (
+                        _t("outcome {outcome!r}", outcome=outcome) if outcome else _t("no outcome")
+                    )
                     out.append(
-                        spec.node_entry(node_id, f"{count} outgoing edges have {which}; one each")
+                        spec.node_entry(
+                            node_id,
+                            _t(
+                                "{count} outgoing edges have {which}; one each",
+                                count=count,
+                                which=which,
+                            ),
+                        )
                     )
         if t.conditional and len(outgoing) > 1:
             defaults = [e for e in outgoing if e.default]
@@ -221,11 +266,13 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
                     out.append(
                         spec.edge_entry(
                             e,
-                            "an exclusive gateway's edge needs a condition (when) or default: true",
+                            _t(
+                                "an exclusive gateway's edge needs a condition (when) or default: true"
+                            ),
                         )
                     )
             if len(defaults) > 1:
-                out.append(spec.node_entry(node_id, "has more than one default edge"))
+                out.append(spec.node_entry(node_id, _t("has more than one default edge")))
             if (
                 t.gateway == "exclusive"
                 and not defaults
@@ -234,8 +281,9 @@ def _edge_errors(spec: FlowSpec, types: dict[str, NodeType], tools: ValidationTo
                 out.append(
                     spec.node_entry(
                         node_id,
-                        "an exclusive gateway needs a default edge (default: true) for when no "
-                        "condition holds, or config exhaustive: true",
+                        _t(
+                            "an exclusive gateway needs a default edge (default: true) for when no condition holds, or config exhaustive: true"
+                        ),
                     )
                 )
     return out
@@ -247,26 +295,44 @@ def rule_tools(spec: FlowSpec, service: Any) -> tuple[ValidationTools, list[dict
     entity = spec.entity
     if entity is not None and not service.catalog.exists(entity):
         hint = did_you_mean(entity, service.catalog.entity_names())
-        problems.append(spec.entry(("entity",), f"entity {entity!r} does not exist{hint}"))
+        problems.append(
+            spec.entry(
+                ("entity",), _t("entity {entity!r} does not exist{hint}", entity=entity, hint=hint)
+            )
+        )
         entity = None
     fields = set(service.catalog.fields(entity)) if entity else set()
 
     def check_expression(text: str, boolean: bool) -> list[str]:
         if spec.entity is None:
-            return ["conditions and expressions need the flow to name its entity"]
+            return [_t("conditions and expressions need the flow to name its entity")]
         if entity is None:
             return []
         diagnostics = service.check(text, entity=entity)
         errors = [d for d in diagnostics if d.get("severity", "error") == "error"]
         if errors:
-            return [f"{d['message']} (at column {d['column']} of {text!r})" for d in errors]
+            return [
+                _t(
+                    "{message} (at column {column} of {text!r})",
+                    message=d["message"],
+                    column=d["column"],
+                    text=text,
+                )
+                for d in errors
+            ]
         if boolean:
             try:
                 kind = service.compile(text, entity).type.kind
             except (RuleSyntaxError, RuleTypeError) as exc:
                 return [exc.message]
             if kind not in ("boolean", "null", "any"):
-                return [f"{text!r} gives a {kind}, but a condition must be true or false"]
+                return [
+                    _t(
+                        "{text!r} gives a {kind}, but a condition must be true or false",
+                        text=text,
+                        kind=kind,
+                    )
+                ]
         return []
 
     def entity_fields(name: str) -> set[str] | None:
@@ -286,12 +352,12 @@ def _trigger_errors(spec: FlowSpec, tools: ValidationTools) -> list[dict[str, An
     if not isinstance(trigger, dict):
         return []
     if not spec.entity:
-        return [spec.entry(("trigger",), "a trigger needs the flow to name its entity")]
+        return [spec.entry(("trigger",), _t("a trigger needs the flow to name its entity"))]
     when = trigger.get("when")
     if not isinstance(when, str):
         return []
     return [
-        spec.entry(("trigger", "when"), f"trigger condition: {message}")
+        spec.entry(("trigger", "when"), _t("trigger condition: {message}", message=message))
         for message in tools.check_expression(when, True)
     ]
 

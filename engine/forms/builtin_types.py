@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
 from engine.forms.fieldtypes import FieldType, register_field_type
+from engine.i18n import t
 from engine.store.types import JsonType, UTCDateTime
 
 
@@ -133,7 +134,7 @@ class Select(Text_):
 
     def check_definition(self, prop: dict[str, Any]) -> list[str]:
         if not prop.get("enum"):
-            return ["a select field needs a non-empty 'enum' list of options"]
+            return [t("a select field needs a non-empty 'enum' list of options")]
         return []
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
@@ -404,7 +405,7 @@ class Reference(FieldType):
         return "x-ref" in prop
 
     def check_definition(self, prop: dict[str, Any]) -> list[str]:
-        return [] if prop.get("x-ref") else ["a reference field needs 'x-ref' naming an entity"]
+        return [] if prop.get("x-ref") else [t("a reference field needs 'x-ref' naming an entity")]
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
         return BigInteger()
@@ -467,16 +468,18 @@ class File(FieldType):
         problems = []
         if prop.get("type", "string") not in ("string", "array"):
             problems.append(
-                "a file field holds a file id: use type string (one file) or array (several)"
+                t("a file field holds a file id: use type string (one file) or array (several)")
             )
         size = prop.get("x-max-size")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-            problems.append(f"x-max-size must be a number of bytes above 0, not {size!r}")
+            problems.append(
+                t("x-max-size must be a number of bytes above 0, not {size!r}", size=size)
+            )
         accept = prop.get("x-accept")
         if accept is not None and not (
             isinstance(accept, list) and all(isinstance(a, str) and a for a in accept)
         ):
-            problems.append("x-accept must be a list such as [image/*, .pdf]")
+            problems.append(t("x-accept must be a list such as [image/*, .pdf]"))
         return problems
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
@@ -508,7 +511,7 @@ class ChildTable(FieldType):
     def check_definition(self, prop: dict[str, Any]) -> list[str]:
         items = prop.get("items") or {}
         if not items.get("properties"):
-            return ["a child table needs 'items.properties' describing its columns"]
+            return [t("a child table needs 'items.properties' describing its columns")]
         return []
 
     def to_json(self, value: Any) -> Any:
@@ -539,18 +542,24 @@ class Autonumber(FieldType):
     def check_definition(self, prop: dict[str, Any]) -> list[str]:
         pattern = prop.get("x-pattern")
         if not isinstance(pattern, str) or not pattern:
-            return ["an autonumber field needs 'x-pattern', e.g. 'LEAD-{YYYY}-{#####}'"]
+            return [t("an autonumber field needs 'x-pattern', e.g. 'LEAD-{YYYY}-{#####}'")]
         counters = _COUNTER.findall(pattern)
         problems = []
         if len(counters) != 1:
             problems.append(
-                f"autonumber pattern {pattern!r} needs exactly one counter such as {{#####}}"
+                t(
+                    "autonumber pattern {pattern!r} needs exactly one counter such as {{#####}}",
+                    pattern=pattern,
+                )
             )
         for token in _TOKEN.findall(pattern):
             if token not in _DATE_TOKENS and not re.fullmatch(r"#+", token):
                 problems.append(
-                    f"autonumber pattern {pattern!r} has unknown token {{{token}}}; "
-                    "use {YYYY}, {YY}, {MM}, {DD} and one {###...}"
+                    t(
+                        "autonumber pattern {pattern!r} has unknown token {{{token}}}; use {{YYYY}}, {{YY}}, {{MM}}, {{DD}} and one {{###...}}",
+                        pattern=pattern,
+                        token=token,
+                    )
                 )
         return problems
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from sqlalchemy.types import TypeEngine
 
 from engine.errors import PluginError
+from engine.i18n import t as _t
 
 
 class FieldType:
@@ -54,7 +55,7 @@ class FieldType:
         return dict(self.implied_schema)
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
-        raise NotImplementedError(f"field type {self.name!r} has no column type")
+        raise NotImplementedError(_t("field type {name!r} has no column type", name=self.name))
 
     def check_definition(self, prop: dict[str, Any]) -> list[str]:
         """Problems with a property of this type, as plain sentences (empty: fine)."""
@@ -96,20 +97,22 @@ def register_field_type(field_type: FieldType, *, infer: bool = False) -> FieldT
     """
     problems = []
     if not isinstance(field_type, FieldType):
-        problems.append("is not a FieldType instance")
+        problems.append(_t("is not a FieldType instance"))
     else:
         if not field_type.name or not field_type.name.replace("_", "").isalnum():
-            problems.append("needs a name made of letters, digits and underscores")
+            problems.append(_t("needs a name made of letters, digits and underscores"))
         if field_type.storage not in ("column", "table", "none"):
-            problems.append(f"has storage {field_type.storage!r}; use column, table or none")
+            problems.append(
+                _t("has storage {storage!r}; use column, table or none", storage=field_type.storage)
+            )
         if field_type.storage == "column" and (
             type(field_type).column_type is FieldType.column_type
         ):
-            problems.append("stores a column but does not define column_type()")
+            problems.append(_t("stores a column but does not define column_type()"))
         if field_type.name in _registry and type(_registry[field_type.name]) is not type(
             field_type
         ):
-            problems.append("is already registered by another class")
+            problems.append(_t("is already registered by another class"))
     if problems:
         name = getattr(field_type, "name", repr(field_type))
         raise PluginError(
@@ -129,7 +132,11 @@ def field_type(name: str) -> FieldType:
         return _registry[name]
     except KeyError:
         raise KeyError(
-            f"unknown field type {name!r}; known: {', '.join(sorted(_registry))}"
+            _t(
+                "unknown field type {name!r}; known: {registry}",
+                name=name,
+                registry=", ".join(sorted(_registry)),
+            )
         ) from None
 
 

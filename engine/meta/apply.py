@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from engine.errors import MigrationError
+from engine.i18n import t
 from engine.store.migrate import Plan, apply_plans, check_field_cap, offending_rows, plan_entity
 from engine.store.registry import LiveEntity, physical_map
 
@@ -44,7 +45,8 @@ def apply_entities(
     plans, errors = plan_entities(conn, definitions, live)
     if errors:
         raise MigrationError(
-            f"{len(errors)} change(s) cannot be applied to the stored records", errors
+            t("{n_errors} change(s) cannot be applied to the stored records", n_errors=len(errors)),
+            errors,
         )
     run_plans(platform, conn, plans, live)
     return plans

@@ -17,6 +17,7 @@ from typing import Any
 from engine.errors import BundleError
 from engine.forms.entity import CHILD_SYSTEM_FIELDS, MAX_FIELDS, SYSTEM_FIELDS, resolve_type
 from engine.forms.fieldtypes import field_types
+from engine.i18n import t as _t
 from engine.meta.located import did_you_mean
 from engine.meta.reader import BundleSource, SourceFile, read_bundle
 from engine.meta.yamlpos import Marks
@@ -51,21 +52,27 @@ def _check_properties(ent: _Entity, schema: dict[str, Any], base: DataPath, chil
     """Check one object schema's fields (the entity's, or a child table's rows)."""
     props = _mapping(schema.get("properties"))
     reserved = CHILD_SYSTEM_FIELDS if child else SYSTEM_FIELDS
-    where = "child table rows" if child else "records"
+    where = _t("child table rows") if child else "records"
     for key, prop in props.items():
         path = (*base, "properties", key)
         if not FIELD_KEY.fullmatch(key) or len(key) > 63:
             ent.error(
                 path,
-                f"field key {key!r} is not an identifier: use lower-case letters, digits "
-                "and underscores, starting with a letter (put the display name in x-label)",
+                _t(
+                    "field key {key!r} is not an identifier: use lower-case letters, digits and underscores, starting with a letter (put the display name in x-label)",
+                    key=key,
+                ),
                 at_key=True,
             )
         if key in reserved:
             ent.error(
                 path,
-                f"field {key!r} collides with a system field: the engine keeps {key!r} on "
-                f"all {where} ({', '.join(reserved)}); choose another key",
+                _t(
+                    "field {key!r} collides with a system field: the engine keeps {key!r} on all {where} ({reserved}); choose another key",
+                    key=key,
+                    where=where,
+                    reserved=", ".join(reserved),
+                ),
                 at_key=True,
             )
         if isinstance(prop, dict):
@@ -74,7 +81,11 @@ def _check_properties(ent: _Entity, schema: dict[str, Any], base: DataPath, chil
         if isinstance(name, str) and name not in props:
             ent.error(
                 (*base, "required", index),
-                f"required names {name!r}, which is not a field{did_you_mean(name, props)}",
+                _t(
+                    "required names {name!r}, which is not a field{did_you_mean}",
+                    name=name,
+                    did_you_mean=did_you_mean(name, props),
+                ),
             )
 
 
@@ -90,7 +101,11 @@ def _check_property(
         else:
             ent.error(
                 (*path, "x-type"),
-                f"unknown field type {xtype!r}{did_you_mean(xtype, [*types, *_PSEUDO_TYPES])}",
+                _t(
+                    "unknown field type {xtype!r}{did_you_mean}",
+                    xtype=xtype,
+                    did_you_mean=did_you_mean(xtype, [*types, *_PSEUDO_TYPES]),
+                ),
             )
     else:
         ftype = resolve_type(prop)
@@ -103,15 +118,21 @@ def _check_property(
     if isinstance(ref, str) and ref not in ent.known:
         ent.error(
             (*path, "x-ref"),
-            f"x-ref names entity {ref!r}, which is neither in this bundle nor installed"
-            f"{did_you_mean(ref, ent.known)}",
+            _t(
+                "x-ref names entity {ref!r}, which is neither in this bundle nor installed{did_you_mean}",
+                ref=ref,
+                did_you_mean=did_you_mean(ref, ent.known),
+            ),
         )
     renamed = prop.get("x-renamed-from")
     if isinstance(renamed, str) and renamed in siblings and renamed != key:
         ent.error(
             (*path, "x-renamed-from"),
-            f"{key!r} is renamed from {renamed!r}, but {renamed!r} is still defined; "
-            "remove the old field or drop x-renamed-from",
+            _t(
+                "{key!r} is renamed from {renamed!r}, but {renamed!r} is still defined; remove the old field or drop x-renamed-from",
+                key=key,
+                renamed=renamed,
+            ),
         )
     labels = prop.get("x-options-labels")
     enum = prop.get("enum") or _mapping(prop.get("items")).get("enum")
@@ -120,8 +141,11 @@ def _check_property(
             if option not in enum:
                 ent.error(
                     (*path, "x-options-labels", option),
-                    f"x-options-labels names {option!r}, which is not an option"
-                    f"{did_you_mean(option, enum)}",
+                    _t(
+                        "x-options-labels names {option!r}, which is not an option{did_you_mean}",
+                        option=option,
+                        did_you_mean=did_you_mean(option, enum),
+                    ),
                     at_key=True,
                 )
     items = prop.get("items")
@@ -163,8 +187,12 @@ def check_entities(source: BundleSource, installed: Mapping[str, dict]) -> list[
         if len(props) > MAX_FIELDS:
             ent.error(
                 ("schema", "properties"),
-                f"{sf.name} has {len(props)} fields; an entity may have at most {MAX_FIELDS} "
-                "(split it, or move repeating data into a child table)",
+                _t(
+                    "{name} has {n_props} fields; an entity may have at most {max_fields} (split it, or move repeating data into a child table)",
+                    name=sf.name,
+                    n_props=len(props),
+                    max_fields=MAX_FIELDS,
+                ),
                 at_key=True,
             )
         _check_properties(ent, schema, ("schema",), child=False)
@@ -172,12 +200,21 @@ def check_entities(source: BundleSource, installed: Mapping[str, dict]) -> list[
         if isinstance(title, str) and title not in props:
             ent.error(
                 ("title_field",),
-                f"title_field {title!r} is not a field{did_you_mean(title, props)}",
+                _t(
+                    "title_field {title!r} is not a field{did_you_mean}",
+                    title=title,
+                    did_you_mean=did_you_mean(title, props),
+                ),
             )
         for path, name in _layout_fields(ent.data.get("layout")):
             if isinstance(name, str) and name not in props:
                 ent.error(
-                    path, f"layout shows {name!r}, which is not a field{did_you_mean(name, props)}"
+                    path,
+                    _t(
+                        "layout shows {name!r}, which is not a field{did_you_mean}",
+                        name=name,
+                        did_you_mean=did_you_mean(name, props),
+                    ),
                 )
         errors.extend(ent.errors)
     return errors
@@ -212,13 +249,18 @@ def check_manifest(
         if not isinstance(dep, str):
             continue
         if dep == source.name:
-            errors.append(marks.entry(("depends", index), f"bundle {dep!r} depends on itself"))
+            errors.append(
+                marks.entry(("depends", index), _t("bundle {dep!r} depends on itself", dep=dep))
+            )
         elif dep not in installed_bundles:
             errors.append(
                 marks.entry(
                     ("depends", index),
-                    f"depends on bundle {dep!r}, which is not installed; install it first"
-                    f"{did_you_mean(dep, installed_bundles)}",
+                    _t(
+                        "depends on bundle {dep!r}, which is not installed; install it first{did_you_mean}",
+                        dep=dep,
+                        did_you_mean=did_you_mean(dep, installed_bundles),
+                    ),
                 )
             )
     for path, item in _menu_items(manifest.get("menus"), ("menus",)):
@@ -231,8 +273,12 @@ def check_manifest(
                 errors.append(
                     marks.entry(
                         (*path, kind),
-                        f"menu points at {kind} {target!r}, which is neither in this bundle "
-                        f"nor installed{did_you_mean(target, known)}",
+                        _t(
+                            "menu points at {kind} {target!r}, which is neither in this bundle nor installed{did_you_mean}",
+                            kind=kind,
+                            target=target,
+                            did_you_mean=did_you_mean(target, known),
+                        ),
                     )
                 )
     errors.extend(_check_tasks(source, installed))
@@ -250,7 +296,10 @@ def _check_tasks(
     own = {sf.name: sf for sf in source.items("entity")}
     known = {*installed.get("entity", ()), *own}
     if entity not in known:
-        text = f"tasks go to entity {entity!r}, which is neither in this bundle nor installed"
+        text = _t(
+            "tasks go to entity {entity!r}, which is neither in this bundle nor installed",
+            entity=entity,
+        )
         return [marks.entry(("tasks", "entity"), text + did_you_mean(entity, known))]
     if entity not in own:
         return []
@@ -263,7 +312,12 @@ def _check_tasks(
             errors.append(
                 marks.entry(
                     ("tasks", key),
-                    f"{name!r} is not a field of {entity}{did_you_mean(name, props)}",
+                    _t(
+                        "{name!r} is not a field of {entity}{did_you_mean}",
+                        name=name,
+                        entity=entity,
+                        did_you_mean=did_you_mean(name, props),
+                    ),
                 )
             )
     return errors
@@ -309,8 +363,11 @@ def check_permissions(
                 errors.append(
                     marks.entry(
                         ("permissions", index, "role"),
-                        f"role {role!r} is not defined; add it under 'roles'"
-                        f"{did_you_mean(role, roles)}",
+                        _t(
+                            "role {role!r} is not defined; add it under 'roles'{did_you_mean}",
+                            role=role,
+                            did_you_mean=did_you_mean(role, roles),
+                        ),
                     )
                 )
             if not isinstance(entity, str):
@@ -319,8 +376,11 @@ def check_permissions(
                 errors.append(
                     marks.entry(
                         ("permissions", index, "entity"),
-                        f"entity {entity!r} is neither in this bundle nor installed"
-                        f"{did_you_mean(entity, fields)}",
+                        _t(
+                            "entity {entity!r} is neither in this bundle nor installed{did_you_mean}",
+                            entity=entity,
+                            did_you_mean=did_you_mean(entity, fields),
+                        ),
                     )
                 )
                 continue
@@ -330,7 +390,12 @@ def check_permissions(
                     errors.append(
                         marks.entry(
                             ("permissions", index, "fields", key),
-                            f"{entity} has no field {key!r}{did_you_mean(key, known)}",
+                            _t(
+                                "{entity} has no field {key!r}{did_you_mean}",
+                                entity=entity,
+                                key=key,
+                                did_you_mean=did_you_mean(key, known),
+                            ),
                             at_key=True,
                         )
                     )
@@ -351,19 +416,23 @@ def check_seed(source: BundleSource, installed: Mapping[str, dict]) -> list[dict
             errors.append(
                 marks.entry(
                     (),
-                    f"seed file {sf.relpath} is named after no entity; name it <entity>"
-                    f"{Path(sf.relpath).suffix}{did_you_mean(sf.name, fields)}",
+                    _t(
+                        "seed file {relpath} is named after no entity; name it <entity>{suffix}{did_you_mean}",
+                        relpath=sf.relpath,
+                        suffix=Path(sf.relpath).suffix,
+                        did_you_mean=did_you_mean(sf.name, fields),
+                    ),
                 )
             )
             continue
         if not isinstance(sf.data, list):
-            errors.append(marks.entry((), "seed data is a list of records (one mapping each)"))
+            errors.append(marks.entry((), _t("seed data is a list of records (one mapping each)")))
             continue
         reported: set[str] = set()
         for index, row in enumerate(sf.data):
             if not isinstance(row, dict):
                 errors.append(
-                    marks.entry((index,), "each seed record is a mapping of field: value")
+                    marks.entry((index,), _t("each seed record is a mapping of field: value"))
                 )
                 continue
             for key in row:
@@ -372,7 +441,12 @@ def check_seed(source: BundleSource, installed: Mapping[str, dict]) -> list[dict
                     errors.append(
                         marks.entry(
                             (index, key),
-                            f"{sf.name} has no field {key!r}{did_you_mean(key, fields[sf.name])}",
+                            _t(
+                                "{name} has no field {key!r}{did_you_mean}",
+                                name=sf.name,
+                                key=key,
+                                did_you_mean=did_you_mean(key, fields[sf.name]),
+                            ),
                             at_key=True,
                         )
                     )
@@ -415,7 +489,12 @@ def raise_if_any(source: BundleSource, errors: list[dict[str, Any]]) -> None:
     if errors:
         count = len(errors)
         raise BundleError(
-            f"bundle {source.name!r}: {count} problem{'s' if count > 1 else ''}",
+            _t(
+                "bundle {name!r}: {count} problem{s}",
+                name=source.name,
+                count=count,
+                s="s" if count > 1 else "",
+            ),
             errors,
             sources=source.sources,
         )

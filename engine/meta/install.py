@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from engine.errors import BundleError
 from engine.forms.defaults import default_errors
+from engine.i18n import t as _t
 from engine.meta.merge import three_way
 from engine.meta.repository import content_hash
 from engine.store.db import upsert
@@ -237,9 +238,9 @@ def install_bundle(
             targets = _targets(platform, conn, source, report)
             _recheck_merged(platform, targets, source)
             entity_defs = [
-                t["target"]
-                for t in targets
-                if t["kind"] == "entity" and t["action"] in ("added", "updated", "merged")
+                target["target"]
+                for target in targets
+                if target["kind"] == "entity" and target["action"] in ("added", "updated", "merged")
             ]
             from engine.meta.apply import plan_entities, run_plans
 
@@ -248,7 +249,11 @@ def install_bundle(
             report.steps = [s for p in plans for s in p.as_dicts()]
             if row_errors:
                 raise BundleError(
-                    f"{name}: {len(row_errors)} change(s) do not fit the stored records",
+                    _t(
+                        "{name}: {n_row_errors} change(s) do not fit the stored records",
+                        name=name,
+                        n_row_errors=len(row_errors),
+                    ),
                     [_located(e, source) for e in row_errors],
                     sources=source.sources,
                 )
@@ -256,11 +261,11 @@ def install_bundle(
                 return report
             run_plans(platform, conn, plans, live)
             stored = {p.entity: p.new.definition for p in plans}
-            for t in targets:
-                if t["kind"] == "entity" and t["name"] in stored:
-                    t["target"] = stored[t["name"]]
-            for t in targets:
-                _store(platform, conn, t, name, version, user)
+            for target in targets:
+                if target["kind"] == "entity" and target["name"] in stored:
+                    target["target"] = stored[target["name"]]
+            for target in targets:
+                _store(platform, conn, target, name, version, user)
             _record_bundle(conn, platform, manifest, user)
             # The seed records join this transaction: the services see the new tables
             # through it, and a bad seed row undoes the whole install.
@@ -311,14 +316,14 @@ def _targets(
 def _recheck_merged(platform: Platform, targets: list[dict[str, Any]], source: Any) -> None:
     """A merge can combine two valid definitions into an invalid one: check the result."""
     errors = []
-    for t in targets:
-        if t["action"] == "merged":
-            for e in check_definition(platform, t["kind"], t["target"]):
-                e["file"] = t["file"]
-                e["message"] = f"after merging your edits: {e['message']}"
+    for target in targets:
+        if target["action"] == "merged":
+            for e in check_definition(platform, target["kind"], target["target"]):
+                e["file"] = target["file"]
+                e["message"] = _t("after merging your edits: {message}", message=e["message"])
                 errors.append(e)
     if errors:
-        raise BundleError("the upgrade conflicts with your edits", errors)
+        raise BundleError(_t("the upgrade conflicts with your edits"), errors)
 
 
 def _located(entry: dict[str, Any], source: Any) -> dict[str, Any]:
@@ -335,23 +340,28 @@ def _located(entry: dict[str, Any], source: Any) -> dict[str, Any]:
 
 
 def _store(
-    platform: Platform, conn: Any, t: dict[str, Any], bundle: str, version: str, user: str | None
+    platform: Platform,
+    conn: Any,
+    target: dict[str, Any],
+    bundle: str,
+    version: str,
+    user: str | None,
 ) -> None:
-    kind, name = t["kind"], t["name"]
+    kind, name = target["kind"], target["name"]
     repo = platform.repo
-    if t["action"] in ("added", "updated"):
+    if target["action"] in ("added", "updated"):
         repo.add_version(
-            conn, kind, name, t["target"], origin="bundle", user=user,
+            conn, kind, name, target["target"], origin="bundle", user=user,
             bundle=bundle, bundle_version=version, base=True,
         )  # fmt: skip
-    elif t["action"] in ("merged", "kept"):
+    elif target["action"] in ("merged", "kept"):
         # The new shipped definition becomes the base of later merges; the merge is live.
         repo.add_version(
-            conn, kind, name, t["theirs"], origin="bundle", user=user, bundle=bundle,
+            conn, kind, name, target["theirs"], origin="bundle", user=user, bundle=bundle,
             bundle_version=version, base=True, make_current=False,
         )  # fmt: skip
         repo.add_version(
-            conn, kind, name, t["target"], origin="merge", user=user, bundle=bundle,
+            conn, kind, name, target["target"], origin="merge", user=user, bundle=bundle,
             bundle_version=version,
         )  # fmt: skip
 

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 
+from engine.i18n import t as _t
 from engine.meta.yamlpos import Marks, Path, dotted
 
 _NOUNS = {
@@ -38,20 +39,20 @@ _STRUCTURAL = {"type", "required", "additionalProperties", "minProperties"}
 def describe_value(value: Any) -> str:
     """What a value is, in the words of the type errors ("the string 'yes'")."""
     if value is None:
-        return "nothing (null)"
+        return _t("nothing (null)")
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        return _t("the boolean {value}", value=str(value).lower())
     if isinstance(value, int):
-        return f"the integer {value}"
+        return _t("the integer {value}", value=value)
     if isinstance(value, float):
-        return f"the number {value}"
+        return _t("the number {value}", value=value)
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
+        return _t("the string {shown!r}", shown=shown)
     if isinstance(value, list):
-        return "a list"
+        return _t("a list")
     if isinstance(value, dict):
-        return "a mapping"
+        return _t("a mapping")
     return type(value).__name__
 
 
@@ -59,23 +60,23 @@ def did_you_mean(word: str, candidates: Iterable[Any]) -> str:
     """``"; did you mean 'x'?"`` when a candidate is close to ``word``, else ``""``."""
     names = [str(c) for c in candidates if c is not None]
     close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return _t("; did you mean {close!r}?", close=close[0]) if close else ""
 
 
 def _where(path: Path) -> str:
-    return dotted(path) or "the top level"
+    return dotted(path) or _t("the top level")
 
 
 def _container(path: Path) -> str:
     """The short name of the mapping at ``path``: its last key and any list index after it."""
     if not path:
-        return "at the top level"
+        return _t("at the top level")
     tail: list[str | int] = []
     for part in reversed(path):
         tail.insert(0, part)
         if isinstance(part, str):
             break
-    return "in " + dotted(tuple(tail))
+    return _t("in {path}", path=dotted(tuple(tail)))
 
 
 def _custom(error: SchemaError) -> str | None:
@@ -88,8 +89,10 @@ def _custom(error: SchemaError) -> str | None:
 
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    nouns = [_NOUNS.get(t, t) for t in names]
-    return nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+    nouns = [_t(_NOUNS[t]) if t in _NOUNS else t for t in names]
+    if len(nouns) == 1:
+        return nouns[0]
+    return _t("{first} or {last}", first=", ".join(nouns[:-1]), last=nouns[-1])
 
 
 def _enum_values(error: SchemaError) -> list[Any]:
@@ -119,12 +122,13 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
             if k not in known and not any(re.search(p, str(k)) for p in patterns)
         ]
         if not known and not patterns:
-            return [(path, False, f"{_where(path)} takes no keys")]
+            return [(path, False, _t("{where} takes no keys", where=_where(path)))]
         return [
             (
                 (*path, k),
                 True,
-                f"unknown key {k!r} {_container(path)}{did_you_mean(k, known)}",
+                _t("unknown key {key!r} {container}", key=k, container=_container(path))
+                + did_you_mean(k, known),
             )
             for k in extras
         ]
@@ -132,21 +136,47 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
         hint = did_you_mean(instance, _enum_values(error)) if isinstance(instance, str) else ""
         return [(path, False, custom + hint)]
     if kind == "type":
-        message = f"expected {_expected(error.validator_value)}, got {describe_value(instance)}"
+        message = _t(
+            "expected {expected}, got {value}",
+            expected=_expected(error.validator_value),
+            value=describe_value(instance),
+        )
         wanted = error.validator_value
         if wanted == "string" and isinstance(instance, int | float | bool):
-            message += " (put it in quotes so YAML keeps it as text)"
+            message += _t(" (put it in quotes so YAML keeps it as text)")
         return [(path, False, message)]
     if kind == "required" and isinstance(instance, Mapping):
         missing = [k for k in error.validator_value if k not in instance]
         words = ", ".join(repr(k) for k in missing)
         plural = "s" if len(missing) > 1 else ""
-        return [(path, False, f"missing required key{plural} {words} in {_where(path)}")]
+        return [
+            (
+                path,
+                False,
+                _t(
+                    "missing required key{plural} {words} in {where}",
+                    plural=plural,
+                    words=words,
+                    where=_where(path),
+                ),
+            )
+        ]
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         listed = ", ".join(str(v) for v in allowed)
         hint = did_you_mean(instance, allowed) if isinstance(instance, str) else ""
-        return [(path, False, f"{describe_value(instance)} is not one of: {listed}{hint}")]
+        return [
+            (
+                path,
+                False,
+                _t(
+                    "{describe_value} is not one of: {listed}{hint}",
+                    describe_value=describe_value(instance),
+                    listed=listed,
+                    hint=hint,
+                ),
+            )
+        ]
     if kind in ("anyOf", "oneOf") and error.context:
         subs = list(error.context)
         if all(s.validator == "type" and not s.relative_path for s in subs):
@@ -154,31 +184,51 @@ def _messages(error: SchemaError, path: Path) -> list[tuple[Path, bool, str]]:
             for s in subs:
                 vv = s.validator_value
                 types.extend([vv] if isinstance(vv, str) else vv)
-            return [(path, False, f"expected {_expected(types)}, got {describe_value(instance)}")]
+            message = _t(
+                "expected {expected}, got {value}",
+                expected=_expected(types),
+                value=describe_value(instance),
+            )
+            return [(path, False, message)]
         inner = best_match(subs)
         return _messages(inner, (*path, *inner.relative_path))
     if kind == "pattern":
-        return [(path, False, f"{describe_value(instance)} does not match {error.validator_value}")]
+        return [
+            (
+                path,
+                False,
+                _t(
+                    "{describe_value} does not match {validator_value}",
+                    describe_value=describe_value(instance),
+                    validator_value=error.validator_value,
+                ),
+            )
+        ]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "more than",
-            "exclusiveMaximum": "less than",
+            "minimum": _t("at least"),
+            "maximum": _t("at most"),
+            "exclusiveMinimum": _t("more than"),
+            "exclusiveMaximum": _t("less than"),
         }[kind]
         return [
             (
                 path,
                 False,
-                f"{instance!r} is out of range: it must be {words} {error.validator_value}",
+                _t(
+                    "{instance!r} is out of range: it must be {words} {validator_value}",
+                    instance=instance,
+                    words=words,
+                    validator_value=error.validator_value,
+                ),
             )
         ]
     if kind in ("minItems", "minLength", "minProperties"):
         if error.validator_value == 1:
-            return [(path, False, f"{_where(path)} must not be empty")]
+            return [(path, False, _t("{where} must not be empty", where=_where(path)))]
         return [(path, False, error.message)]
     if kind == "uniqueItems":
-        return [(path, False, f"{_where(path)} lists the same value twice")]
+        return [(path, False, _t("{where} lists the same value twice", where=_where(path)))]
     return [(path, False, error.message)]
 
 

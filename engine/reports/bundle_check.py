@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.i18n import t
 from engine.reports.types import report_type, report_types
 from engine.rules.service import RuleService
 
@@ -26,7 +27,10 @@ def check_report_files(source: Any, entities: dict[str, dict[str, Any]]) -> list
         if rtype is None:
             names = ", ".join(sorted(report_types()))
             errors.append(
-                f.marks.entry(("type",), f"{kind!r} is not a report type; use one of {names}")
+                f.marks.entry(
+                    ("type",),
+                    t("{kind!r} is not a report type; use one of {names}", kind=kind, names=names),
+                )
             )
             continue
         _, problems = rtype.read(

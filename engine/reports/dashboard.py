@@ -92,24 +92,38 @@ def read_dashboard(
     problems: list[tuple[Path, str]] = []
     filters = definition.get("filters") or []
     if not isinstance(filters, list):
-        return [(("filters",), "filters is a list of {name, type, field}")]
+        return [(("filters",), t("filters is a list of {name, type, field}"))]
     names: set[str] = set()
     for i, f in enumerate(filters):
         if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            problems.append((("filters", i), "a filter is {name: ..., type: ..., field: ...}"))
+            problems.append((("filters", i), t("a filter is {name: ..., type: ..., field: ...}")))
             continue
         if f["name"] in names:
-            problems.append((("filters", i, "name"), f"two filters are called {f['name']!r}"))
+            problems.append(
+                (("filters", i, "name"), t("two filters are called {name!r}", name=f["name"]))
+            )
         names.add(f["name"])
         if f.get("type", "select") not in FILTER_TYPES:
             problems.append(
-                (("filters", i, "type"), f"{f.get('type')!r}: use one of {', '.join(FILTER_TYPES)}")
+                (
+                    ("filters", i, "type"),
+                    t(
+                        "{type!r}: use one of {filter_types}",
+                        type=f.get("type"),
+                        filter_types=", ".join(FILTER_TYPES),
+                    ),
+                )
             )
         if not isinstance(f.get("field"), str):
-            problems.append((("filters", i, "field"), "a filter needs the field it compares"))
+            problems.append((("filters", i, "field"), t("a filter needs the field it compares")))
         for entity, field in (f.get("fields") or {}).items():
             if not catalog.exists(entity):
-                problems.append((("filters", i, "fields", entity), f"{entity!r} is not an entity"))
+                problems.append(
+                    (
+                        ("filters", i, "fields", entity),
+                        t("{entity!r} is not an entity", entity=entity),
+                    )
+                )
             elif (reason := _path_problem(catalog, entity, str(field))) is not None:
                 problems.append((("filters", i, "fields", entity), reason))
     for key in ("share", "home_for"):
@@ -117,10 +131,10 @@ def read_dashboard(
         if roles is not None and (
             not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles)
         ):
-            problems.append(((key,), f"{key} is a list of role names"))
+            problems.append(((key,), t("{key} is a list of role names", key=key)))
     widgets = definition.get("widgets") or []
     if not isinstance(widgets, list) or not widgets:
-        problems.append((("widgets",), "a dashboard needs widgets: reports, numbers or lists"))
+        problems.append((("widgets",), t("a dashboard needs widgets: reports, numbers or lists")))
         return problems
     for i, w in enumerate(widgets):
         problems.extend(_widget_problems(("widgets", i), w, catalog, reports, check_filter))
@@ -138,26 +152,46 @@ def _widget_problems(
         return [
             (
                 path,
-                "a widget is one of {report: <name>}, {kpi: <name>, source: ...}, "
-                "{number: <name>, source: ...} or {list: <name>, source: ...}",
+                t(
+                    "a widget is one of {report: <name>}, {kpi: <name>, source: ...}, {number: <name>, source: ...} or {list: <name>, source: ...}"
+                ),
             )
         ]
     problems: list[tuple[Path, str]] = []
     width = w.get("width", 1)
     if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= MAX_WIDTH:
-        problems.append(((*path, "width"), f"width is 1 to {MAX_WIDTH} grid columns"))
+        problems.append(
+            ((*path, "width"), t("width is 1 to {max_width} grid columns", max_width=MAX_WIDTH))
+        )
     problems.extend(_grid_problems((*path, "grid"), w.get("grid")))
     if w.get("chart") is not None and w["chart"] not in CHARTS:
-        problems.append(((*path, "chart"), f"{w['chart']!r}: use one of {', '.join(CHARTS)}"))
+        problems.append(
+            (
+                (*path, "chart"),
+                t("{chart!r}: use one of {charts}", chart=w["chart"], charts=", ".join(CHARTS)),
+            )
+        )
     if kind == "report":
         if w["report"] not in reports:
-            problems.append(((*path, "report"), f"{w['report']!r} is not a report of this bundle"))
+            problems.append(
+                (
+                    (*path, "report"),
+                    t("{report!r} is not a report of this bundle", report=w["report"]),
+                )
+            )
         return problems
     if kind == "list":
         return problems + _list_problems(path, w, catalog, check_filter)
     if w.get("compare") is not None and w["compare"] not in COMPARISONS:
         problems.append(
-            ((*path, "compare"), f"{w['compare']!r}: use one of {', '.join(COMPARISONS)}")
+            (
+                (*path, "compare"),
+                t(
+                    "{compare!r}: use one of {comparisons}",
+                    compare=w["compare"],
+                    comparisons=", ".join(COMPARISONS),
+                ),
+            )
         )
     _, kpi_problems = read_pivot(kpi_definition(w), catalog, check_filter)
     for sub, message in kpi_problems:
@@ -171,7 +205,7 @@ def _grid_problems(path: Path, grid: Any) -> list[tuple[Path, str]]:
     if grid is None:
         return []
     if not isinstance(grid, dict):
-        return [(path, "grid is {x, y, w, h}")]
+        return [(path, t("grid is {x, y, w, h}"))]
     problems: list[tuple[Path, str]] = []
     limits = {
         "x": (0, GRID_COLUMNS - 1),
@@ -182,10 +216,24 @@ def _grid_problems(path: Path, grid: Any) -> list[tuple[Path, str]]:
     for key, (low, high) in limits.items():
         value = grid.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            problems.append(((*path, key), f"{key} is a whole number from {low} to {high}"))
+            problems.append(
+                (
+                    (*path, key),
+                    t("{key} is a whole number from {low} to {high}", key=key, low=low, high=high),
+                )
+            )
     x, w = grid.get("x"), grid.get("w")
     if not problems and x + w > GRID_COLUMNS:
-        problems.append(((*path, "w"), f"x + w is {x + w}: the grid has {GRID_COLUMNS} columns"))
+        problems.append(
+            (
+                (*path, "w"),
+                t(
+                    "x + w is {value}: the grid has {grid_columns} columns",
+                    value=x + w,
+                    grid_columns=GRID_COLUMNS,
+                ),
+            )
+        )
     return problems
 
 
@@ -210,19 +258,21 @@ def _list_problems(
             problems.append(((*path, sub[0]), message))
     columns = w.get("columns")
     if not isinstance(columns, list) or not columns:
-        problems.append(((*path, "columns"), "a list shows one or more columns: field names"))
+        problems.append(((*path, "columns"), t("a list shows one or more columns: field names")))
     elif not any(p[-1] == "source" for p, _m in problems):
         for n, column in enumerate(columns):
             reason = (
                 _path_problem(catalog, str(w["source"]), column)
                 if isinstance(column, str)
-                else "a column is a field name"
+                else t("a column is a field name")
             )
             if reason:
                 problems.append(((*path, "columns", n), reason))
     limit = w.get("limit", 10)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIST:
-        problems.append(((*path, "limit"), f"limit is 1 to {MAX_LIST} records"))
+        problems.append(
+            ((*path, "limit"), t("limit is 1 to {max_list} records", max_list=MAX_LIST))
+        )
     return problems
 
 
@@ -480,7 +530,9 @@ def run_dashboard(
     for index, w in enumerate(definition.get("widgets") or []):
         kind = kind_of(w) if isinstance(w, dict) else None
         if kind is None:
-            widgets.append({"index": index, "kind": None, "error": "not a widget: see the checks"})
+            widgets.append(
+                {"index": index, "kind": None, "error": t("not a widget: see the checks")}
+            )
             continue
         out: dict[str, Any] = {
             "index": index,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.errors import ValidationError, error_entry
+from engine.i18n import t
 
 #: The report types that drill, and the field their one key is a value of.
 DRILL_FIELDS = {"funnel": "stage", "leaderboard": "by"}
@@ -33,13 +34,13 @@ def drill_special(
     kind = spec.get("type", "pivot")
     if kind not in DRILL_FIELDS:
         raise ValidationError(
-            f"a {kind} report does not drill down to records",
-            [error_entry(f"{kind} has no cells of records", field="report")],
+            t("a {kind} report does not drill down to records", kind=kind),
+            [error_entry(t("{kind} has no cells of records", kind=kind), field="report")],
         )
     if not isinstance(key, list) or len(key) != 1 or key[0] is None:
         raise ValidationError(
-            "a funnel or leaderboard entry is one value",
-            [error_entry(f"expected [value], got {key!r}", field="key")],
+            t("a funnel or leaderboard entry is one value"),
+            [error_entry(t("expected [value], got {key!r}", key=key), field="key")],
         )
     source = spec["source"]
     query = PivotQuery(

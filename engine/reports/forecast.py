@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import TIMESTAMP, case, cast, func, select
 
+from engine.i18n import t
 from engine.reports.buckets import DateBucket, bucket_label
 from engine.reports.history import (
     check_field,
@@ -47,31 +48,34 @@ def read_forecast(
     problems: list[tuple[Path, str]] = []
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
-        return None, [(("source",), f"{source!r} is not an entity")]
-    stage = check_field(catalog, source, definition, "stage", ("string",), "a select", problems)
+        return None, [(("source",), t("{source!r} is not an entity", source=source))]
+    stage = check_field(catalog, source, definition, "stage", ("string",), t("a select"), problems)
     options = tuple(stage.type.options or ()) if stage is not None else ()
     won = definition.get("won")
     lost = definition.get("lost", [])
     if isinstance(lost, str):
         lost = [lost]
     if not isinstance(won, str):
-        problems.append((("won",), "won is the stage value of a won record"))
+        problems.append((("won",), t("won is the stage value of a won record")))
     elif options and won not in options:
-        problems.append((("won",), f"{won!r} is not an option of {stage.key}"))  # type: ignore[union-attr]
+        problems.append((("won",), t("{won!r} is not an option of {key}", won=won, key=stage.key)))  # type: ignore[union-attr]
     if not isinstance(lost, list) or not lost:
-        problems.append((("lost",), "lost lists the stage values of lost records"))
+        problems.append((("lost",), t("lost lists the stage values of lost records")))
         lost = []
     else:
         for i, s in enumerate(lost):
             if not isinstance(s, str) or (options and s not in options):
                 problems.append(
-                    (("lost", i), f"{s!r} is not an option of {definition.get('stage')}")
+                    (
+                        ("lost", i),
+                        t("{s!r} is not an option of {field}", s=s, field=definition.get("stage")),
+                    )
                 )
             elif s == won:
-                problems.append((("lost", i), f"{s!r} cannot be both won and lost"))
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems)
+                problems.append((("lost", i), t("{s!r} cannot be both won and lost", s=s)))
+    check_field(catalog, source, definition, "amount", ("number",), t("a number"), problems)
     close = check_field(
-        catalog, source, definition, "close", ("date", "datetime"), "a date", problems
+        catalog, source, definition, "close", ("date", "datetime"), t("a date"), problems
     )
     check_filters(definition, source, check_filter, problems)
     spec = {

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from engine.i18n import t
 from engine.reports.history import (
     check_field,
     check_filters,
@@ -52,28 +53,32 @@ def read_funnel(
     problems: list[tuple[Path, str]] = []
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
-        return None, [(("source",), f"{source!r} is not an entity")]
-    stage = check_field(catalog, source, definition, "stage", ("string",), "a select", problems)
+        return None, [(("source",), t("{source!r} is not an entity", source=source))]
+    stage = check_field(catalog, source, definition, "stage", ("string",), t("a select"), problems)
     stages = definition.get("stages")
     if stages is None and stage is not None:
         if not stage.type.options:
-            problems.append((("stage",), f"{stage.key!r} has no options; list the stages"))
+            problems.append(
+                (("stage",), t("{key!r} has no options; list the stages", key=stage.key))
+            )
         stages = list(stage.type.options or ())
     elif stages is not None:
         if not isinstance(stages, list) or not stages:
-            problems.append((("stages",), "stages is a list of stage values, in order"))
+            problems.append((("stages",), t("stages is a list of stage values, in order")))
             stages = []
         else:
             seen: set[str] = set()
             for i, s in enumerate(stages):
                 if not isinstance(s, str):
-                    problems.append((("stages", i), f"{s!r} is not a stage value"))
+                    problems.append((("stages", i), t("{s!r} is not a stage value", s=s)))
                 elif stage is not None and stage.type.options and s not in stage.type.options:
-                    problems.append((("stages", i), f"{s!r} is not an option of {stage.key}"))
+                    problems.append(
+                        (("stages", i), t("{s!r} is not an option of {key}", s=s, key=stage.key))
+                    )
                 elif s in seen:
-                    problems.append((("stages", i), f"{s!r} is listed twice"))
+                    problems.append((("stages", i), t("{s!r} is listed twice", s=s)))
                 seen.add(str(s))
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems,
+    check_field(catalog, source, definition, "amount", ("number",), t("a number"), problems,
                 required=False)  # fmt: skip
     check_window(definition.get("window"), problems)
     check_filters(definition, source, check_filter, problems)

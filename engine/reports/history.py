@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from engine.i18n import t
 from engine.store.system import audit_log
 
 Path = tuple[Any, ...]
@@ -75,7 +76,7 @@ def check_window(window: Any, problems: list[tuple[Path, str]]) -> None:
     if window is None:
         return
     if not isinstance(window, dict) or not set(window) <= {"from", "to"}:
-        problems.append((("window",), "window is {from: YYYY-MM-DD, to: YYYY-MM-DD}"))
+        problems.append((("window",), t("window is {from: YYYY-MM-DD, to: YYYY-MM-DD}")))
         return
     for part in ("from", "to"):
         raw = window.get(part)
@@ -84,7 +85,7 @@ def check_window(window: Any, problems: list[tuple[Path, str]]) -> None:
         try:
             dt.date.fromisoformat(str(raw))
         except ValueError:
-            problems.append((("window", part), f"{raw!r} is not a date (YYYY-MM-DD)"))
+            problems.append((("window", part), t("{raw!r} is not a date (YYYY-MM-DD)", raw=raw)))
 
 
 def check_field(
@@ -103,7 +104,12 @@ def check_field(
     if name is None and not required:
         return None
     if not isinstance(name, str):
-        problems.append(((part,), f"{part} names {what} field of {source}"))
+        problems.append(
+            (
+                (part,),
+                t("{part} names {what} field of {source}", part=part, what=what, source=source),
+            )
+        )
         return None
     info = catalog.lookup(source, name)
     if info is None:
@@ -111,13 +117,23 @@ def check_field(
         problems.append(
             (
                 (part,),
-                f"{name!r} is not a field of {source}"
-                + (f"; did you mean {hint!r}?" if hint else ""),
+                t("{name!r} is not a field of {source}", name=name, source=source)
+                + (t("; did you mean {hint!r}?", hint=hint) if hint else ""),
             )
         )
         return None
     if info.type.kind not in kinds:
-        problems.append(((part,), f"{name!r} is a {info.type.describe()}, not {what} field"))
+        problems.append(
+            (
+                (part,),
+                t(
+                    "{name!r} is a {describe}, not {what} field",
+                    name=name,
+                    describe=info.type.describe(),
+                    what=what,
+                ),
+            )
+        )
         return None
     return info
 

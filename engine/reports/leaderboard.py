@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.i18n import t
 from engine.reports.spec import AGGREGATES, Measure, resolve_path
 
 Path = tuple[Any, ...]
@@ -34,39 +35,53 @@ def read_leaderboard(
     problems: list[tuple[Path, str]] = []
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
-        return None, [(("source",), f"{source!r} is not an entity")]
+        return None, [(("source",), t("{source!r} is not an entity", source=source))]
     by = definition.get("by")
     if not isinstance(by, str):
-        problems.append((("by",), "by names the field to rank, like owner"))
+        problems.append((("by",), t("by names the field to rank, like owner")))
     else:
         steps, reason = resolve_path(catalog, source, by)
         if reason:
             problems.append((("by",), reason))
         elif steps[-1].type.kind not in ("string",):
-            problems.append((("by",), f"{by!r} is not a text, user or option field"))
+            problems.append((("by",), t("{by!r} is not a text, user or option field", by=by)))
     raw = definition.get("measure") or {"agg": "count"}
     agg = raw.get("agg", "count") if isinstance(raw, dict) else None
     if agg not in AGGREGATES:
-        problems.append((("measure", "agg"), f"{agg!r} is not an aggregate"))
+        problems.append((("measure", "agg"), t("{agg!r} is not an aggregate", agg=agg)))
     field = raw.get("field") if isinstance(raw, dict) else None
     if agg not in (None, "count") and not isinstance(field, str):
-        problems.append((("measure", "field"), f"{agg} needs a field"))
+        problems.append((("measure", "field"), t("{agg} needs a field", agg=agg)))
     elif isinstance(field, str):
         steps, reason = resolve_path(catalog, source, field)
         if reason:
             problems.append((("measure", "field"), reason))
         elif agg in ("sum", "avg") and steps[-1].type.kind != "number":
-            problems.append((("measure", "field"), f"{agg} adds numbers, but {field!r} is not one"))
+            problems.append(
+                (
+                    ("measure", "field"),
+                    t("{agg} adds numbers, but {field!r} is not one", agg=agg, field=field),
+                )
+            )
     targets = definition.get("targets")
     if isinstance(targets, dict) and "entity" in targets:
         entity = targets.get("entity")
         if not catalog.exists(str(entity)):
-            problems.append((("targets", "entity"), f"{entity!r} is not an entity"))
+            problems.append(
+                (("targets", "entity"), t("{entity!r} is not an entity", entity=entity))
+            )
         else:
             for part in ("key", "value"):
                 if catalog.lookup(entity, str(targets.get(part))) is None:
                     problems.append(
-                        (("targets", part), f"{targets.get(part)!r} is not a field of {entity}")
+                        (
+                            ("targets", part),
+                            t(
+                                "{field!r} is not a field of {entity}",
+                                field=targets.get(part),
+                                entity=entity,
+                            ),
+                        )
                     )
     filters = definition.get("filters")
     if filters is not None and check_filter is not None:
@@ -75,7 +90,7 @@ def read_leaderboard(
                 problems.append((("filters",), d["message"]))
     limit = definition.get("limit", 10)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
-        problems.append((("limit",), "limit is a whole number from 1 to 1,000"))
+        problems.append((("limit",), t("limit is a whole number from 1 to 1,000")))
     spec = {
         "type": "leaderboard",
         "name": definition.get("name"),

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, literal, select
 
+from engine.i18n import t as _t
 from engine.reports.history import check_field, check_filters, column_of
 from engine.reports.spec import measure_catalog
 
@@ -53,7 +54,7 @@ def _checked(text: str) -> tuple[Any, list[str]]:
         if d["severity"] == "error"
     ]
     if not errors and checked.type_of(checked.node).kind not in ("boolean", "any"):
-        errors.append(f"{text!r} is not a condition (it should be true or false)")
+        errors.append(_t("{text!r} is not a condition (it should be true or false)", text=text))
     return checked, errors
 
 
@@ -63,26 +64,28 @@ def read_rfm(
     problems: list[tuple[Path, str]] = []
     source = definition.get("source")
     if not isinstance(source, str) or not catalog.exists(source):
-        return None, [(("source",), f"{source!r} is not an entity")]
-    check_field(catalog, source, definition, "customer", ("record", "string"), "a reference",
+        return None, [(("source",), _t("{source!r} is not an entity", source=source))]
+    check_field(catalog, source, definition, "customer", ("record", "string"), _t("a reference"),
                 problems)  # fmt: skip
-    check_field(catalog, source, definition, "date", ("date", "datetime"), "a date", problems)
-    check_field(catalog, source, definition, "amount", ("number",), "a number", problems)
+    check_field(catalog, source, definition, "date", ("date", "datetime"), _t("a date"), problems)
+    check_field(catalog, source, definition, "amount", ("number",), _t("a number"), problems)
     segments = definition.get("segments", {})
     if not isinstance(segments, dict):
-        problems.append((("segments",), "segments maps a name to a condition over r, f and m"))
+        problems.append((("segments",), _t("segments maps a name to a condition over r, f and m")))
         segments = {}
     for name, text in segments.items():
         if not isinstance(text, str):
-            problems.append((("segments", name), "a segment is a condition like 'r >= 4'"))
+            problems.append((("segments", name), _t("a segment is a condition like 'r >= 4'")))
             continue
         if name == OTHER:
-            problems.append((("segments", name), f"{OTHER!r} names the customers left over"))
+            problems.append(
+                (("segments", name), _t("{other!r} names the customers left over", other=OTHER))
+            )
         _, errors = _checked(text)
         problems.extend((("segments", name), e) for e in errors)
     top = definition.get("top", 20)
     if not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 1000:
-        problems.append((("top",), "top is a whole number from 0 to 1,000"))
+        problems.append((("top",), _t("top is a whole number from 0 to 1,000")))
     check_filters(definition, source, check_filter, problems)
     spec = {
         "type": "rfm",
@@ -154,16 +157,16 @@ def run_rfm(service: Any, spec: dict[str, Any], where: list[Any]) -> dict[str, A
         row["monetary"] += Decimal(str(total)) if total is not None else Decimal(0)
     customers = [
         {
-            "customer": t["customer"],
-            "last": t["last"],
-            "frequency": t["frequency"],
-            "monetary": Decimal(str(t["monetary"])),
-            "r": t["r"],
-            "f": t["f"],
-            "m": t["m"],
-            "segment": segment(t["r"], t["f"], t["m"]),
+            "customer": row["customer"],
+            "last": row["last"],
+            "frequency": row["frequency"],
+            "monetary": Decimal(str(row["monetary"])),
+            "r": row["r"],
+            "f": row["f"],
+            "m": row["m"],
+            "segment": segment(row["r"], row["f"], row["m"]),
         }
-        for t in top
+        for row in top
     ]
     rows = [seg_rows[n] for n in names]
     return {

@@ -51,7 +51,12 @@ class ReportService:
         rtype = report_type(kind)
         if rtype is None:
             names = ", ".join(sorted(report_types()))
-            return None, [(("type",), f"{kind!r} is not a report type; use one of {names}")]
+            return None, [
+                (
+                    ("type",),
+                    t("{kind!r} is not a report type; use one of {names}", kind=kind, names=names),
+                )
+            ]
         rules = self.p.rules
         return rtype.read(
             definition, rules.catalog, lambda text, entity: rules.check(text, entity=entity)

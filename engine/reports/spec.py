@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.i18n import t
 from engine.reports.buckets import BUCKETS, CYCLES
 from engine.rules.catalog import Catalog, closest
 
@@ -105,29 +106,38 @@ def _dimension(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Dimens
         bucket = raw.get("bucket")
         if bucket is not None and bucket not in BUCKETS:
             problems.append(
-                ((*path, "bucket"), f"{bucket!r} is not a bucket; use one of {', '.join(BUCKETS)}")
+                (
+                    (*path, "bucket"),
+                    t(
+                        "{bucket!r} is not a bucket; use one of {buckets}",
+                        bucket=bucket,
+                        buckets=", ".join(BUCKETS),
+                    ),
+                )
             )
             bucket = None
         label = raw.get("label") if isinstance(raw.get("label"), str) else None
         top = raw.get("top")
         if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
-            problems.append(((*path, "top"), "top is a whole number of values to keep, like 10"))
+            problems.append(((*path, "top"), t("top is a whole number of values to keep, like 10")))
             top = None
         by = raw.get("by") if isinstance(raw.get("by"), str) else None
         return Dimension(raw["field"], bucket, label, top, by)
-    problems.append((path, "a dimension is a field name or {field: ..., bucket: ...}"))
+    problems.append((path, t("a dimension is a field name or {field: ..., bucket: ...}")))
     return None
 
 
 def _measure(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Measure | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        problems.append((path, "a measure is {name: ..., agg: ..., field: ...} or {name, expr}"))
+        problems.append((path, t("a measure is {name: ..., agg: ..., field: ...} or {name, expr}")))
         return None
     name = raw["name"]
     if raw.get("percent_of") is not None:
         of = raw.get("of", "total")
         if of not in PERCENT_OF:
-            problems.append(((*path, "of"), f"{of!r}: a percent is of the row, column or total"))
+            problems.append(
+                ((*path, "of"), t("{of!r}: a percent is of the row, column or total", of=of))
+            )
         return Measure(name, percent_of=str(raw["percent_of"]), of=of, label=raw.get("label"))
     if raw.get("expr") is not None:
         return Measure(name, expr=str(raw["expr"]), label=raw.get("label"))
@@ -137,15 +147,17 @@ def _measure(raw: Any, path: Path, problems: list[tuple[Path, str]]) -> Measure 
         problems.append(
             (
                 (*path, "agg"),
-                f"{agg!r} is not an aggregate"
+                t("{agg!r} is not an aggregate", agg=agg)
                 + (
-                    f"; did you mean {hint!r}?" if hint else f"; use one of {', '.join(AGGREGATES)}"
+                    t("; did you mean {hint!r}?", hint=hint)
+                    if hint
+                    else t("; use one of {aggregates}", aggregates=", ".join(AGGREGATES))
                 ),
             )
         )
         return None
     if agg != "count" and not isinstance(raw.get("field"), str):
-        problems.append(((*path, "field"), f"{agg} needs a field"))
+        problems.append(((*path, "field"), t("{agg} needs a field", agg=agg)))
         return None
     return Measure(name, agg, raw.get("field"), label=raw.get("label"))
 
@@ -165,7 +177,8 @@ def read_pivot(
         problems.append(
             (
                 ("source",),
-                f"{source!r} is not an entity" + (f"; did you mean {hint!r}?" if hint else ""),
+                t("{source!r} is not an entity", source=source)
+                + (t("; did you mean {hint!r}?", hint=hint) if hint else ""),
             )
         )
         return None, problems
@@ -192,16 +205,21 @@ def read_pivot(
             continue
         if dim.by is not None and dim.by not in stored_additive:
             problems.append(
-                ((*path, "by"), f"{dim.by!r} is not a count, sum, avg, min or max measure here")
+                (
+                    (*path, "by"),
+                    t("{by!r} is not a count, sum, avg, min or max measure here", by=dim.by),
+                )
             )
         elif dim.by is None and not stored_additive:
-            problems.append(((*path, "by"), "top needs a measure to rank by (by: ...)"))
+            problems.append(((*path, "by"), t("top needs a measure to rank by (by: ...)")))
     names: set[str] = set()
     for i, m in enumerate(measures):
         if m is None:
             continue
         if m.name in names:
-            problems.append((("measures", i, "name"), f"two measures are called {m.name!r}"))
+            problems.append(
+                (("measures", i, "name"), t("two measures are called {name!r}", name=m.name))
+            )
         names.add(m.name)
         if m.field is not None:
             _check_measure_field(catalog, source, m, ("measures", i, "field"), problems)
@@ -211,7 +229,10 @@ def read_pivot(
             problems.append(
                 (
                     ("measures", i, "percent_of"),
-                    f"{m.percent_of!r} is not a count, sum, avg, min or max measure of this report",
+                    t(
+                        "{percent_of!r} is not a count, sum, avg, min or max measure of this report",
+                        percent_of=m.percent_of,
+                    ),
                 )
             )
     for i, m in enumerate(measures):
@@ -226,7 +247,10 @@ def read_pivot(
         problems.append(
             (
                 ("order_by",),
-                f"{order_by!r} is not a measure of this report; sort by one of "
+                t(
+                    "{order_by!r} is not a measure of this report; sort by one of ",
+                    order_by=order_by,
+                )
                 + ", ".join(sorted(names)),
             )
         )
@@ -236,7 +260,15 @@ def read_pivot(
         for d in check_filter(str(filters), source):
             if d.get("severity", "error") == "error":
                 problems.append(
-                    (("filters",), f"{d['message']} (at {d.get('line', 1)}:{d.get('column', 1)})")
+                    (
+                        ("filters",),
+                        t(
+                            "{message} (at {line}:{column})",
+                            message=d["message"],
+                            line=d.get("line", 1),
+                            column=d.get("column", 1),
+                        ),
+                    )
                 )
     totals = definition.get("totals") or {}
     options = definition.get("options") or {}
@@ -269,13 +301,17 @@ def resolve_path(catalog: Catalog, entity: str, path: str) -> tuple[list[Any], s
         info = catalog.lookup(current, part)
         if info is None:
             hint = catalog.suggest(current, part)
-            return [], f"{part!r} is not a field of {current}" + (
-                f"; did you mean {hint!r}?" if hint else ""
+            return [], t("{part!r} is not a field of {current}", part=part, current=current) + (
+                t("; did you mean {hint!r}?", hint=hint) if hint else ""
             )
         steps.append(info)
         if n < len(parts) - 1:
             if info.type.kind != "record" or not info.type.entity or info.type.entity == "@user":
-                return [], f"{part!r} is not a reference, so '.{parts[n + 1]}' cannot follow it"
+                return [], t(
+                    "{part!r} is not a reference, so '.{next}' cannot follow it",
+                    part=part,
+                    next=parts[n + 1],
+                )
             current = info.type.entity
     return steps, None
 
@@ -289,12 +325,23 @@ def _check_dimension(
         return
     kind = steps[-1].type.kind
     if kind in ("rows", "list"):
-        problems.append((path, f"{dim.path!r} holds several values; a dimension needs one"))
+        problems.append(
+            (path, t("{path!r} holds several values; a dimension needs one", path=dim.path))
+        )
     if dim.top is not None and (dim.bucket is not None or kind != "string"):
-        problems.append((path, f"top applies to text values, and {dim.path!r} is not text"))
+        problems.append(
+            (path, t("top applies to text values, and {path!r} is not text", path=dim.path))
+        )
     if dim.bucket is not None and kind not in ("date", "datetime"):
         problems.append(
-            (path, f"{dim.path!r} is not a date, so it cannot be grouped by {dim.bucket}")
+            (
+                path,
+                t(
+                    "{path!r} is not a date, so it cannot be grouped by {bucket}",
+                    path=dim.path,
+                    bucket=dim.bucket,
+                ),
+            )
         )
     if dim.bucket in CYCLES and kind not in ("date", "datetime"):
         return
@@ -310,10 +357,20 @@ def _check_measure_field(
     kind = steps[-1].type.kind
     if m.agg in NUMERIC_AGGREGATES and kind not in ("number", "duration"):
         problems.append(
-            (path, f"{m.agg} adds numbers, but {m.field!r} is a {steps[-1].type.describe()}")
+            (
+                path,
+                t(
+                    "{agg} adds numbers, but {field!r} is a {describe}",
+                    agg=m.agg,
+                    field=m.field,
+                    describe=steps[-1].type.describe(),
+                ),
+            )
         )
     if m.agg in ("min", "max") and kind not in ("number", "duration", "date", "datetime", "string"):
-        problems.append((path, f"{m.agg} needs a number, date or text, not {m.field!r}"))
+        problems.append(
+            (path, t("{agg} needs a number, date or text, not {field!r}", agg=m.agg, field=m.field))
+        )
 
 
 def measure_catalog(names: list[str]) -> Catalog:

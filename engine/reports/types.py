@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import PluginError
+from engine.i18n import t
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ _types: dict[str, ReportType] = {}
 def register_report_type(rtype: ReportType) -> ReportType:
     if not rtype.name.isidentifier() or not callable(rtype.read) or not callable(rtype.run):
         raise PluginError(
-            f"report type {rtype.name!r} needs an identifier name, read and run",
-            [{"field": rtype.name, "message": "name, read and run are required"}],
+            t("report type {name!r} needs an identifier name, read and run", name=rtype.name),
+            [{"field": rtype.name, "message": t("name, read and run are required")}],
         )
     _types[rtype.name] = rtype
     return rtype

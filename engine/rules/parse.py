@@ -694,6 +694,11 @@ def _found(token: Token) -> str:
     return _t("Unexpected '{token}'", token=str(token))
 
 
+def _sentence(message: str) -> str:
+    """``message`` ended with the reader's full stop ("." in English, "。" in Chinese)."""
+    return _t("{sentence}.", sentence=message)
+
+
 def _syntax_error(
     message: str,
     text: str,
@@ -741,15 +746,19 @@ def _from_lark(exc: UnexpectedInput, parser: Lark, text: str, file: str | None) 
         if words:
             message = _t("{problem}; expected {words}", problem=message, words=_join_or(words))
         if token.type == "CMP_OP" and "CMP_OP" not in exc.expected:
-            message += ". " + _t("Comparisons cannot be chained; join them with 'and'")
-        return _syntax_error(message + ".", text, file, line, column, token.end_column)
+            message = _t(
+                "{sentence}. {next}",
+                sentence=message,
+                next=_t("Comparisons cannot be chained; join them with 'and'"),
+            )
+        return _syntax_error(_sentence(message), text, file, line, column, token.end_column)
     if isinstance(exc, UnexpectedEOF):
         line, column = _end_position(text)
         words = _expected_words(parser, set(exc.expected))
         message = _t("The text ends too early")
         if words:
             message = _t("{problem}; expected {words}", problem=message, words=_join_or(words))
-        return _syntax_error(message + ".", text, file, line, column)
+        return _syntax_error(_sentence(message), text, file, line, column)
     return _syntax_error(str(exc), text, file, line, column)
 
 

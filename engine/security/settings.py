@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Column, String, Table, Text, delete, insert, select, update
 
 from engine.errors import ValidationError, error_entry
+from engine.i18n import t
 from engine.store.system import system_metadata
 
 settings_table = Table(
@@ -69,12 +70,17 @@ class UserSettings:
         check = KNOWN.get(key)
         if check is None:
             raise ValidationError(
-                f"unknown setting {key!r}",
-                [error_entry("known settings: " + ", ".join(sorted(KNOWN)), field=key)],
+                t("unknown setting {key!r}", key=key),
+                [
+                    error_entry(
+                        t("known settings: {known}", known=", ".join(sorted(KNOWN))), field=key
+                    )
+                ],
             )
         if value is not None and not check(value):
             raise ValidationError(
-                f"{value!r} is not a valid {key}", [error_entry("not an allowed value", field=key)]
+                t("{value!r} is not a valid {key}", value=value, key=key),
+                [error_entry(t("not an allowed value"), field=key)],
             )
         self.p.users.get(user)
         where = (settings_table.c.user == user) & (settings_table.c.key == key)

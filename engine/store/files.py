@@ -346,13 +346,17 @@ class FileStore:
         cols = [c for c in files_table.c if content or c.key != "content"]
         row = conn.execute(select(*cols).where(files_table.c.id == str(file_id))).mappings().first()
         if row is None:
-            raise NotFound(f"file {file_id} does not exist", [error_entry("no such file")])
+            raise NotFound(
+                t("file {id} does not exist", id=file_id), [error_entry(t("no such file"))]
+            )
         return row
 
     def _require_read(self, conn: Connection, row: Any, user: str | None) -> None:
         if user is None:
             return
-        missing = NotFound(f"file {row['id']} does not exist", [error_entry("no such file")])
+        missing = NotFound(
+            t("file {id} does not exist", id=row["id"]), [error_entry(t("no such file"))]
+        )
         if row["entity"] is None:
             if row["uploader"] != user:
                 raise missing

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import error_entry
 from engine.forms.entity import MAX_FIELDS, EntityModel, Field, build_model
+from engine.i18n import t
 from engine.store.schema import build_child_table, build_tables, field_column, index_name
 from engine.store.system import physical_fields
 from engine.store.types import IdType
@@ -122,7 +123,12 @@ def plan_entity(
                 phys[key + k[len(src) :]] = phys.pop(k)
             steps.append(
                 Step(
-                    "rename", name, key, f"from {src} (column kept)", ddl=False, data={"from": src}
+                    "rename",
+                    name,
+                    key,
+                    t("from {src} (column kept)", src=src),
+                    ddl=False,
+                    data={"from": src},
                 )
             )
     new = build_model(new_definition, phys)
@@ -133,7 +139,9 @@ def plan_entity(
     if old.definition.get("label") != new.definition.get("label") or old.definition.get(
         "layout"
     ) != new.definition.get("layout"):
-        steps.append(Step("metadata", name, None, "labels or layout (no table change)", ddl=False))
+        steps.append(
+            Step("metadata", name, None, t("labels or layout (no table change)"), ddl=False)
+        )
     return Plan(name, old, new, steps)
 
 
@@ -176,14 +184,14 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                             "narrow",
                             name,
                             key,
-                            "new required field",
+                            t("new required field"),
                             ddl=False,
                             data={"check": "required"},
                         )
                     )
             continue
         if nf.removed and not of.removed:
-            add(Step("remove", name, key, "hidden; column and data kept", ddl=False))
+            add(Step("remove", name, key, t("hidden; column and data kept"), ddl=False))
             continue
         if of.removed and not nf.removed:
             add(Step("restore", name, key, "visible again", ddl=False))
@@ -196,7 +204,11 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     "refuse",
                     name,
                     key,
-                    f"changing {of.type.name} to {nf.type.name} is not supported; add a new field and copy the values",
+                    t(
+                        "changing {name} to {name2} is not supported; add a new field and copy the values",
+                        name=of.type.name,
+                        name2=nf.type.name,
+                    ),
                     ddl=False,
                 )
             )
@@ -242,7 +254,7 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
             nf.prop.get("x-label"),
             nf.prop.get("x-help"),
         ):
-            add(Step("metadata", name, key, "label or help (no table change)", ddl=False))
+            add(Step("metadata", name, key, t("label or help (no table change)"), ddl=False))
     for key, of in old.fields.items():
         if key not in new.fields and key not in renamed and not of.removed:
             add(
@@ -250,7 +262,7 @@ def _diff_fields(old: EntityModel, new: EntityModel, steps: list[Step], name: st
                     "remove",
                     name,
                     key,
-                    "dropped from the definition; column and data kept",
+                    t("dropped from the definition; column and data kept"),
                     ddl=False,
                 )
             )
@@ -273,7 +285,7 @@ def _narrowings(of: Field, nf: Field) -> list[tuple[str, str]]:
     if n.get("maxLength") is not None and (
         o.get("maxLength") is None or n["maxLength"] < o["maxLength"]
     ):
-        out.append(("maxLength", f"at most {n['maxLength']} characters"))
+        out.append(("maxLength", t("at most {maxlength} characters", maxlength=n["maxLength"])))
     if "enum" in n and set(o.get("enum") or []) - set(n["enum"]):
         out.append(
             (
@@ -329,7 +341,7 @@ def offending_rows(conn: Connection, plan: Plan, live: Any) -> list[dict[str, An
                 )
                 errors.append(
                     _rows_error(
-                        f.key, "is a new required field but records exist without a value", ids
+                        f.key, t("is a new required field but records exist without a value"), ids
                     )
                 )
             continue
@@ -381,7 +393,12 @@ def check_field_cap(model: EntityModel) -> list[dict[str, Any]]:
     if count > MAX_FIELDS:
         return [
             error_entry(
-                f"{model.name} has {count} fields; the limit is {MAX_FIELDS}",
+                t(
+                    "{name} has {count} fields; the limit is {max_fields}",
+                    name=model.name,
+                    count=count,
+                    max_fields=MAX_FIELDS,
+                ),
                 field="schema.properties",
             )
         ]

@@ -1,5 +1,6 @@
 """On Chinese pages the engine's own messages read in Chinese: the rule checker's diagnostic
-in the filter builder, a unique value refused on its form field, a missing record's page."""
+in the filter builder, a unique value refused on its form field, a missing record's page,
+the flow designer's check of a dangling step."""
 
 from __future__ import annotations
 
@@ -72,3 +73,25 @@ def test_a_missing_record_page_says_so_in_chinese(page, crm_site):
         response = page.goto(crm_site.url + "/app/opportunity/987654321")
         assert response.status == 404
         assert "opportunity 987654321 不存在" in page.inner_text("main")
+
+
+def test_the_flow_designers_check_speaks_chinese(page, crm_site):
+    """A dangling step drawn in the flow designer is reported in Chinese, on the step."""
+    from tests.browser.test_flow_designer import _checked, _drop
+
+    admin = crm_site.by_role["admin"]
+    with chinese(crm_site, admin):
+        page.set_viewport_size({"width": 1500, "height": 1200})
+        crm_site.login(page, admin)
+        page.goto(f"{crm_site.url}/build/flows/zh_check")
+        page.wait_for_selector("#flow-designer[data-ready=true]")
+        page.wait_for_selector("#palette [data-type=task]")
+        _drop(page, "task", 520, 260, "task")
+        _checked(page)
+        problem = page.locator("#problems li[data-node=task]").first
+        problem.wait_for()
+        assert HAN.search(problem.inner_text()), problem.inner_text()
+        listed = page.inner_text("#problems")
+        assert "流程没有开始节点（type: start）" in listed
+        assert "task 节点需要至少 1 条传入连线，现有 0 条" in listed
+        shot(page, "flow-check-zh")

@@ -112,3 +112,80 @@ def test_an_english_user_keeps_the_english_text(p, new_client):
     assert status == 404 and "account 99999 does not exist" in page.decode()
     status, refused, _ = eve.get("/api/v1/reports/anything/export?format=doc")
     assert refused["detail"] == "cannot export a report as 'doc'"
+
+
+# ------------------------------------------------------------ the builders' checks
+
+
+@pytest.fixture
+def builder(p):
+    """An admin who prefers Chinese, and one who keeps English, at the builders' APIs."""
+    p.users.add("root", password="root-secret-1", roles=["admin"])
+    p.users.add("ada", password="ada-secret-1", roles=["admin"])
+    p.users.settings.set("root", "lang", "zh-CN")
+    return p
+
+
+def test_a_report_definition_error_reads_in_chinese_in_the_report_builder(builder, new_client):
+    root = _as(builder, new_client, "root")
+    draft = {"type": "pivot", "source": "account", "rows": [{"field": "industry", "bucket": "day"}]}
+    status, refused, _ = root.post("/api/v1/reports/builder/preview", {"definition": draft})
+    assert status == 422
+    [error] = [e for e in refused["errors"] if e["field"] == "rows[0]"]
+    assert _chinese(error["message"]) == "'industry' 不是日期，因此不能按 day 分组"
+    assert refused["detail"] == "报表无法运行：rows[0]：'industry' 不是日期，因此不能按 day 分组"
+
+    draft = {"type": "pivot", "source": "acount", "rows": ["industry"]}
+    status, refused, _ = root.post("/api/v1/reports/builder/preview", {"definition": draft})
+    assert status == 422
+    assert refused["errors"][0] | {"message": "'acount' 不是实体"} == refused["errors"][0]
+
+    ada = _as(builder, new_client, "ada")
+    status, refused, _ = ada.post("/api/v1/reports/builder/preview", {"definition": draft})
+    assert refused["errors"][0]["message"] == "'acount' is not an entity"
+    assert refused["detail"].startswith("the report cannot run: source: ")
+
+
+def test_a_flow_validation_error_reads_in_chinese_in_the_flow_designer(builder, new_client):
+    root = _as(builder, new_client, "root")
+    draft = {
+        "entity": "deal",
+        "label": "Draft",
+        "nodes": {"start": {"type": "start"}, "review": {"type": "task", "config": {}}},
+        "edges": [["start", "review"]],
+    }
+    status, answer, _ = root.post("/api/v1/flows/design/draft/check", {"definition": draft})
+    assert status == 200 and answer["ok"] is False
+    messages = [e["message"] for e in answer["errors"]]
+    assert "流程没有结束节点（type: end）" in messages
+    assert all(HAN.search(m) for m in messages), messages
+
+    ada = _as(builder, new_client, "ada")
+    answer = ada.post("/api/v1/flows/design/draft/check", {"definition": draft})[1]
+    assert "the flow has no end node (type: end)" in [e["message"] for e in answer["errors"]]
+
+
+def test_an_entity_definition_error_reads_in_chinese_in_the_entity_designer(builder, new_client):
+    root = _as(builder, new_client, "root")
+    found = root.get("/api/v1/meta/entity/account")[1]
+    definition = found["definition"]
+    bad = {**definition, "schema": {**definition["schema"], "required": ["nmae"]}}
+    status, refused, _ = root.call(
+        "PUT", "/api/v1/meta/entity/account", {"definition": bad, "version": found["version"]}
+    )
+    assert status == 422
+    [error] = [e for e in refused["errors"] if "required" in (e.get("field") or "")]
+    assert (
+        _chinese(error["message"]) == "required 指明了 'nmae'，但它不是字段；您是想用 'name' 吗？"
+    )
+
+    props = definition["schema"]["properties"]
+    changed = {**props, "industry": {**props["industry"], "type": "integer"}}
+    changed.pop("x-options-labels", None)
+    retyped = {**definition, "schema": {**definition["schema"], "properties": changed}}
+    status, plan, _ = root.post("/api/v1/meta/entity/account/plan", {"definition": retyped})
+    if status == 200:
+        refusals = [s for s in plan["steps"] if s["action"] == "refuse"]
+        assert refusals and all(HAN.search(s["detail"]) for s in refusals), plan
+    else:
+        assert status == 422 and HAN.search(refused["errors"][0]["message"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class Action(NodeType):
@@ -36,10 +37,12 @@ class Action(NodeType):
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         problems = []
         if not spec.entity:
-            return ["setting fields needs the flow to name its entity"]
+            return [t("setting fields needs the flow to name its entity")]
         for key, expr in (node.config.get("set") or {}).items():
             if tools.fields and key not in tools.fields:
-                problems.append(f"set: {key!r} is not a field of {spec.entity!r}")
+                problems.append(
+                    t("set: {key!r} is not a field of {entity!r}", key=key, entity=spec.entity)
+                )
                 continue
             problems += [f"set.{key}: {m}" for m in tools.check_expression(expr, False)]
         return problems

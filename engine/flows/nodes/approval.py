@@ -41,6 +41,7 @@ from engine.flows.nodes.base import (
 )
 from engine.flows.nodes.timer import DURATION_PATTERN, parse_duration
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class Approval(NodeType):
@@ -78,7 +79,7 @@ class Approval(NodeType):
         if "fallback" in node.config:
             problems += people.field_problems(node.config["fallback"], tools.fields)
         if not any(e.outcome in (None, "approve") for e in spec.outgoing(node.id)):
-            problems.append("needs an edge for approve (unmarked or outcome: approve)")
+            problems.append(t("needs an edge for approve (unmarked or outcome: approve)"))
         return problems
 
     def enter(self, ctx: NodeContext) -> Step:
@@ -99,7 +100,7 @@ class Approval(NodeType):
                 fallback, ctx.record, ctx.instance.get("started_by"), ctx.manager_of
             )
         if not users and not roles:
-            raise FlowError(f"node {ctx.node.id!r}: the approvers resolve to nobody")
+            raise FlowError(t("node {id!r}: the approvers resolve to nobody", id=ctx.node.id))
         label = ctx.node.config.get("label") or ctx.node.label
         for user in users:
             ctx.create_task(

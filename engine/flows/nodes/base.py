@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from engine.errors import FlowError
+from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.flows.spec import EdgeSpec, FlowSpec, NodeSpec
@@ -174,7 +175,9 @@ class NodeType:
 
     def signal(self, ctx: NodeContext, event: dict[str, Any]) -> Step:
         """An awaited event happened; types that wait override this."""
-        raise FlowError(f"node {ctx.node.id!r} ({self.ref}) does not wait for anything")
+        raise FlowError(
+            t("node {id!r} ({ref}) does not wait for anything", id=ctx.node.id, ref=self.ref)
+        )
 
     def cancel(self, ctx: NodeContext) -> None:
         """The token is abandoned: drop its open tasks and timers."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
 from engine.flows.nodes.field_values import FIELD_VALUES_SCHEMA, NAME_PATTERN, field_value_problems
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class CreateRecord(NodeType):
@@ -31,11 +32,11 @@ class CreateRecord(NodeType):
 
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         if not spec.entity:
-            return ["creating a record from the flow's record needs the flow to name its entity"]
+            return [t("creating a record from the flow's record needs the flow to name its entity")]
         target = node.config["entity"]
         fields = tools.entity_fields(target)
         if fields is None:
-            return [f"entity: {target!r} does not exist"]
+            return [t("entity: {target!r} does not exist", target=target)]
         return field_value_problems(tools, "values", target, fields, node.config["values"])
 
     def enter(self, ctx: NodeContext) -> Step:

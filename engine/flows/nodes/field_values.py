@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.flows.nodes.base import ValidationTools
+from engine.i18n import t
 
 NAME_PATTERN = "^[a-z][a-z0-9_]*$"
 
@@ -30,7 +31,14 @@ def field_value_problems(
     problems = []
     for field, expr in values.items():
         if field not in fields:
-            problems.append(f"{key}: {field!r} is not a field of {target!r}")
+            problems.append(
+                t(
+                    "{key}: {field!r} is not a field of {target!r}",
+                    key=key,
+                    field=field,
+                    target=target,
+                )
+            )
             continue
         problems += [f"{key}.{field}: {m}" for m in tools.check_expression(expr, False)]
     return problems

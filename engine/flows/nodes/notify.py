@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine.flows.nodes import people
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class Notify(NodeType):
@@ -70,7 +71,7 @@ class Webhook(NodeType):
 
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         fields = node.config.get("fields") or []
-        return [f"fields: {f!r} is not a field of {spec.entity!r}" for f in fields
+        return [t("fields: {f!r} is not a field of {entity!r}", f=f, entity=spec.entity) for f in fields
                 if tools.fields and f not in tools.fields]  # fmt: skip
 
     def enter(self, ctx: NodeContext) -> Step:

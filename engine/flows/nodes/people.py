@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.i18n import t
+
 ASSIGNEE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
@@ -82,8 +84,10 @@ def _read(
 def field_problems(spec: Any, fields: set[str]) -> list[str]:
     """A ``{field: ...}`` block must name a field of the flow's entity."""
     if isinstance(spec, dict) and "field" in spec and fields and spec["field"] not in fields:
-        return [f"field {spec['field']!r} is not a field of the flow's entity"]
+        return [t("field {field!r} is not a field of the flow's entity", field=spec["field"])]
     who = spec.get("manager_of") if isinstance(spec, dict) else None
     if who not in (None, "initiator") and fields and who not in fields:
-        return [f"manager_of {who!r} is neither initiator nor a field of the flow's entity"]
+        return [
+            t("manager_of {who!r} is neither initiator nor a field of the flow's entity", who=who)
+        ]
     return []

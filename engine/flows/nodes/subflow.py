@@ -21,6 +21,7 @@ from engine.flows.nodes.base import (
     wait,
 )
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class SubFlow(NodeType):
@@ -37,10 +38,10 @@ class SubFlow(NodeType):
 
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         if node.config.get("flow") == spec.name:
-            return ["a flow cannot run itself as a sub-flow"]
+            return [t("a flow cannot run itself as a sub-flow")]
         marked = [e for e in spec.outgoing(node.id) if e.outcome is not None]
         if marked and not any(e.outcome is None for e in spec.outgoing(node.id)):
-            return ["needs one unmarked edge for the outcomes no edge names"]
+            return [t("needs one unmarked edge for the outcomes no edge names")]
         return []
 
     def enter(self, ctx: NodeContext) -> Step:

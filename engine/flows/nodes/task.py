@@ -13,6 +13,7 @@ from engine.errors import FlowError
 from engine.flows.nodes import people
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed, wait
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 
 class HumanTask(NodeType):
@@ -49,7 +50,7 @@ class HumanTask(NodeType):
             ctx.manager_of,
         )
         if not users and not roles:
-            raise FlowError(f"node {ctx.node.id!r}: the assignee resolves to nobody")
+            raise FlowError(t("node {id!r}: the assignee resolves to nobody", id=ctx.node.id))
         outcomes = self.node_outcomes(ctx.node)
         label = ctx.node.config.get("label") or ctx.node.label
         for user in users:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, wait
+from engine.i18n import t
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 #: A duration as flows write it: whole numbers of weeks, days, hours, minutes, seconds.
@@ -19,7 +20,7 @@ _PART = re.compile(r"(\d+)([wdhms])")
 def parse_duration(text: str) -> dt.timedelta:
     """``"48h"``, ``"1d12h"``, ``"30m"`` → timedelta; ValueError for anything else."""
     if not isinstance(text, str) or not _DURATION.match(text.strip()):
-        raise ValueError(f"{text!r} is not a duration such as 30m, 48h or 1d12h")
+        raise ValueError(t("{text!r} is not a duration such as 30m, 48h or 1d12h", text=text))
     seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(text))
     return dt.timedelta(seconds=seconds)
 

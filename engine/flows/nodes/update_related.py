@@ -18,6 +18,7 @@ from engine.errors import FlowError
 from engine.flows.nodes.base import NodeContext, NodeType, Step, ValidationTools, proceed
 from engine.flows.nodes.field_values import FIELD_VALUES_SCHEMA, NAME_PATTERN, field_value_problems
 from engine.flows.spec import FlowSpec, NodeSpec
+from engine.i18n import t
 
 AGGREGATES = ("count", "sum", "avg", "min", "max")
 
@@ -51,24 +52,36 @@ class UpdateRelated(NodeType):
 
     def validate(self, node: NodeSpec, spec: FlowSpec, tools: ValidationTools) -> list[str]:
         if not spec.entity:
-            return ["updating a related record needs the flow to name its entity"]
+            return [t("updating a related record needs the flow to name its entity")]
         field = node.config["field"]
         if tools.fields and field not in tools.fields:
-            return [f"field: {field!r} is not a field of {spec.entity!r}"]
+            return [
+                t("field: {field!r} is not a field of {entity!r}", field=field, entity=spec.entity)
+            ]
         target = tools.reference(field)
         if target is None:
             return (
-                [f"field: {field!r} is not a reference to another record"] if tools.fields else []
+                [t("field: {field!r} is not a reference to another record", field=field)]
+                if tools.fields
+                else []
             )
         fields = tools.entity_fields(target) or set()
         problems = field_value_problems(tools, "set", target, fields, node.config.get("set") or {})
         for key, wanted in (node.config.get("summarize") or {}).items():
             if key not in fields:
-                problems.append(f"summarize: {key!r} is not a field of {target!r}")
+                problems.append(
+                    t("summarize: {key!r} is not a field of {target!r}", key=key, target=target)
+                )
             for agg, of in wanted.items():
                 if tools.fields and of not in tools.fields:
                     problems.append(
-                        f"summarize.{key}.{agg}: {of!r} is not a field of {spec.entity!r}"
+                        t(
+                            "summarize.{key}.{agg}: {of!r} is not a field of {entity!r}",
+                            key=key,
+                            agg=agg,
+                            of=of,
+                            entity=spec.entity,
+                        )
                     )
         return problems
 
@@ -78,5 +91,11 @@ class UpdateRelated(NodeType):
         if cfg.get("summarize"):
             values.update(ctx.summarize_related(cfg["field"], cfg["summarize"]) or {})
         if ctx.update_related(cfg["field"], values) is None and cfg.get("required"):
-            raise FlowError(f"node {ctx.node.id!r}: the record's {cfg['field']!r} is empty")
+            raise FlowError(
+                t(
+                    "node {id!r}: the record's {field!r} is empty",
+                    id=ctx.node.id,
+                    field=cfg["field"],
+                )
+            )
         return proceed(*ctx.outgoing())
