@@ -23,6 +23,7 @@ from engine.flows.nodes.base import NodeType, Step
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
 from engine.flows.steps import commit_instance
+from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -72,12 +73,20 @@ class Runtime:
 
     def evaluate(self, text: str) -> Any:
         if not self.instance.get("entity"):
-            raise FlowError(f"flow {self.spec.name!r} has no entity to evaluate {text!r} over")
+            raise FlowError(
+                t(
+                    "flow {flow} has no entity to evaluate {text} over",
+                    flow=repr(self.spec.name),
+                    text=repr(text),
+                )
+            )
         return self.platform.rules.compile(text, self.instance["entity"])(self.record() or {})
 
     def update_record(self, changes: dict[str, Any]) -> None:
         if self.instance.get("record_id") is None:
-            raise FlowError(f"flow {self.spec.name!r} runs without a record to update")
+            raise FlowError(
+                t("flow {flow} runs without a record to update", flow=repr(self.spec.name))
+            )
         # Flows act with the system's rights: the approver need not be allowed to edit
         # the record; who caused the change is in the instance's history.
         self.platform.records(self.instance["entity"]).update(self.instance["record_id"], changes)
@@ -97,10 +106,18 @@ class Runtime:
         """Update the record the reference ``field`` of the flow's record points to."""
         entity = self.instance.get("entity")
         if not entity or self.instance.get("record_id") is None:
-            raise FlowError(f"flow {self.spec.name!r} runs without a record to follow")
+            raise FlowError(
+                t("flow {flow} runs without a record to follow", flow=repr(self.spec.name))
+            )
         info = self.platform.rules.catalog.fields(entity).get(field)
         if info is None or info.type.kind != "record" or not info.type.entity:
-            raise FlowError(f"{field!r} is not a reference field of {entity!r}")
+            raise FlowError(
+                t(
+                    "{field} is not a reference field of {entity}",
+                    field=repr(field),
+                    entity=repr(entity),
+                )
+            )
         target = (self.record() or {}).get(field)
         if target is None:
             return None
@@ -151,7 +168,13 @@ class Runtime:
         """Evaluate a loaded rule set on the record and store what it decides."""
         rules = self.platform.rules
         if name not in rules.rulesets():
-            raise FlowError(f"flow {self.spec.name!r} runs rule set {name!r}, which is not loaded")
+            raise FlowError(
+                t(
+                    "flow {flow} runs rule set {name}, which is not loaded",
+                    flow=repr(self.spec.name),
+                    name=repr(name),
+                )
+            )
         result = rules.evaluate(name, self.record() or {})
         target, value = result["target"], result["value"]
         if isinstance(target, str):
@@ -215,8 +238,17 @@ class Runtime:
         found = node_type(node.type, node.version)
         if found is None:
             raise FlowError(
-                f"node {node_id!r} needs node type {node.type_ref}, which is not installed",
-                [error_entry(f"install the package that provides {node.type_ref}", field=node_id)],
+                t(
+                    "node {node} needs node type {type}, which is not installed",
+                    node=repr(node_id),
+                    type=node.type_ref,
+                ),
+                [
+                    error_entry(
+                        t("install the package that provides {type}", type=node.type_ref),
+                        field=node_id,
+                    )
+                ],
             )
         return found
 
@@ -302,8 +334,11 @@ class Runtime:
                 self._entries += 1
                 if self._entries > MAX_ENTRIES:
                     raise FlowError(
-                        f"flow {self.spec.name!r} entered {MAX_ENTRIES} nodes in one step; "
-                        "a loop never waits"
+                        t(
+                            "flow {flow} entered {count} nodes in one step; a loop never waits",
+                            flow=repr(self.spec.name),
+                            count=MAX_ENTRIES,
+                        )
                     )
                 node = self.spec.nodes[token["node"]]
                 self.log("entered", node.id, token["id"])
@@ -352,7 +387,7 @@ class Runtime:
             self._waiting.discard(other)
         if step.action == "proceed":
             if not step.edges:
-                raise FlowError(f"node {node!r} left by no edge")
+                raise FlowError(t("node {node} left by no edge", node=repr(node)))
             self.log("left", node, token["id"], {"to": [e.target for e in step.edges]})
             return [self._new_token(e.target, e.index) for e in step.edges]
         if step.action == "finish":

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.errors import ConflictError, NotFound
 from engine.flows import statements as stm
 from engine.flows.tables import flow_commands
+from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.platform import Platform
@@ -84,14 +85,14 @@ def run_step(
             if answer is None:
                 raise
             return answer
-    raise ConflictError("the flow instance kept changing; try again")
+    raise ConflictError(t("the flow instance kept changing; try again"))
 
 
 def instance_row(conn: Any, instance_id: int) -> dict[str, Any]:
     """The instance as stored; NotFound when there is none."""
     row = stm.INSTANCE_BY_ID.first(conn, {"b_id": instance_id})
     if row is None:
-        raise NotFound(f"no flow instance {instance_id}")
+        raise NotFound(t("no flow instance {id}", id=instance_id))
     return row
 
 

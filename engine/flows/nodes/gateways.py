@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from engine.errors import FlowError
 from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, wait
+from engine.i18n import t
 
 _NO_CONFIG = {"type": "object", "additionalProperties": False, "properties": {}}
 
@@ -30,7 +31,10 @@ def _matching(ctx: NodeContext, first_only: bool) -> list:
         chosen = [default]
     if not chosen:
         raise FlowError(
-            f"node {ctx.node.id!r}: no outgoing condition holds and there is no default edge"
+            t(
+                "node {node}: no outgoing condition holds and there is no default edge",
+                node=repr(ctx.node.id),
+            )
         )
     return chosen
 
@@ -97,7 +101,7 @@ class Inclusive(NodeType):
             unused = [e for e in incoming if e.index not in arrived]
             if unused and self._still_coming(ctx, unused):
                 return wait()
-            merged = tuple(t["id"] for t in ctx.waiting_here())
+            merged = tuple(token["id"] for token in ctx.waiting_here())
         return proceed(*_matching(ctx, first_only=False), merged=merged)
 
     def _still_coming(self, ctx: NodeContext, unused: list) -> bool:
@@ -106,7 +110,7 @@ class Inclusive(NodeType):
 
         here = ctx.node.id
         graph = nx.restricted_view(ctx.spec.graph, [here], [])
-        waiting = {t["id"] for t in ctx.waiting_here()} | {ctx.token["id"]}
+        waiting = {token["id"] for token in ctx.waiting_here()} | {ctx.token["id"]}
         for token in ctx.live_tokens():
             if token["id"] in waiting or token["node"] == here:
                 continue
