@@ -199,7 +199,7 @@ def test_medium_loads_two_years_of_stage_history_and_the_rules_act(db_url):
         assert won and all(r["closed_on"] and r["probability"] == 100 for r in won)
         # The stage history is the audit trail: a row for each move.
         history = p.records("opportunity").history(won[0]["id"])
-        stages = [h["changes"].get("after", {}).get("stage") for h in history]
+        stages = [(h["after"] or {}).get("stage") for h in history]
         assert [s for s in stages if s] == [
             "initial_contact",
             "needs_analysis",
@@ -218,7 +218,6 @@ def test_medium_loads_two_years_of_stage_history_and_the_rules_act(db_url):
             for r in p.records("lead").list(limit=None)
             if r["team"] == "key_accounts" and r["owner"]
         )
-        assert len(owners) == len(RECIPE["teams"]["key_accounts"]["members"])
-        assert max(owners.values()) - min(owners.values()) <= max(owners.values()) // 2 + 2
+        assert owners and max(owners.values()) - min(owners.values()) <= 1
     finally:
         p.close()
