@@ -192,6 +192,7 @@ class Generator:
         self.records: dict[str, dict[int, dict[str, Any]]] = {}  # entity -> id -> record
         self.turns: dict[int, int] = {}
         self.current: dict[str, Any] = {}  # the step being run
+        self.services: dict[tuple[str, str | None], Any] = {}
         # A fixed anchor (today at 09:00 UTC) keeps a day's runs identical.
         today = platform.clock.now().date()
         self.anchor = dt.datetime(today.year, today.month, today.day, 9, tzinfo=dt.UTC)
@@ -377,7 +378,7 @@ class Generator:
         A batch is all or nothing: when one record is refused, its records are created one
         by one, so the others are still made and the refused one is reported."""
         self.p.clock.set(batch[0].moment)
-        service = self.p.records(entity, user=batch[0].user)
+        service = self._service(entity, batch[0].user)
         try:
             made = list(zip(batch, service.create_many([b.data for b in batch])))
         except (ValidationError, PermissionDenied):
@@ -387,7 +388,7 @@ class Generator:
                     made.append((b, service.create(b.data)))
                 except (ValidationError, PermissionDenied) as exc:
                     report.refused.setdefault(entity, []).append(f"as {b.user}: {exc}")
-        system = self.p.records(entity)
+        system = self._service(entity, None)
         for b, rec in made:
             if b.later:
                 system.update(rec["id"], b.later)
@@ -400,6 +401,14 @@ class Generator:
                 (r["id"], r) for r in system.list(f"id in [{ids}]", limit=None)
             )
         return len(made)
+
+    def _service(self, entity: str, user: str | None) -> Any:
+        """The record service of ``entity`` as ``user``, made once: a run makes thousands of
+        writes as a few dozen users, and each service reads the user's permissions."""
+        key = (entity, user)
+        if key not in self.services:
+            self.services[key] = self.p.records(entity, user=user)
+        return self.services[key]
 
     def _moves(
         self, step: dict[str, Any], data: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]
@@ -456,7 +465,7 @@ class Generator:
         self.p.clock.set(moment)
         self._approve(entity, record_id)
         try:
-            self.p.records(entity, user=user).update(record_id, changes)
+            self._service(entity, user).update(record_id, changes)
         except (ValidationError, PermissionDenied) as exc:
             report.refused.setdefault(entity, []).append(f"move as {user}: {exc}")
             return False
