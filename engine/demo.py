@@ -50,6 +50,7 @@ from typing import Any
 from engine.errors import ConflictError, PermissionDenied, TesseraError, ValidationError
 
 SIZES = ("small", "medium", "large", "full")
+BATCH = 200  # records per create_many at most
 
 
 @dataclass
@@ -136,6 +137,35 @@ def setup_people(platform: Any, recipe: dict[str, Any], report: DemoReport) -> N
                 report.logins.append((role, user["name"], password_for(recipe, user["name"])))
 
 
+@dataclass
+class Planned:
+    """One record a step will create: when, as whom, its fields, and what happens later."""
+
+    moment: dt.datetime
+    user: str | None
+    data: dict[str, Any]
+    later: dict[str, Any]
+    moves: list[tuple[dt.datetime, dict[str, Any]]]
+
+
+def batches(planned: list[Planned], days: float, anchor: dt.datetime) -> list[list[Planned]]:
+    """Records in time order, grouped into batches of one user within ``days`` of each other.
+
+    Each batch is one ``create_many`` (one transaction, rules run for every record); its
+    records share the batch's first moment, so a report's dates move by less than ``days``.
+    """
+    width = max(days, 1e-6) * 86400
+    groups: dict[tuple[Any, int], list[Planned]] = {}
+    for p in sorted(planned, key=lambda p: p.moment):
+        window = int((anchor - p.moment).total_seconds() // width)
+        group = groups.setdefault((p.user, window), [])
+        if len(group) >= BATCH:
+            groups[(p.user, window, len(groups))] = group  # type: ignore[index]
+            group = groups[(p.user, window)] = []
+        group.append(p)
+    return sorted((g for g in groups.values() if g), key=lambda g: g[0].moment)
+
+
 class Generator:
     """Turns recipe steps into records, deterministically for one seed and size."""
 
@@ -161,6 +191,8 @@ class Generator:
                 self.by_role.setdefault(role, []).append(user["name"])
         self.records: dict[str, dict[int, dict[str, Any]]] = {}  # entity -> id -> record
         self.turns: dict[int, int] = {}
+        self.current: dict[str, Any] = {}  # the step being run
+        self.services: dict[tuple[str, str | None], Any] = {}
         # A fixed anchor (today at 09:00 UTC) keeps a day's runs identical.
         today = platform.clock.now().date()
         self.anchor = dt.datetime(today.year, today.month, today.day, 9, tzinfo=dt.UTC)
@@ -313,32 +345,156 @@ class Generator:
     def run(self, report: DemoReport, tick: Callable[[int], None] | None = None) -> None:
         try:
             for step in self.recipe.get("records", []):
-                entity = step["entity"]
-                props = self._props(entity)
-                pool = self._pool(entity)
-                made = 0
-                for n, parent in enumerate(self.plan(step)):
-                    moment = self._moment(step)
-                    self.p.clock.set(moment)
-                    ctx = {"moment": moment, "parent": parent}
-                    data = self.row(step.get("fields", {}), props, ctx)
-                    user = self._actor(step, data, props, n)
-                    later = {k: data.pop(k) for k in step.get("system", []) if k in data}
-                    try:
-                        rec = self.p.records(entity, user=user).create(data)
-                        if later:
-                            self.p.records(entity).update(rec["id"], later)
-                    except (ValidationError, PermissionDenied) as exc:
-                        refused = report.refused.setdefault(entity, [])
-                        refused.append(f"as {user}: {exc}")
-                    else:
-                        pool[rec["id"]] = self.p.records(entity).get(rec["id"])
-                        made += 1
-                    if tick:
-                        tick(1)
-                report.created[entity] = report.created.get(entity, 0) + made
+                self._step(step, report, tick)
         finally:
             self.p.clock.set(None)
+
+    def _step(
+        self, step: dict[str, Any], report: DemoReport, tick: Callable[[int], None] | None
+    ) -> None:
+        """Plan every record of a step, then create them in batches (see ``batches``)."""
+        entity = step["entity"]
+        props = self._props(entity)
+        self.current = step
+        planned = []
+        for n, parent in enumerate(self.plan(step)):
+            moment = self._moment(step)
+            ctx = {"moment": moment, "parent": parent}
+            data = self.row(step.get("fields", {}), props, ctx)
+            user = self._actor(step, data, props, n)
+            later = {k: data.pop(k) for k in step.get("system", []) if k in data}
+            moves = self._moves(step, data, props, ctx) if "history" in step else []
+            planned.append(Planned(moment, user, data, later, moves))
+        made = 0
+        for batch in batches(planned, float(self.recipe.get("batch_days", 1)), self.anchor):
+            made += self._create(entity, batch, report)
+            if tick:
+                tick(len(batch))
+        report.created[entity] = report.created.get(entity, 0) + made
+
+    def _create(self, entity: str, batch: list[Planned], report: DemoReport) -> int:
+        """Create one batch in one transaction as its user at its first moment.
+
+        A batch is all or nothing: when one record is refused, its records are created one
+        by one, so the others are still made and the refused one is reported."""
+        self.p.clock.set(batch[0].moment)
+        service = self._service(entity, batch[0].user)
+        try:
+            made = list(zip(batch, service.create_many([b.data for b in batch])))
+        except (ValidationError, PermissionDenied):
+            made = []
+            for b in batch:
+                try:
+                    made.append((b, service.create(b.data)))
+                except (ValidationError, PermissionDenied) as exc:
+                    report.refused.setdefault(entity, []).append(f"as {b.user}: {exc}")
+        system = self._service(entity, None)
+        for b, rec in made:
+            if b.later:
+                system.update(rec["id"], b.later)
+            for moment, changes in b.moves:
+                if not self._move(entity, rec["id"], b.user, moment, changes, report):
+                    break
+        ids = ", ".join(str(rec["id"]) for _b, rec in made)
+        if ids:  # as the system sees them: every field, after the rules and the moves
+            self._pool(entity).update(
+                (r["id"], r) for r in system.list(f"id in [{ids}]", limit=None)
+            )
+        return len(made)
+
+    def _service(self, entity: str, user: str | None) -> Any:
+        """The record service of ``entity`` as ``user``, made once: a run makes thousands of
+        writes as a few dozen users, and each service reads the user's permissions."""
+        key = (entity, user)
+        if key not in self.services:
+            self.services[key] = self.p.records(entity, user=user)
+        return self.services[key]
+
+    def _moves(
+        self, step: dict[str, Any], data: dict[str, Any], props: dict[str, Any], ctx: dict[str, Any]
+    ) -> list[tuple[dt.datetime, dict[str, Any]]]:
+        """The later changes of a record with ``history``: its stage moves, one at a time.
+
+        The record is created at the first stage of ``path``; it then moves along the path
+        (``days`` apart) to the stage the row drew, or leaves the path for it (``lost``)
+        after a random number of moves. ``final`` fields go with the last move, valued at
+        its moment (a close date is the day of the close). Moves later than now are not
+        made: that deal is still on its way.
+        """
+        spec = step["history"]
+        key, path = spec["field"], list(spec["path"])
+        target = data.get(key, path[0])
+        if target in path:
+            stages = path[1 : path.index(target) + 1]
+        else:
+            stages = [*path[1 : self.rng.randint(1, len(path) - 1)], target]
+        data[key] = path[0]
+        final_specs = {k: step["fields"][k] for k in spec.get("final", []) if k in step["fields"]}
+        for k in final_specs:
+            data.pop(k, None)
+        lo, hi = spec.get("days", [1, 30])
+        moment, moves = ctx["moment"], []
+        for i, stage in enumerate(stages):
+            moment = moment + dt.timedelta(days=self.rng.uniform(lo, hi))
+            if moment > self.anchor:
+                break
+            changes = {key: stage}
+            if i == len(stages) - 1:
+                row = {**data, key: stage}
+                for k, v in final_specs.items():
+                    value = self.value(v, row, props, {**ctx, "moment": moment, "key": k})
+                    if value is not None:
+                        changes[k] = row[k] = value
+            moves.append((moment, changes))
+        return moves
+
+    def _move(
+        self,
+        entity: str,
+        record_id: int,
+        user: str | None,
+        moment: dt.datetime,
+        changes: dict[str, Any],
+        report: DemoReport,
+    ) -> bool:
+        """One stage move as the record's user at its moment (False: refused, stop there).
+
+        A move may wait for an approval a flow asks for (a large deal waits for the
+        director): the recipe's ``approve`` names the role that decides, and its first user
+        completes the open tasks of that role on the record first, as they would."""
+        self.p.clock.set(moment)
+        self._approve(entity, record_id)
+        try:
+            self._service(entity, user).update(record_id, changes)
+        except (ValidationError, PermissionDenied) as exc:
+            report.refused.setdefault(entity, []).append(f"move as {user}: {exc}")
+            return False
+        return True
+
+    def _approve(self, entity: str, record_id: int) -> None:
+        """Complete the open flow tasks on the record that the ``approve`` role decides."""
+        approve = self.current.get("history", {}).get("approve")
+        if not approve:
+            return
+        from sqlalchemy import select
+
+        from engine.flows.tables import flow_instances
+
+        with self.p.db.transaction(write=False) as conn:
+            running = list(
+                conn.execute(
+                    select(flow_instances.c.id).where(
+                        flow_instances.c.entity == entity,
+                        flow_instances.c.record_id == record_id,
+                        flow_instances.c.status == "running",
+                    )
+                ).scalars()
+            )
+        role = approve["role"]
+        who = (self.by_role.get(role) or [None])[0]
+        for instance in running:
+            for task in self.p.flows.tasks(roles=[role], instance=instance):
+                self.p.flows.complete(task["id"], approve.get("outcome", "approve"), user=who)
 
 
 def run_demo(

@@ -67,8 +67,19 @@ def open_condition(model: Any, table: Table) -> Any | None:
     return None
 
 
-def least_loaded(conn: Connection, members: list[str], model: Any, table: Table) -> str:
-    """The member with the fewest open records of the entity; ties go to the earlier one."""
+def least_loaded(
+    conn: Connection,
+    members: list[str],
+    model: Any,
+    table: Table,
+    pending: dict[str, int] | None = None,
+) -> str:
+    """The member with the fewest open records of the entity; ties go to the earlier one.
+
+    ``pending`` counts what earlier records of the same batch (``create_many``) were given
+    but are not stored yet; the winner is added to it, so a batch spreads as single
+    creates would.
+    """
     stmt = (
         select(table.c.owner, func.count())
         .where(table.c.owner.in_(members))
@@ -78,7 +89,11 @@ def least_loaded(conn: Connection, members: list[str], model: Any, table: Table)
     if cond is not None:
         stmt = stmt.where(cond)
     load = dict(conn.execute(stmt).all())
-    return min(members, key=lambda m: (load.get(m, 0), members.index(m)))
+    extra = pending or {}
+    chosen = min(members, key=lambda m: (load.get(m, 0) + extra.get(m, 0), members.index(m)))
+    if pending is not None:
+        pending[chosen] = pending.get(chosen, 0) + 1
+    return chosen
 
 
 def assign(
@@ -90,8 +105,11 @@ def assign(
     model: Any,
     table: Table,
     user_team: Callable[[str | None], str | None],
+    pending: dict[str, int] | None = None,
 ) -> tuple[str | None, str | None]:
-    """``(owner, team)`` for one assignment; raises ValidationError for an unknown strategy."""
+    """``(owner, team)`` for one assignment; raises ValidationError for an unknown strategy.
+
+    ``pending``: the batch's not yet stored least-loaded picks (see ``least_loaded``)."""
     if to in ("user", "field"):
         owner = None if target is None else str(target)
         return owner, user_team(owner)
@@ -104,7 +122,7 @@ def assign(
     members = members_of(conn, target)
     if strategy == "least_loaded":
         lock_team(conn, target)
-        return (least_loaded(conn, members, model, table) if members else None), target
+        return (least_loaded(conn, members, model, table, pending) if members else None), target
     if strategy not in (None, "round_robin"):
         raise ValidationError(
             f"unknown assignment strategy {strategy!r}",
