@@ -286,3 +286,33 @@ def test_a_decision_table_row_added_in_the_grid_is_in_the_text(page, crm_site):
     page.click("#tab-code")
     page.wait_for_selector("#code .cm-content")
     shot(page, "rule-editor-decision-table")
+
+
+def test_the_add_form_starts_grading_routing_and_a_decision_table(page, crm_site):
+    """Each kind added under the grids gets its grid (its conditions in the builder) and
+    its lines in the text; nothing is published."""
+    _open(page, crm_site)
+    page.wait_for_selector("#add-block:not([hidden])")
+    added = {
+        "grading": ("lead_grade_added", "grading lead_grade_added on lead into grade:"),
+        "routing": ("lead_routing_added", "routing lead_routing_added on lead:"),
+        "table": ("lead_table_added", "table lead_table_added on lead (first) into grade:"),
+    }
+    for kind, (name, head) in added.items():
+        page.select_option("#add-block-kind", kind)
+        if kind != "routing":
+            page.locator("#add-block-target option[value=grade]").wait_for(state="attached")
+            page.select_option("#add-block-target", "grade")
+        page.fill("#add-block-name", name)
+        page.click("#add-block button[type=submit]")
+        page.wait_for_selector(f"#block-{name}[data-kind={kind}] [data-row='0']")
+        page.wait_for_function(
+            "(head) => document.querySelector('#code .cm-content').textContent.includes(head)",
+            arg=head,
+        )
+    # an empty condition is "otherwise": the new grading and routing rows start with one
+    for name in ("lead_grade_added", "lead_routing_added"):
+        row = page.locator(f"#block-{name} tbody[data-row='0']")
+        row.locator(".cond-builder[data-ready=true]").wait_for()
+        assert row.locator(".cond-textarea").input_value() == ""
+    assert "otherwise assign queue" in _code(page)
