@@ -198,11 +198,17 @@ def _build_site_visit_rules(page, site) -> None:
     page.select_option("#add-block-kind", "scoring")
     page.select_option("#add-block-target", "score")
     page.click("#add-block button[type=submit]")
-    score = page.locator("#block-site_visit_score tbody tr[data-row='0']")
+    score = page.locator("#block-site_visit_score tbody[data-row='0']")
     _set(page, score.locator("input.label"), "Good visit")
     _set(page, score.locator("input.points"), "+20")
-    _set(page, score.locator("input.condition"), 'outcome == "good"')
-    score.locator("input.condition").focus()
+    # the scoring rule's condition is built with the same condition builder
+    scored = score.locator(".cond-tree > .cond-group")
+    scored.locator(":scope > .cond-foot .cond-add-row").click()
+    only = scored.locator(".condition").nth(0)
+    only.locator(".cond-field").select_option("outcome")
+    only.locator(".cond-op").select_option("==")
+    only.locator(".cond-value").select_option("good")
+    expect(score.locator(".cond-textarea")).to_have_value('outcome == "good"')
     _matching(page, site, 'outcome == "good"', 2)
     page.wait_for_function(
         "() => document.querySelector('#code .cm-content').textContent.includes('+20 \"Good visit\"')"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import shot
 
-SCORING_ROW = "#block-lead_score tbody tr[data-row='0']"
+SCORING_ROW = "#block-lead_score tbody[data-row='0']"
 
 
 def _open(page, crm_site):
@@ -53,14 +55,16 @@ def _run(page, browser, crm_site, p, version):
     page.wait_for_function(
         "() => document.querySelector('#code .cm-content').textContent.includes('+35 \"Referral\"')"
     )
-    # which records would this hit: counted in SQL, the same as the records API says
-    row.locator("input.condition").focus()
-    condition = row.locator("input.condition").input_value()
+    # which records would this hit: counted in SQL, the same as the records API says; the
+    # condition is in the condition builder, focusing it counts
+    row.locator(".cond-builder[data-ready=true]").wait_for()
+    condition = row.locator(".cond-textarea").input_value()
     assert condition == 'source == "referral"'
+    assert row.locator(".cond-tree .condition .cond-field").input_value() == "source"
+    row.locator(".cond-tree .condition .cond-field").focus()
     expected = p.records("lead").count(where=condition)
     page.wait_for_selector(f"#matching-count[data-count='{expected}']")
     assert page.locator("#matching-sample li").count() == min(expected, 5)
-    shot(page, "rule-editor-grid")
 
     # run the tests: two examples count the referral points and now fail
     page.click("#run-tests")
@@ -149,6 +153,73 @@ def _cursor_line(page) -> int:
     )
 
 
+BUILT_LABEL = "Large manufacturer (built in the grid)"
+# smaller manufacturers only: the file's examples (a 1,500-person manufacturer) keep their scores
+BUILT_CONDITION = 'industry == "manufacturing" and company_size < 1000'
+
+
+def test_a_scoring_condition_built_with_the_builder_is_counted_and_published(page, crm_site):
+    p = crm_site.platform()
+    original = p.meta.get("rules", "lead")
+    try:
+        _build_a_scoring_rule(page, crm_site, p, original["version"])
+    finally:
+        current = p.meta.get("rules", "lead")
+        if current["definition"]["text"] != original["definition"]["text"]:
+            p.meta.save("rules", "lead", original["definition"], user="admin")
+
+
+def _build_a_scoring_rule(page, crm_site, p, version):
+    """Field / operator / value rows write the rule's condition; the side panel counts it as
+    the database does; the published text holds the rule as the builder wrote it."""
+    _open(page, crm_site)
+    block = "#block-lead_score"
+    n = page.locator(f"{block} table.re-conditions > tbody").count()
+    page.click(f"{block} button.add-row")
+    new = page.locator(f"{block} tbody[data-row='{n}']")
+    new.locator(".cond-builder[data-ready=true]").wait_for()
+    _set(page, f"{block} tbody[data-row='{n}'] input.label", BUILT_LABEL)
+    _set(page, f"{block} tbody[data-row='{n}'] input.points", "+7")
+
+    builder = new.locator(".cond-tree > .cond-group")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    first = builder.locator(".condition").nth(0)
+    first.locator(".cond-field").select_option("industry")
+    first.locator(".cond-op").select_option("==")
+    first.locator(".cond-value").select_option("manufacturing")
+    builder.locator(":scope > .cond-foot .cond-add-row").click()
+    second = builder.locator(".condition").nth(1)
+    second.locator(".cond-field").select_option("company_size")
+    second.locator(".cond-op").select_option("<")
+    second.locator(".cond-value").fill("1000")
+    expect(new.locator(".cond-textarea")).to_have_value(BUILT_CONDITION)
+    expect(new.locator(".cond-problems li.valid")).to_have_count(1)
+
+    expected = p.records("lead").count(where=BUILT_CONDITION)
+    assert expected > 0
+    page.wait_for_function(
+        "([c, n]) => document.getElementById('matching-condition').textContent.endsWith(c)"
+        " && document.getElementById('matching-count').dataset.count === String(n)",
+        arg=[BUILT_CONDITION, expected],
+    )
+    page.wait_for_function(
+        "(label) => document.querySelector('#code .cm-content').textContent.includes(label)",
+        arg=BUILT_LABEL,
+    )
+    new.scroll_into_view_if_needed()
+    shot(page, "rule-editor-grid")
+
+    page.click("#publish")
+    page.wait_for_function(
+        f"() => document.querySelector('#version').textContent === '{version + 1}'"
+    )
+    published = " ".join(p.meta.get("rules", "lead")["definition"]["text"].split())
+    assert f'+7 "{BUILT_LABEL}" when {BUILT_CONDITION}' in published
+    page.click("#tab-code")
+    page.wait_for_selector("#code .cm-content")
+    assert f'+7 "{BUILT_LABEL}" when {BUILT_CONDITION}' in " ".join(_code(page).split())
+
+
 def test_decision_table_rows_count_their_records_and_code_completes_fields(page, crm_site):
     p = crm_site.platform()
     crm_site.login(page, "admin", lang="en")
@@ -180,9 +251,11 @@ def test_a_typo_in_a_grid_condition_is_shown_under_the_grids(page, crm_site):
     crm_site.login(page, "admin", lang="en")
     page.goto(crm_site.url + "/build/rules/lead")
     page.wait_for_selector("#rule-editor[data-ready=true]")
-    row = "#block-lead_grade tbody tr[data-row='0']"
-    page.wait_for_selector(row)
-    _set(page, f"{row} input.condition", "scor > 80")
+    row = "#block-lead_grade tbody[data-row='0']"
+    page.wait_for_selector(f"{row} .cond-builder[data-ready=true]")
+    # what the builder cannot hold is typed in its text view, checked as the admin types
+    page.click(f"{row} .cond-mode")
+    _set(page, f"{row} .cond-textarea", "scor > 80")
     message = page.locator("#grid-diagnostics li.error", has_text="scor")
     message.first.wait_for()
     assert "score" in message.first.inner_text()  # did you mean
@@ -213,3 +286,33 @@ def test_a_decision_table_row_added_in_the_grid_is_in_the_text(page, crm_site):
     page.click("#tab-code")
     page.wait_for_selector("#code .cm-content")
     shot(page, "rule-editor-decision-table")
+
+
+def test_the_add_form_starts_grading_routing_and_a_decision_table(page, crm_site):
+    """Each kind added under the grids gets its grid (its conditions in the builder) and
+    its lines in the text; nothing is published."""
+    _open(page, crm_site)
+    page.wait_for_selector("#add-block:not([hidden])")
+    added = {
+        "grading": ("lead_grade_added", "grading lead_grade_added on lead into grade:"),
+        "routing": ("lead_routing_added", "routing lead_routing_added on lead:"),
+        "table": ("lead_table_added", "table lead_table_added on lead (first) into grade:"),
+    }
+    for kind, (name, head) in added.items():
+        page.select_option("#add-block-kind", kind)
+        if kind != "routing":
+            page.locator("#add-block-target option[value=grade]").wait_for(state="attached")
+            page.select_option("#add-block-target", "grade")
+        page.fill("#add-block-name", name)
+        page.click("#add-block button[type=submit]")
+        page.wait_for_selector(f"#block-{name}[data-kind={kind}] [data-row='0']")
+        page.wait_for_function(
+            "(head) => document.querySelector('#code .cm-content').textContent.includes(head)",
+            arg=head,
+        )
+    # an empty condition is "otherwise": the new grading and routing rows start with one
+    for name in ("lead_grade_added", "lead_routing_added"):
+        row = page.locator(f"#block-{name} tbody[data-row='0']")
+        row.locator(".cond-builder[data-ready=true]").wait_for()
+        assert row.locator(".cond-textarea").input_value() == ""
+    assert "otherwise assign queue" in _code(page)

@@ -9,6 +9,7 @@ import { StreamLanguage } from "@codemirror/language";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion } from "@codemirror/autocomplete";
 import { setUpAddBlock, validationGrid } from "./rule_editor_validation.js";
+import { conditionGrid } from "./rule_editor_conditions.js";
 
 const { t, api, toast, el } = window.Tessera;
 const root = document.getElementById("rule-editor");
@@ -292,10 +293,9 @@ function scoringGrid(b) {
     " ",
     input(b.cap, (v) => (b.cap = v), { class: "cap", size: 5, "aria-label": t("Cap") }),
   );
-  const table = grid(b, [t("Label"), t("Points"), t("Condition"), t("Group")], b.rows, (r) => [
+  const table = conditionGrid(b, helpers, [t("Label"), t("Points"), t("Group")], (r) => [
     el("td", {}, input(r.label, (v) => (r.label = v), { class: "label", "aria-label": t("Label") })),
     el("td", {}, input(r.points, (v) => (r.points = v), { class: "points", "aria-label": t("Points") })),
-    el("td", {}, conditionInput(r.when, b.entity, (v) => (r.when = v), { "aria-label": t("Condition") })),
     el("td", {}, input(r.group, (v) => (r.group = v), { class: "group", size: 6, "aria-label": t("Group") })),
   ]);
   const add = addButton(t("Add a rule"), () => b.rows.push({ points: "+10", label: t("New rule"), when: "", group: "", comments: [] }));
@@ -313,10 +313,9 @@ function scoringGrid(b) {
 
 function gradingGrid(b) {
   const head = el("p", { class: "muted" }, t("The first line that holds sets {target}; an empty condition means otherwise.", { target: b.target }));
-  const table = grid(b, [t("Value"), t("Condition")], b.rows, (r) => [
-    el("td", {}, input(r.value, (v) => (r.value = v), { "aria-label": t("Value") })),
-    el("td", {}, conditionInput(r.when, b.entity, (v) => (r.when = v), { placeholder: t("otherwise"), "aria-label": t("Condition") })),
-  ]);
+  const table = conditionGrid(b, helpers, [t("Value")], (r) => [
+    el("td", {}, input(r.value, (v) => (r.value = v), { class: "value", "aria-label": t("Value") })),
+  ], { otherwise: true });
   const add = addButton(t("Add a line"), () => b.rows.splice(Math.max(b.rows.length - 1, 0), 0, { value: '""', when: "", comments: [] }));
   return [head, table, add];
 }
@@ -326,13 +325,12 @@ const STRATEGY = () => [["", t("(none)")], ["round_robin", t("round robin")], ["
 
 function routingGrid(b) {
   const head = el("p", { class: "muted" }, t("The first rule that holds assigns the record; an empty condition means otherwise."));
-  const table = grid(b, [t("Label"), t("Condition"), t("Assign to"), t("Who"), t("Strategy")], b.rows, (r) => [
-    el("td", {}, input(r.label, (v) => (r.label = v), { "aria-label": t("Label") })),
-    el("td", {}, conditionInput(r.when, b.entity, (v) => (r.when = v), { placeholder: t("otherwise"), "aria-label": t("Condition") })),
+  const table = conditionGrid(b, helpers, [t("Label"), t("Assign to"), t("Who"), t("Strategy")], (r) => [
+    el("td", {}, input(r.label, (v) => (r.label = v), { class: "label", "aria-label": t("Label") })),
     el("td", {}, select(ASSIGN(), r.to || "", (v) => (r.to = v), { "aria-label": t("Assign to") })),
     el("td", {}, r.to ? input(r.target, (v) => (r.target = v), { "aria-label": t("Who") }) : input(r.action, (v) => (r.action = v), { "aria-label": t("Action") })),
     el("td", {}, select(STRATEGY(), r.strategy || "", (v) => (r.strategy = v), { "aria-label": t("Strategy") })),
-  ]);
+  ], { otherwise: true });
   const add = addButton(t("Add a rule"), () =>
     b.rows.splice(Math.max(b.rows.length - 1, 0), 0, { label: t("New rule"), when: "true", to: "queue", target: '"pool"', strategy: "", action: "", comments: [] }),
   );

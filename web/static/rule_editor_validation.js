@@ -3,9 +3,11 @@
    A validation row is: error or warning, the message in English and in Chinese (the
    bundles' "English / 中文" text, split and joined by the server's model), the field the
    message is shown on, and the condition, edited with the condition builder
-   (condition.js) and checked live. Every change counts the records the condition hits,
-   as the other grids do. The helpers (inputs, the grid table, printing the model) come
+   (condition.js, through rule_editor_conditions.js) and checked live. Every change
+   counts the records the condition hits, as the other grids do. The helpers (inputs, the grid table, printing the model) come
    from rule_editor.js, so the grids share one look and one round trip to the text. */
+
+import { conditionGrid } from "./rule_editor_conditions.js";
 
 const { t, api, el } = window.Tessera;
 
@@ -36,25 +38,6 @@ function fieldSelect(entity, value, onChange, attrs, blank, kinds) {
   return box;
 }
 
-/** A check's condition, with the condition builder (its text view checked live). */
-function whenCell(b, r, h) {
-  const box = el("div", { class: "re-when" }, el("span", { class: "muted" }, t("Condition")));
-  if (!window.Tessera.conditionBuilder) {
-    box.append(h.conditionInput(r.when, b.entity, (v) => (r.when = v), { "aria-label": t("Condition") }));
-    return box;
-  }
-  window.Tessera.conditionBuilder(box, {
-    entity: b.entity,
-    text: r.when || "",
-    onChange: (value) => {
-      r.when = value.trim();
-      h.changed();
-      if (r.when) h.showMatching(r.when, b.entity);
-    },
-  });
-  return box;
-}
-
 function checkCells(b, r, h, severities) {
   const shownOn = fieldSelect(b.entity, r.field || "", (v) => {
     r.field = v;
@@ -73,37 +56,44 @@ export function validationGrid(b, h) {
   const head = el("p", { class: "muted" }, t("An error refuses the save and shows its message at the field; a warning saves and shows it."));
   const severities = [["error", t("Error")], ["warning", t("Warning")]];
   /* Each check is a tbody of two lines: its message and field, then its condition
-     builder across the whole width. */
+     builder across the whole width (rule_editor_conditions.js). */
   const headings = [t("Kind"), t("Message"), t("Message (Chinese)"), t("Shown on")];
-  const table = el(
-    "table",
-    { class: "grid re-grid re-checks", dataset: { block: b.name } },
-    el("thead", {}, el("tr", {}, headings.map((x) => el("th", {}, x)), el("th", {}))),
-    b.rows.map((r, i) =>
-      el(
-        "tbody",
-        { dataset: { row: i } },
-        el("tr", {}, checkCells(b, r, h, severities), h.tools(b.rows, i)),
-        el("tr", { class: "re-when-row" }, el("td", { colspan: headings.length + 1 }, whenCell(b, r, h))),
-      ),
-    ),
-  );
+  const table = conditionGrid(b, h, headings, (r) => checkCells(b, r, h, severities), { className: "re-checks" });
   const add = h.addButton(t("Add a check"), () =>
     b.rows.push({ severity: "error", message: t("New check"), message_zh: "", field: "", when: "", comments: [] }),
   );
   return [head, table, add];
 }
 
-/** A new, empty rule set of ``kind`` on ``entity``: the grids fill it in. */
+/** A new rule set of ``kind`` on ``entity`` with one row to start from: the grids fill it
+    in. ``target`` is the field a scoring, grading or table set writes. */
 function newBlock(kind, name, entity, target) {
+  const blank = { comments: [] };
   if (kind === "scoring") {
-    return { kind, name, entity, target, cap: "", groups: [], rows: [{ points: "+10", label: t("New rule"), when: "", group: "", comments: [] }] };
+    return { kind, name, entity, target, cap: "", groups: [], rows: [{ ...blank, points: "+10", label: t("New rule"), when: "", group: "" }] };
   }
-  return { kind: "validation", name, entity, rows: [{ severity: "error", message: t("New check"), message_zh: "", field: "", when: "", comments: [] }] };
+  if (kind === "grading") {
+    return { kind, name, entity, source: "", target, rows: [{ ...blank, value: "null", when: "" }] };
+  }
+  if (kind === "routing") {
+    return { kind, name, entity, rows: [{ ...blank, label: "", when: "", to: "queue", target: '"pool"', strategy: "", action: "" }] };
+  }
+  if (kind === "table") {
+    return {
+      kind, name, entity, policy: "first", targets: [target], inputs: ["id"], outputs: [target], head_comments: [],
+      rows: [{ ...blank, cells: ["-"], outputs: ["null"] }],
+    };
+  }
+  return { kind: "validation", name, entity, rows: [{ ...blank, severity: "error", message: t("New check"), message_zh: "", field: "", when: "" }] };
 }
 
-/** The "add a rule set" form under the grids: a validation or a scoring set on the file's
-    entity (a scoring set needs a number field to add its points into). */
+/* What each kind is called when the form suggests a name, and which fields it may write. */
+const SUFFIX = { scoring: "score", grading: "grade", routing: "routing", table: "table", validation: "checks" };
+const WRITES = { scoring: ["number"], grading: null, table: null };
+
+/** The "add a rule set" form under the grids: a validation, scoring, grading, routing or
+    decision-table set on the file's entity (a scoring set needs a number field to add its
+    points into; grading and a table fill the field chosen). */
 export function setUpAddBlock(entity, h) {
   const form = document.getElementById("add-block");
   if (!form || !entity) return;
@@ -111,13 +101,18 @@ export function setUpAddBlock(entity, h) {
   const name = document.getElementById("add-block-name");
   const target = document.getElementById("add-block-target");
   const error = document.getElementById("add-block-error");
+  let fields = [];
   const suggest = () => {
-    name.value = `${entity}_${kind.value === "scoring" ? "score" : "checks"}`;
-    target.hidden = kind.value !== "scoring";
+    name.value = `${entity}_${SUFFIX[kind.value] || "checks"}`;
+    target.hidden = !(kind.value in WRITES);
+    const kinds = WRITES[kind.value];
+    const keep = target.value;
+    const fit = fields.filter((f) => f.key !== "id" && (!kinds || kinds.includes(f.kind)));
+    target.replaceChildren(...fit.map((f) => el("option", { value: f.key, selected: f.key === keep || null }, f.label || f.key)));
   };
-  fieldsOf(entity).then((fields) => {
-    const numbers = fields.filter((f) => f.kind === "number");
-    target.replaceChildren(...numbers.map((f) => el("option", { value: f.key }, f.label || f.key)));
+  fieldsOf(entity).then((found) => {
+    fields = found;
+    suggest();
   });
   kind.addEventListener("change", suggest);
   suggest();
@@ -131,6 +126,7 @@ export function setUpAddBlock(entity, h) {
     else if (!/^[a-z][a-z0-9_]*$/.test(name.value)) problem = t("A rule set's name is lower-case letters, digits and _.");
     else if (model.blocks.some((b) => b.name === name.value)) problem = t("There is already a rule set called {name}.", { name: name.value });
     else if (kind.value === "scoring" && !target.value) problem = t("A scoring set adds its points into a number field; {entity} has none.", { entity });
+    else if (kind.value in WRITES && !target.value) problem = t("Choose the field this rule set fills.");
     if (problem) {
       error.textContent = problem;
       error.hidden = false;
