@@ -237,8 +237,9 @@ def worker(once: bool, interval: float, db: str | None) -> None:
 @click.option(
     "--size",
     type=click.Choice(["small", "medium", "large", "full"]),
-    default="medium",
+    default="full",
     show_default=True,
+    help="full: the CRM issue's figures (several minutes the first time); medium: a quick look.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
