@@ -8,7 +8,6 @@ an object as well as a word.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
@@ -32,35 +31,21 @@ KNOWN: dict[str, Any] = {
 }
 
 
-#: Seconds a process keeps a user's settings before reading them again.
-REMEMBER_FOR = 30.0
-
-
 class UserSettings:
     """``p.users.settings``: read and write one user's preferences."""
 
     def __init__(self, platform: Any) -> None:
         self.p = platform
-        #: user -> (read at, settings): every page and API call asks for the language, so a
-        #: user's settings are read once per REMEMBER_FOR seconds per process, and at once
-        #: after this process changes them. Another worker sees a change within that time.
-        self._read: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def all(self, user: str) -> dict[str, Any]:
-        found = self._read.get(user)
-        if found is not None and time.monotonic() - found[0] < REMEMBER_FOR:
-            return dict(found[1])
+        # Read every time: a change made by another worker (or process) shows at once.
         with self.p.db.transaction(write=False) as conn:
             rows = conn.execute(
                 select(settings_table.c.key, settings_table.c.value).where(
                     settings_table.c.user == user
                 )
             ).all()
-        values = {key: orjson.loads(value) for key, value in rows}
-        if len(self._read) > 10_000:
-            self._read.clear()
-        self._read[user] = (time.monotonic(), values)
-        return dict(values)
+        return {key: orjson.loads(value) for key, value in rows}
 
     def get(self, user: str, key: str, default: Any = None) -> Any:
         return self.all(user).get(key, default)
@@ -84,17 +69,14 @@ class UserSettings:
             )
         self.p.users.get(user)
         where = (settings_table.c.user == user) & (settings_table.c.key == key)
-        try:
-            with self.p.db.transaction(write=True) as conn:
-                if value is None:
-                    conn.execute(delete(settings_table).where(where))
-                    return
-                text = orjson.dumps(value).decode()
-                done = conn.execute(update(settings_table).where(where).values(value=text))
-                if done.rowcount == 0:
-                    conn.execute(insert(settings_table).values(user=user, key=key, value=text))
-        finally:
-            self._read.pop(user, None)
+        with self.p.db.transaction(write=True) as conn:
+            if value is None:
+                conn.execute(delete(settings_table).where(where))
+                return
+            text = orjson.dumps(value).decode()
+            done = conn.execute(update(settings_table).where(where).values(value=text))
+            if done.rowcount == 0:
+                conn.execute(insert(settings_table).values(user=user, key=key, value=text))
 
 
 __all__ = ["KNOWN", "UserSettings", "settings_table"]
