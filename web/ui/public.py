@@ -221,23 +221,33 @@ def submit(name: str) -> Response:
     try:
         p.webforms.submit(name, values, client=request.remote_addr or "unknown")
     except TooManySubmissions:
-        return _simple(
-            429,
-            gettext("Too many submissions"),
-            gettext("You have sent this form too often. Please wait a minute and try again."),
-        )
+        return _too_many()
     except ValidationError as exc:
         return _invalid(name, definition, values, exc)
     except TesseraError:
         # A form set up wrongly (submit_as may not create, a rule refuses): the visitor
         # learns nothing of the inside; the administrator finds it in the log.
         current_app.logger.exception("web form %s could not save a submission", name)
-        return _simple(
-            503,
-            gettext("Form unavailable"),
-            gettext("This form cannot take submissions right now. Please try again later."),
-        )
+        return _unavailable()
     return _thanks(name, definition)
+
+
+def _too_many() -> Any:
+    """The page a visitor over the rate limit gets (submissions and answers alike)."""
+    return _simple(
+        429,
+        gettext("Too many submissions"),
+        gettext("You have sent this form too often. Please wait a minute and try again."),
+    )
+
+
+def _unavailable() -> Any:
+    """The page a visitor gets when a form is set up wrongly: nothing of the inside shows."""
+    return _simple(
+        503,
+        gettext("Form unavailable"),
+        gettext("This form cannot take submissions right now. Please try again later."),
+    )
 
 
 # -- answer links: /f/<name>/a/<token> fills in the one record the link opens ----------
@@ -293,20 +303,12 @@ def submit_answer(name: str, token: str) -> Response:
     except (NotFound, LinkUsed, LinkExpired) as exc:
         return _link_closed(exc)
     except TooManySubmissions:
-        return _simple(
-            429,
-            gettext("Too many submissions"),
-            gettext("You have sent this form too often. Please wait a minute and try again."),
-        )
+        return _too_many()
     except ValidationError as exc:
         return _invalid(name, definition, values, exc, action)
     except TesseraError:
         current_app.logger.exception("web form %s could not save an answer", name)
-        return _simple(
-            503,
-            gettext("Form unavailable"),
-            gettext("This form cannot take submissions right now. Please try again later."),
-        )
+        return _unavailable()
     return _thanks(name, definition)
 
 
