@@ -27,6 +27,12 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     "max_body_mb": (int, 10, "largest request body accepted, in MiB"),
     "report_timeout_seconds": (int, 60, "longest a report may run in a request (0: no limit)"),
     "report_cache_mb": (int, 32, "memory for cached report results per process, in MiB"),
+    "phone_region": (
+        str,
+        "CN",
+        "country (ISO 3166 code) of phone numbers written without +country code, for"
+        " cleaning and matching them on import",
+    ),
     "smtp_host": (str, None, "SMTP server for scheduled report e-mails (unset: none are sent)"),
     "smtp_port": (int, 25, "SMTP server port"),
     "smtp_user": (str, None, "SMTP login, when the server wants one"),

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from engine import PermissionDenied
+from engine.errors import TesseraError
 from engine.store.importer import (
     import_file,
     normalize_company,
@@ -78,7 +79,18 @@ def leads(p):
 def test_normalisers():
     assert normalize_email("  Zhang.San@Example.COM ") == "Zhang.San@example.com"
     assert normalize_phone(" +86 (21) 5555-0101 ") == "+862155550101"
-    assert normalize_phone("１３８-0013 8000") == "13800138000"
+    assert normalize_phone("１３８-0013 8000") == "+8613800138000"
+    # one phone however it is written: area code with a dash, 0086, +86 with spaces
+    same = {"021-5555 0101", "0086 21 55550101", "+86 21 5555 0101", "(021) 55550101"}
+    assert {normalize_phone(n) for n in same} == {"+862155550101"}
+    # the region says how a number without +country code is read
+    assert normalize_phone("(415) 555-2671", region="US") == "+14155552671"
+    # a number that is not valid keeps its digits (and its +): nothing typed is lost
+    assert normalize_phone("0228888") == "0228888"
+    assert normalize_phone("+12345") == "+12345"
+    assert normalize_phone("n/a") == ""
+    with pytest.raises(TesseraError, match="phone_region 'CNN'"):
+        normalize_phone("021-5555 0101", region="CNN")
     same = {"上海星辰科技有限公司", "上海星辰科技公司", "上海星辰科技股份有限公司", "上海星辰科技"}
     assert {normalize_company(n) for n in same} == {"上海星辰科技"}
     latin = {"ACME Co., Ltd.", "Acme Ltd", "acme inc.", "ＡＣＭＥ Co.,Ltd", "Acme"}

@@ -95,7 +95,7 @@ def test_an_imported_file_is_cleansed_and_its_duplicates_flagged_for_review(crm,
     assert by_row[0]["id"] == original["id"]
     # Cleansed: the e-mail trimmed with its domain lower-cased, phones reduced to digits.
     assert by_row[1]["email"] == f"zhouming@cheng{tag}.cn"
-    assert by_row[2]["phone"] == "057188886666"
+    assert by_row[2]["phone"] == "+8657188886666"
     # Flagged for review: each duplicate points at the lead it repeats.
     assert [r["duplicate_of"] for r in by_row[1:4]] == [original["id"]] * 3
     assert by_row[4]["duplicate_of"] is None and by_row[5]["duplicate_of"] == by_row[4]["id"]
@@ -117,5 +117,5 @@ def test_a_duplicate_row_is_merged_into_the_existing_lead(crm, crm_server):
     assert (answer["created"], answer["updated"]) == (0, 1), answer
     [lead] = leads(crm, tag)
     assert lead["id"] == original["id"]
-    assert lead["phone"] == "051266661234" and lead["region"] == "east_china"
+    assert lead["phone"] == "+8651266661234" and lead["region"] == "east_china"
     assert crm.records("lead").history(lead["id"]), "the merge is audited"

@@ -81,7 +81,7 @@ def test_multipart_upload_maps_labels_reports_and_downloads_the_rejects(p, clien
     assert answer["unknown_columns"][0]["column"] == 5
     assert answer["errors"][0]["row"] == 4 and answer["errors"][0]["field"] == "company"
     status, listed, _ = client.get("/api/v1/records/lead")
-    assert listed["total"] == 1 and listed["items"][0]["phone"] == "02155550101"
+    assert listed["total"] == 1 and listed["items"][0]["phone"] == "+862155550101"
     status, report, hdrs = client.get(answer["report_url"])
     assert status == 200 and hdrs["Content-Type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(report.decode("utf-8-sig"))))
