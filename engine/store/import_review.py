@@ -5,7 +5,8 @@ First :func:`preview` reads only the header and a few rows, maps the columns as 
 import would and cleanses the sample, so the user sees what will be stored before
 anything is. After a run with the ``flag`` policy each flagged row is a record whose
 ``duplicate_of`` points at the original; :func:`resolve` settles one of them in one
-transaction: ``merge`` (copy its values into the original, then delete it), ``create``
+transaction: ``merge`` (copy its values into the original, point the records that refer
+to it at the original, then delete it), ``create``
 (keep it: clear ``duplicate_of``) or ``skip`` (delete it). Everything goes through
 the record service as the user, so row scopes, field levels, rules and audit apply.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from engine.errors import (
     ConflictError,
@@ -193,6 +196,37 @@ def _same(f: Any, a: Any, b: Any) -> bool:
     return bool(same) and same == normalize_company(b)
 
 
+def move_references(
+    platform: Any, entity: str, user: str | None, from_id: int, to_id: int
+) -> dict[str, list[int]]:
+    """Point every record that refers to ``entity`` ``from_id`` at ``to_id`` instead.
+
+    A merge keeps the original and deletes the duplicate; a follow-up, a task or an
+    opportunity already hung on the duplicate moves over with it (as a CRM's merge
+    re-parents related records), instead of blocking the delete. Each move is an update
+    through the record service as ``user``, so it needs update permission on that record
+    (otherwise the whole merge is refused) and leaves an audit row. Returns
+    ``{"entity.field": [ids moved]}``."""
+    moved: dict[str, list[int]] = {}
+    for name, live in platform.entities.all().items():
+        for f in live.model.stored_fields():
+            if f.ref != entity:
+                continue
+            column = live.table.c[f.column]
+            query = select(live.table.c.id).where(column == from_id).order_by(live.table.c.id)
+            if name == entity:
+                query = query.where(live.table.c.id != from_id)
+            with platform.db.transaction() as conn:
+                ids = list(conn.execute(query).scalars())
+            if not ids:
+                continue
+            related = platform.records(name, user)
+            for record_id in ids:
+                related.update(record_id, {f.key: to_id})
+            moved[f"{name}.{f.key}"] = ids
+    return moved
+
+
 def resolve(
     platform: Any,
     entity: str,
@@ -236,10 +270,19 @@ def resolve(
         else:
             original = service.get(original_id)
             changes = merge_changes(service.model, record, original, fields)
+            answer["moved"] = move_references(platform, entity, user, record_id, original_id)
             service.delete(record_id)  # first: a unique field it shares may then move over
             answer["record"] = service.update(original_id, changes) if changes else original
             answer["changed"] = sorted(changes)
     return answer
 
 
-__all__ = ["ACTIONS", "FLAG_FIELD", "merge_changes", "preview", "resolve", "review"]
+__all__ = [
+    "ACTIONS",
+    "FLAG_FIELD",
+    "merge_changes",
+    "move_references",
+    "preview",
+    "resolve",
+    "review",
+]

@@ -152,6 +152,56 @@ def test_a_flagged_duplicate_is_shown_beside_its_original_and_merged(p, client):
     assert status == 404
 
 
+NOTE = {
+    "name": "note",
+    "label": {"en": "Note", "zh-CN": "备注"},
+    "title_field": "text",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "x-label": {"en": "Text", "zh-CN": "内容"}},
+            "lead": {"type": "integer", "x-ref": "lead", "x-label": {"en": "Lead", "zh-CN": "线索"}},
+        },
+    },
+}
+
+
+def test_a_merge_moves_the_records_that_refer_to_the_duplicate(p, client, new_client):
+    save(p, NOTE)
+    p.meta.save(
+        "permissions",
+        "notes",
+        {"permissions": [{"role": "lead_boss", "entity": "note", "create": True, "read": "all",
+                          "update": "all"},
+                         {"role": "clerk", "entity": "note", "read": "all"}]},
+    )  # fmt: skip
+    original = p.records("lead").create(
+        {"company": "ACME Ltd", "person_name": "Ann", "email": "ann@acme.example"}
+    )
+    client.login("bea", "bea-secret-1")
+    dup = next(d for d in _flag_run(client, ROWS)["duplicates"] if d["action"] == "flagged")
+    note = p.records("note").create({"text": "called", "lead": dup["created_id"]})
+    other = p.records("note").create({"text": "elsewhere", "lead": original["id"]})
+    url = f"/api/v1/import/lead/duplicates/{dup['created_id']}"
+
+    # a clerk may merge leads but not update notes: the whole merge is refused
+    clerk = new_client()
+    clerk.login("clara", "clara-secret-1")
+    status, answer, _ = clerk.post(url, {"action": "merge"})
+    assert status == 403 and "note" in str(answer), answer
+    assert p.records("lead").count(where=f"id == {dup['created_id']}") == 1
+    assert p.records("note").get(note["id"])["lead"] == dup["created_id"]
+
+    status, done, _ = client.post(url, {"action": "merge"})
+    assert status == 200, done
+    assert done["moved"] == {"note.lead": [note["id"]]}
+    assert p.records("note").get(note["id"])["lead"] == original["id"]
+    assert p.records("note").get(other["id"])["lead"] == original["id"]
+    assert p.records("lead").count(where=f"id == {dup['created_id']}") == 0
+    trail = p.records("note").history(note["id"])
+    assert trail[-1]["user"] == "bea" and "lead" in str(trail[-1]), trail[-1]
+
+
 def test_create_anyway_keeps_it_and_skip_deletes_it(p, client):
     p.records("lead").create(
         {"company": "ACME Ltd", "person_name": "Ann", "email": "ann@acme.example"}
