@@ -160,7 +160,11 @@ NOTE = {
         "type": "object",
         "properties": {
             "text": {"type": "string", "x-label": {"en": "Text", "zh-CN": "内容"}},
-            "lead": {"type": "integer", "x-ref": "lead", "x-label": {"en": "Lead", "zh-CN": "线索"}},
+            "lead": {
+                "type": "integer",
+                "x-ref": "lead",
+                "x-label": {"en": "Lead", "zh-CN": "线索"},
+            },
         },
     },
 }
