@@ -76,10 +76,16 @@ def test_an_admin_imports_leads_reviews_the_rejects_and_merges_a_duplicate(
     assert f"#{existing['id']}" in card.inner_text()
     shot(page, "import-result")
     flagged_id = int(card.get_attribute("data-id"))
+    # a rep logs a call on the imported lead before the review: the merge moves it over
+    call = p.records("follow_up").create(
+        {"subject": f"{tag} first call", "kind": "call", "lead": flagged_id}
+    )
     with page.expect_response(lambda r: "/duplicates/" in r.url and r.request.method == "POST"):
         card.locator("button[data-action=merge]").click()
     card.locator(".outcome:has-text('Merged')").wait_for()
+    assert "1 related record moved to it." in card.locator(".outcome").inner_text()
     shot(page, "import-merged")
+    assert p.records("follow_up").get(call["id"])["lead"] == existing["id"]
 
     merged = p.records("lead").get(existing["id"])
     assert merged["phone"] == "+862155550101" and merged["notes"] == "second visit"

@@ -280,11 +280,12 @@
       if (!button) return;
       for (const b of buttons.querySelectorAll("button")) b.disabled = true;
       try {
-        await api("POST", base + "/duplicates/" + dup.created_id, { action: button.dataset.action, fields });
+        const settled = await api("POST", base + "/duplicates/" + dup.created_id, { action: button.dataset.action, fields });
         buttons.remove();
         error.hidden = true;
         const done = { merge: t("Merged into record #{id}.", { id: pair.original_id }), create: t("Kept as a new record."), skip: t("Removed the imported record.") };
-        status.textContent = done[button.dataset.action];
+        const moved = Object.values((settled && settled.moved) || {}).reduce((n, ids) => n + ids.length, 0);
+        status.textContent = done[button.dataset.action] + (moved === 1 ? " " + t("1 related record moved to it.") : moved ? " " + t("{count} related records moved to it.", { count: moved }) : "");
         card.classList.add("settled");
         toast(status.textContent);
       } catch (failure) {
