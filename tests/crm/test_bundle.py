@@ -113,3 +113,42 @@ def test_first_contact_sla_notifies_the_owner_then_the_manager(platform):
     sent = notes(start + dt.timedelta(hours=50))
     assert [n["to"] for n in sent if "24" in n["message"]] == ["ann"]
     assert [n["to"] for n in sent if "48" in n["message"]] == ["mia"]
+
+
+#: The State Council's notice on the 2026 public holidays (国务院办公厅关于2026年部分节假日
+#: 安排的通知): each period off, first to last day, and the weekend days worked instead.
+HOLIDAYS_2026 = [
+    ("元旦", "2026-01-01", "2026-01-03", ["2026-01-04"]),
+    ("春节", "2026-02-15", "2026-02-23", ["2026-02-14", "2026-02-28"]),
+    ("清明节", "2026-04-04", "2026-04-06", []),
+    ("劳动节", "2026-05-01", "2026-05-05", ["2026-05-09"]),
+    ("端午节", "2026-06-19", "2026-06-21", []),
+    ("中秋节", "2026-09-25", "2026-09-27", []),
+    ("国庆节", "2026-10-01", "2026-10-07", ["2026-09-20", "2026-10-10"]),
+]
+
+
+def test_the_working_calendar_follows_the_2026_holiday_notice():
+    import datetime as dt
+
+    import yaml
+
+    from engine.business_hours import BusinessCalendar
+
+    config = yaml.safe_load((CRM / "bundle.yaml").read_text(encoding="utf-8"))["business_hours"]
+    calendar = BusinessCalendar.from_config(config)
+    for name, first, last, worked in HOLIDAYS_2026:
+        day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        while day <= end:
+            assert not calendar.is_working_day(day), f"{name}: {day} is a day off"
+            day += dt.timedelta(days=1)
+        after = end + dt.timedelta(days=1)
+        while after.weekday() >= 5 and after.isoformat() not in worked:
+            after += dt.timedelta(days=1)
+        assert calendar.is_working_day(after), f"{name}: work resumes on {after}"
+        for w in worked:
+            assert calendar.is_working_day(dt.date.fromisoformat(w)), f"{name}: {w} is worked"
+    # an ordinary week is Monday to Friday
+    assert [calendar.is_working_day(dt.date(2026, 3, d)) for d in range(2, 9)] == [True] * 5 + [
+        False
+    ] * 2
