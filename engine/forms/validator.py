@@ -116,21 +116,32 @@ def _scalar_set(values: list[Any]) -> frozenset[Any] | None:
 class _Writer:
     """Writes one function, either the yes/no check or the one collecting every error."""
 
-    def __init__(self, collect: bool, format_checker: Any) -> None:
+    def __init__(
+        self,
+        collect: bool,
+        format_checker: Any,
+        *,
+        failure: str = "return False",
+        stem: str = "",
+    ) -> None:
         self.collect = collect
         self.checker = format_checker
+        #: the statement a failed check runs in yes/no mode
+        self.failure = failure
+        #: names of constants and variables start with it (several writers, one function)
+        self.stem = stem
         self.lines: list[str] = []
         self.names: dict[str, Any] = {}
         self.counter = 0
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.names)}"
+        name = f"_k{self.stem}{len(self.names)}"
         self.names[name] = value
         return name
 
     def var(self, stem: str = "x") -> str:
         self.counter += 1
-        return f"{stem}{self.counter}"
+        return f"{stem}{self.stem}{self.counter}"
 
     def put(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -139,14 +150,14 @@ class _Writer:
         if self.collect:
             self.put(depth, f"_out({{'field': {path}, 'code': {code!r}, 'params': {params}}})")
         else:
-            self.put(depth, "return False")
+            self.put(depth, self.failure)
 
     def fallback(self, schema: Any, x: str, path: str, depth: int) -> None:
         oracle = self.const(Draft202012Validator(schema, format_checker=self.checker))
         if self.collect:
             self.put(depth, f"_oracle_errors({oracle}, {x}, {path}, _out)")
         else:
-            self.put(depth, f"if not {oracle}.is_valid({x}): return False")
+            self.put(depth, f"if not {oracle}.is_valid({x}): {self.failure}")
 
     # -- one subschema -------------------------------------------------------------
 
@@ -364,7 +375,7 @@ class _Writer:
                 self.put(d, f"if {extra}:")
                 self.fail(d + 1, path, "additionalProperties", f"{{'unexpected': {extra}}}")
             else:
-                self.put(d, f"if not {declared}.issuperset({x}): return False")
+                self.put(d, f"if not {declared}.issuperset({x}): {self.failure}")
             return
         key, y = self.var("key"), self.var()
         self.put(d, f"for {key}, {y} in {x}.items():")
@@ -414,7 +425,8 @@ class CompiledValidator:
         return out
 
 
-_RUNTIME = {
+#: The helpers generated checks call (see :func:`value_check`).
+RUNTIME = {
     "_MISSING": _MISSING,
     "_is_integer": _is_integer,
     "_is_number": _is_number,
@@ -436,9 +448,36 @@ def _build(schema: Any, collect: bool, format_checker: Any) -> tuple[str, Any]:
     head = f"def {name}(x0, _out):" if collect else f"def {name}(x0):"
     tail = "    return None" if collect else "    return True"
     source = "\n".join([head, "    pass", *w.lines, tail]) + "\n"
-    namespace = {**_RUNTIME, **w.names}
+    namespace = {**RUNTIME, **w.names}
     exec(compile(source, f"<validator {name}>", "exec"), namespace)
     return source, namespace[name]
+
+
+def value_check(
+    schema: Any,
+    x: str,
+    depth: int,
+    *,
+    failure: str,
+    stem: str,
+    format_checker: Any = Draft202012Validator.FORMAT_CHECKER,
+) -> tuple[list[str], dict[str, Any]]:
+    """The yes/no checks of the value in variable ``x`` against ``schema``, as source lines.
+
+    For a caller that writes one function checking many values (the record
+    codec's ``prepare``): the lines are indented ``depth`` levels, run
+    ``failure`` when the value does not fit, and fall through when it does.
+    The second item maps the constants the lines use (their names start with
+    ``_k{stem}``) to their values; the caller's namespace also needs
+    :data:`RUNTIME`. They are the very checks :func:`compile_validator` writes
+    for the same subschema, so they agree with jsonschema the same way.
+    """
+    w = _Writer(False, format_checker, failure=failure, stem=stem)
+    if _uses_refs(schema):
+        w.fallback(schema, x, "''", depth)
+    else:
+        w.node(schema, x, "''", depth)
+    return w.lines, w.names
 
 
 def compile_validator(
@@ -455,4 +494,12 @@ def compile_validator(
     return CompiledValidator(schema, check_source + "\n" + collect_source, check, collect)
 
 
-__all__ = ["FALLBACK", "SUPPORTED", "CompiledValidator", "compile_validator", "oracle_entry"]
+__all__ = [
+    "FALLBACK",
+    "RUNTIME",
+    "SUPPORTED",
+    "CompiledValidator",
+    "compile_validator",
+    "oracle_entry",
+    "value_check",
+]
