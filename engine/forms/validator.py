@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from numbers import Number
 from typing import Any
@@ -91,7 +92,8 @@ def _type_test(name: str, x: str) -> str:
     return {
         "string": f"isinstance({x}, str)",
         "integer": f"({x}.__class__ is int or _is_integer({x}))",
-        "number": f"({x}.__class__ is int or {x}.__class__ is float or _is_number({x}))",
+        "number": f"({x}.__class__ is int or {x}.__class__ is float"
+        f" or {x}.__class__ is _DECIMAL or _is_number({x}))",
         "boolean": f"({x} is True or {x} is False)",
         "null": f"{x} is None",
         "array": f"isinstance({x}, list)",
@@ -428,6 +430,7 @@ class CompiledValidator:
 #: The helpers generated checks call (see :func:`value_check`).
 RUNTIME = {
     "_MISSING": _MISSING,
+    "_DECIMAL": Decimal,
     "_is_integer": _is_integer,
     "_is_number": _is_number,
     "_not_multiple": _not_multiple,

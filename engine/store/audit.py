@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -55,6 +55,33 @@ def audit_rows(
             "changes": dumps({"before": before, "after": after}),
         }
         for rid, version, before, after in changes
+    ]
+
+
+def created_rows(
+    entity: str,
+    actor: str | None,
+    at: dt.datetime,
+    records: Iterable[dict[str, Any]],
+    document: Callable[[dict[str, Any]], str],
+) -> list[dict[str, Any]]:
+    """Rows for ``ts_audit`` recording the creation of ``records`` (version 1).
+
+    ``document(record)`` is the entry's JSON text, the model codec's
+    ``audit_created``: the same text :func:`audit_rows` writes for
+    ``(id, 1, {}, audit_view(record))``, built straight from the record.
+    """
+    return [
+        {
+            "at": at,
+            "actor": actor,
+            "entity": entity,
+            "record_id": r["id"],
+            "action": "create",
+            "version": 1,
+            "changes": document(r),
+        }
+        for r in records
     ]
 
 

@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Table, bindparam, insert
+from sqlalchemy import JSON, Boolean, Date, Table, bindparam, insert
 from sqlalchemy.engine import Connection
 
+from engine.store.db import json_text
 from engine.store.types import UTCDateTime
 
 _cache: dict[tuple[int, str, tuple[str, ...], tuple[str, ...] | None], BulkInsert] = {}
@@ -78,8 +79,7 @@ class BulkInsert:
         computed once, and a UTC datetime or a date takes the inline
         conversion :func:`fast_conversion` proved equal to the processor.
         """
-        consts: dict[str, Any] = {"_UNSET": _UNSET, "DATETIME": dt.datetime, "DATE": dt.date}
-        consts["UTC"] = dt.UTC
+        consts: dict[str, Any] = {"_UNSET": _UNSET, **_INLINE}
         setup, body, values = [], [], []
         for i, (source, proc, column) in enumerate(
             zip(self.sources, self.processors, self.columns)
@@ -140,6 +140,9 @@ class BulkInsert:
         return namespace["rows"]
 
 
+#: The names inline conversions use.
+_INLINE = {"DATETIME": dt.datetime, "DATE": dt.date, "UTC": dt.UTC, "JSON_TEXT": json_text}
+
 #: Values each inline conversion is checked on against the column's own processor.
 _SAMPLES = {
     "datetime": [
@@ -150,6 +153,7 @@ _SAMPLES = {
         dt.datetime(9999, 12, 31, 23, 59, 59, 1, tzinfo=dt.UTC),
     ],
     "date": [dt.date(1, 1, 1), dt.date(999, 1, 2), dt.date(2024, 2, 29), dt.date(9999, 12, 31)],
+    "list": [[], ["vip", "new"], ["名", 1, 2.5, None, True, "\u2028"], [{"b": 1, "a": [1.0]}]],
 }
 
 
@@ -162,7 +166,7 @@ def fast_conversion(
     costs several microseconds a value, mostly in general dispatch: on SQLite
     a UTC ``datetime`` becomes the same text through one ``%`` format, on
     PostgreSQL it is passed as it is; a ``date`` on SQLite is its
-    ``isoformat``. Any other value (another class or time zone) still goes
+    ``isoformat`` and a list in a JSON column is ``json_text``. Any other value (another class or time zone) still goes
     through the processor. The expression is checked against the processor on
     sample values here and used only when every result is equal and of the
     same type, so a changed processor (another storage format, another
@@ -177,11 +181,13 @@ def fast_conversion(
         }.get(dialect)
     elif isinstance(column_type, Date) and dialect == "sqlite":
         test, kind, expr = "v.__class__ is DATE", "date", "v.isoformat()"
+    elif isinstance(column_type, JSON) and dialect == "sqlite":
+        test, kind, expr = "v.__class__ is list", "list", "JSON_TEXT(v)"
     else:
         return None
     if expr is None:
         return None
-    check = eval(compile(f"lambda v: {expr}", "<fast conversion>", "eval"), {})
+    check = eval(compile(f"lambda v: {expr}", "<fast conversion>", "eval"), dict(_INLINE))
     for sample in _SAMPLES[kind]:
         want, got = proc(sample), check(sample)
         if type(want) is not type(got) or want != got:

@@ -210,7 +210,7 @@ class RecordService:
     ) -> list[dict[str, Any]]:
         if self.access is not None:
             self.access.require(self.entity, "create")
-            self.access.refuse_writes(self.entity, {k for r in rows for k in r})
+            self.access.refuse_writes(self.entity, set().union(*rows))
         prepared, errors = [], []
         validator = self.platform.validator(self.entity)
         # The usual record (plain fields, Python values, valid) is prepared in one generated
@@ -239,12 +239,15 @@ class RecordService:
             self.platform.lookups.fill(conn, self.model, prepared, stored=True)
             records = []
             teams: dict[Any, Any] = {}
+            # A first create scope of "all" allows every record (new_record_allowed stops there).
+            scopes = [] if self.access is None else self.access.scopes(self.entity, "create")
+            check_each = bool(scopes) and not (scopes[0] is True or scopes[0] == "all")
             for rid, record in zip(ids, prepared):
                 owner = record.pop("owner", None) or self.user
                 if owner not in teams:
                     teams[owner] = self.platform.user_team(owner)
                 team = record.pop("team", None) or teams[owner]
-                if self.access is not None and not self.access.new_record_allowed(
+                if check_each and not self.access.new_record_allowed(
                     self.entity, {**record, "owner": owner, "team": team}
                 ):
                     raise PermissionDenied(
@@ -262,19 +265,20 @@ class RecordService:
                             )
                         ],
                     )
-                system = {
-                    "id": rid,
-                    "owner": owner,
-                    "team": team,
-                    "created_by": self.user,
-                    "created_on": now,
-                    "modified_by": self.user,
-                    "modified_on": now,
-                    "version": 1,
-                }
-                records.append({**system, **record})
+                records.append(
+                    {
+                        "id": rid,
+                        "owner": owner,
+                        "team": team,
+                        "created_by": self.user,
+                        "created_on": now,
+                        "modified_by": self.user,
+                        "modified_on": now,
+                        "version": 1,
+                        **record,
+                    }
+                )
             # Rules run here (see engine.store.hooks): they may change the records or refuse.
-            audit_view = self.model.codec.audit_view
             save = self.platform.save_hook.begin(
                 conn, self, "created", records, [None] * len(records), prefixed=not _single
             )
@@ -289,12 +293,8 @@ class RecordService:
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
             audit.write(
                 conn,
-                audit.audit_rows(
-                    self.entity,
-                    "create",
-                    self.user,
-                    now,
-                    ((r["id"], 1, {}, audit_view(r)) for r in records),
+                audit.created_rows(
+                    self.entity, self.user, now, records, self.model.codec.audit_created
                 ),
             )
             save.finish(conn)
