@@ -290,7 +290,7 @@ class RecordCodec:
         caller then takes the general path, which also words the errors.
         """
         from engine.forms.builtin_types import Decimal_
-        from engine.forms.validator import RUNTIME, value_check
+        from engine.forms.validator import RUNTIME, exact_check, value_check
 
         model = self.model
         for name, value in RUNTIME.items():
@@ -332,8 +332,10 @@ class RecordCodec:
             else:
                 if decimal:
                     lines += [f"        if isinstance({v}, str):", "            return None"]
-                checks, names = value_check(
-                    f.validation_property(), v, 2, failure="return None", stem=f"f{i}_"
+                prop = f.validation_property()
+                found = exact_check(prop, v, 2, failure="return None", stem=f"f{i}_")
+                checks, names = found or value_check(
+                    prop, v, 2, failure="return None", stem=f"f{i}_"
                 )
                 for name, value in names.items():
                     self._const(name, value)

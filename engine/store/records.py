@@ -160,7 +160,7 @@ class RecordService:
         """``_visible`` with this user's hidden fields looked up once, for a batch."""
         hidden = None if self.access is None else self.access.hidden(self.entity)
         if not hidden:
-            return lambda record: record
+            return _show_all
         return lambda record: {k: v for k, v in record.items() if k not in hidden}
 
     def _visible(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -291,11 +291,8 @@ class RecordService:
                 raise self._integrity_error(exc, conn, records) from None
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
-            audit.write(
-                conn,
-                audit.created_rows(
-                    self.entity, self.user, now, records, self.model.codec.audit_created
-                ),
+            audit.write_created(
+                conn, self.entity, self.user, now, records, self.model.codec.audit_created
             )
             save.finish(conn)
             self.platform.record_written(
@@ -303,6 +300,8 @@ class RecordService:
             )
             self.platform.lookups.fill(conn, self.model, records, stored=False)
         public, visible = self.model.codec.public, self._visible_fn()
+        if visible is _show_all and not any(save.warnings):
+            return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
     def update(
@@ -606,6 +605,11 @@ class RecordService:
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
         return self.model.codec.public(record)
+
+
+def _show_all(record: dict[str, Any]) -> dict[str, Any]:
+    """The visible part of a record when nothing is hidden from the user: all of it."""
+    return record
 
 
 def _warned(record: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str, Any]:
