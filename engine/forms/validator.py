@@ -550,11 +550,16 @@ def exact_check(
             w.put(depth + 1, f"if len(set({x})) != len({x}): {failure}")
     elif kind != "boolean":
         _exact_scalar(w, schema, x, depth + 1)
-    w.put(depth, f"elif {x} is None:" if nullable else "else:")
-    w.put(depth + 1, "pass" if nullable else failure)
     if nullable:
-        w.put(depth, "else:")
-        w.put(depth + 1, failure)
+        # null passes the type; of the other keywords only enum and format look at it.
+        w.put(depth, f"elif {x} is None:")
+        w.put(depth + 1, "pass")
+        if "enum" in schema and not any(v is None for v in schema["enum"]):
+            w.put(depth + 1, failure)
+        elif "format" in schema:
+            _exact_format(w, schema, x, depth + 1)
+    w.put(depth, "else:")
+    w.put(depth + 1, failure)
     return w.lines, w.names
 
 
@@ -589,6 +594,10 @@ def _exact_scalar(w: _Writer, schema: dict[str, Any], x: str, depth: int) -> Non
     for keyword, op in _COMPARE.items():
         if keyword in schema:
             w.put(depth, f"if {x} {op} {w.const(schema[keyword])}: {w.failure}")
+    _exact_format(w, schema, x, depth)
+
+
+def _exact_format(w: _Writer, schema: dict[str, Any], x: str, depth: int) -> None:
     if "format" in schema and w.checker is not None and schema["format"] in w.checker.checkers:
         func, raises = w.checker.checkers[schema["format"]]
         f, r = w.const(func), w.const(raises)
