@@ -212,7 +212,7 @@ class RecordService:
             self.access.require(self.entity, "create")
             self.access.refuse_writes(self.entity, set().union(*rows))
         prepared, errors = [], []
-        validator = self.platform.validator(self.entity)
+        validator = None  # compiled on the first record the fast pass leaves to the general path
         # The usual record (plain fields, Python values, valid) is prepared in one generated
         # pass; _prepare_new gives the same result for it and words the errors of any other.
         fast, clock, user = self.model.codec.prepare, self.platform.clock, self.user
@@ -222,6 +222,8 @@ class RecordService:
                 prepared.append(record)
                 continue
             prefix = "" if _single else f"[{i}]."
+            if validator is None:
+                validator = self.platform.validator(self.entity)
             try:
                 prepared.append(
                     self._prepare_new(data, internal=internal, prefix=prefix, validator=validator)
