@@ -57,14 +57,20 @@ def db_value(value: Any) -> Any:
     return value
 
 
-def run_create_many(folder: Path, leads: list[dict[str, Any]], batch: int) -> float:
+def run_create_many(
+    folder: Path, leads: list[dict[str, Any]], batch: int, profile: Any = None
+) -> float:
     p = fresh_platform(folder, "platform.db")
     p.users.add("bench", roles=["admin"])
     service = p.records("lead", user="bench")
+    if profile is not None:
+        profile.enable()
     start = _timer()
     for i in range(0, len(leads), batch):
         service.create_many(leads[i : i + batch])
     elapsed = _timer() - start
+    if profile is not None:
+        profile.disable()
     assert service.count() == len(leads)
     p.close()
     return elapsed
@@ -132,6 +138,11 @@ def main() -> int:
         default="wall",
         help="cpu: this process's CPU time, steadier when other jobs share the machine",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile create_many (cProfile, once, after the timed runs) and print the top",
+    )
     args = parser.parse_args()
     global _timer
     _timer = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -157,6 +168,14 @@ def main() -> int:
     print(f"{'method':<38}{'seconds':>9}{'records/s':>12}{'vs sqlite3':>12}")
     for name, seconds in results.items():
         print(f"{name:<38}{seconds:>9.2f}{args.n / seconds:>12,.0f}{limit / seconds:>11.2f}x")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        with tempfile.TemporaryDirectory() as folder:
+            run_create_many(Path(folder), leads, args.batch, profile)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
     return 0
 
 

@@ -101,6 +101,8 @@ class RecordCodec:
             "        return GENERIC_PY(MODEL, doc)",
             "    out = dict(doc)",
         ]
+        #: per field key, the lines of to_python converting that field of ``out``
+        self._python_lines: dict[str, list[str]] = {}
         for key, (f, _, to_python) in model.converters.items():
             if f.child is not None:
                 name = self._const(f"CP_{key}", _child_to_python(f))
@@ -109,13 +111,19 @@ class RecordCodec:
                 name = self._const(f"TP_{key}", to_python)
                 done = _python_class(f)
                 if done is None:
-                    lines.append(f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])")
-                    continue
-                # Built-in types map null to null and leave a value of their Python class as is.
-                test = "v is not None"
-                if done is not type(None):
-                    test += f" and v.__class__ is not {self._const(f'PC_{key}', done)}"
-                lines += [f"    v = out.get({key!r})", f"    if {test}: out[{key!r}] = {name}(v)"]
+                    field_lines = [f"    if {key!r} in out: out[{key!r}] = {name}(out[{key!r}])"]
+                else:
+                    # Built-in types map null to null and leave a value of their Python class
+                    # as is.
+                    test = "v is not None"
+                    if done is not type(None):
+                        test += f" and v.__class__ is not {self._const(f'PC_{key}', done)}"
+                    field_lines = [
+                        f"    v = out.get({key!r})",
+                        f"    if {test}: out[{key!r}] = {name}(v)",
+                    ]
+                self._python_lines[key] = field_lines
+                lines += field_lines
         lines.append("    return out")
         from engine.store.values import to_python_walk
 
@@ -129,6 +137,7 @@ class RecordCodec:
         self._const("DEEPCOPY", copy.deepcopy)
         self._const("APPLY", apply_defaults)
         lines = ["def defaults(data, clock, user):", "    out = dict(data)"]
+        plain_defaults: list[str] = []  # the lines for fields that are not child tables
         for f in active:
             key = f.key
             if f.child is not None:
@@ -157,9 +166,15 @@ class RecordCodec:
             else:
                 continue
             lines.append(f"    if {key!r} not in out: out[{key!r}] = {value}")
+            plain_defaults.append(lines[-1])
         lines.append("    return out")
         self.defaults: Callable[[dict[str, Any], Any, str | None], dict[str, Any]] = self._build(
             lines, "defaults"
+        )
+
+        # prepare: defaults, validation and Python form of a new record in one pass.
+        self.prepare: Callable[[Any, Any, str | None], dict[str, Any] | None] = self._build(
+            self._prepare_lines(plain_defaults), "prepare"
         )
 
         # public: the system fields and the fields a returned record carries.
@@ -168,7 +183,25 @@ class RecordCodec:
             f"{k!r}: (g({k!r}) or [])" if is_child else f"{k!r}: g({k!r})"
             for k, is_child in model.public_keys
         ]
-        lines = ["def public(record):", "    g = record.get", f"    return {{{', '.join(items)}}}"]
+        # A record holding no other keys is merged over a template of those keys (null each):
+        # the same keys in the same order, in two C-level merges.
+        self._const("PUBLIC_KEYS", frozenset((*SYSTEM_FIELDS, *(k for k, _ in model.public_keys))))
+        self._const(
+            "PUBLIC_NULLS", dict.fromkeys((*SYSTEM_FIELDS, *(k for k, _ in model.public_keys)))
+        )
+        lines = [
+            "def public(record):",
+            "    if record.keys() <= PUBLIC_KEYS:",
+            "        out = {**PUBLIC_NULLS, **record}",
+            *[
+                f"        out[{k!r}] = out[{k!r}] or []"
+                for k, is_child in model.public_keys
+                if is_child
+            ],
+            "        return out",
+            "    g = record.get",
+            f"    return {{{', '.join(items)}}}",
+        ]
         self.public: Callable[[dict[str, Any]], dict[str, Any]] = self._build(lines, "public")
 
         # audit view: owner, team and active fields present in the record; child rows copied.
@@ -186,6 +219,36 @@ class RecordCodec:
         self.audit_view: Callable[[dict[str, Any]], dict[str, Any]] = self._build(
             lines, "audit_view"
         )
+
+        # audit_created: the JSON text of a creation's audit entry, written without the view's
+        # copying where the record holds nothing else, decimals turned to text inline.
+        from decimal import Decimal
+
+        from engine.store.audit import dumps
+
+        self._const("DUMPS", dumps)
+        self._const("DECIMAL", Decimal)
+        self._const("RECORD_KEYS", frozenset((*SYSTEM_FIELDS, "owner", "team", *model.converters)))
+        dropped = [k for k in SYSTEM_FIELDS if k not in ("owner", "team")]
+        lines = [
+            "def audit_created(record):",
+            "    if record.keys() <= RECORD_KEYS:",
+            "        view = dict(record)",
+            *[f"        if {k!r} in view: del view[{k!r}]" for k in dropped],
+            "    else:",
+            "        view = {k: record[k] for k in AUDIT_KEYS if k in record}",
+        ]
+        for key, (f, _, _) in model.converters.items():
+            if f.child is not None:
+                lines.append(f"    if {key!r} in view: view[{key!r}] = view[{key!r}] or []")
+            elif f.type.value_kind == "decimal":
+                lines += [
+                    f"    v = view.get({key!r})",
+                    f"    if v.__class__ is DECIMAL: view[{key!r}] = str(v)",
+                ]
+        lines.append('    return DUMPS({"before": {}, "after": view})')
+        #: ``dumps({"before": {}, "after": audit_view(record)})``, the same text, faster
+        self.audit_created: Callable[[dict[str, Any]], str] = self._build(lines, "audit_created")
 
         # from_row: a row mapping -> the record the API returns (record_from_row).
         from engine.forms.fieldtypes import FieldType
@@ -210,6 +273,78 @@ class RecordCodec:
         self.insert_columns: list[tuple[str, str]] = [(k, k) for k in SYSTEM_FIELDS] + [
             (f.column, f.key) for f in model.stored_fields() if not f.removed
         ]
+
+    def _prepare_lines(self, default_lines: list[str]) -> list[str]:
+        """Source of ``prepare(data, clock, user)``: the prepared record, or None.
+
+        A new record holding only plain writable fields (``model.plain_keys``)
+        whose values are already in their Python form is checked on those
+        values directly: the JSON form of a string, number, boolean, list or
+        null is the value itself, so the checks are the compiled validator's
+        own (:func:`engine.forms.validator.value_check`), and a ``date`` or an
+        aware ``datetime`` is valid by its type (see :func:`_typed_kind`). The
+        result is what defaults, ``to_json_typed``, validation and
+        ``to_python`` give, key order included. Anything else (a missing
+        required field, a child table, text for a date or a decimal, a field
+        type with its own conversion, any failed check) returns None: the
+        caller then takes the general path, which also words the errors.
+        """
+        from engine.forms.builtin_types import Decimal_
+        from engine.forms.validator import RUNTIME, exact_check, value_check
+
+        model = self.model
+        for name, value in RUNTIME.items():
+            self._const(name, value)
+        self._const("FAST_KEYS", model.plain_keys)
+        required = set(model.validation_schema().get("required", ()))
+        lines = [
+            "def prepare(data, clock, user):",
+            "    if data.__class__ is not dict or not data.keys() <= FAST_KEYS:",
+            "        return None",
+            "    out = dict(data)",
+            *default_lines,
+        ]
+        for i, (key, (f, to_json, _)) in enumerate(model.converters.items()):
+            kind = _typed_kind(f)
+            decimal = to_json is not None and type(f.type).to_json is Decimal_.to_json
+            if f.child is not None or (to_json is not None and kind is None and not decimal):
+                lines += [f"    if {key!r} in out:", "        return None"]
+                continue
+            v = f"v{i}"
+            lines += [f"    {v} = out.get({key!r}, _MISSING)", f"    if {v} is not _MISSING:"]
+            if kind is not None:
+                nullable = "null" in (f.validation_property().get("type") or ())
+                if kind == "date":
+                    test, python = f"{v}.__class__ is DATE", None
+                else:
+                    test = (
+                        f"{v}.__class__ is DATETIME and ({v}.tzinfo is UTC or WHOLE_MINUTES({v}))"
+                    )
+                    python = f"{v}.astimezone(UTC)"
+                lines += [
+                    f"        if {v} is None:",
+                    "            " + ("pass" if nullable else "return None"),
+                ]
+                lines += [f"        elif {test}:", "            pass"]
+                if python is not None:
+                    lines.append(f"            out[{key!r}] = {python}")
+                lines += ["        else:", "            return None"]
+            else:
+                if decimal:
+                    lines += [f"        if isinstance({v}, str):", "            return None"]
+                prop = f.validation_property()
+                found = exact_check(prop, v, 2, failure="return None", stem=f"f{i}_")
+                checks, names = found or value_check(
+                    prop, v, 2, failure="return None", stem=f"f{i}_"
+                )
+                for name, value in names.items():
+                    self._const(name, value)
+                lines += ["        pass", *checks]
+                lines += ["    " + line for line in self._python_lines.get(key, [])]
+            if key in required:
+                lines += ["    else:", "        return None"]
+        lines.append("    return out")
+        return lines
 
     def _const(self, name: str, value: Any) -> str:
         self._consts[name] = value

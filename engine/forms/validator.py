@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from numbers import Number
 from typing import Any
@@ -91,7 +92,8 @@ def _type_test(name: str, x: str) -> str:
     return {
         "string": f"isinstance({x}, str)",
         "integer": f"({x}.__class__ is int or _is_integer({x}))",
-        "number": f"({x}.__class__ is int or {x}.__class__ is float or _is_number({x}))",
+        "number": f"({x}.__class__ is int or {x}.__class__ is float"
+        f" or {x}.__class__ is _DECIMAL or _is_number({x}))",
         "boolean": f"({x} is True or {x} is False)",
         "null": f"{x} is None",
         "array": f"isinstance({x}, list)",
@@ -116,21 +118,32 @@ def _scalar_set(values: list[Any]) -> frozenset[Any] | None:
 class _Writer:
     """Writes one function, either the yes/no check or the one collecting every error."""
 
-    def __init__(self, collect: bool, format_checker: Any) -> None:
+    def __init__(
+        self,
+        collect: bool,
+        format_checker: Any,
+        *,
+        failure: str = "return False",
+        stem: str = "",
+    ) -> None:
         self.collect = collect
         self.checker = format_checker
+        #: the statement a failed check runs in yes/no mode
+        self.failure = failure
+        #: names of constants and variables start with it (several writers, one function)
+        self.stem = stem
         self.lines: list[str] = []
         self.names: dict[str, Any] = {}
         self.counter = 0
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.names)}"
+        name = f"_k{self.stem}{len(self.names)}"
         self.names[name] = value
         return name
 
     def var(self, stem: str = "x") -> str:
         self.counter += 1
-        return f"{stem}{self.counter}"
+        return f"{stem}{self.stem}{self.counter}"
 
     def put(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -139,14 +152,14 @@ class _Writer:
         if self.collect:
             self.put(depth, f"_out({{'field': {path}, 'code': {code!r}, 'params': {params}}})")
         else:
-            self.put(depth, "return False")
+            self.put(depth, self.failure)
 
     def fallback(self, schema: Any, x: str, path: str, depth: int) -> None:
         oracle = self.const(Draft202012Validator(schema, format_checker=self.checker))
         if self.collect:
             self.put(depth, f"_oracle_errors({oracle}, {x}, {path}, _out)")
         else:
-            self.put(depth, f"if not {oracle}.is_valid({x}): return False")
+            self.put(depth, f"if not {oracle}.is_valid({x}): {self.failure}")
 
     # -- one subschema -------------------------------------------------------------
 
@@ -364,7 +377,7 @@ class _Writer:
                 self.put(d, f"if {extra}:")
                 self.fail(d + 1, path, "additionalProperties", f"{{'unexpected': {extra}}}")
             else:
-                self.put(d, f"if not {declared}.issuperset({x}): return False")
+                self.put(d, f"if not {declared}.issuperset({x}): {self.failure}")
             return
         key, y = self.var("key"), self.var()
         self.put(d, f"for {key}, {y} in {x}.items():")
@@ -414,8 +427,10 @@ class CompiledValidator:
         return out
 
 
-_RUNTIME = {
+#: The helpers generated checks call (see :func:`value_check`).
+RUNTIME = {
     "_MISSING": _MISSING,
+    "_DECIMAL": Decimal,
     "_is_integer": _is_integer,
     "_is_number": _is_number,
     "_not_multiple": _not_multiple,
@@ -436,9 +451,161 @@ def _build(schema: Any, collect: bool, format_checker: Any) -> tuple[str, Any]:
     head = f"def {name}(x0, _out):" if collect else f"def {name}(x0):"
     tail = "    return None" if collect else "    return True"
     source = "\n".join([head, "    pass", *w.lines, tail]) + "\n"
-    namespace = {**_RUNTIME, **w.names}
+    namespace = {**RUNTIME, **w.names}
     exec(compile(source, f"<validator {name}>", "exec"), namespace)
     return source, namespace[name]
+
+
+def value_check(
+    schema: Any,
+    x: str,
+    depth: int,
+    *,
+    failure: str,
+    stem: str,
+    format_checker: Any = Draft202012Validator.FORMAT_CHECKER,
+) -> tuple[list[str], dict[str, Any]]:
+    """The yes/no checks of the value in variable ``x`` against ``schema``, as source lines.
+
+    For a caller that writes one function checking many values (the record
+    codec's ``prepare``): the lines are indented ``depth`` levels, run
+    ``failure`` when the value does not fit, and fall through when it does.
+    The second item maps the constants the lines use (their names start with
+    ``_k{stem}``) to their values; the caller's namespace also needs
+    :data:`RUNTIME`. They are the very checks :func:`compile_validator` writes
+    for the same subschema, so they agree with jsonschema the same way.
+    """
+    w = _Writer(False, format_checker, failure=failure, stem=stem)
+    if _uses_refs(schema):
+        w.fallback(schema, x, "''", depth)
+    else:
+        w.node(schema, x, "''", depth)
+    return w.lines, w.names
+
+
+_EXACT_SCALAR = frozenset(
+    {"type", "enum", "minLength", "maxLength", "pattern", "format"}
+    | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+)
+_EXACT_ARRAY = frozenset({"type", "items", "uniqueItems", "minItems", "maxItems"})
+#: Per JSON type, the test accepting only the exact Python classes whose checks below are
+#: the oracle's (a Decimal only when finite: NaN does not compare).
+_EXACT_CLASS = {
+    "string": "{x}.__class__ is str",
+    "integer": "{x}.__class__ is int",
+    "number": "({x}.__class__ is int or ({x}.__class__ is _DECIMAL and {x}.is_finite()))",
+    "boolean": "({x} is True or {x} is False)",
+    "array": "{x}.__class__ is list",
+}
+
+
+def exact_check(
+    schema: Any,
+    x: str,
+    depth: int,
+    *,
+    failure: str,
+    stem: str,
+    format_checker: Any = Draft202012Validator.FORMAT_CHECKER,
+) -> tuple[list[str], dict[str, Any]] | None:
+    """Tighter lines than :func:`value_check` for the usual field schema, or None.
+
+    A field of one JSON type (or that type or null) with the keywords fields
+    usually carry accepts only values of the exact Python classes of that
+    type (``str``, ``int``, a finite ``Decimal``, ``bool``, a ``list`` of
+    ``str``) and runs ``failure`` for any other value, even one the schema
+    accepts: for a caller whose failure means "check this the general way",
+    never for one that reports it. On the classes it accepts, each check is
+    the one the oracle makes (length in code points, ``pattern`` searched,
+    ``enum`` by equality of strings, ``format`` by the format checker's own
+    function, bounds compared as numbers). Any other schema gives None.
+    """
+    if not isinstance(schema, dict):
+        return None
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list) or not 1 <= len(kinds) <= 2:
+        return None
+    nullable = "null" in kinds
+    kinds = [k for k in kinds if k != "null"]
+    if len(kinds) != 1 or kinds[0] not in _EXACT_CLASS:
+        return None
+    kind = kinds[0]
+    items = schema.get("items", True)
+    if not _exact_fits(kind, schema) or (kind == "array" and not _exact_fits("string", items)):
+        return None
+    w = _Writer(False, format_checker, failure=failure, stem=stem)
+    w.put(depth, f"if {_EXACT_CLASS[kind].format(x=x)}:")
+    w.put(depth + 1, "pass")
+    if kind == "array":
+        item = w.var()
+        w.put(depth + 1, f"for {item} in {x}:")
+        w.put(depth + 2, f"if {item}.__class__ is not str: {failure}")
+        _exact_scalar(w, items, item, depth + 2)
+        for keyword in ("minItems", "maxItems"):
+            if keyword in schema:
+                w.put(depth + 1, f"if len({x}) {_LIMIT[keyword]} {w.const(schema[keyword])}:")
+                w.put(depth + 2, failure)
+        if schema.get("uniqueItems") is True:
+            w.put(depth + 1, f"if len(set({x})) != len({x}): {failure}")
+    elif kind != "boolean":
+        _exact_scalar(w, schema, x, depth + 1)
+    if nullable:
+        # null passes the type; of the other keywords only enum and format look at it.
+        w.put(depth, f"elif {x} is None:")
+        w.put(depth + 1, "pass")
+        if "enum" in schema and not any(v is None for v in schema["enum"]):
+            w.put(depth + 1, failure)
+        elif "format" in schema:
+            _exact_format(w, schema, x, depth + 1)
+    w.put(depth, "else:")
+    w.put(depth + 1, failure)
+    return w.lines, w.names
+
+
+def _exact_fits(kind: str, schema: Any) -> bool:
+    """Whether :func:`exact_check` writes every keyword of ``schema`` for values of ``kind``."""
+    if not isinstance(schema, dict):
+        return False
+    if kind == "array":
+        return _EXACT_ARRAY.issuperset(schema) and isinstance(schema.get("items"), dict)
+    if kind == "string" and schema.get("type") not in ("string", ["string"], ["string", "null"]):
+        return False  # an array's items: strings only
+    if not _EXACT_SCALAR.issuperset(schema):
+        return False
+    if "enum" in schema:
+        return kind == "string" and isinstance(schema["enum"], list)
+    if kind == "string":
+        return not any(k in schema for k in _COMPARE)
+    return not any(k in schema for k in (*_STRING, "format"))
+
+
+def _exact_scalar(w: _Writer, schema: dict[str, Any], x: str, depth: int) -> None:
+    """The keyword checks of a value already known to be of the schema's exact class."""
+    for keyword in ("minLength", "maxLength"):
+        if keyword in schema:
+            w.put(depth, f"if len({x}) {_LIMIT[keyword]} {w.const(schema[keyword])}: {w.failure}")
+    if "pattern" in schema:
+        regex = w.const(re.compile(schema["pattern"]))
+        w.put(depth, f"if not {regex}.search({x}): {w.failure}")
+    if "enum" in schema:
+        allowed = w.const(frozenset(v for v in schema["enum"] if isinstance(v, str)))
+        w.put(depth, f"if {x} not in {allowed}: {w.failure}")
+    for keyword, op in _COMPARE.items():
+        if keyword in schema:
+            w.put(depth, f"if {x} {op} {w.const(schema[keyword])}: {w.failure}")
+    _exact_format(w, schema, x, depth)
+
+
+def _exact_format(w: _Writer, schema: dict[str, Any], x: str, depth: int) -> None:
+    if "format" in schema and w.checker is not None and schema["format"] in w.checker.checkers:
+        func, raises = w.checker.checkers[schema["format"]]
+        f, r = w.const(func), w.const(raises)
+        w.put(depth, "try:")
+        w.put(depth + 1, f"_ok = {f}({x})")
+        w.put(depth, f"except {r}:")
+        w.put(depth + 1, "_ok = False")
+        w.put(depth, f"if not _ok: {w.failure}")
 
 
 def compile_validator(
@@ -455,4 +622,13 @@ def compile_validator(
     return CompiledValidator(schema, check_source + "\n" + collect_source, check, collect)
 
 
-__all__ = ["FALLBACK", "SUPPORTED", "CompiledValidator", "compile_validator", "oracle_entry"]
+__all__ = [
+    "FALLBACK",
+    "RUNTIME",
+    "SUPPORTED",
+    "CompiledValidator",
+    "compile_validator",
+    "exact_check",
+    "oracle_entry",
+    "value_check",
+]

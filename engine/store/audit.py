@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -56,6 +56,74 @@ def audit_rows(
         }
         for rid, version, before, after in changes
     ]
+
+
+def created_rows(
+    entity: str,
+    actor: str | None,
+    at: dt.datetime,
+    records: Iterable[dict[str, Any]],
+    document: Callable[[dict[str, Any]], str],
+) -> list[dict[str, Any]]:
+    """Rows for ``ts_audit`` recording the creation of ``records`` (version 1).
+
+    ``document(record)`` is the entry's JSON text, the model codec's
+    ``audit_created``: the same text :func:`audit_rows` writes for
+    ``(id, 1, {}, audit_view(record))``, built straight from the record.
+    """
+    return [
+        {
+            "at": at,
+            "actor": actor,
+            "entity": entity,
+            "record_id": r["id"],
+            "action": "create",
+            "version": 1,
+            "changes": document(r),
+        }
+        for r in records
+    ]
+
+
+def write_created(
+    conn: Connection,
+    entity: str,
+    actor: str | None,
+    at: dt.datetime,
+    records: list[dict[str, Any]],
+    document: Callable[[dict[str, Any]], str],
+) -> None:
+    """Write the audit rows of :func:`created_rows` in one executemany.
+
+    The columns every row shares (when, who, entity, action, version) are
+    converted once and only the record id and the entry's text vary, so a
+    positional driver gets its tuples without a mapping per row. A driver
+    with named parameters, or a column whose value needs a processor, takes
+    :func:`write` with the same rows.
+    """
+    if not records:
+        return
+    from engine.store.bulk import prepared_insert
+
+    prepared = prepared_insert(conn, audit_log, _CREATED_COLUMNS)
+    varying = [prepared.order.index(_CREATED_COLUMNS.index(k)) for k in ("record_id", "changes")]
+    if not prepared.positional or any(prepared.processors[i] for i in (5, 6)):
+        write(conn, created_rows(entity, actor, at, records, document))
+        return
+    shared = {"at": at, "actor": actor, "entity": entity, "action": "create", "version": 1}
+    template = prepared.rows([{**shared, "record_id": 0, "changes": ""}])[0]
+    i, j = varying
+    head, middle, tail = template[:i], template[i + 1 : j], template[j + 1 :]
+    if i < j:
+        params = [(*head, r["id"], *middle, document(r), *tail) for r in records]
+    else:
+        head, middle, tail = template[:j], template[j + 1 : i], template[i + 1 :]
+        params = [(*head, document(r), *middle, r["id"], *tail) for r in records]
+    conn.exec_driver_sql(prepared.sql, params)
+
+
+#: The audit columns a creation writes; record_id and changes (the last two) vary per row.
+_CREATED_COLUMNS = ("at", "actor", "entity", "action", "version", "record_id", "changes")
 
 
 def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
