@@ -16,10 +16,11 @@ Totals follow the measure:
   mask on PostgreSQL and ``UNION ALL`` of one ``GROUP BY`` per level on SQLite.
   Sub-results are never added up.
 
-An additive pivot with a date bucket groups in two stages (see
+On SQLite an additive pivot with a date bucket groups in two stages (see
 :mod:`engine.reports.two_stage`): by the raw date first, then by the bucket of
 the few thousand groups that leaves, so the bucket is computed per group and
-not per row.
+not per row. On PostgreSQL the leaf GROUP BY names the bucket without its
+final cast, which then runs per group.
 """
 
 from __future__ import annotations
