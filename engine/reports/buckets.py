@@ -90,11 +90,20 @@ class DateBucket(FunctionElement):
     inherit_cache = False
     name = "ts_bucket"
 
-    def __init__(self, value: Any, unit: str, zone: str | None) -> None:
+    def __init__(self, value: Any, unit: str, zone: str | None, *, bare: bool = False) -> None:
         super().__init__(value)
         self.unit = unit
         self.zone = zone
+        #: PostgreSQL: leave out the final cast (to DATE, to INTEGER). A GROUP BY on the
+        #: bare bucket does that cast once per group instead of once per row, and the
+        #: SELECT's cast of the same expression still counts as grouped.
+        self.bare = bare
         self.type = Integer() if unit in CYCLES else Date()
+
+    def grouping_key(self) -> DateBucket:
+        """The same bucket without the final cast, to GROUP BY on PostgreSQL."""
+        (value,) = self.clauses
+        return DateBucket(value, self.unit, self.zone, bare=True)
 
 
 @compiles(DateBucket, "sqlite")
@@ -124,8 +133,10 @@ def _bucket_pg(element: DateBucket, compiler: Any, **kw: Any) -> str:
             raise ValueError(f"not a time-zone name: {element.zone!r}")
         value = f"(({value}) AT TIME ZONE '{element.zone}')"
     if element.unit in CYCLES:
-        return f"CAST(EXTRACT({_PG_CYCLES[element.unit]} FROM {value}) AS INTEGER)"
-    return f"CAST(date_trunc('{element.unit}', {value}) AS DATE)"
+        bucket = f"EXTRACT({_PG_CYCLES[element.unit]} FROM {value})"
+        return bucket if element.bare else f"CAST({bucket} AS INTEGER)"
+    bucket = f"date_trunc('{element.unit}', {value})"
+    return bucket if element.bare else f"CAST({bucket} AS DATE)"
 
 
 def bucket_label(value: Any, unit: str) -> str:

@@ -15,6 +15,12 @@ Totals follow the measure:
   database in the same statement, with ``GROUPING SETS`` and a ``GROUPING()``
   mask on PostgreSQL and ``UNION ALL`` of one ``GROUP BY`` per level on SQLite.
   Sub-results are never added up.
+
+On SQLite an additive pivot with a date bucket groups in two stages (see
+:mod:`engine.reports.two_stage`): by the raw date first, then by the bucket of
+the few thousand groups that leaves, so the bucket is computed per group and
+not per row. On PostgreSQL the leaf GROUP BY names the bucket without its
+final cast, which then runs per group.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TIMESTAMP, Date, Integer, String
 
-from engine.reports.buckets import CYCLES, DateBucket, bucket_label, next_period
+from engine.reports.buckets import _SAFE_ZONE, CYCLES, DateBucket, bucket_label, next_period
 from engine.reports.spec import Dimension, Measure, PivotSpec, measure_catalog, resolve_path
 
 #: The key of the "Others" group of a top-N dimension (a private-use character, never typed).
@@ -119,15 +125,34 @@ class PivotQuery:
         if dim.bucket is None:
             return column
         steps, _ = resolve_path(self.catalog, self.spec.source, dim.path)
-        zone = self.zone if steps[-1].type.kind == "datetime" else None
-        if self.dialect == "sqlite" and zone is None and dim.bucket in _SQLITE_DATE_BUCKETS:
-            return _sqlite_date_bucket(column, dim.bucket)
-        if self.dialect == "postgresql" and zone is None:
+        if steps[-1].type.kind == "datetime":
+            return DateBucket(column, dim.bucket, self.zone)
+        return self.date_bucket(column, dim.bucket)
+
+    def date_bucket(self, column: Any, unit: str) -> Any:
+        """The bucket of a plain date (no zone), in this dialect's cheapest exact spelling."""
+        if self.dialect == "sqlite" and unit in _SQLITE_DATE_BUCKETS:
+            return _sqlite_date_bucket(column, unit)
+        if self.dialect == "postgresql":
             # A plain date goes to date_trunc as a timestamp without time zone: left to
             # itself PostgreSQL casts it to timestamptz, which costs a time-zone lookup
             # per row (about a quarter of the query on ten million rows) for nothing.
             column = cast(column, TIMESTAMP(timezone=False))
-        return DateBucket(column, dim.bucket, zone)
+        return DateBucket(column, unit, None)
+
+    def zone_literal(self) -> Any:
+        """The platform's zone written into the SQL (checked first), as buckets write it:
+        SELECT and GROUP BY must be the same expression for PostgreSQL."""
+        if not _SAFE_ZONE.match(self.zone):
+            raise ValueError(f"not a time-zone name: {self.zone!r}")
+        return literal_column(f"'{self.zone}'", String())
+
+    def _grouping_key(self, dim: Any) -> Any:
+        """What the leaf GROUP BY names for a dimension: a PostgreSQL date bucket without its
+        final cast, so the cast runs per group (9-26% less server CPU on ten million rows)."""
+        if self.dialect == "postgresql" and isinstance(dim, DateBucket):
+            return dim.grouping_key()
+        return dim
 
     def _top(self, dim: Dimension, column: Any) -> Any:
         """The value itself when it is among the ``top`` by the ranking measure, else Others.
@@ -209,8 +234,13 @@ class PivotQuery:
         aggregates = [a for m in self.stored_measures() for a in self._aggregates(m)]
         additive = all(m.additive for m in self.stored_measures())
         if additive:
+            from engine.reports.two_stage import two_stage
+
+            staged = two_stage(self)
+            if staged is not None:
+                return staged.limit(self.spec.max_cells + 1), False
             stmt = select(*self.dims, *aggregates).select_from(self.source.joined)
-            stmt = stmt.where(*self.where).group_by(*self.dims)
+            stmt = stmt.where(*self.where).group_by(*[self._grouping_key(d) for d in self.dims])
             return stmt.limit(self.spec.max_cells + 1), False
         if self.dialect == "postgresql":
             return self._grouping_sets(aggregates), True
