@@ -36,10 +36,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 #: a write per request would make every API call a write transaction.
 LAST_USED_EVERY = dt.timedelta(minutes=5)
 
-#: Users read during one unit of work (a web request): name -> public attributes.
+#: Users read during one unit of work (a web request): name -> public attributes,
+#: and (name, "settings") -> that user's settings (engine.security.settings).
 #: One request then reads each user once, however many layers ask (sign-in, the
 #: permission check, the owner's team); a change to users forgets it.
-_remembered: ContextVar[dict[str, dict[str, Any] | None] | None] = ContextVar(
+_remembered: ContextVar[dict[Any, dict[str, Any] | None] | None] = ContextVar(
     "tessera_users_remembered", default=None
 )
 
@@ -173,11 +174,19 @@ class UserService:
         if memo is not None and name in memo:
             found = memo[name]
             return None if found is None else dict(found)
-        with self.p.db.transaction(write=False) as conn:
-            row = conn.execute(select(users_table).where(users_table.c.name == name)).first()
+        from engine.security.settings import remember_settings, settings_column
+
+        with self.p.db.read_once() as conn:
+            row = conn.execute(
+                select(users_table, settings_column(self.p.db.dialect, users_table.c.name)).where(
+                    users_table.c.name == name
+                )
+            ).first()
         found = None if row is None else _public(row)
         if memo is not None:
             memo[name] = found
+            if row is not None:
+                remember_settings(name, row.settings)
         return None if found is None else dict(found)
 
     @staticmethod
@@ -280,11 +289,16 @@ class UserService:
     def verify_token(self, token: str) -> dict[str, Any] | None:
         """The token's user, or None when it is unknown, expired, revoked or the user inactive.
 
-        One read of the token and its user; ``last_used_on`` is written only when it
+        One statement reads the token, its user and the user's settings (the
+        request's language), outside a transaction on PostgreSQL (one round trip);
+        the token is found by its SHA-256 digest, an indexed equality, so no
+        secret is compared in Python. ``last_used_on`` is written only when it
         is older than :data:`LAST_USED_EVERY`, so a busy client costs no write per call.
         """
+        from engine.security.settings import remember_settings, settings_column
+
         now = self.p.clock.now()
-        with self.p.db.transaction(write=False) as conn:
+        with self.p.db.read_once() as conn:
             row = conn.execute(
                 select(
                     users_table,
@@ -292,6 +306,7 @@ class UserService:
                     tokens_table.c.revoked_on,
                     tokens_table.c.expires_on,
                     tokens_table.c.last_used_on,
+                    settings_column(self.p.db.dialect, users_table.c.name),
                 )
                 .join(users_table, users_table.c.name == tokens_table.c.user)
                 .where(tokens_table.c.digest == _digest(token or ""))
@@ -310,6 +325,7 @@ class UserService:
         user = _public(row)
         if (memo := _remembered.get()) is not None:
             memo[user["name"]] = user
+            remember_settings(user["name"], row.settings)
         return dict(user) if user["active"] else None
 
     def revoke_token(self, token_id: int) -> None:
