@@ -169,3 +169,19 @@ def test_an_api_create_reads_the_caller_once(platform):
     assert len(signin) == 1, signin
     missing = client.post("/api/v1/records/lead", json={}, headers={"Authorization": "Bearer x"})
     assert missing.status_code == 401
+
+
+def test_a_write_after_a_read_once_still_rolls_back(platform):
+    """The autocommit of a lone read must not leak into the next transaction on that
+    pooled connection: a failed write leaves nothing behind."""
+    p = platform
+    p.users.add("ian", password="secret-pass-1")
+    for _ in range(3):  # every pooled connection has served a read_once
+        p.users.find("ian")
+    try:
+        with p.db.transaction(write=True) as conn:
+            conn.execute(insert(settings_table).values(user="ian", key="lang", value='"zh-CN"'))
+            raise RuntimeError("the write fails after its first statement")
+    except RuntimeError:
+        pass
+    assert p.users.settings.all("ian") == {}
