@@ -7,7 +7,19 @@ client does not eat the two cores the server needs as a Python client would):
 - ``list``: ``GET /api/v1/records/lead?where=...&order_by=...&limit=20``, a
   filter and a sort on indexed fields;
 
-each at 50 and 200 concurrent connections for ``--duration`` seconds, against:
+each at 50 and 200 concurrent connections for ``--duration`` seconds, under two
+load models:
+
+- ``saturation`` (wrk's own, a closed loop): every connection sends its next
+  request the moment the last one is answered. The server is always full, so
+  latency is mostly queueing: clients / throughput. It measures capacity.
+- ``think N ms`` (what locust and most load tools mean by "concurrent users"):
+  each client waits a think time between its requests, drawn uniformly from
+  0.5 to 1.5 times ``--think-ms`` (wrk's Lua ``delay()``), so 200 clients with
+  1,000 ms offer about 200 requests per second. It measures the latency a
+  user sees at that load. Issue 7's goal is judged in this model.
+
+Against:
 
 - Tessera behind gunicorn (``--workers`` × ``--threads``), signed in with an API
   token, so every request goes through authentication, the permission layer,
@@ -16,8 +28,12 @@ each at 50 and 200 concurrent connections for ``--duration`` seconds, against:
   gunicorn settings that runs the same INSERT and SELECT with psycopg.
 
 Reports p50/p99 latency, requests per second and errors (non-2xx and socket
-errors), and the ratios. The goal (issue 7) is p99 under 100 ms for create at
-200 clients with no errors.
+errors), the CPU time per request of the server and its PostgreSQL backends
+(read from /proc, so other work on a shared machine does not count), and the
+ratios. The goal (issue 7) is p99 under 100 ms for create at
+200 clients with no errors (judged in the think-time model; the saturation
+figures stand beside it). ``--think-ms 0`` runs the saturation model only, as
+the bench did before the think-time model was added.
 
 Needs a PostgreSQL server (``--server``, a URL whose database the script may
 create databases beside) and ``wrk`` (``apt-get install wrk``)::
@@ -71,6 +87,18 @@ request = function()
   return wrk.format("GET", "%(path)s", {["Authorization"] = "%(auth)s"})
 end
 """
+
+#: Appended to a script for the think-time model: wrk waits ``delay()`` ms before a
+#: connection's next request (not counted in the latency), uniform in [0.5, 1.5] x mean.
+THINK_LUA = """
+delay = function()
+  return math.random(%(low)d, %(high)d)
+end
+"""
+
+
+def model_name(think_ms: int) -> str:
+    return f"think {think_ms} ms" if think_ms else "saturation"
 
 
 def free_port() -> int:
@@ -145,6 +173,70 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+
+
+def cpu_snapshot(group: int, server: str, database: str) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each process serving the bench: the
+    server's process group (gunicorn master and workers) and the PostgreSQL
+    backends connected to ``database``. Read from /proc, so the figure is the work
+    done for the bench, whatever else the shared machine runs meanwhile."""
+    import psycopg
+
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        backends = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchall()
+        ]
+    pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    found: dict[int, float] = {}
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is None or not (int(fields[2]) == group or pid in backends):
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots (a process born in between counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def settle(group: int, server: str, database: str) -> dict[int, float]:
+    """Wait until the server has worked off what wrk left queued (under 5% of a core
+    for half a second, at most a minute); the snapshot then. Without this a run's
+    CPU would include the backlog of the run before it."""
+    snap = cpu_snapshot(group, server, database)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        later = cpu_snapshot(group, server, database)
+        if cpu_spent(snap, later) < 0.025:
+            return later
+        snap = later
+    return snap
+
+
+def count_rows(url: str, table: str) -> int:
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
 def _ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -177,12 +269,17 @@ def run_wrk(url: str, script: str, clients: int, seconds: int, tmp: Path) -> dic
     if "99" not in dist or "Requests/sec:       0.00" in out:
         raise SystemExit(f"unexpected wrk output:\n{out}")
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    kinds = {"non-2xx": errors}
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
+        kinds.update(zip(("connect", "read", "write", "timeout"), socket_errors.groups()))
+    if errors:
+        print(f"  errors: {kinds}", file=sys.stderr)
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50": _ms(dist["50"]),
         "p99": _ms(dist["99"]),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
@@ -198,6 +295,12 @@ def main() -> int:
     parser.add_argument("--clients", default="50,200")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=1000,
+        help="mean think time of the think-time model (0: saturation model only)",
+    )
     args = parser.parse_args()
     if not args.server:
         parser.error("--server (or TESSERA_BENCH_PG): a PostgreSQL URL")
@@ -207,7 +310,8 @@ def main() -> int:
     name = f"tessera_load_{os.getpid()}"
     url = make_database(args.server, name)
     tmp = Path(tempfile.mkdtemp(prefix="load-"))
-    results: dict[tuple[str, str, int], dict[str, float]] = {}
+    results: dict[tuple[str, str, str, int], dict[str, float]] = {}
+    models = [0] + ([args.think_ms] if args.think_ms > 0 else [])
     try:
         t0 = time.perf_counter()
         token, table = prepare(url, args.rows)
@@ -264,18 +368,27 @@ def main() -> int:
             proc = start_server(command, env, port, tmp / f"{server}.log")
             try:
                 base = f"http://127.0.0.1:{port}"
-                for clients in (int(c) for c in args.clients.split(",")):
-                    for case, path, lua in (
-                        ("create", create_path, CREATE_LUA),
-                        ("list", list_path, LIST_LUA),
-                    ):
-                        script = lua % {"path": path, "auth": auth}
-                        run_wrk(base + path, script, clients, 2, tmp)  # warm up
-                        results[(server, case, clients)] = run_wrk(
-                            base + path, script, clients, args.duration, tmp
-                        )
-                        r = results[(server, case, clients)]
-                        print(f"  {server} {case} c={clients}: {r}", file=sys.stderr)
+                for think in models:
+                    model = model_name(think)
+                    for clients in (int(c) for c in args.clients.split(",")):
+                        for case, path, lua in (
+                            ("create", create_path, CREATE_LUA),
+                            ("list", list_path, LIST_LUA),
+                        ):
+                            script = lua % {"path": path, "auth": auth}
+                            if think:
+                                script += THINK_LUA % {"low": think // 2, "high": think * 3 // 2}
+                            run_wrk(base + path, script, clients, 2, tmp)  # warm up
+                            before = settle(proc.pid, args.server, name)
+                            rows = count_rows(url, table)
+                            r = run_wrk(base + path, script, clients, args.duration, tmp)
+                            spent = cpu_spent(before, settle(proc.pid, args.server, name))
+                            # Creates served, counted in the table: wrk counts only the
+                            # answers it got before it stopped; the server ends the rest.
+                            served = count_rows(url, table) - rows if case == "create" else 0
+                            r["cpu_ms"] = spent * 1000 / max(served or r["requests"], 1)
+                            results[(server, model, case, clients)] = r
+                            print(f"  {server} {model} {case} c={clients}: {r}", file=sys.stderr)
             finally:
                 stop(proc)
     finally:
@@ -287,19 +400,36 @@ def main() -> int:
         f"{os.cpu_count()} cores, gunicorn {args.workers} workers x {args.threads} threads, "
         f"wrk 2 threads, {args.duration}s per case, {args.rows:,} leads loaded first"
     )
-    header = f"{'case':<8}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
-    print(f"{header}{'hand p50':>10}{'hand p99':>10}{'hand r/s':>10}{'p99 x':>7}{'r/s x':>7}")
+    header = f"{'model':<15}{'case':<8}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
+    print(
+        f"{header}{'errors':>8}{'hand p50':>10}{'hand p99':>10}{'hand r/s':>10}"
+        f"{'p99 x':>7}{'r/s x':>7}{'cpu ms':>8}{'hand cpu':>9}{'cpu x':>7}"
+    )
     ok = True
-    for (server, case, clients), r in results.items():
+    for (server, model, case, clients), r in results.items():
         if server != "tessera":
             continue
-        h = results[("hand-written", case, clients)]
+        h = results[("hand-written", model, case, clients)]
         ok = ok and r["errors"] == 0
         print(
-            f"{case:<8}{clients:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps']:>9.0f}"
+            f"{model:<15}{case:<8}{clients:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps']:>9.0f}"
             f"{r['errors']:>8.0f}{h['p50']:>10.1f}{h['p99']:>10.1f}{h['rps']:>10.0f}"
             f"{r['p99'] / h['p99']:>6.1f}x{r['rps'] / h['rps']:>6.2f}x"
+            f"{r['cpu_ms']:>8.2f}{h['cpu_ms']:>9.2f}{r['cpu_ms'] / h['cpu_ms']:>6.1f}x"
         )
+    print(
+        "cpu ms: CPU time per request of the server's processes and its PostgreSQL "
+        "backends (from /proc; creates counted in the table), the figure that does "
+        "not depend on other load"
+    )
+    if args.think_ms > 0:
+        goal = results.get(("tessera", model_name(args.think_ms), "create", 200))
+        if goal is not None:
+            met = goal["p99"] < 100 and goal["errors"] == 0
+            print(
+                f"goal (issue 7, {model_name(args.think_ms)} model): create at 200 clients "
+                f"p99 {goal['p99']:.1f} ms < 100 ms with no errors: {'met' if met else 'not met'}"
+            )
     return 0 if ok else 1
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, String, Table, Text, cast, delete, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import ValidationError, error_entry
 from engine.i18n import t
+from engine.security.users import _remembered
 from engine.store.system import system_metadata
 
 settings_table = Table(
@@ -38,14 +40,22 @@ class UserSettings:
         self.p = platform
 
     def all(self, user: str) -> dict[str, Any]:
-        # Read every time: a change made by another worker (or process) shows at once.
+        # Read from the database in each unit of work (a request), never kept longer: a
+        # change made by another worker (or process) shows at the next request. The
+        # sign-in read of a request already brought them along (see settings_column).
+        memo = _remembered.get()
+        if memo is not None and (user, _SETTINGS) in memo:
+            return dict(memo[user, _SETTINGS])
         with self.p.db.transaction(write=False) as conn:
             rows = conn.execute(
                 select(settings_table.c.key, settings_table.c.value).where(
                     settings_table.c.user == user
                 )
             ).all()
-        return {key: orjson.loads(value) for key, value in rows}
+        found = {key: orjson.loads(value) for key, value in rows}
+        if memo is not None:
+            memo[user, _SETTINGS] = found
+        return dict(found)
 
     def get(self, user: str, key: str, default: Any = None) -> Any:
         return self.all(user).get(key, default)
@@ -68,6 +78,8 @@ class UserSettings:
                 [error_entry(t("not an allowed value"), field=key)],
             )
         self.p.users.get(user)
+        if (memo := _remembered.get()) is not None:
+            memo.pop((user, _SETTINGS), None)
         where = (settings_table.c.user == user) & (settings_table.c.key == key)
         with self.p.db.transaction(write=True) as conn:
             if value is None:
@@ -79,4 +91,31 @@ class UserSettings:
                 conn.execute(insert(settings_table).values(user=user, key=key, value=text))
 
 
-__all__ = ["KNOWN", "UserSettings", "settings_table"]
+#: The key under which a unit of work remembers a user's settings, beside the user.
+_SETTINGS = "settings"
+
+
+def settings_column(dialect: str, user: ColumnElement) -> ColumnElement:
+    """A scalar subquery: ``user``'s settings as one JSON object of JSON texts.
+
+    Added to the statement that reads a user at sign-in, so a request learns
+    who is calling and their language in one statement instead of two.
+    """
+    agg = func.json_object_agg if dialect == "postgresql" else func.json_group_object
+    return (
+        select(cast(agg(settings_table.c.key, settings_table.c.value), Text))
+        .where(settings_table.c.user == user)
+        .scalar_subquery()
+        .label("settings")
+    )
+
+
+def remember_settings(user: str, aggregated: str | None) -> None:
+    """Keep ``user``'s settings read through :func:`settings_column` for this unit of work."""
+    memo = _remembered.get()
+    if memo is not None:
+        values = orjson.loads(aggregated or "{}")
+        memo[user, _SETTINGS] = {key: orjson.loads(value) for key, value in values.items()}
+
+
+__all__ = ["KNOWN", "UserSettings", "remember_settings", "settings_column", "settings_table"]

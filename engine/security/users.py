@@ -21,7 +21,18 @@ from typing import Any
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from engine.errors import ConflictError, NotFound, ValidationError, error_entry
 from engine.i18n import t
@@ -36,10 +47,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 #: a write per request would make every API call a write transaction.
 LAST_USED_EVERY = dt.timedelta(minutes=5)
 
-#: Users read during one unit of work (a web request): name -> public attributes.
+#: Users read during one unit of work (a web request): name -> public attributes,
+#: and (name, "settings") -> that user's settings (engine.security.settings).
 #: One request then reads each user once, however many layers ask (sign-in, the
 #: permission check, the owner's team); a change to users forgets it.
-_remembered: ContextVar[dict[str, dict[str, Any] | None] | None] = ContextVar(
+_remembered: ContextVar[dict[Any, dict[str, Any] | None] | None] = ContextVar(
     "tessera_users_remembered", default=None
 )
 
@@ -110,6 +122,34 @@ class UserService:
 
         self.p = platform
         self.settings = UserSettings(platform)
+        self._signin_reads: tuple[Any, Any] | None = None
+
+    def _reads(self) -> tuple[Any, Any]:
+        """The two sign-in statements (a user by name, a token's user by digest), built once.
+
+        Both run on every request; built anew each time, their construction and
+        cache key cost as much as their round trip. The values are bound
+        parameters, so the statements themselves hold no data.
+        """
+        if self._signin_reads is None:
+            from engine.security.settings import settings_column
+
+            settings = settings_column(self.p.db.dialect, users_table.c.name)
+            by_name = select(users_table, settings).where(users_table.c.name == bindparam("name"))
+            by_digest = (
+                select(
+                    users_table,
+                    tokens_table.c.id.label("token_id"),
+                    tokens_table.c.revoked_on,
+                    tokens_table.c.expires_on,
+                    tokens_table.c.last_used_on,
+                    settings,
+                )
+                .join(users_table, users_table.c.name == tokens_table.c.user)
+                .where(tokens_table.c.digest == bindparam("digest"))
+            )
+            self._signin_reads = (by_name, by_digest)
+        return self._signin_reads
 
     # ------------------------------------------------------------ users
 
@@ -173,11 +213,15 @@ class UserService:
         if memo is not None and name in memo:
             found = memo[name]
             return None if found is None else dict(found)
-        with self.p.db.transaction(write=False) as conn:
-            row = conn.execute(select(users_table).where(users_table.c.name == name)).first()
+        from engine.security.settings import remember_settings
+
+        with self.p.db.read_once() as conn:
+            row = conn.execute(self._reads()[0], {"name": name}).first()
         found = None if row is None else _public(row)
         if memo is not None:
             memo[name] = found
+            if row is not None:
+                remember_settings(name, row.settings)
         return None if found is None else dict(found)
 
     @staticmethod
@@ -280,22 +324,17 @@ class UserService:
     def verify_token(self, token: str) -> dict[str, Any] | None:
         """The token's user, or None when it is unknown, expired, revoked or the user inactive.
 
-        One read of the token and its user; ``last_used_on`` is written only when it
+        One statement reads the token, its user and the user's settings (the
+        request's language), outside a transaction on PostgreSQL (one round trip);
+        the token is found by its SHA-256 digest, an indexed equality, so no
+        secret is compared in Python. ``last_used_on`` is written only when it
         is older than :data:`LAST_USED_EVERY`, so a busy client costs no write per call.
         """
+        from engine.security.settings import remember_settings
+
         now = self.p.clock.now()
-        with self.p.db.transaction(write=False) as conn:
-            row = conn.execute(
-                select(
-                    users_table,
-                    tokens_table.c.id.label("token_id"),
-                    tokens_table.c.revoked_on,
-                    tokens_table.c.expires_on,
-                    tokens_table.c.last_used_on,
-                )
-                .join(users_table, users_table.c.name == tokens_table.c.user)
-                .where(tokens_table.c.digest == _digest(token or ""))
-            ).first()
+        with self.p.db.read_once() as conn:
+            row = conn.execute(self._reads()[1], {"digest": _digest(token or "")}).first()
         if row is None or row.revoked_on is not None:
             return None
         if row.expires_on is not None and row.expires_on <= now:
@@ -310,6 +349,7 @@ class UserService:
         user = _public(row)
         if (memo := _remembered.get()) is not None:
             memo[user["name"]] = user
+            remember_settings(user["name"], row.settings)
         return dict(user) if user["active"] else None
 
     def revoke_token(self, token_id: int) -> None:
