@@ -70,6 +70,9 @@ class PyCompiler:
         #: never raise, so reading a field a short-circuit would have skipped is safe.
         self.hoist: dict[tuple[str, str], str] | None = None
         self.hoisted: list[str] = []
+        #: Hoisted lines that read the context only (today, the zone): a batch function
+        #: runs them once before its loop.
+        self.context_lines: set[str] = set()
         self._temps = 0
 
     # ------------------------------------------------------------ helpers
