@@ -115,11 +115,16 @@ def _scoring(
                 if not traced:
                     test = compile_py_chain.guarded(c, rule.when)
                     if test is not None and test.span is not None:
-                        if not hoisted and ranges and ranges[0] == test.local:
-                            if all(test.span.disjoint(s) for s in ranges[1]):
-                                ranges[1].append(test.span)
-                                out.append(f"    elif {test.test}: {acc} = {acc} + {k}")
-                                continue
+                        span = test.span
+                        if (
+                            not hoisted
+                            and ranges
+                            and ranges[0] == test.local
+                            and all(span.disjoint(s) for s in ranges[1])
+                        ):
+                            ranges[1].append(span)
+                            out.append(f"    elif {test.test}: {acc} = {acc} + {k}")
+                            continue
                         out += hoisted
                         out += [
                             f"if {test.local} is not None:",
@@ -217,12 +222,12 @@ def _first_match(
 
 def _route_value(c: PyCompiler, rule: ast.RouteRule) -> str:
     a = rule.action
-    if isinstance(a, ast.AssignAction) and isinstance(a.target, ast.Literal):
-        if a.target.kind in ("string", "null"):
-            # every value known here: a fresh copy of one dict, cheaper than building it
-            value = {"rule": rule.label, "type": "assign", "to": a.kind}
-            value.update(target=a.target.value, strategy=a.strategy)
-            return f"{c.const(value)}.copy()"
+    target = a.target if isinstance(a, ast.AssignAction) else None
+    if isinstance(target, ast.Literal) and target.kind in ("string", "null"):
+        # every value known here: a fresh copy of one dict, cheaper than building it
+        value = {"rule": rule.label, "type": "assign", "to": a.kind}  # type: ignore[union-attr]
+        value.update(target=target.value, strategy=a.strategy)  # type: ignore[union-attr]
+        return f"{c.const(value)}.copy()"
     action = c.action(a)  # always a dict display: "{'type': ...}"
     return f"{{'rule': {c.const(rule.label)}, {action[1:]}"
 
@@ -428,7 +433,7 @@ def _batch_source(
     once = [line for line in lines if line in c.context_lines]  # at the top level
     each = [prologue, *(line for line in lines if line not in c.context_lines)]
     return (
-        f"def _ruleset_many(recs, old, user, ctx, w=False):\n"
+        "def _ruleset_many(recs, old, user, ctx, w=False):\n"
         + _indent(["_out = []", "_ap = _out.append", *once, "for r in recs:"])
         + _indent(_indent(each).splitlines())
         + "    return _out\n"
