@@ -90,6 +90,7 @@ class PyCompiler:
         extra["_hit"] = _hit
         extra["_getter"] = _getter
         extra["_dict"] = dict
+        extra["_zip"] = zip
         extra["_ERRS"] = compile_py_inline.ERRORS
         ns = namespace(extra.items())
         code = compile(source, "<rules>", "exec")

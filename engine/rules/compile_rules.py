@@ -416,27 +416,31 @@ def _batch_source(
     """``_ruleset_many(recs, old, user, ctx, w)``: the fast body in a loop over the records.
 
     What a caller with many records would otherwise pay per record goes: a call with its
-    arguments, the trace test, the context's today and zone (read once before the loop),
-    and the write-back of the value into the record (``w``: scoring and grading write
-    their target field, as ``evaluate_many(write=True)`` does).
+    arguments, the trace test and the context's today and zone (read once before the
+    loop). With ``w``, scoring and grading write their target field into each record
+    after the loop, as ``evaluate_many(write=True)`` did: a record that raises leaves every
+    record as it was, and a record listed twice reads its own value as it was.
     """
-    key = c.const(target) if isinstance(target, str) and not isinstance(rs, ast.Routing) else None
 
     def emit(value: str) -> list[str]:
-        lines = [f"_res = {value}", "_ap(_res)"]
-        if key is not None:
-            lines.append(f"if w: r[{key}] = _res")
-        return [*lines, "continue"]
+        return [f"_ap({value})", "continue"]
 
     body = _body(c, rs, [], options, checked, traced=False, emit=emit)
     lines = [*c.hoisted, *body]  # a context line is never indented: the reads are flushed
     once = [line for line in lines if line in c.context_lines]  # at the top level
     each = [prologue, *(line for line in lines if line not in c.context_lines)]
+    write = []
+    if isinstance(target, str) and not isinstance(rs, ast.Routing):
+        write = [
+            "if w:",
+            "    for r, _res in _zip(recs, _out):",
+            f"        r[{c.const(target)}] = _res",
+        ]
     return (
         "def _ruleset_many(recs, old, user, ctx, w=False):\n"
         + _indent(["_out = []", "_ap = _out.append", *once, "for r in recs:"])
         + _indent(_indent(each).splitlines())
-        + "    return _out\n"
+        + _indent([*write, "return _out"])
     )
 
 

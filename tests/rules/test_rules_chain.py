@@ -179,3 +179,14 @@ def test_source_shape(rules: RuleService) -> None:
 def test_range_disjoint(a: Range, b: Range, disjoint: bool) -> None:
     assert a.disjoint(b) is disjoint
     assert b.disjoint(a) is disjoint
+
+
+def test_write_comes_after_every_value(rules: RuleService) -> None:
+    """As before the batch loop: the values first, then the writes, so a record that
+    raises leaves every record of the batch unwritten."""
+    records = [{"company_size": 600}, {"company_size": "600"}]
+    with pytest.raises(TypeError):
+        rules.evaluate("chain", records[1])
+    with pytest.raises(TypeError):
+        rules.evaluate_many("chain", records, write=True)
+    assert records == [{"company_size": 600}, {"company_size": "600"}]
