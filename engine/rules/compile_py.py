@@ -70,6 +70,9 @@ class PyCompiler:
         #: never raise, so reading a field a short-circuit would have skipped is safe.
         self.hoist: dict[tuple[str, str], str] | None = None
         self.hoisted: list[str] = []
+        #: Hoisted lines that read the context only (today, the zone): a batch function
+        #: runs them once before its loop.
+        self.context_lines: set[str] = set()
         self._temps = 0
 
     # ------------------------------------------------------------ helpers
@@ -87,6 +90,7 @@ class PyCompiler:
         extra["_hit"] = _hit
         extra["_getter"] = _getter
         extra["_dict"] = dict
+        extra["_zip"] = zip
         extra["_ERRS"] = compile_py_inline.ERRORS
         ns = namespace(extra.items())
         code = compile(source, "<rules>", "exec")

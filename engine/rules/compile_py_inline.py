@@ -116,6 +116,7 @@ def _context_local(c: PyCompiler, name: str, source: str) -> str:
     if local is None:
         local = c.hoist[("@ctx", name)] = f"_h{len(c.hoist)}"
         c.hoisted.append(f"{local} = {source}")
+        c.context_lines.add(c.hoisted[-1])
     return local
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rules import ast, compile_py_inline
+from engine.rules import ast, compile_py_chain, compile_py_inline
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
 from engine.rules.runtime import as_number
@@ -34,6 +34,9 @@ class CompiledRuleSet:
     reads: list[list[str]]
     readers: dict[str, Callable[..., Any]] = field(default_factory=dict)
     target: Any = None
+    #: Scoring, grading and routing: ``many(records, old, user, ctx, write)``, the values
+    #: of the records in order, as ``run`` gives them one by one (no trace).
+    many: Callable[..., list[Any]] | None = None
 
 
 def _indent(lines: list[str]) -> str:
@@ -78,15 +81,28 @@ def _exclusive(c: PyCompiler, node: ast.Expr | None) -> tuple[str, frozenset[Any
         return None
 
 
-def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool) -> list[str]:
+#: What a body does with its value: ``return`` it (the per-record functions), or, in the
+#: batch loop, append it (and write it into the record) and go on to the next record.
+Emit = Callable[[str], list[str]]
+
+
+def _returned(value: str) -> list[str]:
+    return [f"return {value}"]
+
+
+def _scoring(
+    c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool, emit: Emit = _returned
+) -> list[str]:
     out = ["total = 0"]
     chain: tuple[str, set[Any]] | None = None  # the field and values of the open elif chain
+    # the local and ranges of an open chain of disjoint ranges (compile_py_chain)
+    ranges: tuple[str, list[compile_py_chain.Range]] | None = None
     for item in rs.items:
         group = isinstance(item, ast.ScoreGroup)
         acc = "g" if group else "total"
         if group:
             out.append("g = 0")
-            chain = None
+            chain = ranges = None
         for rule in item.rules if group else (item,):
             i = len(rules)
             rules.append(rule)
@@ -97,6 +113,26 @@ def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool) -> 
                 cond = _cond(c, rule.when)
                 hoisted = _flush(c)
                 if not traced:
+                    test = compile_py_chain.guarded(c, rule.when)
+                    if test is not None and test.span is not None:
+                        span = test.span
+                        if (
+                            not hoisted
+                            and ranges
+                            and ranges[0] == test.local
+                            and all(span.disjoint(s) for s in ranges[1])
+                        ):
+                            ranges[1].append(span)
+                            out.append(f"    elif {test.test}: {acc} = {acc} + {k}")
+                            continue
+                        out += hoisted
+                        out += [
+                            f"if {test.local} is not None:",
+                            f"    if {test.test}: {acc} = {acc} + {k}",
+                        ]
+                        ranges, chain = (test.local, [test.span]), None
+                        continue
+                    ranges = None
                     excl = _exclusive(c, rule.when)
                     same = excl and not hoisted and chain and chain[0] == excl[0]
                     if same and not chain[1] & excl[1]:  # type: ignore[index]
@@ -114,7 +150,7 @@ def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool) -> 
                     f"if t is not None: t.append(({i}, f, {k} if f else None))",
                 ]
                 continue
-            chain = None
+            chain = ranges = None
             points = c.expr(rule.points)
             if rule.sign < 0:
                 points = f"_neg({points})"
@@ -133,29 +169,44 @@ def _scoring(c: PyCompiler, rs: ast.Scoring, rules: list[Any], traced: bool) -> 
             ]
         if group:
             out.append(f"total = total + _clamp_total(g, {c.const(item.cap)})")
-            chain = None
+            chain = ranges = None
     if rs.cap is None:
-        out.append("return total")  # never null: it starts at 0 and adds numbers only
+        out += emit("total")  # never null: it starts at 0 and adds numbers only
     else:
-        out.append(f"return _clamp_total(total, {c.const(rs.cap)})")
+        out += emit(f"_clamp_total(total, {c.const(rs.cap)})")
     return out
 
 
 def _first_match(
-    c: PyCompiler, items: list[Any], rules: list[Any], value: Callable[[Any], str], traced: bool
+    c: PyCompiler,
+    items: list[Any],
+    rules: list[Any],
+    value: Callable[[Any], str],
+    traced: bool,
+    emit: Emit = _returned,
 ) -> list[str]:
     out = []
+    guard = None  # the local whose null test the previous rule opened (compile_py_chain)
     for rule in items:
         i = len(rules)
         rules.append(rule)
         cond = _cond(c, rule.when)
         result = value(rule)
-        out += _flush(c)
+        hoisted = _flush(c)
+        out += hoisted
         if not traced:
             if rule.when is None:
-                out.append(f"return {result}")
+                out += emit(result)
                 return out  # nothing after an unconditional rule runs
-            out += [f"if {cond}:", f"    return {result}"]
+            test = compile_py_chain.guarded(c, rule.when)
+            if test is None:
+                guard = None
+                out += [f"if {cond}:", *(f"    {line}" for line in emit(result))]
+                continue
+            if hoisted or guard != test.local:  # the first rule should it be null skips all
+                out.append(f"if {test.local} is not None:")
+            guard = test.local
+            out += [f"    if {test.test}:", *(f"        {line}" for line in emit(result))]
             continue
         out += [
             f"f = {cond}",
@@ -165,12 +216,19 @@ def _first_match(
             "    return v",
             f"if t is not None: t.append(({i}, False, None))",
         ]
-    out.append("return None")
+    out += emit("None")
     return out
 
 
 def _route_value(c: PyCompiler, rule: ast.RouteRule) -> str:
-    action = c.action(rule.action)  # always a dict display: "{'type': ...}"
+    a = rule.action
+    target = a.target if isinstance(a, ast.AssignAction) else None
+    if isinstance(target, ast.Literal) and target.kind in ("string", "null"):
+        # every value known here: a fresh copy of one dict, cheaper than building it
+        value = {"rule": rule.label, "type": "assign", "to": a.kind}  # type: ignore[union-attr]
+        value.update(target=target.value, strategy=a.strategy)  # type: ignore[union-attr]
+        return f"{c.const(value)}.copy()"
+    action = c.action(a)  # always a dict display: "{'type': ...}"
     return f"{{'rule': {c.const(rule.label)}, {action[1:]}"
 
 
@@ -264,15 +322,22 @@ _KINDS: dict[type, str] = {
 
 
 def _body(
-    c: PyCompiler, rs: ast.RuleSet, rules: list[Any], options: Any, checked: Checked, traced: bool
+    c: PyCompiler,
+    rs: ast.RuleSet,
+    rules: list[Any],
+    options: Any,
+    checked: Checked,
+    traced: bool,
+    emit: Emit = _returned,
 ) -> list[str]:
-    """The statements of one rule set's function, with or without its trace."""
+    """The statements of one rule set's function, with or without its trace; ``emit``
+    (scoring, grading, routing) says what becomes of the value."""
     if isinstance(rs, ast.Scoring):
-        return _scoring(c, rs, rules, traced)
+        return _scoring(c, rs, rules, traced, emit)
     if isinstance(rs, ast.Grading):
-        return _first_match(c, list(rs.rules), rules, lambda r: c.expr(r.output), traced)
+        return _first_match(c, list(rs.rules), rules, lambda r: c.expr(r.output), traced, emit)
     if isinstance(rs, ast.Routing):
-        return _first_match(c, list(rs.rules), rules, lambda r: _route_value(c, r), traced)
+        return _first_match(c, list(rs.rules), rules, lambda r: _route_value(c, r), traced, emit)
     if isinstance(rs, ast.DecisionTable):
         return _traced(_table(c, rs, rules, options), traced)
     if isinstance(rs, ast.Validation):
@@ -316,6 +381,11 @@ def compile_ruleset(
         + f"def _ruleset_traced({ARGS}, t):\n"
         + _indent([prologue, *traced_head, *traced])
     )
+    many_name = None
+    if isinstance(rs, BATCHED):
+        c.hoist, c.hoisted = {}, []
+        source += _batch_source(c, rs, options, checked, prologue, target)
+        many_name = "_ruleset_many"
     c.hoist = None  # the readers below read one field each
     readers_src = []
     read_names = {}
@@ -326,13 +396,52 @@ def compile_ruleset(
         )
     full = source + "".join(readers_src)
     run = c.build(full, "_ruleset")
+    many = c.build(full, many_name) if many_name else None
     readers = {path: c.build(full, name) for path, name in read_names.items()}
     labels, lines, reads = [], [], []
     for rule in rules:
         labels.append(_label(rule))
         lines.append(rule.line)
         reads.append(_rule_reads(checked, rule, rs))
-    return CompiledRuleSet(rs, kind, run, full, labels, lines, reads, readers, target)
+    return CompiledRuleSet(rs, kind, run, full, labels, lines, reads, readers, target, many)
+
+
+#: The rule sets that also get a batch function (one value per record, no trace).
+BATCHED = (ast.Scoring, ast.Grading, ast.Routing)
+
+
+def _batch_source(
+    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, prologue: str, target: Any
+) -> str:
+    """``_ruleset_many(recs, old, user, ctx, w)``: the fast body in a loop over the records.
+
+    What a caller with many records would otherwise pay per record goes: a call with its
+    arguments, the trace test and the context's today and zone (read once before the
+    loop). With ``w``, scoring and grading write their target field into each record
+    after the loop, as ``evaluate_many(write=True)`` did: a record that raises leaves every
+    record as it was, and a record listed twice reads its own value as it was.
+    """
+
+    def emit(value: str) -> list[str]:
+        return [f"_ap({value})", "continue"]
+
+    body = _body(c, rs, [], options, checked, traced=False, emit=emit)
+    lines = [*c.hoisted, *body]  # a context line is never indented: the reads are flushed
+    once = [line for line in lines if line in c.context_lines]  # at the top level
+    each = [prologue, *(line for line in lines if line not in c.context_lines)]
+    write = []
+    if isinstance(target, str) and not isinstance(rs, ast.Routing):
+        write = [
+            "if w:",
+            "    for r, _res in _zip(recs, _out):",
+            f"        r[{c.const(target)}] = _res",
+        ]
+    return (
+        "def _ruleset_many(recs, old, user, ctx, w=False):\n"
+        + _indent(["_out = []", "_ap = _out.append", *once, "for r in recs:"])
+        + _indent(_indent(each).splitlines())
+        + _indent([*write, "return _out"])
+    )
 
 
 def _label(rule: Any) -> str:
