@@ -91,6 +91,9 @@ class Database:
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
+        # The write transactions' engine: the same pool and events, the option set once
+        # (``Connection.execution_options`` per transaction copied the options each time).
+        self._write_engine: Engine = self.engine.execution_options(tessera_write=True)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
@@ -100,9 +103,7 @@ class Database:
         if open_map and key in open_map:
             yield open_map[key]
             return
-        conn = self.engine.connect()
-        if write:
-            conn = conn.execution_options(tessera_write=True)
+        conn = (self._write_engine if write else self.engine).connect()
         waiting: list[Callable[[], None]] = []
         token = _current.set({**(open_map or {}), key: conn})
         after_token = _after_commit.set({**(_after_commit.get() or {}), key: waiting})
