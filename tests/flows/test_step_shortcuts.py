@@ -10,11 +10,12 @@ switched off must leave the same rows and the same history.
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import Platform
@@ -193,3 +194,70 @@ def test_the_order_of_given_keys_does_not_change_the_statement(dialect):
     one = stm.UPDATE_TOKEN._compiled(conn, ["b_id", "status", "ended_on"])
     other = stm.UPDATE_TOKEN._compiled(conn, ["ended_on", "b_id", "status"])
     assert one.sql == other.sql and one.order == other.order
+
+
+# -- the transaction around a step -------------------------------------------------------
+#
+# On SQLite, Database.transaction begins and commits on the driver; a statement run through
+# SQLAlchemy inside begins SQLAlchemy's own transaction on top. Each way must commit, roll
+# back and keep savepoints as SQLAlchemy's transaction does (on PostgreSQL it is that one).
+
+
+def _comment_count(p: Platform) -> int:
+    with p.db.transaction(write=False) as conn:
+        return len(conn.execute(select(flow_events.c.id).where(flow_events.c.kind == "note")).all())
+
+
+def _note(conn: Any, through_sqlalchemy: bool) -> None:
+    """One history row, through the step's driver cursor or through ``Connection.execute``."""
+    row = {"instance_id": 1, "at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "kind": "note", "node": None,
+           "token_id": None, "actor": None, "data": None}  # fmt: skip
+    if through_sqlalchemy:
+        conn.execute(insert(flow_events).values(row))
+    else:
+        stm.INSERT_EVENT.run(conn, row)
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("through_sqlalchemy", [False, True])
+def test_a_transaction_commits_or_rolls_back_whole(platform, through_sqlalchemy):
+    p = platform
+    done: list[str] = []
+    with p.db.transaction() as conn:
+        _note(conn, through_sqlalchemy)
+        _note(conn, not through_sqlalchemy)
+        p.db.after_commit(lambda: done.append("committed"))
+    assert _comment_count(p) == 2 and done == ["committed"]
+    with pytest.raises(_Boom), p.db.transaction() as conn:
+        _note(conn, through_sqlalchemy)
+        with p.db.transaction() as inner:  # joins the open one
+            _note(inner, not through_sqlalchemy)
+        p.db.after_commit(lambda: done.append("never"))
+        raise _Boom()
+    assert _comment_count(p) == 2 and done == ["committed"]
+    with p.db.transaction() as conn:  # the connection went back clean: a new one works
+        _note(conn, through_sqlalchemy)
+    assert _comment_count(p) == 3
+
+
+def test_a_savepoint_inside_keeps_the_outer_transaction(platform):
+    p = platform
+    with p.db.transaction() as conn:
+        _note(conn, False)
+        with pytest.raises(_Boom), conn.begin_nested():
+            _note(conn, True)
+            raise _Boom()
+        _note(conn, True)
+    assert _comment_count(p) == 2
+
+
+def test_a_read_transaction_sees_committed_rows(platform):
+    p = platform
+    with p.db.transaction(write=False) as conn:
+        assert conn.execute(select(flow_events.c.id)).all() == []
+    with p.db.transaction() as conn:
+        _note(conn, False)
+    assert _comment_count(p) == 1
