@@ -198,7 +198,7 @@ class SqlCount:
     A statement is one execute or executemany call, through SQLAlchemy (its
     ``before_cursor_execute`` event, ``BEGIN`` / ``COMMIT`` left out) or through
     the flow engine's fixed statements on the DBAPI cursor
-    (``engine.flows.fastsql.COUNTER``); a transaction is one ``begin`` of a
+    (``engine.flows.fastsql.COUNTER``); a transaction is one check-out of a
     connection (a transaction joined by a nested call is not a new one).
     """
 
@@ -213,8 +213,11 @@ class SqlCount:
             if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
                 self.sql += 1
 
-        @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:
+        # One outermost transaction checks out one connection (a joined one checks out
+        # none). Counted at the check-out since SQLite transactions begin on the driver,
+        # where SQLAlchemy's ``begin`` event does not see them; the same count as before.
+        @event.listens_for(engine, "checkout")
+        def _begin(dbapi_conn, record, proxy) -> None:
             self.begins += 1
 
     def now(self) -> tuple[int, int]:

@@ -129,6 +129,7 @@ class Context:
         due: dt.datetime | None = None,
     ) -> int:
         """Open a task for a person (``assignee``) or anyone holding ``role``."""
+        self.runtime.no_open_tasks.discard(self.token["id"])
         task_id = stm.INSERT_TASK.insert_id(
             self._conn,
             {
@@ -160,11 +161,15 @@ class Context:
         What an approval asks after each decision ("is anyone still to sign?"): one
         row, so a 200-person countersign costs the same at its first and last step.
         """
+        if self.token["id"] in self.runtime.no_open_tasks:
+            return None
         found = stm.OPEN_TASK_OF_TOKEN.first(self._conn, {"b_token": self.token["id"]})
         return None if found is None else found["kind"]
 
     def cancel_tasks(self) -> None:
         """Withdraw this token's open tasks (another approver decided, the instance ended)."""
+        if self.token["id"] in self.runtime.no_open_tasks:
+            return  # the step completed the token's last open task
         stm.CANCEL_TASKS_OF_TOKEN.run(self._conn, {"b_token": self.token["id"], "b_now": self.now})
 
     def start_timer(self, due: dt.datetime) -> int:

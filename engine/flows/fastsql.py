@@ -30,7 +30,17 @@ _MISSING = object()
 class _Compiled:
     """One statement for one dialect and one set of given keys."""
 
-    __slots__ = ("columns", "literals", "named", "order", "plan", "processors", "readers", "sql")
+    __slots__ = (
+        "columns",
+        "literals",
+        "named",
+        "order",
+        "plain",
+        "plan",
+        "processors",
+        "readers",
+        "sql",
+    )
 
     #: converted values of the last bind processor calls, by (dialect, column type,
     #: value): a step binds its one ``now`` a dozen times, and UTCDateTime's
@@ -79,8 +89,15 @@ class _Compiled:
                 (i, self.columns[i], r) for i, r in enumerate(readers) if r is not None
             )
 
+        #: every bind given by the caller with no converter: parameters are a plain pick
+        self.plain = all(given and proc is None for _k, given, _l, proc, _m in self.plan)
+
     def params(self, values: dict[str, Any]) -> Any:
         """The DBAPI parameters for ``values``: in bind order, literals filled in, converted."""
+        if self.plain:
+            if self.named:
+                return {k: values[k] for k in self.order}
+            return [values[k] for k in self.order]
         out = []
         memo = self._memo
         for key, given, literal, proc, kind in self.plan:
@@ -107,10 +124,13 @@ class Fixed:
 
     def _compiled(self, conn: Any, keys: Iterable[str]) -> _Compiled:
         dialect = conn.dialect
-        key = tuple(sorted(keys)) if self.by_keys else None
+        # Keyed by the keys in the caller's order (a step builds its dicts the same
+        # way each time): no sort per call; each order compiles once, sorted.
+        key = tuple(keys) if self.by_keys else None
         found = self._cache.get((dialect.name, key))
         if found is None:
-            found = self._cache[(dialect.name, key)] = _Compiled(self.stmt, dialect, key)
+            columns = tuple(sorted(key)) if key is not None else None
+            found = self._cache[(dialect.name, key)] = _Compiled(self.stmt, dialect, columns)
         return found
 
     @staticmethod

@@ -59,6 +59,9 @@ class Runtime:
         self._token_changes: dict[int, dict[str, Any]] = {}
         #: tokens this step left waiting: while one is, the instance has a live token
         self._waiting: set[int] = set()
+        #: tokens known to have no open task (the step completed the last one and opened
+        #: none since): cancelling or looking for their open tasks needs no statement
+        self.no_open_tasks: set[int] = set()
 
     # -- the record --------------------------------------------------------------
 

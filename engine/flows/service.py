@@ -325,8 +325,10 @@ class FlowService:
             row = stm.TASK_FOR_STEP.first(conn, {"b_id": task_id})
             if row is None:
                 raise NotFound(t("no task {id}", id=task_id))
-            instance = {k[2:]: row.pop(k) for k in list(row) if k.startswith("i_")}
-            token = {k[2:]: row.pop(k) for k in list(row) if k.startswith("k_")}
+            pop = row.pop
+            instance = {name: pop(key) for key, name in stm.INSTANCE_KEYS}
+            token = {name: pop(key) for key, name in stm.TOKEN_KEYS}
+            others_open = pop("o_open")
             task = _task_view(row)
             if task["status"] != "open":
                 raise _closed(task)
@@ -381,6 +383,8 @@ class FlowService:
             if done.rowcount != 1:
                 raise _closed(_task_view(stm.TASK_BY_ID.first(conn, {"b_id": task_id})))
             runtime = self._runtime(conn, instance, user)
+            if not others_open:
+                runtime.no_open_tasks.add(task["token_id"])
             runtime.log("task_completed", task["node"], task["token_id"],
                         {"task": task_id, "outcome": outcome, "comment": comment})  # fmt: skip
             event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},

@@ -14,7 +14,7 @@ parameters given with them become the SET clause.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 
 from engine.flows.fastsql import Fixed
 from engine.flows.tables import flow_events, flow_instances, flow_tasks, flow_timers, flow_tokens
@@ -66,15 +66,29 @@ UPDATE_INSTANCE = Fixed(
     update(flow_instances).where(flow_instances.c.id == bindparam("b_id")), by_keys=True
 )
 
+#: (row key, instance key) and (row key, token key) of :data:`TASK_FOR_STEP`'s columns
+INSTANCE_KEYS = tuple((f"i_{c.name}", c.name) for c in flow_instances.c)
+TOKEN_KEYS = tuple((f"k_{c.name}", c.name) for c in flow_tokens.c)
+
 TASK_BY_ID = Fixed(select(flow_tasks).where(flow_tasks.c.id == bindparam("b_id")))
 
+_other_task = flow_tasks.alias("other_task")
 #: What completing a task needs, in one read: the task (its own column names), its
-#: instance (``i_`` + column) and its token (``k_`` + column).
+#: instance (``i_`` + column), its token (``k_`` + column) and ``o_open``, how many
+#: other tasks of the token are open (none: the step need not look for any to cancel).
 TASK_FOR_STEP = Fixed(
     select(
         flow_tasks,
         *[c.label(f"i_{c.name}") for c in flow_instances.c],
         *[c.label(f"k_{c.name}") for c in flow_tokens.c],
+        select(func.count())
+        .where(
+            _other_task.c.token_id == flow_tasks.c.token_id,
+            _other_task.c.status == "open",
+            _other_task.c.id != flow_tasks.c.id,
+        )
+        .scalar_subquery()
+        .label("o_open"),
     )
     .select_from(
         flow_tasks.outerjoin(

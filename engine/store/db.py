@@ -66,10 +66,13 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.in_transaction:
+            return  # Database.transaction began it on the driver (see there)
         write = conn.get_execution_options().get("tessera_write", False)
         # Straight to the driver: through exec_driver_sql this BEGIN cost as much as a
         # flow step's statements (SQLAlchemy's execution and result set-up).
-        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        dbapi_conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def json_text(value: Any) -> str:
@@ -91,6 +94,9 @@ class Database:
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
             _sqlite_setup(self.engine)
+        # The write transactions' engine: the same pool and events, the option set once
+        # (``Connection.execution_options`` per transaction copied the options each time).
+        self._write_engine: Engine = self.engine.execution_options(tessera_write=True)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
@@ -100,20 +106,21 @@ class Database:
         if open_map and key in open_map:
             yield open_map[key]
             return
-        conn = self.engine.connect()
-        if write:
-            conn = conn.execution_options(tessera_write=True)
+        conn = (self._write_engine if write else self.engine).connect()
         waiting: list[Callable[[], None]] = []
         token = _current.set({**(open_map or {}), key: conn})
         after_token = _after_commit.set({**(_after_commit.get() or {}), key: waiting})
         try:
-            with conn.begin():
-                try:
-                    yield conn
-                except BaseException:
-                    versions.discard(conn)
-                    raise
-                versions.flush(conn)  # one bump per entity written, inside the transaction
+            if self.dialect == "sqlite":
+                yield from self._driver_transaction(conn, write)
+            else:
+                with conn.begin():
+                    try:
+                        yield conn
+                    except BaseException:
+                        versions.discard(conn)
+                        raise
+                    versions.flush(conn)  # one bump per entity written, inside the transaction
         finally:
             _after_commit.reset(after_token)
             _current.reset(token)
@@ -137,6 +144,33 @@ class Database:
             return
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @staticmethod
+    def _driver_transaction(conn: Connection, write: bool) -> Iterator[Connection]:
+        """SQLite: BEGIN and COMMIT straight on the driver, around ``conn``.
+
+        SQLAlchemy's transaction object (its begin, commit and events) cost a
+        short write, a flow step, more than SQLite's own commit. When the body
+        runs a statement through ``conn``, SQLAlchemy begins its own
+        transaction on top (the ``begin`` listener sees the driver's one open
+        and issues nothing), and that one commits or rolls back the whole.
+        """
+        dbapi_conn = conn.connection.dbapi_connection
+        dbapi_conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+            versions.flush(conn)  # one bump per entity written, inside the transaction
+        except BaseException:
+            versions.discard(conn)
+            if conn.in_transaction():
+                conn.rollback()
+            elif dbapi_conn.in_transaction:
+                dbapi_conn.rollback()
+            raise
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            dbapi_conn.commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction open here has committed (never on rollback).
