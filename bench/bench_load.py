@@ -15,9 +15,13 @@ load models:
   latency is mostly queueing: clients / throughput. It measures capacity.
 - ``think N ms`` (what locust and most load tools mean by "concurrent users"):
   each client waits a think time between its requests, drawn uniformly from
-  0.5 to 1.5 times ``--think-ms`` (wrk's Lua ``delay()``), so 200 clients with
-  1,000 ms offer about 200 requests per second. It measures the latency a
-  user sees at that load. Issue 7's goal is judged in this model.
+  0.5 to 1.5 times ``--think-ms``, so 200 clients with 1,000 ms offer about
+  200 requests per second. It measures the latency a user sees at that load.
+  Issue 7's goal is judged in this model. The clients are
+  ``bench/think_client.py`` (users arrive over the first think time and send
+  on connecting; the warm-up is left out of the samples); ``--think-driver
+  wrk`` uses wrk's Lua ``delay()`` instead, which also delays each
+  connection's first request and so pins gunicorn's threads (see there).
 
 Against:
 
@@ -46,6 +50,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
 import re
 import shutil
 import signal
@@ -56,6 +61,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +69,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TESSERA_ARGON2_PROFILE", "CHEAPEST")
 
 from bench.leads import LEAD_DEFINITION, generate_leads  # noqa: E402
+from bench.think_client import run_think  # noqa: E402
 from engine import Platform  # noqa: E402
 
 WHERE = 'source == "website" and company_size >= 500'
@@ -95,6 +102,28 @@ delay = function()
   return math.random(%(low)d, %(high)d)
 end
 """
+
+
+def http_request(case: str, path: str, auth: str, port: int) -> Callable[[int, int], bytes]:
+    """The think-time clients' requests: the same create and list as the Lua scripts."""
+    tag = random.randrange(1_000_000)
+    head = f"Host: 127.0.0.1:{port}\r\nAuthorization: {auth}\r\n"
+    if case == "list":
+        data = f"GET {path} HTTP/1.1\r\n{head}\r\n".encode()
+        return lambda client, n: data
+
+    def create(client: int, n: int) -> bytes:
+        body = (
+            f'{{"company":"Load {tag}-{client}-{n}","contact_name":"Li Lei","status":"new",'
+            f'"source":"website","company_size":{n % 5000},'
+            f'"email":"load{tag}x{client}x{n}@example.com"}}'
+        ).encode()
+        return (
+            f"POST {path} HTTP/1.1\r\n{head}Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    return create
 
 
 def model_name(think_ms: int) -> str:
@@ -301,6 +330,14 @@ def main() -> int:
         default=1000,
         help="mean think time of the think-time model (0: saturation model only)",
     )
+    parser.add_argument(
+        "--think-driver",
+        choices=("python", "wrk"),
+        default="python",
+        help="who plays the thinking clients: bench/think_client.py (users arrive spread over"
+        " the first think time and send at once on connecting) or wrk's Lua delay(), which"
+        " also delays each connection's first request (the figures before 2026-12-02 03:30)",
+    )
     args = parser.parse_args()
     if not args.server:
         parser.error("--server (or TESSERA_BENCH_PG): a PostgreSQL URL")
@@ -376,12 +413,24 @@ def main() -> int:
                             ("list", list_path, LIST_LUA),
                         ):
                             script = lua % {"path": path, "auth": auth}
-                            if think:
+                            python_think = think and args.think_driver == "python"
+                            if think and not python_think:
                                 script += THINK_LUA % {"low": think // 2, "high": think * 3 // 2}
-                            run_wrk(base + path, script, clients, 2, tmp)  # warm up
+                            if not python_think:
+                                run_wrk(base + path, script, clients, 2, tmp)  # warm up
                             before = settle(proc.pid, args.server, name)
                             rows = count_rows(url, table)
-                            r = run_wrk(base + path, script, clients, args.duration, tmp)
+                            if python_think:  # its own warm-up, left out of the samples
+                                r = run_think(
+                                    "127.0.0.1",
+                                    port,
+                                    http_request(case, path, auth, port),
+                                    clients,
+                                    think,
+                                    args.duration,
+                                )
+                            else:
+                                r = run_wrk(base + path, script, clients, args.duration, tmp)
                             spent = cpu_spent(before, settle(proc.pid, args.server, name))
                             # Creates served, counted in the table: wrk counts only the
                             # answers it got before it stopped; the server ends the rest.
@@ -398,7 +447,8 @@ def main() -> int:
     print(
         f"load bench, {dt.date.today()}, Python {sys.version.split()[0]}, PostgreSQL, "
         f"{os.cpu_count()} cores, gunicorn {args.workers} workers x {args.threads} threads, "
-        f"wrk 2 threads, {args.duration}s per case, {args.rows:,} leads loaded first"
+        f"wrk 2 threads, {args.duration}s per case, {args.rows:,} leads loaded first, "
+        f"thinking clients: {args.think_driver}"
     )
     header = f"{'model':<15}{'case':<8}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
     print(
