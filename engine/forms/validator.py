@@ -441,12 +441,16 @@ RUNTIME = {
 }
 
 
+def _write_root(w: _Writer, schema: Any, x: str, depth: int) -> None:
+    if _uses_refs(schema):
+        w.fallback(schema, x, "''", depth)  # references need the whole document to resolve
+    else:
+        w.node(schema, x, "''", depth)
+
+
 def _build(schema: Any, collect: bool, format_checker: Any) -> tuple[str, Any]:
     w = _Writer(collect, format_checker)
-    if _uses_refs(schema):
-        w.fallback(schema, "x0", "''", 1)  # references need the whole document to resolve
-    else:
-        w.node(schema, "x0", "''", 1)
+    _write_root(w, schema, "x0", 1)
     name = "_collect" if collect else "_check"
     head = f"def {name}(x0, _out):" if collect else f"def {name}(x0):"
     tail = "    return None" if collect else "    return True"
@@ -476,10 +480,7 @@ def value_check(
     for the same subschema, so they agree with jsonschema the same way.
     """
     w = _Writer(False, format_checker, failure=failure, stem=stem)
-    if _uses_refs(schema):
-        w.fallback(schema, x, "''", depth)
-    else:
-        w.node(schema, x, "''", depth)
+    _write_root(w, schema, x, depth)
     return w.lines, w.names
 
 
