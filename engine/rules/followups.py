@@ -37,6 +37,8 @@ log = logging.getLogger("tessera.rules")
 
 KIND = "record.update"
 MAX_DEPTH = 5
+#: Follow-ups applied in one transaction (each under its own savepoint).
+CHUNK = 100
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("tessera_followup_depth", default=0)
 
 
@@ -62,22 +64,52 @@ def enqueue(conn: Connection, ctx: ActionContext, model: Any, actions: list[dict
 
 
 def apply(platform: Platform, message_ids: list[int]) -> None:
-    """Apply queued follow-ups now, each in its own transaction; failures stay queued."""
-    for message_id in message_ids:
+    """Apply queued follow-ups now; a failure stays queued for the retry and stops no other.
+
+    The follow-ups of one save (an import batch queues one per routed lead) are applied
+    together: one transaction per :data:`CHUNK` messages, each message under its own
+    savepoint, so one that fails is rolled back alone (with anything it registered to run
+    after the commit) and marked failed in the same transaction. A transaction costs a
+    follow-up about as much as its own work on SQLite, hence the grouping. Should the
+    group's commit itself fail, its messages are applied one transaction each instead.
+    """
+    for start in range(0, len(message_ids), CHUNK):
+        chunk = message_ids[start : start + CHUNK]
         try:
-            _apply_one(platform, message_id)
-        except Exception as exc:  # the save that queued it has committed: keep it for a retry
-            if isinstance(exc, TesseraError):
-                log.warning("follow-up %s failed and will be retried: %s", message_id, exc)
-            else:
-                log.exception("follow-up %s failed and will be retried", message_id)
             with platform.db.transaction() as conn:
-                attempts = conn.execute(
-                    select(outbox_table.c.attempts).where(outbox_table.c.id == message_id)
-                ).scalar()
-                if attempts is not None:
-                    message = outbox.Message(message_id, KIND, {}, attempts)
-                    outbox.mark_failed(conn, message, platform.clock.now(), str(exc))
+                for message_id in chunk:
+                    try:
+                        with platform.db.savepoint():
+                            _apply_one(platform, message_id)
+                    except Exception as exc:
+                        _failed(platform, conn, message_id, exc)
+        except Exception:
+            log.exception("a group of %d follow-ups failed; applying them one by one", len(chunk))
+            for message_id in chunk:
+                _apply_alone(platform, message_id)
+
+
+def _apply_alone(platform: Platform, message_id: int) -> None:
+    """One follow-up in a transaction of its own; a failure is marked in another."""
+    try:
+        _apply_one(platform, message_id)
+    except Exception as exc:  # the save that queued it has committed: keep it for a retry
+        with platform.db.transaction() as conn:
+            _failed(platform, conn, message_id, exc)
+
+
+def _failed(platform: Platform, conn: Connection, message_id: int, exc: Exception) -> None:
+    """Log a follow-up that failed and count the attempt, so the outbox retries it later."""
+    if isinstance(exc, TesseraError):
+        log.warning("follow-up %s failed and will be retried: %s", message_id, exc)
+    else:
+        log.error("follow-up %s failed and will be retried", message_id, exc_info=exc)
+    attempts = conn.execute(
+        select(outbox_table.c.attempts).where(outbox_table.c.id == message_id)
+    ).scalar()
+    if attempts is not None:
+        message = outbox.Message(message_id, KIND, {}, attempts)
+        outbox.mark_failed(conn, message, platform.clock.now(), str(exc))
 
 
 def deliver_pending(platform: Platform, limit: int = 100) -> int:

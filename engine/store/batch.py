@@ -95,10 +95,10 @@ def run_batch(
     raises :class:`BatchRefused` (nothing changed) when any record is refused.
     """
     refusals: list[tuple[int, TesseraError]] = []
-    with service.platform.db.transaction() as conn:
+    with service.platform.db.transaction():
         for record_id in ids:
             try:
-                with conn.begin_nested():
+                with service.platform.db.savepoint():
                     if action == "delete":
                         service.delete(record_id)
                     else:

@@ -185,6 +185,24 @@ class Database:
         else:
             waiting.append(callback)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[Connection]:
+        """A savepoint inside the transaction open here: an exception in the body rolls the
+        database back to it, and the after-commit callbacks the body registered (a flow to
+        start, a follow-up to apply) go with it, so nothing acts on a write that was undone.
+        The exception is raised again for the caller to report."""
+        open_map = _current.get()
+        waiting = (_after_commit.get() or {}).get(id(self))
+        if not open_map or id(self) not in open_map or waiting is None:
+            raise RuntimeError("Database.savepoint() needs an open transaction")
+        mark = len(waiting)
+        try:
+            with open_map[id(self)].begin_nested():
+                yield open_map[id(self)]
+        except BaseException:
+            del waiting[mark:]
+            raise
+
     def in_transaction(self) -> bool:
         open_map = _current.get()
         return bool(open_map and id(self) in open_map)

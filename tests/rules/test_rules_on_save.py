@@ -235,3 +235,23 @@ def test_a_rules_file_broken_by_an_entity_change_stops_running_without_blocking(
     assert platform.records("ticket").create({"hours": 1})["prio"] is None
     [error] = platform.save_hook.live().broken["ticket"]
     assert error["line"] == 2 and "urgent" in error["message"]
+
+
+def test_follow_ups_of_one_batch_are_applied_together_and_a_failure_stays_alone(p):
+    # one lead's trigger adds a tag that is not an option: only its follow-up fails
+    text = 'trigger tag_it on lead when created and company == "Bad":\n    add tag "unknown"\n'
+    p.meta.save("rules", "extra", {"name": "extra", "text": text})
+    rows = [{"company": c, "source": "website", "company_size": 800} for c in "ABCD"]
+    rows.insert(2, {"company": "Bad", "source": "website", "company_size": 800})
+    created = p.records("lead").create_many(rows)
+    by_company = {r["company"]: p.records("lead").get(r["id"]) for r in created}
+    for company in "ABCD":  # the others were applied: the hot_follow_up trigger's changes
+        lead = by_company[company]
+        assert lead["escalated"] is True and lead["tags"] == ["vip"] and lead["version"] == 2
+    bad = by_company["Bad"]  # its hot_follow_up was applied, its tag_it rolled back whole
+    assert bad["escalated"] is True and bad["tags"] == ["vip"] and bad["version"] == 2
+    queued = [m for m in messages(p, "record.update") if m["delivered_on"] is None]
+    assert [(m["payload"]["record_id"], m["payload"]["ruleset"]) for m in queued] == [
+        (bad["id"], "tag_it")
+    ]
+    assert queued[0]["attempts"] == 1 and "tags" in queued[0]["last_error"]
