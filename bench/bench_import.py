@@ -109,9 +109,9 @@ def main() -> int:
         path = folder / "leads.csv"
         t0 = time.perf_counter()
         planted = generate(path, args.n)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         result = import_file(p, "lead", path, None, batch_size=args.batch)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         stored = p.records("lead").count()
         p.close()
     seconds = t2 - t1
@@ -122,10 +122,14 @@ def main() -> int:
         f"{'CRM bundle with lead rules' if args.crm else 'lead entity only'}"
     )
     print(f"generated CSV in {t1 - t0:.1f} s ({path.name})")
-    print(f"{'rows':>8} {'created':>8} {'skipped':>8} {'rejected':>8} {'seconds':>8} {'rows/s':>8}")
+    cpu = c2 - c1
+    print(
+        f"{'rows':>8} {'created':>8} {'skipped':>8} {'rejected':>8} {'seconds':>8} {'rows/s':>8}"
+        f" {'CPU s':>8} {'rows/CPU s':>10}"
+    )
     print(
         f"{result.rows:>8} {result.created:>8} {result.skipped:>8} {result.rejected:>8} "
-        f"{seconds:>8.1f} {result.rows / seconds:>8,.0f}"
+        f"{seconds:>8.1f} {result.rows / seconds:>8,.0f} {cpu:>8.1f} {result.rows / cpu:>10,.0f}"
     )
     print(f"planted: {dups} duplicates ({planted}), stored {stored}")
     ok = (
