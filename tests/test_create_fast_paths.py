@@ -429,40 +429,8 @@ def test_inline_conversions_are_used_where_they_match() -> None:
     assert fast_conversion(TABLE.c.at.type, "sqlite", lambda v: str(v)) is None
 
 
-# Rows that share values with the row before (a batch's one ``created_on``), as bulk writes do.
-_SHARED_AT = dt.datetime(2026, 5, 1, 8, tzinfo=dt.UTC)
-_SHARED_TAGS = ["vip"]
-batch_rows = st.lists(
-    st.one_of(
-        row_values,
-        st.fixed_dictionaries(
-            {"id": st.integers(1, 9), "at": st.just(_SHARED_AT), "tags": st.just(_SHARED_TAGS)}
-        ),
-    ),
-    max_size=6,
-)
-
-
-@given(batch_rows)
-def test_column_writer_gives_the_row_writers_tuples(rows: list[dict[str, Any]]) -> None:
-    sqlite, _ = _dialects()
-    # The record keys differ from the column keys, as insert_records writes them.
-    sources = [f"f_{k}" for k in KEYS]
-    prepared = BulkInsert(TABLE, sqlite, KEYS, sources)
-    assert prepared.positional and prepared.rows is not prepared.rows_by_row
-    records = [{f"f_{k}": v for k, v in row.items()} for row in rows]
-    got, want = prepared.rows(records), prepared.rows_by_row(records)
-    assert [_plain(r, prepared) for r in got] == [_plain(r, prepared) for r in want]
-
-
-def test_named_parameters_keep_the_row_writer() -> None:
-    _, postgres = _dialects()
-    prepared = BulkInsert(TABLE, postgres, KEYS)
-    assert not prepared.positional and prepared.rows is prepared.rows_by_row
-
-
 def test_created_audit_rows_are_the_general_rows(platform) -> None:
-    """write_created (shared columns repeated, tuples by zip) stores what write stores."""
+    """write_created (shared columns converted once, tuples per record) stores what write stores."""
     from sqlalchemy import select
 
     from engine.store.system import audit_log

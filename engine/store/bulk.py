@@ -19,7 +19,6 @@ import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import repeat
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Table, bindparam, insert
@@ -69,11 +68,7 @@ class BulkInsert:
             c.type._cached_bind_processor(dialect) for c in self.columns
         ]
         self.sources = list(sources) if sources is not None else keys
-        #: the row-by-row writer: the reference, and the one named parameters use
-        self.rows_by_row: Callable[[Sequence[dict[str, Any]]], list[Any]] = self._compile()
-        self.rows: Callable[[Sequence[dict[str, Any]]], list[Any]] = (
-            self._compile_columns() if self.positional else self.rows_by_row
-        )
+        self.rows: Callable[[Sequence[dict[str, Any]]], list[Any]] = self._compile()
 
     def _compile(self) -> Callable[[Sequence[dict[str, Any]]], list[Any]]:
         """Write ``rows(batch)``: driver parameters, tuples (positional) or dicts (named).
@@ -142,62 +137,6 @@ class BulkInsert:
         )
         namespace: dict[str, Any] = dict(consts)
         exec(compile(source, f"<bulk insert {self.table.name}>", "exec"), namespace)
-        return namespace["rows"]
-
-    def _compile_columns(self) -> Callable[[Sequence[dict[str, Any]]], list[Any]]:
-        """Write ``rows(batch)`` for positional drivers column by column: the same tuples.
-
-        Row by row, every value costs a few bytecodes (a ``get``, a store, a
-        load into the tuple), which for a bulk write's wide rows is about as
-        much as the database's own work on them. Here a column passed as it is
-        is read by ``map(dict.get, batch, repeat(key))`` and the tuples are
-        assembled by ``zip``, both in C; only a column with a processor runs a
-        small Python loop, with the same conversions as :meth:`_compile`
-        (nulls skipped, booleans precomputed, a value shared with the previous
-        row converted once, inline conversions where proven equal).
-        """
-        consts: dict[str, Any] = {"_UNSET": _UNSET, "GET": dict.get, "REPEAT": repeat, **_INLINE}
-        functions, values = [], []
-        for i, (source, proc, column) in enumerate(
-            zip(self.sources, self.processors, self.columns)
-        ):
-            if proc is None:
-                values.append(f"map(GET, batch, REPEAT({source!r}))")
-                continue
-            consts[f"P{i}"] = proc
-            body = [
-                f"def column_{i}(batch):",
-                "    out = []",
-                "    append = out.append",
-                "    s = d = _UNSET",
-                f"    for v in map(GET, batch, REPEAT({source!r})):",
-                "        if v is None:",
-                "            append(None)",
-            ]
-            if isinstance(column.type, Boolean):
-                consts[f"T{i}"], consts[f"F{i}"] = proc(True), proc(False)
-                body += [
-                    "        elif v is True:",
-                    f"            append(T{i})",
-                    "        elif v is False:",
-                    f"            append(F{i})",
-                ]
-            body += ["        elif v is s:", "            append(d)"]
-            fast = fast_conversion(column.type, self.dialect_name, proc)
-            if fast is not None:
-                test, expr = fast
-                body += [f"        elif {test}:", "            s = v", f"            d = {expr}"]
-                body.append("            append(d)")
-            body += ["        else:", "            s = v", f"            d = P{i}(v)"]
-            body += ["            append(d)", "    return out"]
-            functions.append("\n".join(body))
-            values.append(f"column_{i}(batch)")
-        ordered = [values[i] for i in self.order]
-        source = "\n\n".join(
-            [*functions, "def rows(batch):\n    return list(zip(" + ", ".join(ordered) + "))"]
-        )
-        namespace: dict[str, Any] = dict(consts)
-        exec(compile(source, f"<bulk insert {self.table.name} by column>", "exec"), namespace)
         return namespace["rows"]
 
 
