@@ -1,6 +1,6 @@
 """How fast is bulk insertion? ``create_many`` against raw inserts into the same table.
 
-Run: ``python bench/bench_insert.py [--n 100000] [--batch 5000]``.
+Run: ``python bench/bench_insert.py [--n 100000] [--batch 5000] [--steps]``.
 
 Three ways to put the same leads into the same SQLite table, in one run:
 
@@ -76,6 +76,66 @@ def run_create_many(
     return elapsed
 
 
+def run_steps(folder: Path, leads: list[dict[str, Any]], batch: int) -> dict[str, float]:
+    """CPU seconds of create_many's steps, measured in place on one more run.
+
+    Only batch-level calls are wrapped (the lead INSERT, the audit write and
+    the driver calls inside them), so the timers add a few calls per batch
+    and nothing per record; the rest of create_many (the prepare pass, the
+    records with their system fields, the returned dicts, ids, hooks and the
+    commit) is what remains of the whole.
+    """
+    from sqlalchemy.engine import Connection
+
+    from engine.store import audit, records
+
+    spent: dict[str, float] = {"driver: lead INSERT": 0.0, "driver: audit INSERT": 0.0}
+
+    def timed(name: str, fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - start
+
+        return call
+
+    def driver(conn: Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
+        if sql.startswith("INSERT INTO ts_audit "):
+            name = "driver: audit INSERT"
+        elif sql.startswith("INSERT INTO t_lead "):
+            name = "driver: lead INSERT"
+        else:
+            return exec_driver_sql(conn, sql, *args, **kwargs)
+        start = time.process_time()
+        try:
+            return exec_driver_sql(conn, sql, *args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - start
+
+    exec_driver_sql = Connection.exec_driver_sql
+    insert_records, write_created = records.insert_records, audit.write_created
+    records.insert_records = timed("lead INSERT (parameters + driver)", insert_records)
+    audit.write_created = timed("audit (JSON text + parameters + driver)", write_created)
+    Connection.exec_driver_sql = driver  # type: ignore[method-assign]
+    try:
+        whole = run_create_many(folder, leads, batch)
+    finally:
+        records.insert_records, audit.write_created = insert_records, write_created
+        Connection.exec_driver_sql = exec_driver_sql  # type: ignore[method-assign]
+    lead = spent["lead INSERT (parameters + driver)"]
+    audit_write = spent["audit (JSON text + parameters + driver)"]
+    return {
+        "create_many, whole": whole,
+        "lead INSERT (parameters + driver)": lead,
+        "  the driver's executemany": spent["driver: lead INSERT"],
+        "audit (JSON text + parameters + driver)": audit_write,
+        "  the driver's executemany ": spent["driver: audit INSERT"],
+        "the rest (prepare, records, returned dicts, commit)": whole - lead - audit_write,
+    }
+
+
 def table_rows(
     p: Platform, leads: list[dict[str, Any]], *, raw: bool
 ) -> tuple[Any, list[dict[str, Any]]]:
@@ -143,6 +203,11 @@ def main() -> int:
         action="store_true",
         help="also profile create_many (cProfile, once, after the timed runs) and print the top",
     )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also time create_many's steps in place (CPU, one more run after the timed ones)",
+    )
     args = parser.parse_args()
     global _timer
     _timer = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -168,6 +233,15 @@ def main() -> int:
     print(f"{'method':<38}{'seconds':>9}{'records/s':>12}{'vs sqlite3':>12}")
     for name, seconds in results.items():
         print(f"{name:<38}{seconds:>9.2f}{args.n / seconds:>12,.0f}{limit / seconds:>11.2f}x")
+    if args.steps:
+        with tempfile.TemporaryDirectory() as folder:
+            steps = run_steps(Path(folder), leads, args.batch)
+        print(
+            f"create_many steps, in place, one run, CPU µs per record (raw sqlite3: "
+            f"{limit / args.n * 1e6:.1f})"
+        )
+        for name, seconds in steps.items():
+            print(f"  {name:<52}{seconds / args.n * 1e6:>7.1f}")
     if args.profile:
         import cProfile
         import pstats

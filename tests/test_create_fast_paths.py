@@ -427,3 +427,30 @@ def test_inline_conversions_are_used_where_they_match() -> None:
     assert fast_conversion(TABLE.c.at.type, "postgresql", proc) is not None
     # A processor that writes something else keeps the processor.
     assert fast_conversion(TABLE.c.at.type, "sqlite", lambda v: str(v)) is None
+
+
+def test_created_audit_rows_are_the_general_rows(platform) -> None:
+    """write_created (shared columns converted once, tuples per record) stores what write stores."""
+    from sqlalchemy import select
+
+    from engine.store.system import audit_log
+
+    at = dt.datetime(2026, 3, 1, 9, 30, 0, 250, tzinfo=dt.UTC)
+    records = [
+        {"id": 7, "owner": "ann", "team": None, "company": "Acme", "budget": Decimal("1.50")},
+        {"id": 8, "owner": "ann", "team": "east", "company": "云杉", "tags": ["vip"]},
+        {"id": 9, "owner": None, "team": None, "company": "Hooli"},
+    ]
+
+    def document(record: dict[str, Any]) -> str:
+        view = {k: v for k, v in record.items() if k != "id"}
+        return audit.dumps({"before": {}, "after": view})
+
+    with platform.db.transaction() as conn:
+        audit.write_created(conn, "fast", "ann", at, records, document)
+        audit.write(conn, audit.created_rows("general", "ann", at, records, document))
+        stored = conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings().all()
+    columns = ("at", "actor", "record_id", "action", "version", "changes")
+    fast = [tuple(r[c] for c in columns) for r in stored if r["entity"] == "fast"]
+    general = [tuple(r[c] for c in columns) for r in stored if r["entity"] == "general"]
+    assert fast == general and [r[2] for r in fast] == [7, 8, 9]
