@@ -176,11 +176,11 @@ def typed_read(c: PyCompiler, kind: str, read: str) -> str | None:
     if kind == "datetime":
         datetime = c.const(dt.datetime)
         return (
-            f"({v} if ({v} := {read}).__class__ is {datetime} and {v}.tzinfo is not None "
+            f"({v} if _type({v} := {read}) is {datetime} and {v}.tzinfo is not None "
             f"else _as_datetime({v}, ctx))"
         )
     if kind == "date":
-        return f"({v} if ({v} := {read}).__class__ is {c.const(dt.date)} else _as_date({v}, ctx))"
+        return f"({v} if _type({v} := {read}) is {c.const(dt.date)} else _as_date({v}, ctx))"
     return None
 
 

@@ -56,16 +56,16 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
     raw = f"{c.record_subscript}[{c.const(key)}]"
     if kind == "number":
         c.special_reads.append(f"{local} = {raw}")
-        require(c, local, f"{local}.__class__ is {c.const(_number_class(field_type))}")
+        require(c, local, f"_type({local}) is {c.const(_number_class(field_type))}")
         return
     if kind == "datetime":
         c.special_reads.append(f"{local} = {raw}")
         datetime = c.const(dt.datetime)
-        require(c, local, f"{local}.__class__ is {datetime} and {local}.tzinfo is not None")
+        require(c, local, f"_type({local}) is {datetime} and {local}.tzinfo is not None")
         return
     if kind == "date":
         c.special_reads.append(f"{local} = {raw}")
-        require(c, local, f"{local}.__class__ is {c.const(dt.date)}")
+        require(c, local, f"_type({local}) is {c.const(dt.date)}")
         return
     coerced = c._coerce(node, local)
     if coerced == local:  # text, yes/no and the rest: read as they are, null allowed
@@ -95,7 +95,7 @@ def as_text(c: PyCompiler, local: str) -> bool:
         return True
     if local not in c.raw_locals:
         return False
-    require(c, local, f"{local}.__class__ is {c.const(str)}")
+    require(c, local, f"_type({local}) is {c.const(str)}")
     return True
 
 

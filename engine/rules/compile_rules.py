@@ -368,7 +368,7 @@ def compile_ruleset(
     c = PyCompiler(checked, tz)
     c.record_getter = GETTER
     # dict records, the usual case, need no call to find their reader
-    prologue = f"{GETTER} = r.get if r.__class__ is _dict else _getter(r)"
+    prologue = f"{GETTER} = r.get if _type(r) is _dict else _getter(r)"
     rules: list[Any] = []
     if not isinstance(rs, ast.Trigger | ast.Schedule):  # actions may change the record
         c.hoist = {}
@@ -450,7 +450,7 @@ def _special(
     if guards:
         lines = [f"if {' and '.join(guards)}:", *(f"    {line}" for line in lines)]
     return [
-        "if r.__class__ is _dict:",
+        "if _type(r) is _dict:",
         "    try:",
         *(f"        {line}" for line in reads),
         "    except _KeyError:",
