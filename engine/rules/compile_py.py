@@ -84,6 +84,9 @@ class PyCompiler:
         self.guards: list[str] = []
         #: Special-body locals read as they are (no guard yet, so null is possible).
         self.raw_locals: set[str] = set()
+        #: Special-body locals the guard proved to be an ``int`` (compile_py_chain narrows
+        #: their range tests: below 500 is at most 499).
+        self.integral: set[str] = set()
         self._temps = 0
 
     # ------------------------------------------------------------ helpers

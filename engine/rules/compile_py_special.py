@@ -56,7 +56,10 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
     raw = f"{c.record_subscript}[{c.const(key)}]"
     if kind == "number":
         c.special_reads.append(f"{local} = {raw}")
-        require(c, local, f"_type({local}) is {c.const(_number_class(field_type))}")
+        cls = _number_class(field_type)
+        require(c, local, f"_type({local}) is {c.const(cls)}")
+        if cls is int:
+            c.integral.add(local)
         return
     if kind == "datetime":
         c.special_reads.append(f"{local} = {raw}")

@@ -125,8 +125,9 @@ def _scoring(
                             and ranges[0] == test.local
                             and all(span.disjoint(s) for s in ranges[1])
                         ):
+                            kept = compile_py_chain.narrowed(c, test, ranges[1])
                             ranges[1].append(span)
-                            out.append(f"{pad}elif {test.test}: {acc} = {acc} + {k}")
+                            out.append(f"{pad}elif {kept}: {acc} = {acc} + {k}")
                             continue
                         out += hoisted
                         if pad:
@@ -440,12 +441,14 @@ def _special(
     saved = c.hoist, c.hoisted, c.prefix
     c.hoist, c.hoisted, c.prefix = {}, [], "_s"
     c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
+    c.integral = set()
     try:
         body = _body(c, rs, [], options, checked, traced=False, emit=emit)
         lines, reads, guards = [*c.hoisted, *body], c.special_reads, c.guards
     finally:
         c.hoist, c.hoisted, c.prefix = saved
         c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()
+        c.integral = set()
     if not reads:
         return []
     if guards:

@@ -48,6 +48,12 @@ scoring special on lead into score:
     +7  "closing"    when days_since(close_date) between -30 and 0
     +1  "big budget" when budget > 1000.5
     +2  "elsewhere"  when region not in ["east", "west"]
+    +1  "few"        when page_visits < 3
+    +2  "some"       when page_visits between 3 and 9
+    +4  "both ends"  when page_visits between 10 and 10
+    +8  "overlaps"   when page_visits between 5 and 20
+    +16 "lots"       when page_visits > 20
+    +32 "empty"      when page_visits between 30 and 25
 
 grading special_grade on lead from company_size into company:
     "g0" when company_size > 80
