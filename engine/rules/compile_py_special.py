@@ -77,7 +77,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
         return
     temp = c._temp()  # a duration: the general coercion, after the read
     c.special_reads.append(f"{temp} = {raw}")
-    c.hoisted.append(f"{local} = {coerced.replace(local, temp)}")
+    c.hoisted.append(f"{local} = {c._coerce(node, temp)}")
 
 
 def require(c: PyCompiler, local: str, test: str) -> None:

@@ -229,3 +229,38 @@ def test_the_guard_picks_the_body(pairs: dict) -> None:
     # a text field only compared (source) may be null in the special body
     assert _special_lines_run(special, {**record, "source": None}, ctx) > 10
     assert special.run(record, None, None, ctx) == pairs["special"][1].run(record, None, None, ctx)
+
+
+def test_a_duration_field_keeps_its_coercion() -> None:
+    """A duration is read by subscript and coerced as the general body does (no guard):
+    numbers are seconds, anything else null."""
+    definition = {
+        "name": "call",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "wait": {"type": "number", "x-type": "duration"},
+                "agent": {"type": "string"},
+                "wait_score": {"type": "integer"},
+            },
+        },
+    }
+    svc = RuleService({"call": definition}.get, entities=["call"], timezone="UTC")
+    svc.load_ruleset(
+        'scoring slow on call into wait_score:\n    +10 "slow" when wait > 2h\n'
+        '    +1 "named" when agent != "bot"\n',
+        "call.rules",
+    )
+    loaded = svc.rulesets()["slow"]
+    assert loaded.checked is not None
+    general = compile_ruleset(loaded.compiled.node, loaded.checked, svc.tz, special=False)
+    assert "_s" in loaded.compiled.source and "_as_duration(" in loaded.compiled.source
+    ctx = svc.context()
+    waits = [None, 0, 7201, 7200, 9000.5, Decimal(8000), True, "3h", dt.timedelta(hours=3)]
+    for wait in waits:
+        for agent in (None, "bot", "ann"):
+            record = {"wait": wait, "agent": agent}
+            want = _outcome(general.run, record, None, None, ctx)
+            assert _outcome(loaded.compiled.run, record, None, None, ctx) == want, record
+            got = _outcome(loaded.compiled.many, [record], None, None, ctx)
+            assert got == _outcome(general.many, [record], None, None, ctx), record
