@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from engine.rules import ast, compile_py_inline
+from engine.rules import ast, compile_py_inline, compile_py_special
 from engine.rules.check import Checked
 from engine.rules.functions import get_function
 from engine.rules.runtime import fold, namespace
@@ -73,9 +73,28 @@ class PyCompiler:
         #: Hoisted lines that read the context only (today, the zone): a batch function
         #: runs them once before its loop.
         self.context_lines: set[str] = set()
+        #: The name hoisted locals start with (the special body has its own: ``_s``).
+        self.prefix = "_h"
+        #: When not None, the specialised body is being compiled (compile_py_special):
+        #: fields are read by subscript into :attr:`special_reads`, and ``known`` maps
+        #: each local the guard proves never null to its test in :attr:`guards`.
+        self.known: dict[str, str] | None = None
+        self.record_subscript = "r"
+        self.special_reads: list[str] = []
+        self.guards: list[str] = []
+        #: Special-body locals read as they are (no guard yet, so null is possible).
+        self.raw_locals: set[str] = set()
+        #: Special-body locals the guard proved to be an ``int`` (compile_py_chain narrows
+        #: their range tests: below 500 is at most 499).
+        self.integral: set[str] = set()
         self._temps = 0
 
     # ------------------------------------------------------------ helpers
+
+    def hoist_local(self) -> str:
+        """A fresh name for a hoisted local (the caller adds it to :attr:`hoist`)."""
+        assert self.hoist is not None
+        return f"{self.prefix}{len(self.hoist)}"
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.consts)}"
@@ -91,6 +110,10 @@ class PyCompiler:
         extra["_getter"] = _getter
         extra["_dict"] = dict
         extra["_zip"] = zip
+        # type(x) is C: a fast call (specialised by CPython), where x.__class__ is an attribute
+        # lookup that costs twice as much
+        extra["_type"] = type
+        extra["_KeyError"] = KeyError  # a record lacking a field the special body reads
         extra["_ERRS"] = compile_py_inline.ERRORS
         ns = namespace(extra.items())
         code = compile(source, "<rules>", "exec")
@@ -140,8 +163,11 @@ class PyCompiler:
             if self.hoist is not None:
                 local = self.hoist.get((res.key, kind))
                 if local is None:
-                    local = self.hoist[(res.key, kind)] = f"_h{len(self.hoist)}"
-                    self.hoisted.append(f"{local} = {self._read_field(node, res.key, kind)}")
+                    local = self.hoist[(res.key, kind)] = self.hoist_local()
+                    if self.known is not None:
+                        compile_py_special.read(self, node, local, res.key, kind)
+                    else:
+                        self.hoisted.append(f"{local} = {self._read_field(node, res.key, kind)}")
                 return local
             return self._read_field(node, res.key, kind)
         return self._coerce(node, f"_get({record}, {self.const(res.key)})")
@@ -151,7 +177,7 @@ class PyCompiler:
         if kind == "number":
             # integers, the common case, need no conversion: skip the call
             v = self._temp()
-            return f"({v} if ({v} := {read}).__class__ is {self.const(int)} else _as_number({v}))"
+            return f"({v} if _type({v} := {read}) is {self.const(int)} else _as_number({v}))"
         typed = compile_py_inline.typed_read(self, kind, read)
         return typed if typed is not None else self._coerce(node, read)
 
@@ -252,6 +278,8 @@ class PyCompiler:
                 return inline
         if isinstance(node, ast.Between) and _literal(node.low) and _literal(node.high):
             bound, v = self._bind(self.expr(node.value))
+            if compile_py_special.non_null(self, v):
+                return f"({self.expr(node.low)} <= {v} <= {self.expr(node.high)})"
             return (
                 f"({bound} is not None and {self.expr(node.low)} <= {v} <= {self.expr(node.high)})"
             )
@@ -276,6 +304,8 @@ class PyCompiler:
             return f"({self.expr(node.left)} == {self.expr(right)})"
         if op in _INLINE_COMPARE and _literal(right):
             bound, v = self._bind(self.expr(node.left))
+            if compile_py_special.non_null(self, v):
+                return f"({v} {_INLINE_COMPARE[op]} {self.expr(right)})"
             return f"({bound} is not None and {v} {_INLINE_COMPARE[op]} {self.expr(right)})"
         if op in ("in", "not in") and isinstance(right, ast.ListLiteral):
             if not right.items or not all(_literal(i) for i in right.items):
@@ -284,6 +314,8 @@ class PyCompiler:
             if op == "in":  # null is in no list of literals
                 return f"({self.expr(node.left)} in {items})"
             bound, v = self._bind(self.expr(node.left))
+            if compile_py_special.non_null(self, v):
+                return f"({v} not in {items})"
             return f"({bound} is not None and {v} not in {items})"
         if (
             op == "contains"
@@ -298,16 +330,21 @@ class PyCompiler:
             if self.hoist is not None and bound == v:
                 # a hoisted text field is folded once per call, however many tests read it
                 low = self.hoist.get(("@fold", v))
+                if compile_py_special.as_text(self, v):  # the guard proved it a str
+                    if low is None:
+                        low = self.hoist[("@fold", v)] = self.hoist_local()
+                        self.hoisted.append(f"{low} = {v}.lower()")
+                    return f"({folded} in {low})"
                 if low is None:
-                    low = self.hoist[("@fold", v)] = f"_h{len(self.hoist)}"
+                    low = self.hoist[("@fold", v)] = self.hoist_local()
                     # fold is str.lower (runtime.fold); the str's own method saves a call
-                    self.hoisted.append(f"{low} = {v}.lower() if {v}.__class__ is {text} else None")
+                    self.hoisted.append(f"{low} = {v}.lower() if _type({v}) is {text} else None")
                 return (
                     f"({folded} in {low} if {low} is not None else ({v} is not None and {general}))"
                 )
             return (
                 f"({bound} is not None and ({folded} in {v}.lower() "
-                f"if {v}.__class__ is {text} else {general}))"
+                f"if _type({v}) is {text} else {general}))"
             )
         return None
 

@@ -63,6 +63,8 @@ class Guarded:
     local: str
     test: str
     span: Range | None
+    #: the Python of a ``between``'s low and high bounds
+    bounds: tuple[str, str] | None = None
 
 
 def _number(node: ast.Expr) -> Any:
@@ -105,10 +107,42 @@ def guarded(c: PyCompiler, node: ast.Expr | None) -> Guarded | None:
     if isinstance(node, ast.Between):
         low, high = (c.expr(b) for b in bounds)
         span = Range(values[0], True, values[1], True) if known else None
-        return Guarded(local, f"{low} <= {local} <= {high}", span)
+        return Guarded(local, f"{low} <= {local} <= {high}", span, (low, high))
     assert isinstance(node, ast.Binary)
     span = _span(node.op, values[0]) if known else None
     return Guarded(local, f"{local} {node.op} {c.expr(node.right)}", span)
 
 
-__all__ = ["Guarded", "Range", "guarded"]
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def narrowed(c: PyCompiler, test: Guarded, before: list[Range]) -> str:
+    """``test``'s Python in an ``elif`` after the ranges ``before`` failed, without the bound
+    of a ``between`` their failing implies, when the guard proved the local an ``int``.
+
+    After ``>= 500`` failed an int is at most 499, so ``between 100 and 499`` only needs
+    ``>= 100``. Only whole numbers allow this (a Decimal 499.5 is below 500 and above 499).
+    """
+    if test.local not in c.integral or test.bounds is None or test.span is None:
+        return test.test
+    low, high = test.span.low, test.span.high
+    if not (_whole(low) and _whole(high)):
+        return test.test
+    top = bottom = False
+    for r in before:
+        if r.high is None and _whole(r.low):  # failed: local < r.low (or <=)
+            top = top or (r.low - 1 if r.low_in else r.low) <= high
+        if r.low is None and _whole(r.high):  # failed: local > r.high (or >=)
+            bottom = bottom or (r.high + 1 if r.high_in else r.high) >= low
+    lo, hi = test.bounds
+    if top and bottom:
+        return "True"
+    if top:
+        return f"{test.local} >= {lo}"
+    if bottom:
+        return f"{test.local} <= {hi}"
+    return test.test
+
+
+__all__ = ["Guarded", "Range", "guarded", "narrowed"]

@@ -21,7 +21,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from engine.rules import ast
+from engine.rules import ast, compile_py_special
 from engine.rules.functions import is_builtin
 
 if TYPE_CHECKING:
@@ -62,13 +62,15 @@ def _number(c: PyCompiler, node: ast.Expr) -> str:
     return source if clean(c, node) else f"_as_number({source})"
 
 
-def _not_null(node: ast.Expr) -> bool:
-    return isinstance(node, ast.Literal) and node.kind == "number"
-
-
-def _null_guard(tests: list[tuple[ast.Expr, str]]) -> str:
-    """``a is None or b is None`` for the operands that may be null (literals never are)."""
-    return " or ".join(f"{bound} is None" for node, bound in tests if not _not_null(node))
+def _null_guard(c: PyCompiler, tests: list[tuple[ast.Expr, str]]) -> str:
+    """``a is None or b is None`` for the operands that may be null (number literals never
+    are, nor what the special body's guard proved: compile_py_special.never_null)."""
+    return " or ".join(
+        f"{bound} is None"
+        for node, bound in tests
+        if not (isinstance(node, ast.Literal) and node.kind == "number")
+        and not compile_py_special.never_null(c, node)
+    )
 
 
 def binary(c: PyCompiler, node: ast.Binary) -> str | None:
@@ -81,9 +83,10 @@ def binary(c: PyCompiler, node: ast.Binary) -> str | None:
         return None
     bl, vl = c._bind(c.expr(left))
     br, vr = c._bind(c.expr(right))
-    guard = _null_guard([(left, bl), (right, br)])
-    # the walrus of each operand runs in the guard, before the operation reads it
-    return f"(None if {guard} else {vl} {op} {vr})" if guard else f"({vl} {op} {vr})"
+    guard = _null_guard(c, [(left, bl), (right, br)])
+    # the walrus of each operand runs in the guard, before the operation reads it; with
+    # no guard, in the operation itself
+    return f"(None if {guard} else {vl} {op} {vr})" if guard else f"({bl} {op} {br})"
 
 
 def call(c: PyCompiler, node: ast.Call) -> str | None:
@@ -104,9 +107,12 @@ def _min_max(c: PyCompiler, node: ast.Call) -> str | None:
     ba, va = c._bind(_number(c, a))
     bb, vb = c._bind(_number(c, b))
     wins = "<" if node.func == "min" else ">"
+    guard = _null_guard(c, [(a, ba), (b, bb)])
+    if not guard:  # each operand's walrus runs in the test, a first: b wins when a loses
+        loses = ">" if wins == "<" else "<"
+        return f"({vb} if {ba} {loses} {bb} else {va})"
     pick = f"({vb} if {vb} {wins} {va} else {va})"
-    guard = _null_guard([(a, ba), (b, bb)])
-    return f"(None if {guard} else {pick})" if guard else pick
+    return f"(None if {guard} else {pick})"
 
 
 def _context_local(c: PyCompiler, name: str, source: str) -> str:
@@ -114,7 +120,7 @@ def _context_local(c: PyCompiler, name: str, source: str) -> str:
     assert c.hoist is not None
     local = c.hoist.get(("@ctx", name))
     if local is None:
-        local = c.hoist[("@ctx", name)] = f"_h{len(c.hoist)}"
+        local = c.hoist[("@ctx", name)] = c.hoist_local()
         c.hoisted.append(f"{local} = {source}")
         c.context_lines.add(c.hoisted[-1])
     return local
@@ -138,12 +144,23 @@ def _days_since(c: PyCompiler, arg: ast.Expr) -> str | None:
     if local is not None:
         return local
     today = _context_local(c, "today", "ctx._today or ctx.today()")
+    known = compile_py_special.non_null(c, value)  # a date, or an aware datetime
     if kind == "date":
         day = value
     else:
         tz = _context_local(c, "tz", "ctx.tz")
         day = f"({value}.astimezone({tz}) if {value}.tzinfo is not None else {value}).date()"
-    local = c.hoist[key] = f"_h{len(c.hoist)}"
+        if known:
+            day = f"{value}.astimezone({tz}).date()"
+    local = c.hoist[key] = c.hoist_local()
+    if known:
+        c.hoisted += [
+            "try:",
+            f"    {local} = ({today} - {day}).days",
+            "except _ERRS:",
+            f"    {local} = None",
+        ]
+        return local
     c.hoisted += [
         "try:",
         f"    {local} = None if {value} is None else ({today} - {day}).days",
@@ -159,11 +176,11 @@ def typed_read(c: PyCompiler, kind: str, read: str) -> str | None:
     if kind == "datetime":
         datetime = c.const(dt.datetime)
         return (
-            f"({v} if ({v} := {read}).__class__ is {datetime} and {v}.tzinfo is not None "
+            f"({v} if _type({v} := {read}) is {datetime} and {v}.tzinfo is not None "
             f"else _as_datetime({v}, ctx))"
         )
     if kind == "date":
-        return f"({v} if ({v} := {read}).__class__ is {c.const(dt.date)} else _as_date({v}, ctx))"
+        return f"({v} if _type({v} := {read}) is {c.const(dt.date)} else _as_date({v}, ctx))"
     return None
 
 

@@ -8,11 +8,12 @@ trace costs nothing when nobody asks for it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rules import ast, compile_py_chain, compile_py_inline
+from engine.rules import ast, compile_py_chain, compile_py_inline, compile_py_special
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
 from engine.rules.runtime import as_number
@@ -116,20 +117,22 @@ def _scoring(
                     test = compile_py_chain.guarded(c, rule.when)
                     if test is not None and test.span is not None:
                         span = test.span
+                        # a local the special body's guard proved never null needs no test
+                        pad = "" if compile_py_special.non_null(c, test.local) else "    "
                         if (
                             not hoisted
                             and ranges
                             and ranges[0] == test.local
                             and all(span.disjoint(s) for s in ranges[1])
                         ):
+                            kept = compile_py_chain.narrowed(c, test, ranges[1])
                             ranges[1].append(span)
-                            out.append(f"    elif {test.test}: {acc} = {acc} + {k}")
+                            out.append(f"{pad}elif {kept}: {acc} = {acc} + {k}")
                             continue
                         out += hoisted
-                        out += [
-                            f"if {test.local} is not None:",
-                            f"    if {test.test}: {acc} = {acc} + {k}",
-                        ]
+                        if pad:
+                            out.append(f"if {test.local} is not None:")
+                        out.append(f"{pad}if {test.test}: {acc} = {acc} + {k}")
                         ranges, chain = (test.local, [test.span]), None
                         continue
                     ranges = None
@@ -157,6 +160,11 @@ def _scoring(
             if not compile_py_inline.clean(c, rule.points):
                 points = f"_as_number({points})"
             if not traced and rule.when is None:
+                if compile_py_inline.clean(c, rule.points) and compile_py_special.never_null(
+                    c, rule.points
+                ):
+                    out += [*_flush(c), f"{acc} = {acc} + {points}"]
+                    continue
                 out += [*_flush(c), f"p = {points}", f"if p is not None: {acc} = {acc} + p"]
                 continue
             cond = _cond(c, rule.when)
@@ -202,6 +210,10 @@ def _first_match(
             if test is None:
                 guard = None
                 out += [f"if {cond}:", *(f"    {line}" for line in emit(result))]
+                continue
+            if compile_py_special.non_null(c, test.local):  # the guard proved it: no test
+                guard = None
+                out += [f"if {test.test}:", *(f"    {line}" for line in emit(result))]
                 continue
             if hoisted or guard != test.local:  # the first rule should it be null skips all
                 out.append(f"if {test.local} is not None:")
@@ -350,14 +362,15 @@ def _body(
 
 
 def compile_ruleset(
-    rs: ast.RuleSet, checked: Checked, tz: dt.tzinfo, options: Any = None
+    rs: ast.RuleSet, checked: Checked, tz: dt.tzinfo, options: Any = None, special: bool = True
 ) -> CompiledRuleSet:
     """Generate, compile and wrap one rule set. ``options`` are the enum options of a
-    table's target (its order is the ``priority`` policy's order)."""
+    table's target (its order is the ``priority`` policy's order). ``special=False``
+    leaves out the specialised body (compile_py_special), for tests that compare the two."""
     c = PyCompiler(checked, tz)
     c.record_getter = GETTER
     # dict records, the usual case, need no call to find their reader
-    prologue = f"{GETTER} = r.get if r.__class__ is _dict else _getter(r)"
+    prologue = f"{GETTER} = r.get if _type(r) is _dict else _getter(r)"
     rules: list[Any] = []
     if not isinstance(rs, ast.Trigger | ast.Schedule):  # actions may change the record
         c.hoist = {}
@@ -374,17 +387,19 @@ def compile_ruleset(
     if c.hoist is not None:  # each body reads its fields afresh
         c.hoist, c.hoisted = {}, []
     fast = _body(c, rs, [], options, checked, traced=False)
-    fast_head = ["if t is not None: return _ruleset_traced(r, old, user, ctx, t)", prologue]
+    fast = [*c.hoisted, *fast]  # what the body did not place itself goes first
+    special = _special(c, rs, options, checked, _returned) if _specialised(rs, special) else []
+    fast_head = ["if t is not None: return _ruleset_traced(r, old, user, ctx, t)", *special]
     source = (
         f"def _ruleset({ARGS}, t=None):\n"
-        + _indent([*fast_head, *c.hoisted, *fast])
+        + _indent([*fast_head, prologue, *fast])
         + f"def _ruleset_traced({ARGS}, t):\n"
         + _indent([prologue, *traced_head, *traced])
     )
     many_name = None
     if isinstance(rs, BATCHED):
         c.hoist, c.hoisted = {}, []
-        source += _batch_source(c, rs, options, checked, prologue, target)
+        source += _batch_source(c, rs, options, checked, prologue, target, special)
         many_name = "_ruleset_many"
     c.hoist = None  # the readers below read one field each
     readers_src = []
@@ -410,8 +425,53 @@ def compile_ruleset(
 BATCHED = (ast.Scoring, ast.Grading, ast.Routing)
 
 
+def _specialised(rs: ast.RuleSet, wanted: bool) -> bool:
+    """Whether ``rs`` gets a specialised body: scoring, grading and routing (pure, and
+    ending every path in a value), unless the caller asked for the general body only."""
+    return wanted and isinstance(rs, BATCHED)
+
+
+def _special(
+    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, emit: Emit
+) -> list[str]:
+    """The specialised body (compile_py_special) behind its test of the record: a plain
+    dict holding every field read, each of the class the guard asks for; else nothing, and
+    the general body after it runs. The body always ends in ``emit``: it never falls
+    through to the general body. ``[]`` when the rule set reads no field."""
+    saved = c.hoist, c.hoisted, c.prefix
+    c.hoist, c.hoisted, c.prefix = {}, [], "_s"
+    c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
+    c.integral = set()
+    try:
+        body = _body(c, rs, [], options, checked, traced=False, emit=emit)
+        lines, reads, guards = [*c.hoisted, *body], c.special_reads, c.guards
+    finally:
+        c.hoist, c.hoisted, c.prefix = saved
+        c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()
+        c.integral = set()
+    if not reads:
+        return []
+    if guards:
+        lines = [f"if {' and '.join(guards)}:", *(f"    {line}" for line in lines)]
+    return [
+        "if _type(r) is _dict:",
+        "    try:",
+        *(f"        {line}" for line in reads),
+        "    except _KeyError:",
+        "        pass",
+        "    else:",
+        *(f"        {line}" for line in lines),
+    ]
+
+
 def _batch_source(
-    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, prologue: str, target: Any
+    c: PyCompiler,
+    rs: ast.RuleSet,
+    options: Any,
+    checked: Checked,
+    prologue: str,
+    target: Any,
+    special: bool = True,
 ) -> str:
     """``_ruleset_many(recs, old, user, ctx, w)``: the fast body in a loop over the records.
 
@@ -426,9 +486,18 @@ def _batch_source(
         return [f"_ap({value})", "continue"]
 
     body = _body(c, rs, [], options, checked, traced=False, emit=emit)
-    lines = [*c.hoisted, *body]  # a context line is never indented: the reads are flushed
-    once = [line for line in lines if line in c.context_lines]  # at the top level
-    each = [prologue, *(line for line in lines if line not in c.context_lines)]
+    fast = _special(c, rs, options, checked, emit) if _specialised(rs, special) else []
+    # a context line is never indented in its body (the reads are flushed at its top
+    # level, the special body's under its guard): run once, before the loop
+    lines = [*c.hoisted, *body]
+    context = {f"{pad}{line}" for line in c.context_lines for pad in ("", " " * 8, " " * 12)}
+    once = [line.strip() for line in [*fast, *lines] if line in context]
+    each = [
+        *(line for line in fast if line not in context),
+        prologue,
+        *(line for line in lines if line not in context),
+    ]
+    aliases, each = _localised(each)
     write = []
     if isinstance(target, str) and not isinstance(rs, ast.Routing):
         write = [
@@ -438,10 +507,24 @@ def _batch_source(
         ]
     return (
         "def _ruleset_many(recs, old, user, ctx, w=False):\n"
-        + _indent(["_out = []", "_ap = _out.append", *once, "for r in recs:"])
+        + _indent(["_out = []", "_ap = _out.append", *once, *aliases, "for r in recs:"])
         + _indent(_indent(each).splitlines())
         + _indent([*write, "return _out"])
     )
+
+
+#: The names of the namespace a loop body reads: constants (``_k3``) and the helpers
+#: every body uses. Only names of the generator's own making match (admin text never
+#: reaches the source).
+_GLOBAL = re.compile(r"\b(_k\d+|_type|_dict|_getter|_KeyError|_ERRS|_as_number)\b")
+
+
+def _localised(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The loop body with the namespace names it reads turned into locals (``_k3`` ->
+    ``_k3_``), and the assignments that bind them once before the loop: a local is read
+    faster than a global, which the body reads some forty times per record."""
+    names = sorted({m for line in lines for m in _GLOBAL.findall(line)})
+    return [f"{n}_ = {n}" for n in names], [_GLOBAL.sub(r"\1_", line) for line in lines]
 
 
 def _label(rule: Any) -> str:
