@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, inspect, text
+from sqlalchemy.schema import CreateIndex
 
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
@@ -170,10 +171,13 @@ def migrate(conn: Any) -> None:
         have = {i["name"] for i in found.get_indexes(table.name)}
         for name in OLD_INDEXES.get(table.name, ()):
             if name in have:
-                conn.execute(text(f"DROP INDEX {conn.dialect.identifier_preparer.quote(name)}"))
+                # IF EXISTS / IF NOT EXISTS: two processes opening the database at
+                # once may both have seen the old set
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"DROP INDEX IF EXISTS {quoted}"))
         for index in table.indexes:
             if index.name not in have:
-                index.create(conn)
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 __all__ = [
