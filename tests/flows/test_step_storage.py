@@ -190,3 +190,28 @@ def test_a_parallel_flow_with_joined_token_writes_ends_as_before(platform):
     assert done["status"] == "completed"
     assert {t["status"] for t in done["tokens"]} == {"done"}
     assert all(t["ended_on"] is not None for t in done["tokens"])
+
+
+def test_the_step_statements_and_the_inbox_search_an_index(tmp_path):
+    """SQLite's plans: no step statement and no inbox read scans the task or token table."""
+    p = Platform(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        p.flows.tasks()  # opens p.flows: the flow indexes are in place
+        with p.db.transaction(write=False) as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            for name, fixed in _STATEMENTS.items():
+                if name.startswith("INSERT_"):
+                    continue
+                compiled = fixed._compiled(conn, _KEYS.get(name, []) if fixed.by_keys else [])
+                plan = [r[3] for r in cursor.execute(
+                    "EXPLAIN QUERY PLAN " + compiled.sql, [1] * len(compiled.order))]  # fmt: skip
+                assert not [step for step in plan if step.startswith("SCAN")], (name, plan)
+            inbox = (
+                "SELECT id FROM ts_flow_task WHERE status = 'open' "
+                "AND (assignee = ? OR role IN (?, ?)) ORDER BY id"
+            )
+            plan = [r[3] for r in cursor.execute("EXPLAIN QUERY PLAN " + inbox, ["a", "r", "s"])]
+            assert "MULTI-INDEX OR" in plan, plan
+            assert not [step for step in plan if step.startswith("SCAN")], plan
+    finally:
+        p.close()
