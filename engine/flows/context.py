@@ -153,7 +153,9 @@ class Context:
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task this token opened, with its status and outcome."""
-        return stm.TASKS_OF_TOKEN.rows(self._conn, {"b_token": self.token["id"]})
+        return stm.TASKS_OF_TOKEN.rows(
+            self._conn, {"b_instance": self.instance["id"], "b_token": self.token["id"]}
+        )
 
     def open_task(self) -> str | None:
         """The kind of one open task of this token, a signer's first; None when none is open.
@@ -163,14 +165,19 @@ class Context:
         """
         if self.token["id"] in self.runtime.no_open_tasks:
             return None
-        found = stm.OPEN_TASK_OF_TOKEN.first(self._conn, {"b_token": self.token["id"]})
+        found = stm.OPEN_TASK_OF_TOKEN.first(
+            self._conn, {"b_instance": self.instance["id"], "b_token": self.token["id"]}
+        )
         return None if found is None else found["kind"]
 
     def cancel_tasks(self) -> None:
         """Withdraw this token's open tasks (another approver decided, the instance ended)."""
         if self.token["id"] in self.runtime.no_open_tasks:
             return  # the step completed the token's last open task
-        stm.CANCEL_TASKS_OF_TOKEN.run(self._conn, {"b_token": self.token["id"], "b_now": self.now})
+        stm.CANCEL_TASKS_OF_TOKEN.run(
+            self._conn,
+            {"b_instance": self.instance["id"], "b_token": self.token["id"], "b_now": self.now},
+        )
 
     def start_timer(self, due: dt.datetime) -> int:
         timer_id = self._conn.execute(

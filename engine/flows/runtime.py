@@ -59,6 +59,10 @@ class Runtime:
         self._token_changes: dict[int, dict[str, Any]] = {}
         #: tokens this step left waiting: while one is, the instance has a live token
         self._waiting: set[int] = set()
+        #: whole rows of the tokens this step changed, by id (see :meth:`flush_tokens`)
+        self._tokens: dict[int, dict[str, Any]] = {}
+        #: join the token writes of a flush into one statement (tests switch it off)
+        self.join_token_writes = True
         #: tokens known to have no open task (the step completed the last one and opened
         #: none since): cancelling or looking for their open tasks needs no statement
         self.no_open_tasks: set[int] = set()
@@ -280,20 +284,45 @@ class Runtime:
     def _set_token(self, token: dict[str, Any], **values: Any) -> None:
         """Change token columns; written before the next token read or at the step's end."""
         token.update(values)
+        self._tokens[token["id"]] = token
         self._token_changes.setdefault(token["id"], {}).update(values)
         if values.get("status", "waiting") != "waiting":
             self._waiting.discard(token["id"])
 
     def flush_tokens(self) -> None:
-        """Write pending token changes, one executemany per set of changed columns."""
+        """Write pending token changes, one executemany per set of changed columns.
+
+        When the step holds the whole row of every changed token (the usual case:
+        the token it moved and the one it made), the sets are joined into one:
+        a column one token did not change is written with the value it holds,
+        which leaves its row as it was and saves a statement.
+        """
         if not self._token_changes:
             return
         changes, self._token_changes = self._token_changes, {}
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for token_id, values in changes.items():
             groups.setdefault(tuple(sorted(values)), []).append({"b_id": token_id, **values})
+        if len(groups) > 1 and self.join_token_writes:
+            rows = self._joined(changes)
+            if rows is not None:
+                groups = {(): rows}
         for rows in groups.values():
             stm.UPDATE_TOKEN.run_many(self.conn, rows)
+
+    def _joined(self, changes: dict[int, dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The changes as rows of one column set, or None when a token's row is unknown."""
+        keys = sorted({k for values in changes.values() for k in values})
+        rows = []
+        for token_id, values in changes.items():
+            token = self._tokens.get(token_id)
+            if token is None:
+                return None
+            row = {"b_id": token_id}
+            for key in keys:
+                row[key] = values[key] if key in values else token.get(key)
+            rows.append(row)
+        return rows
 
     def load_token(self, token_id: int) -> dict[str, Any]:
         self.flush_tokens()

@@ -32,6 +32,7 @@ from engine.flows.tables import (
     flow_tasks,
     flow_timers,
     flow_tokens,
+    migrate,
 )
 from engine.i18n import t
 
@@ -58,6 +59,8 @@ class FlowService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._specs: dict[tuple[str, int], FlowSpec] = {}
+        with platform.db.transaction(write=True) as conn:
+            migrate(conn)  # a database made before the flow indexes changed
 
     # -- definitions ----------------------------------------------------------------
 
@@ -93,12 +96,19 @@ class FlowService:
 
     # -- steps ----------------------------------------------------------------------
 
-    def _runtime(self, conn: Any, instance: dict[str, Any], actor: str | None) -> Runtime:
+    def _runtime(
+        self,
+        conn: Any,
+        instance: dict[str, Any],
+        actor: str | None,
+        now: dt.datetime | None = None,
+    ) -> Runtime:
+        """A runtime for one step; ``now`` is the step's time when the caller took it already."""
         spec, _ = self.spec(instance["flow"], instance["flow_version"])
         if spec.hash != instance["flow_hash"]:
             raise FlowError(f"flow {instance['flow']!r} version {instance['flow_version']} changed")
         return Runtime(
-            self.platform, conn, spec, instance, now=self.platform.clock.now(), actor=actor
+            self.platform, conn, spec, instance, now=now or self.platform.clock.now(), actor=actor
         )
 
     def start(
@@ -382,7 +392,8 @@ class FlowService:
             )
             if done.rowcount != 1:
                 raise _closed(_task_view(stm.TASK_BY_ID.first(conn, {"b_id": task_id})))
-            runtime = self._runtime(conn, instance, user)
+            # One time for the whole step: the task's completion and the step's events.
+            runtime = self._runtime(conn, instance, user, now)
             if not others_open:
                 runtime.no_open_tasks.add(task["token_id"])
             runtime.log("task_completed", task["node"], task["token_id"],

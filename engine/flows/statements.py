@@ -83,6 +83,7 @@ TASK_FOR_STEP = Fixed(
         *[c.label(f"k_{c.name}") for c in flow_tokens.c],
         select(func.count())
         .where(
+            _other_task.c.instance_id == flow_tasks.c.instance_id,
             _other_task.c.token_id == flow_tasks.c.token_id,
             _other_task.c.status == "open",
             _other_task.c.id != flow_tasks.c.id,
@@ -106,21 +107,33 @@ CLOSE_OPEN_TASK = Fixed(
     ),
     by_keys=True,
 )
+# The token's statements name its instance as well: ``ix_flow_task_step`` leads with it.
 TASKS_OF_TOKEN = Fixed(
     select(flow_tasks)
-    .where(flow_tasks.c.token_id == bindparam("b_token"))
+    .where(
+        flow_tasks.c.instance_id == bindparam("b_instance"),
+        flow_tasks.c.token_id == bindparam("b_token"),
+    )
     .order_by(flow_tasks.c.id)
 )
 #: the kind of one open task of a token, a signer's first (none: no row)
 OPEN_TASK_OF_TOKEN = Fixed(
     select(flow_tasks.c.kind)
-    .where(flow_tasks.c.token_id == bindparam("b_token"), flow_tasks.c.status == "open")
+    .where(
+        flow_tasks.c.instance_id == bindparam("b_instance"),
+        flow_tasks.c.token_id == bindparam("b_token"),
+        flow_tasks.c.status == "open",
+    )
     .order_by(case((flow_tasks.c.kind == "signer", 0), else_=1))
     .limit(1)
 )
 CANCEL_TASKS_OF_TOKEN = Fixed(
     update(flow_tasks)
-    .where(flow_tasks.c.token_id == bindparam("b_token"), flow_tasks.c.status == "open")
+    .where(
+        flow_tasks.c.instance_id == bindparam("b_instance"),
+        flow_tasks.c.token_id == bindparam("b_token"),
+        flow_tasks.c.status == "open",
+    )
     .values(status="cancelled", completed_on=bindparam("b_now"), version=flow_tasks.c.version + 1)
 )
 CANCEL_TIMERS_OF_TOKEN = Fixed(

@@ -8,7 +8,10 @@ a later publish never changes a running instance.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, inspect, text
+from sqlalchemy.schema import CreateIndex
 
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
@@ -79,13 +82,41 @@ flow_tasks = Table(
     Column("completed_on", UTCDateTime),
     Column("due_on", UTCDateTime),
     Column("version", Integer, nullable=False, default=1),
-    Index("ix_flow_task_assignee", "status", "assignee"),
-    Index("ix_flow_task_role", "status", "role"),
-    Index("ix_flow_task_instance", "instance_id"),
-    # A step closes, cancels or counts the open tasks of its token: without this it
-    # scanned every open task of every instance (a cost growing with the inbox).
-    Index("ix_flow_task_token", "token_id", "status"),
+    # Each index names its group first and the status second: closing a task moves
+    # its entry within the same leaf page (a status first moved it from the 'open'
+    # part of the index to the 'completed' part, another page written per commit).
+    # An inbox: ``assignee = ? OR role IN (...)`` with ``status = 'open'`` (SQLite's
+    # multi-index OR). Only the rows that name one are in each: a person's task never
+    # touches the role index.
+    Index(
+        "ix_flow_task_assignee_open",
+        "assignee",
+        "status",
+        sqlite_where=text("assignee IS NOT NULL"),
+        postgresql_where=text("assignee IS NOT NULL"),
+    ),
+    Index(
+        "ix_flow_task_role_open",
+        "role",
+        "status",
+        sqlite_where=text("role IS NOT NULL"),
+        postgresql_where=text("role IS NOT NULL"),
+    ),
+    # An instance's tasks, and a step's look at the open tasks of its token (the
+    # statements name the instance too): one instance's entries share a leaf, so a
+    # step that closes one task and opens the next writes one page of it.
+    Index("ix_flow_task_step", "instance_id", "token_id", "status"),
 )
+
+#: indexes of earlier versions that :func:`migrate` drops from an existing database
+OLD_INDEXES = {
+    "ts_flow_task": (
+        "ix_flow_task_assignee",
+        "ix_flow_task_role",
+        "ix_flow_task_instance",
+        "ix_flow_task_token",
+    ),
+}
 
 # Durable timers; the job runner calls ``p.flows.tick(now)`` to fire due ones.
 flow_timers = Table(
@@ -126,11 +157,36 @@ flow_commands = Table(
     Column("created_on", UTCDateTime, nullable=False),
 )
 
+
+def migrate(conn: Any) -> None:
+    """Bring an existing database's flow indexes to the ones declared here.
+
+    ``create_all`` makes missing tables only: a database made before an index
+    changed kept the old ones. This drops the indexes earlier versions made and
+    creates the declared ones it lacks, in the caller's transaction; run once per
+    platform (``FlowService``), a no-op on an up-to-date database.
+    """
+    found = inspect(conn)
+    for table in (flow_instances, flow_tokens, flow_tasks, flow_timers, flow_events):
+        have = {i["name"] for i in found.get_indexes(table.name)}
+        for name in OLD_INDEXES.get(table.name, ()):
+            if name in have:
+                # IF EXISTS / IF NOT EXISTS: two processes opening the database at
+                # once may both have seen the old set
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"DROP INDEX IF EXISTS {quoted}"))
+        for index in table.indexes:
+            if index.name not in have:
+                conn.execute(CreateIndex(index, if_not_exists=True))
+
+
 __all__ = [
+    "OLD_INDEXES",
     "flow_commands",
     "flow_events",
     "flow_instances",
     "flow_tasks",
     "flow_timers",
     "flow_tokens",
+    "migrate",
 ]
