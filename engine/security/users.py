@@ -36,6 +36,7 @@ from sqlalchemy import (
 
 from engine.errors import ConflictError, NotFound, ValidationError, error_entry
 from engine.i18n import t
+from engine.store.fixed import FixedStatement
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
 
@@ -148,7 +149,7 @@ class UserService:
                 .join(users_table, users_table.c.name == tokens_table.c.user)
                 .where(tokens_table.c.digest == bindparam("digest"))
             )
-            self._signin_reads = (by_name, by_digest)
+            self._signin_reads = (FixedStatement(by_name), FixedStatement(by_digest))
         return self._signin_reads
 
     # ------------------------------------------------------------ users
@@ -216,7 +217,7 @@ class UserService:
         from engine.security.settings import remember_settings
 
         with self.p.db.read_once() as conn:
-            row = conn.execute(self._reads()[0], {"name": name}).first()
+            row = next(iter(self._reads()[0].rows(conn, {"name": name})), None)
         found = None if row is None else _public(row)
         if memo is not None:
             memo[name] = found
@@ -334,7 +335,7 @@ class UserService:
 
         now = self.p.clock.now()
         with self.p.db.read_once() as conn:
-            row = conn.execute(self._reads()[1], {"digest": _digest(token or "")}).first()
+            row = next(iter(self._reads()[1].rows(conn, {"digest": _digest(token or "")})), None)
         if row is None or row.revoked_on is not None:
             return None
         if row.expires_on is not None and row.expires_on <= now:
