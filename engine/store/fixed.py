@@ -9,7 +9,10 @@ round trip itself. :class:`FixedStatement` compiles its statement once per
 dialect, keeps the SQL text, the literal values and the type converters, and
 executes on the connection's own DBAPI cursor: the same transaction, bound
 parameters only, and rows converted by the column types exactly as
-``Connection.execute`` converts them.
+``Connection.execute`` converts them. The engine's cursor events still see
+each statement (statement logs, and the tests and benches that count round
+trips); with no listener those calls do nothing. :func:`execute_driver` does
+the same for SQL text built elsewhere (a record's prepared INSERT).
 
 ``engine.flows.fastsql`` does the same for flow steps; it sits above the store,
 so the store keeps its own (smaller: no per-key compilation, no executemany).
@@ -22,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 
@@ -64,6 +68,26 @@ class _Compiled:
         return [params[k] for k in self.order]
 
 
+def execute_driver(conn: Connection, sql: str, params: Any) -> Any:
+    """``conn.exec_driver_sql(sql, params)`` for one parameter set, on the DBAPI cursor.
+
+    The same driver call without SQLAlchemy's execution context and result; the
+    engine's cursor events see the statement, and a driver error comes out as
+    SQLAlchemy's wrapped exception (``IntegrityError`` and so on), as from
+    ``exec_driver_sql``, so callers handle both paths alike.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    dispatch = conn.dispatch
+    dispatch.before_cursor_execute(conn, cursor, sql, params, None, False)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        cursor.execute(sql, params)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    dispatch.after_cursor_execute(conn, cursor, sql, params, None, False)
+    return cursor
+
+
 class FixedStatement:
     """A statement built once; :meth:`execute` runs it on a connection's DBAPI cursor."""
 
@@ -80,15 +104,7 @@ class FixedStatement:
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """Run with ``values`` (bind name → Python value); returns the DBAPI cursor."""
         compiled = self.compiled(conn)
-        cursor = conn.connection.dbapi_connection.cursor()
-        params = compiled.params(values or {})
-        # The engine's cursor events still see the statement (statement logs, the tests
-        # and benches that count round trips); with no listener these calls do nothing.
-        dispatch = conn.dispatch
-        dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, False)
-        cursor.execute(compiled.sql, params)
-        dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, False)
-        return cursor
+        return execute_driver(conn, compiled.sql, compiled.params(values or {}))
 
     def rows(self, conn: Connection, values: Mapping[str, Any] | None = None) -> list[Any]:
         """The result rows as named tuples, each value converted by its column's type
@@ -109,4 +125,4 @@ class FixedStatement:
         return out
 
 
-__all__ = ["FixedStatement"]
+__all__ = ["FixedStatement", "execute_driver"]
