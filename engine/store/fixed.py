@@ -89,7 +89,11 @@ def execute_driver(conn: Connection, sql: str, params: Any) -> Any:
 
 
 class FixedStatement:
-    """A statement built once; :meth:`execute` runs it on a connection's DBAPI cursor."""
+    """A statement built once; :meth:`execute` runs it on a connection's DBAPI cursor.
+
+    For small statements with plain bound values only: an expanding (``IN``
+    list) parameter is rendered when SQLAlchemy executes, so it has no fixed SQL.
+    """
 
     def __init__(self, stmt: ClauseElement) -> None:
         self.stmt = stmt
