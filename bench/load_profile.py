@@ -6,7 +6,8 @@ PostgreSQL database, in this one process, and prints:
 
 - the SQL statements and transactions one create sends (the minimum is the
   sign-in read, then one transaction with the insert, the audit row and the
-  data-version bump);
+  data-version bump); statements the engine sends straight to the DBAPI
+  cursor (``engine.store.fixed``) fire the same cursor events and are listed too;
 - the CPU time per create of this process (``time.process_time``: the web
   layer, the engine and the driver; PostgreSQL's own work is not in it), which
   other load on a shared machine changes far less than wall-clock time;

@@ -75,8 +75,13 @@ json_values = st.recursive(
 )
 
 
-#: Setting names as a database column holds them (PostgreSQL text has no NUL).
-keys = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20)
+#: Setting names as a database column holds them (PostgreSQL text has no NUL; no lone
+#: surrogates, which UTF-8 cannot encode).
+keys = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=20,
+)
 
 
 @settings(max_examples=25)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import TesseraError
@@ -40,6 +41,7 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
     )
     app.config.update(config or {})
     app.extensions["tessera"] = platform
+    app.session_interface = _SessionInterface()
 
     from web.actions_api import blueprint as actions_api
     from web.api import api
@@ -90,19 +92,48 @@ def create_app(platform: Any = None, *, config: dict[str, Any] | None = None) ->
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # Scripts only from this site; inline style attributes are allowed because the
-        # chart library positions its tooltips with them.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
+        # One pass over the response's headers, then the missing ones added: four
+        # setdefault calls scanned them four times, on every request.
+        present = {key.lower() for key, _ in response.headers}
+        for key, value in _SECURITY_HEADERS:
+            if key.lower() not in present:
+                response.headers.add(key, value)
         return response
 
     return app
+
+
+#: Headers every response gets unless its view set them.
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    # Scripts only from this site; inline style attributes are allowed because the
+    # chart library positions its tooltips with them.
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'",
+    ),
+)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key.
+
+    Flask builds it anew for every request (an API call with a token included,
+    since the session is opened before anyone knows); the keys rarely change,
+    and a change of key (or of the fallback keys) builds a new one.
+    """
+
+    _memo: tuple[Any, Any] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        memo = self._memo
+        if memo is None or memo[0] != keys:
+            memo = self._memo = (keys, super().get_signing_serializer(app))
+        return memo[1]
 
 
 def _wants_page() -> bool:

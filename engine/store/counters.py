@@ -18,7 +18,13 @@ from sqlalchemy import Sequence, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from engine.store.db import upsert
+from engine.store.fixed import FixedStatement
 from engine.store.system import counters
+
+#: ``n`` values of a sequence in one statement (PostgreSQL), compiled once.
+_NEXTVAL = FixedStatement(
+    text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)")
+)
 
 
 def _advance(conn: Connection, name: str, n: int) -> int:
@@ -48,10 +54,7 @@ class IdAllocator:
         if n <= 0:
             return []
         if self.dialect == "postgresql":
-            rows = conn.execute(
-                text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
-                {"seq": f"{table_name}_id_seq", "n": n},
-            )
+            rows = _NEXTVAL.rows(conn, {"seq": f"{table_name}_id_seq", "n": n})
             return [int(r[0]) for r in rows]
         last = _advance(conn, f"id:{table_name}", n)
         return list(range(last - n + 1, last + 1))

@@ -26,7 +26,8 @@ from engine.errors import (
 from engine.forms.sections import unless_hidden
 from engine.i18n import t
 from engine.store import audit
-from engine.store.bulk import bulk_insert, collector_paused, insert_records
+from engine.store.bulk import bulk_insert, collector_paused, insert_records, prepared_insert
+from engine.store.fixed import execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.schema import fk_name
 from engine.store.values import (
@@ -288,7 +289,7 @@ class RecordService:
                 conn, self.entity, self.model, self.user, [(r, None) for r in records]
             )
             try:
-                insert_records(conn, self.live.table, self.model.codec.insert_columns, records)
+                self._insert(conn, records)
             except IntegrityError as exc:
                 raise self._integrity_error(exc, conn, records) from None
             for f in self.model.child_fields():
@@ -305,6 +306,22 @@ class RecordService:
         if visible is _show_all and not any(save.warnings):
             return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
+
+    def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> None:
+        """Insert the new rows: one record (an API create) goes straight to the cursor.
+
+        Same SQL and parameters as :func:`insert_records`, without SQLAlchemy's
+        execution context and result object, which cost as much as the round trip
+        on every create; a batch keeps ``insert_records`` (one executemany).
+        """
+        columns = self.model.codec.insert_columns
+        if len(records) != 1:
+            insert_records(conn, self.live.table, columns, records)
+            return
+        prepared = prepared_insert(
+            conn, self.live.table, [c for c, _ in columns], [k for _, k in columns]
+        )
+        execute_driver(conn, prepared.sql, prepared.rows(records)[0])
 
     def update(
         self,

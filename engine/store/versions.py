@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, Column, String, Table, select, update
+from sqlalchemy import BigInteger, Column, String, Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from engine.store.fixed import FixedStatement
 from engine.store.system import system_metadata
 
 data_versions = Table(
@@ -26,6 +27,13 @@ data_versions = Table(
 )
 
 _TOUCHED = "tessera_touched_entities"
+
+#: The bump every committed write sends: built and compiled once, run on the cursor.
+_BUMP = FixedStatement(
+    update(data_versions)
+    .where(data_versions.c.entity == bindparam("entity"))
+    .values(version=data_versions.c.version + 1)
+)
 
 
 def touch(conn: Connection, entity: str) -> None:
@@ -39,11 +47,7 @@ def flush(conn: Connection) -> None:
     if not touched:
         return
     for entity in sorted(touched):
-        bumped = conn.execute(
-            update(data_versions)
-            .where(data_versions.c.entity == entity)
-            .values(version=data_versions.c.version + 1)
-        )
+        bumped = _BUMP.execute(conn, {"entity": entity})
         if bumped.rowcount == 0:  # the entity's first write ever: rare, so two statements
             from engine.store.db import upsert
 

@@ -1,0 +1,197 @@
+"""Fixed statements on the DBAPI cursor give what ``Connection.execute`` gives.
+
+``engine.store.fixed`` sends the few statements of every API write (the
+sign-in reads, the id sequence, the data-version bump, a single record's
+INSERT) straight to the driver. These tests hold each fast path to the general
+one on the same database: the same rows with the same Python values, the same
+row counts, the same wrapped errors, the same stored record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.store import versions
+from engine.store.fixed import FixedStatement, execute_driver
+from engine.store.system import audit_log
+from engine.store.versions import data_versions
+
+LEAD = {
+    "name": "lead",
+    "label": "Lead",
+    "title_field": "company",
+    "schema": {
+        "type": "object",
+        "required": ["company"],
+        "properties": {
+            "company": {"type": "string", "maxLength": 200},
+            "size": {"type": "integer"},
+            "won": {"type": "boolean"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "due": {"type": "string", "format": "date"},
+        },
+    },
+}
+
+
+def _both(conn, stmt, values):
+    """(general rows, fixed rows) as lists of dicts."""
+    general = [dict(r._mapping) for r in conn.execute(stmt, values)]
+    fixed = [r._asdict() for r in FixedStatement(stmt).rows(conn, values)]
+    return general, fixed
+
+
+def test_user_and_token_reads_match_the_general_path(platform):
+    """Typed columns (UTC datetimes, booleans, JSON text) convert exactly as SQLAlchemy does."""
+    p = platform
+    p.users.add("ann", password="secret-pass-1", roles=["admin", "sales"], email="a@example.com")
+    p.users.settings.set("ann", "lang", "zh-CN")
+    token = p.users.create_token("ann", expires_in=dt.timedelta(days=2))["token"]
+    p.users.verify_token(token)  # writes last_used_on: a datetime to read back
+    by_name, by_digest = (r.stmt for r in p.users._reads())
+    from engine.security.users import _digest
+
+    with p.db.transaction(write=False) as conn:
+        general, fixed = _both(conn, by_name, {"name": "ann"})
+        assert fixed == general and len(fixed) == 1
+        general, fixed = _both(conn, by_digest, {"digest": _digest(token)})
+        assert fixed == general and len(fixed) == 1
+        assert isinstance(fixed[0]["last_used_on"], dt.datetime)
+        assert fixed[0]["last_used_on"].tzinfo is not None
+        assert _both(conn, by_name, {"name": "nobody"}) == ([], [])
+
+
+def test_literal_values_in_a_fixed_update_are_bound(platform):
+    """``version + 1`` carries a literal bind: the fixed path fills it in, and counts rows."""
+    p = platform
+    bump = FixedStatement(
+        update(data_versions)
+        .where(data_versions.c.entity == bindparam("entity"))
+        .values(version=data_versions.c.version + 1)
+    )
+    with p.db.transaction() as conn:
+        conn.execute(data_versions.insert().values(entity="x", version=5))
+        assert bump.execute(conn, {"entity": "x"}).rowcount == 1
+        assert bump.execute(conn, {"entity": "missing"}).rowcount == 0
+    with p.db.transaction(write=False) as conn:
+        assert versions.current(conn, ["x", "missing"]) == {"x": 6, "missing": 0}
+
+
+def test_data_versions_bump_once_per_committed_write(platform):
+    """The first write of an entity creates its row; later ones add one; a rollback adds none."""
+    p = platform
+    p.meta.save("entity", "lead", LEAD, user="test")
+    records = p.records("lead")
+
+    def version() -> int:
+        with p.db.transaction(write=False) as conn:
+            return versions.current(conn, ["lead"])["lead"]
+
+    start = version()
+    records.create({"company": "A"})
+    assert version() == start + 1
+    records.create_many([{"company": "B"}, {"company": "C"}])
+    assert version() == start + 2
+    with pytest.raises(RuntimeError), p.db.transaction() as conn:
+        versions.touch(conn, "lead")
+        raise RuntimeError("rolled back")
+    assert version() == start + 2
+
+
+def test_ids_come_in_order_from_the_sequence(platform):
+    p = platform
+    p.meta.save("entity", "lead", LEAD, user="test")
+    with p.db.transaction() as conn:
+        first = p.ids.allocate(conn, "t_lead", 3)
+        second = p.ids.allocate(conn, "t_lead", 1)
+    assert first == sorted(first) and len(set(first)) == 3
+    assert second[0] > first[-1]
+    assert p.ids.allocate(None, "t_lead", 0) == []
+
+
+def test_a_driver_error_comes_out_as_sqlalchemy_wraps_it(platform):
+    p = platform
+    p.meta.save("entity", "lead", LEAD, user="test")
+    row = {
+        "id": 1,
+        "at": dt.datetime.now(dt.UTC),
+        "entity": "lead",
+        "record_id": 1,
+        "action": "create",
+        "version": 1,
+        "changes": "{}",
+    }
+    from engine.store.bulk import prepared_insert
+
+    errors = []
+    for run in ("general", "fixed"):
+        with pytest.raises(IntegrityError) as caught, p.db.transaction() as conn:
+            prepared = prepared_insert(conn, audit_log, tuple(row))
+            params = prepared.rows([row])[0]
+            conn.exec_driver_sql(prepared.sql, params)  # the first one is stored
+            if run == "general":
+                conn.exec_driver_sql(prepared.sql, params)
+            else:
+                execute_driver(conn, prepared.sql, params)
+        errors.append(type(caught.value.orig))
+    assert errors[0] is errors[1]
+
+
+def test_fixed_statements_are_seen_by_the_engines_cursor_events(platform):
+    p = platform
+    seen: list[str] = []
+    event.listen(p.db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with p.db.transaction() as conn:
+        FixedStatement(select(data_versions.c.entity)).rows(conn)
+    assert any("ts_data_version" in s for s in seen)
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=40)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    record=st.fixed_dictionaries(
+        {"company": _text.filter(str.strip)},
+        optional={
+            "size": st.integers(min_value=-(2**31), max_value=2**31 - 1),
+            "won": st.booleans(),
+            "tags": st.lists(_text, max_size=3, unique=True),
+            "due": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2999, 12, 31)),
+        },
+    )
+)
+def test_one_record_is_stored_as_a_batch_stores_it(lead_platform, record):
+    """A lone create (the INSERT on the cursor) and a batch (executemany) store the same row."""
+    p = lead_platform
+    records = p.records("lead")
+    alone = records.create(dict(record))
+    batch = records.create_many([dict(record), {"company": "other"}])[0]
+    stored = {r["id"]: r for r in records.list(order_by="id", limit=None)}
+    skip = {"id", "created_on", "modified_on"}
+
+    def same(r):
+        return {k: v for k, v in r.items() if k not in skip}
+
+    assert same(stored[alone["id"]]) == same(stored[batch["id"]])
+    assert same(alone) == same(batch)
+
+
+@pytest.fixture(scope="module")
+def lead_platform(tmp_path_factory):
+    from engine import Platform
+    from tests.conftest import database_url
+
+    with database_url(tmp_path_factory.mktemp("fixed")) as url:
+        p = Platform(url)
+        p.meta.save("entity", "lead", LEAD, user="test")
+        try:
+            yield p
+        finally:
+            p.close()
