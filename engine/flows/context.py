@@ -165,7 +165,10 @@ class Context:
         """
         if self.token["id"] in self.runtime.no_open_tasks:
             return None
-        found = stm.OPEN_TASK_OF_TOKEN.first(
+        # Only a signer added to the step makes a signer's task (the service notes it in
+        # the token's state): without one, any open task answers, read in one index probe.
+        query = stm.OPEN_TASK_OF_TOKEN if self.state.get("signers") else stm.ANY_OPEN_TASK_OF_TOKEN
+        found = query.first(
             self._conn, {"b_instance": self.instance["id"], "b_token": self.token["id"]}
         )
         return None if found is None else found["kind"]

@@ -117,16 +117,19 @@ TASKS_OF_TOKEN = Fixed(
     .order_by(flow_tasks.c.id)
 )
 #: the kind of one open task of a token, a signer's first (none: no row)
-OPEN_TASK_OF_TOKEN = Fixed(
-    select(flow_tasks.c.kind)
-    .where(
-        flow_tasks.c.instance_id == bindparam("b_instance"),
-        flow_tasks.c.token_id == bindparam("b_token"),
-        flow_tasks.c.status == "open",
-    )
-    .order_by(case((flow_tasks.c.kind == "signer", 0), else_=1))
-    .limit(1)
+_OPEN_TASKS_OF_TOKEN = select(flow_tasks.c.kind).where(
+    flow_tasks.c.instance_id == bindparam("b_instance"),
+    flow_tasks.c.token_id == bindparam("b_token"),
+    flow_tasks.c.status == "open",
 )
+#: One open task of a token, a signer's first: reads every open task of the token to
+#: order them, so only a step that signers were added to asks it.
+OPEN_TASK_OF_TOKEN = Fixed(
+    _OPEN_TASKS_OF_TOKEN.order_by(case((flow_tasks.c.kind == "signer", 0), else_=1)).limit(1)
+)
+#: Any one open task of a token: the first row of the step index, whatever the number
+#: of open tasks (a 200-person countersign's first step reads one row, as its last).
+ANY_OPEN_TASK_OF_TOKEN = Fixed(_OPEN_TASKS_OF_TOKEN.limit(1))
 CANCEL_TASKS_OF_TOKEN = Fixed(
     update(flow_tasks)
     .where(

@@ -215,3 +215,20 @@ def test_the_step_statements_and_the_inbox_search_an_index(tmp_path):
             assert not [step for step in plan if step.startswith("SCAN")], plan
     finally:
         p.close()
+
+
+def test_a_countersign_step_reads_one_open_task_whatever_their_number(tmp_path):
+    """Without signers, "is anyone still to sign?" is one index probe: no sort of the open
+    tasks, so the first step of a 200-person countersign costs what its last one does."""
+    p = Platform(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        p.flows.tasks()
+        with p.db.transaction(write=False) as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            compiled = stm.ANY_OPEN_TASK_OF_TOKEN._compiled(conn, [])
+            plan = [r[3] for r in cursor.execute(
+                "EXPLAIN QUERY PLAN " + compiled.sql, [1] * len(compiled.order))]  # fmt: skip
+            assert plan and all("TEMP B-TREE" not in step for step in plan), plan
+            assert not [step for step in plan if step.startswith("SCAN")], plan
+    finally:
+        p.close()
