@@ -1,7 +1,7 @@
 """How fast do rule sets run? Tessera's compiled lead scoring, grading and routing against the
 same logic written by hand (the limit), rule-engine, zen-engine and simpleeval.
 
-Run: ``python bench/bench_rules.py [--n 100000] [--runs 3] [--slice 5000] [--clock cpu]``. The workload is the
+Run: ``python bench/bench_rules.py [--n 100000] [--runs 3] [--slice 5000] [--clock cpu] [--parts]``. The workload is the
 example of RULES_DSL.md grown to a 12-rule scoring set, the hot / warm / cold
 grading and a 6-rule first-match routing, over generated leads
 (``bench/leads.py``: ``generate_scoring_leads``) with a fixed clock. Every
@@ -470,6 +470,67 @@ def zen_runners() -> tuple[Runner, Runner]:
 # -- timing ---------------------------------------------------------------------------
 
 
+def tessera_parts(svc: RuleService) -> dict[str, Runner]:
+    """The steps of :func:`tessera_batch` one by one, for ``--parts``: each rule set's
+    ``evaluate_many`` and the bench's own assembly of the result tuples. Each part runs
+    on the slice as the batch leaves it (score and grade written), so the parts sum to
+    the batch's work; the values they return are not results and are not compared."""
+    many = svc.evaluate_many
+    values: dict[str, list[Any]] = {}
+
+    def part(name: str, write: bool) -> Runner:
+        def run(leads: list[dict[str, Any]]) -> list[Any]:
+            values[name] = many(name, leads, write=write)
+            return values[name]
+
+        return run
+
+    def assemble(leads: list[dict[str, Any]]) -> list[Any]:
+        scores, grades, routes = (values[n] for n in ("lead_score", "lead_grade", "lead_routing"))
+        return [(s, g, r["rule"], r["target"]) for s, g, r in zip(scores, grades, routes)]
+
+    return {
+        "scoring evaluate_many(write=True)": part("lead_score", True),
+        "grading evaluate_many(write=True)": part("lead_grade", True),
+        "routing evaluate_many()": part("lead_routing", False),
+        "result tuples (the bench's own)": assemble,
+    }
+
+
+def time_parts(
+    svc: RuleService, leads: list[dict[str, Any]], args: argparse.Namespace, clock: Any
+) -> None:
+    """``--parts``: where the batch row's time goes, each part against the hand-written
+    code on the same slices (best of ``--runs`` per slice, summed, as the main table)."""
+    copies = [dict(lead) for lead in leads]
+    parts = tessera_parts(svc)
+    starts = range(0, len(leads), args.slice)
+    best = {name: 0.0 for name in ["hand-written Python (limit)", *parts]}
+    for i in starts:
+        pristine, mine = leads[i : i + args.slice], copies[i : i + args.slice]
+        slice_best = dict.fromkeys(best, float("inf"))
+        for _ in range(args.runs):
+            start = clock()
+            hand_written(pristine)
+            slice_best["hand-written Python (limit)"] = min(
+                slice_best["hand-written Python (limit)"], clock() - start
+            )
+            for name, run in parts.items():  # in order: each reads what the one before wrote
+                start = clock()
+                run(mine)
+                slice_best[name] = min(slice_best[name], clock() - start)
+        for name, t in slice_best.items():
+            best[name] += t
+    hand = best["hand-written Python (limit)"]
+    print(f"parts of the batch row ({args.clock} clock):")
+    for name, t in best.items():
+        print(f"  {name:38} {t / len(leads) * 1e6:>6.2f} µs/lead {t / hand:>6.2f}x")
+    total = sum(t for name, t in best.items() if name in parts)
+    print(
+        f"  {'sum of the parts':38} {total / len(leads) * 1e6:>6.2f} µs/lead {total / hand:>6.2f}x"
+    )
+
+
 def _machine() -> str:
     """The CPU model and core count, for the figures' heading."""
     model = platform.processor() or platform.machine()
@@ -503,6 +564,12 @@ def main(argv: list[str] | None = None) -> int:
         help="time each slice by the wall clock (perf_counter, the default and what the "
         "figures before 2026-12-02 used) or by this process's CPU time (process_time, "
         "which other jobs on a shared machine do not inflate)",
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also time the batch row's parts (each rule set's evaluate_many, the result "
+        "tuples) against the hand-written code, after the main table",
     )
     args = parser.parse_args(argv)
 
@@ -599,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
         for goal, met, figure in goals:
             print(f"goal: {goal}: {figure:.2f}x - {'met' if met else 'NOT met'}")
+    if args.parts:
+        time_parts(svc, leads, args, clock)
     bad = {k: v for k, v in disagree.items() if v}
     print(
         "disagreements with hand-written: "
