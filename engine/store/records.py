@@ -289,14 +289,15 @@ class RecordService:
                 conn, self.entity, self.model, self.user, [(r, None) for r in records]
             )
             try:
-                self._insert(conn, records)
+                audited = self._insert(conn, records, now)
             except IntegrityError as exc:
                 raise self._integrity_error(exc, conn, records) from None
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
-            audit.write_created(
-                conn, self.entity, self.user, now, records, self.model.codec.audit_created
-            )
+            if not audited:
+                audit.write_created(
+                    conn, self.entity, self.user, now, records, self.model.codec.audit_created
+                )
             save.finish(conn)
             self.platform.record_written(
                 self.entity, "created", records, [None] * len(records), self.user
@@ -307,21 +308,41 @@ class RecordService:
             return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
-    def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> None:
+    def _insert(self, conn: Connection, records: list[dict[str, Any]], now: Any) -> bool:
         """Insert the new rows: one record (an API create) goes straight to the cursor.
 
         Same SQL and parameters as :func:`insert_records`, without SQLAlchemy's
         execution context and result object, which cost as much as the round trip
         on every create; a batch keeps ``insert_records`` (one executemany).
+        On PostgreSQL the one record's INSERT also carries its audit row
+        (``WITH created AS (INSERT ...) INSERT INTO ts_audit ...``: one round
+        trip, not two) unless it has child rows. Returns whether the audit row
+        was written.
         """
         columns = self.model.codec.insert_columns
         if len(records) != 1:
             insert_records(conn, self.live.table, columns, records)
-            return
+            return False
         prepared = prepared_insert(
             conn, self.live.table, [c for c, _ in columns], [k for _, k in columns]
         )
-        execute_driver(conn, prepared.sql, prepared.rows(records)[0])
+        params = prepared.rows(records)[0]
+        # Child rows get their ids after this INSERT and the audit entry shows them,
+        # so a record with child fields writes its audit row after them, alone.
+        if (
+            conn.dialect.name != "postgresql"
+            or not isinstance(params, dict)
+            or self.model.child_fields()
+        ):
+            execute_driver(conn, prepared.sql, params)
+            return False
+        entry_sql, entry_params = audit.created_entry(
+            conn, self.entity, self.user, now, records[0], self.model.codec.audit_created
+        )
+        execute_driver(
+            conn, f"WITH created AS ({prepared.sql}) {entry_sql}", {**params, **entry_params}
+        )
+        return True
 
     def update(
         self,
