@@ -104,7 +104,7 @@ def main() -> int:
         cpu = time.process_time() - start
         print(f"{args.n} creates: {cpu * 1000 / args.n:.2f} ms CPU per create in this process")
         if args.profile:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_TOP", "25")))
     finally:
         p.close()
         drop_database(args.server, name)
