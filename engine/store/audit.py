@@ -136,6 +136,23 @@ _CREATED_ONE = FixedStatement(
 )
 
 
+def created_entry_of(record_id: Any) -> Any:
+    """The INSERT of one creation's audit row taking its record id from ``record_id``
+    (the id column of a CTE that inserted the record); the other values are bound
+    under :func:`created_entry`'s names, so its parameters fit this statement too."""
+    return insert(audit_log).from_select(
+        list(_CREATED_COLUMNS),
+        select(
+            *(
+                record_id
+                if k == "record_id"
+                else bindparam(f"audit_{k}", type_=audit_log.c[k].type)
+                for k in _CREATED_COLUMNS
+            )
+        ),
+    )
+
+
 def created_entry(
     conn: Connection,
     entity: str,
