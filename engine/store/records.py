@@ -319,7 +319,10 @@ class RecordService:
         its id itself, by :meth:`assign_ids`, if rules went live meanwhile). Saves
         the ``nextval`` round trip of an API create.
         """
-        if count != 1 or conn.dialect.name != "postgresql" or self.model.child_fields():
+        # The statement joins named bind parameters (psycopg's): a positional driver cannot.
+        if count != 1 or conn.dialect.name != "postgresql" or conn.dialect.positional:
+            return False
+        if self.model.child_fields():
             return False
         reads = getattr(self.platform.save_hook, "reads_new_ids", None)
         if reads is None or reads(self.entity):
