@@ -16,7 +16,12 @@ PostgreSQL database, in this one process, and prints:
 ::
 
     python bench/load_profile.py --server postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
-        [--n 300] [--profile]
+        [--n 300] [--profile [--sort cumulative] [--top 60]]
+
+One create sends, on PostgreSQL since 2026-12-02, the sign-in read and a
+transaction of two statements: the INSERT taking its id from the sequence with
+the audit row in the same statement (``WITH created AS (INSERT ...)``), then the
+data-version bump.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ def main() -> int:
     parser.add_argument("--server", default=os.environ.get("TESSERA_BENCH_PG"))
     parser.add_argument("--n", type=int, default=300, help="creates measured")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative)")
+    parser.add_argument("--top", type=int, default=25, help="functions cProfile prints")
     args = parser.parse_args()
     if not args.server:
         parser.error("--server (or TESSERA_BENCH_PG): a PostgreSQL URL")
@@ -104,7 +111,7 @@ def main() -> int:
         cpu = time.process_time() - start
         print(f"{args.n} creates: {cpu * 1000 / args.n:.2f} ms CPU per create in this process")
         if args.profile:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     finally:
         p.close()
         drop_database(args.server, name)

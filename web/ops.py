@@ -89,22 +89,27 @@ def install(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        rule = request.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        request_id = g.get("request_id")
         metrics.observe(request.method, endpoint, response.status_code, seconds)
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        log.info(
-            orjson.dumps(
-                {
-                    "request_id": g.get("request_id"),
-                    "method": request.method,
-                    "path": request.path,
-                    "endpoint": endpoint,
-                    "status": response.status_code,
-                    "ms": round(seconds * 1000, 2),
-                    "user": g.get("user"),
-                }
-            ).decode()
-        )
+        response.headers["X-Request-Id"] = request_id or ""
+        # The line is built only when someone listens: where INFO is off (a bare
+        # ``tessera serve``) the dict and its JSON were work on every request for nothing.
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                orjson.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.path,
+                        "endpoint": endpoint,
+                        "status": response.status_code,
+                        "ms": round(seconds * 1000, 2),
+                        "user": g.get("user"),
+                    }
+                ).decode()
+            )
         return response
 
 

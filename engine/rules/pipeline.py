@@ -72,6 +72,15 @@ class RulePipeline:
         with self._lock:
             self._live = None
 
+    def reads_new_ids(self, entity: str) -> bool:
+        """Whether a create of ``entity`` runs rules, which read the new record's id.
+
+        When not, the store may leave a new record's id None until its INSERT takes
+        one from the sequence; should rules go live in between, :meth:`begin` gives
+        the records their ids first (``service.assign_ids``).
+        """
+        return not self.live().for_entity(entity).empty
+
     def begin(
         self,
         conn: Connection,
@@ -83,6 +92,8 @@ class RulePipeline:
         prefixed: bool,
     ) -> RuleSave:
         rules = self.live().for_entity(service.entity)
+        if event == "created" and not rules.empty and any(r["id"] is None for r in records):
+            service.assign_ids(conn, records)  # the rules read ids; see reads_new_ids
         save = RuleSave(self.platform, service, event, rules, records, olds)
         if event == "deleted":
             save.views = [dict(r) for r in records]

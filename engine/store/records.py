@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -237,7 +237,10 @@ class RecordService:
             )
         now = self.platform.clock.now()
         with self.platform.db.transaction() as conn:
-            ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
+            if self._id_in_insert(conn, len(prepared)):
+                ids: list[Any] = [None]  # taken by the INSERT (see _insert)
+            else:
+                ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
             self._fill_autonumbers(conn, prepared, now)
             self.platform.lookups.fill(conn, self.model, prepared, stored=True)
             records = []
@@ -289,14 +292,15 @@ class RecordService:
                 conn, self.entity, self.model, self.user, [(r, None) for r in records]
             )
             try:
-                self._insert(conn, records)
+                audited = self._insert(conn, records, now)
             except IntegrityError as exc:
                 raise self._integrity_error(exc, conn, records) from None
             for f in self.model.child_fields():
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
-            audit.write_created(
-                conn, self.entity, self.user, now, records, self.model.codec.audit_created
-            )
+            if not audited:
+                audit.write_created(
+                    conn, self.entity, self.user, now, records, self.model.codec.audit_created
+                )
             save.finish(conn)
             self.platform.record_written(
                 self.entity, "created", records, [None] * len(records), self.user
@@ -307,21 +311,76 @@ class RecordService:
             return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
-    def _insert(self, conn: Connection, records: list[dict[str, Any]]) -> None:
+    def _id_in_insert(self, conn: Connection, count: int) -> bool:
+        """Whether one new record can take its id in its own INSERT (PostgreSQL).
+
+        Nothing may read the id before the row is written: no child rows or files
+        (they point at it) and no rules (the save hook says; it gives the record
+        its id itself, by :meth:`assign_ids`, if rules went live meanwhile). Saves
+        the ``nextval`` round trip of an API create.
+        """
+        # The statement joins named bind parameters (psycopg's): a positional driver cannot.
+        if count != 1 or conn.dialect.name != "postgresql" or conn.dialect.positional:
+            return False
+        if self.model.child_fields():
+            return False
+        reads = getattr(self.platform.save_hook, "reads_new_ids", None)
+        if reads is None or reads(self.entity):
+            return False
+        from engine.store.files import file_fields
+
+        return not file_fields(self.model)
+
+    def assign_ids(self, conn: Connection, records: list[dict[str, Any]]) -> None:
+        """Give the new records whose id is still None their ids from the table's source."""
+        waiting = [r for r in records if r["id"] is None]
+        fresh = self.platform.ids.allocate(conn, self.live.table.name, len(waiting))
+        for record, rid in zip(waiting, fresh):
+            record["id"] = rid
+
+    def _insert(self, conn: Connection, records: list[dict[str, Any]], now: Any) -> bool:
         """Insert the new rows: one record (an API create) goes straight to the cursor.
 
         Same SQL and parameters as :func:`insert_records`, without SQLAlchemy's
         execution context and result object, which cost as much as the round trip
         on every create; a batch keeps ``insert_records`` (one executemany).
+        On PostgreSQL the one record's INSERT also carries its audit row
+        (``WITH created AS (INSERT ...) INSERT INTO ts_audit ...``: one round
+        trip, not two) unless it has child rows. Returns whether the audit row
+        was written.
         """
         columns = self.model.codec.insert_columns
         if len(records) != 1:
             insert_records(conn, self.live.table, columns, records)
-            return
+            return False
         prepared = prepared_insert(
             conn, self.live.table, [c for c, _ in columns], [k for _, k in columns]
         )
-        execute_driver(conn, prepared.sql, prepared.rows(records)[0])
+        params = prepared.rows(records)[0]
+        # Child rows get their ids after this INSERT and the audit entry shows them,
+        # so a record with child fields writes its audit row after them, alone.
+        if (
+            conn.dialect.name != "postgresql"
+            or not isinstance(params, dict)
+            or self.model.child_fields()
+        ):
+            execute_driver(conn, prepared.sql, params)
+            return False
+        if records[0]["id"] is None:  # the id comes from the sequence, in the same statement
+            sql = _insert_taking_id(conn, self.live.table, prepared)
+            _, entry = audit.created_entry(
+                conn, self.entity, self.user, now, records[0], self.model.codec.audit_created
+            )
+            cursor = execute_driver(conn, sql, {**params, **entry})
+            records[0]["id"] = int(cursor.fetchone()[0])
+            return True
+        entry_sql, entry_params = audit.created_entry(
+            conn, self.entity, self.user, now, records[0], self.model.codec.audit_created
+        )
+        execute_driver(
+            conn, f"WITH created AS ({prepared.sql}) {entry_sql}", {**params, **entry_params}
+        )
+        return True
 
     def update(
         self,
@@ -624,6 +683,38 @@ class RecordService:
 
     def _public(self, record: dict[str, Any]) -> dict[str, Any]:
         return self.model.codec.public(record)
+
+
+_TAKING_ID: dict[tuple[int, str, str], str] = {}
+
+
+def _insert_taking_id(conn: Connection, table: Any, prepared: Any) -> str:
+    """``prepared``'s INSERT with the id from the table's sequence, then the audit row.
+
+    ``WITH created AS (INSERT ... VALUES (nextval(seq), ...) RETURNING id)
+    INSERT INTO ts_audit ... SELECT ..., created.id FROM created RETURNING
+    record_id``: the bound names are ``prepared``'s and
+    :func:`engine.store.audit.created_entry`'s, so their driver parameters fit
+    (the id's own parameter is left unused). Compiled once per table and columns.
+    """
+    key = (id(table), conn.dialect.name, prepared.sql)
+    found = _TAKING_ID.get(key)
+    if found is None:
+        from engine.store.counters import sequence_for
+        from engine.store.system import audit_log
+
+        values = {
+            c.key: sequence_for(table.name).next_value()
+            if c.key == "id"
+            else bindparam(f"p_{i}", type_=c.type)
+            for i, c in enumerate(prepared.columns)
+        }
+        created = insert(table).values(values).returning(table.c.id).cte("created")
+        stmt = audit.created_entry_of(created.c.id).returning(audit_log.c.record_id)
+        if len(_TAKING_ID) > 500:
+            _TAKING_ID.clear()
+        found = _TAKING_ID[key] = stmt.compile(dialect=conn.dialect).string
+    return found
 
 
 def _show_all(record: dict[str, Any]) -> dict[str, Any]:
