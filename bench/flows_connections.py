@@ -5,7 +5,9 @@ transaction for the next one (``Database._take`` / ``_give_back``) instead of
 a pool check-out and return each time. This runs the bench's approval workload
 once and completes the tasks in alternating chunks, with connections kept (A)
 and with the old check-out per transaction (B), so both halves see the same
-machine load; it prints the median CPU ms per completion of each.
+machine load; it prints the median CPU ms per completion of each. It also
+times an empty write transaction both ways against a raw ``BEGIN IMMEDIATE`` /
+``COMMIT`` on a sqlite3 connection (alternating rounds, CPU µs each).
 
     python bench/flows_connections.py [--n 1200] [--chunk 50]
 """
@@ -13,6 +15,7 @@ machine load; it prints the median CPU ms per completion of each.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -37,6 +40,37 @@ def _checkout_take(self: Database, write: bool) -> tuple[Any, int]:
 def _checkin(self: Database, conn: Any, generation: int) -> None:
     """Before: the connection goes back to the pool."""
     conn.close()
+
+
+def empty_transactions(tmp: str, rounds: int = 6, each: int = 5000) -> dict[str, float]:
+    """Median CPU µs of an empty write transaction: kept, checked out, raw sqlite3."""
+    db = Database(f"sqlite:///{tmp}/empty.db")
+    with db.transaction() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (a INTEGER)")
+    raw = sqlite3.connect(f"{tmp}/empty.db", isolation_level=None)
+    kept = (Database._take, Database._give_back)
+    times: dict[str, list[float]] = {"kept connection": [], "pool check-out": [], "raw sqlite3": []}
+    try:
+        for _ in range(rounds):
+            for name in times:
+                Database._take, Database._give_back = (
+                    kept if name != "pool check-out" else (_checkout_take, _checkin)
+                )
+                c0 = time.process_time()
+                if name == "raw sqlite3":
+                    for _ in range(each):
+                        raw.execute("BEGIN IMMEDIATE")
+                        raw.commit()
+                else:
+                    for _ in range(each):
+                        with db.transaction():
+                            pass
+                times[name].append((time.process_time() - c0) / each * 1e6)
+    finally:
+        Database._take, Database._give_back = kept
+        raw.close()
+        db.dispose()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> int:
@@ -68,7 +102,10 @@ def main() -> int:
         finally:
             Database._take, Database._give_back = kept
             p.close()
+        empty = empty_transactions(tmp)
     print(f"command: python bench/flows_connections.py --n {args.n} --chunk {args.chunk}")
+    for name, us in empty.items():
+        print(f"empty write transaction, {name:16} median {us:.1f} CPU µs")
     for name, values in figures.items():
         print(
             f"{name:16} median {statistics.median(values):.3f} CPU ms per completion "
