@@ -160,3 +160,61 @@ def test_an_in_memory_database_keeps_its_one_connection():
     with database.transaction(write=False) as conn:
         assert conn.execute(text("SELECT a FROM t")).scalar() == 1
     database.dispose()
+
+
+def _checkout_take(self: Database, write: bool):
+    """The general path: a pool check-out per transaction, as before connections were kept."""
+    return (self._write_engine if write else self.engine).connect(), self._generation
+
+
+def _checkin(self: Database, conn, generation: int) -> None:
+    conn.close()
+
+
+def _script(db: Database) -> tuple[list[int], list[str]]:
+    """Writes, a refused write, savepoints and after-commit callbacks; what each leaves."""
+    done: list[str] = []
+    with db.transaction() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        db.after_commit(lambda: done.append("one"))
+    with pytest.raises(ValueError), db.transaction() as conn:
+        conn.execute(text("INSERT INTO t VALUES (2)"))
+        db.after_commit(lambda: done.append("never"))
+        raise ValueError("refused")
+    with db.transaction() as conn:
+        with pytest.raises(KeyError), db.savepoint():
+            conn.execute(text("INSERT INTO t VALUES (3)"))
+            db.after_commit(lambda: done.append("undone"))
+            raise KeyError("one record refused")
+        with db.savepoint():
+            conn.execute(text("INSERT INTO t VALUES (4)"))
+            db.after_commit(lambda: done.append("kept"))
+        with db.transaction(write=False) as joined:  # joins: the same connection
+            assert joined is conn
+            joined.execute(text("INSERT INTO t VALUES (5)"))
+
+        def follow_up() -> None:  # a callback that writes opens its own transaction
+            with db.transaction() as later:
+                later.execute(text("INSERT INTO t VALUES (6)"))
+            done.append("follow-up")
+
+        db.after_commit(follow_up)
+    with db.read_once() as conn:
+        rows = conn.execute(text("SELECT a FROM t ORDER BY a")).scalars().all()
+    return rows, done
+
+
+def test_kept_connections_leave_what_the_pool_check_out_leaves(tmp_path: Path, monkeypatch):
+    """The fast path against the general one, on the same script."""
+    results = []
+    for name, kept in (("kept", True), ("pool", False)):
+        with monkeypatch.context() as m:
+            if not kept:
+                m.setattr(Database, "_take", _checkout_take)
+                m.setattr(Database, "_give_back", _checkin)
+            database = Database(f"sqlite:///{tmp_path / name}.db")
+            with database.transaction() as conn:
+                conn.execute(text("CREATE TABLE t (a INTEGER)"))
+            results.append(_script(database))
+            database.dispose()
+    assert results[0] == results[1] == ([1, 4, 5, 6], ["one", "kept", "follow-up"])
