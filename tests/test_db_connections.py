@@ -218,3 +218,13 @@ def test_kept_connections_leave_what_the_pool_check_out_leaves(tmp_path: Path, m
             results.append(_script(database))
             database.dispose()
     assert results[0] == results[1] == ([1, 4, 5, 6], ["one", "kept", "follow-up"])
+
+
+def test_a_connection_whose_options_changed_is_not_kept(db):
+    """``Connection.execution_options`` changes it in place; the next transaction gets a clean one."""
+    with db.transaction(write=False) as conn:
+        conn.execution_options(yield_per=5)
+        changed = conn
+    with db.transaction(write=False) as conn:
+        assert conn is not changed
+        assert conn.get_execution_options() == db.engine.get_execution_options()

@@ -178,6 +178,9 @@ class Database:
             and len(self._idle) < _IDLE_MAX
             and not conn.closed
             and not conn.invalidated
+            # ``execution_options`` changes a connection in place (a backup's yield_per):
+            # the next transaction must start with the engine's options, as a new one would
+            and conn.get_execution_options() is self.engine.get_execution_options()
             and not conn.in_transaction()
             and not conn.connection.dbapi_connection.in_transaction
         ):
