@@ -202,13 +202,14 @@ class SqlCount:
     A statement is one execute or executemany call, through SQLAlchemy (its
     ``before_cursor_execute`` event, ``BEGIN`` / ``COMMIT`` left out) or through
     the flow engine's fixed statements on the DBAPI cursor
-    (``engine.flows.fastsql.COUNTER``); a transaction is one check-out of a
-    connection (a transaction joined by a nested call is not a new one).
+    (``engine.flows.fastsql.COUNTER``); a transaction is one outermost
+    ``Database.transaction`` (a transaction joined by a nested call is not a new one).
     """
 
-    def __init__(self, engine) -> None:
+    def __init__(self, db) -> None:
         from sqlalchemy import event
 
+        engine = db.engine
         self.sql = 0
         self.begins = 0
 
@@ -217,12 +218,23 @@ class SqlCount:
             if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
                 self.sql += 1
 
-        # One outermost transaction checks out one connection (a joined one checks out
-        # none). Counted at the check-out since SQLite transactions begin on the driver,
-        # where SQLAlchemy's ``begin`` event does not see them; the same count as before.
-        @event.listens_for(engine, "checkout")
-        def _begin(dbapi_conn, record, proxy) -> None:
-            self.begins += 1
+        # SQLite transactions begin on the driver, where SQLAlchemy's ``begin`` event
+        # does not see them. Since they reuse their connection (``Database._take``, one
+        # call per outermost transaction) they are counted there; an engine from before
+        # that checked out one connection per outermost transaction.
+        take = getattr(db, "_take", None)
+        if take is not None:
+
+            def _counted_take(write: bool):
+                self.begins += 1
+                return take(write)
+
+            db._take = _counted_take
+        else:
+
+            @event.listens_for(engine, "checkout")
+            def _begin(dbapi_conn, record, proxy) -> None:
+                self.begins += 1
 
     def now(self) -> tuple[int, int]:
         try:
@@ -261,7 +273,7 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     res.start_seconds = time.perf_counter() - t0
 
     prof = cProfile.Profile() if profile else None
-    counter = SqlCount(p.db.engine)
+    counter = SqlCount(p.db)
     t0 = time.perf_counter()
     c0 = time.process_time()
     if prof:
@@ -303,6 +315,7 @@ def run_tessera(n: int, tmp: str, profile: bool) -> Result:
     if prof:
         print("\ncProfile of the Tessera completions (top 25 by cumulative time):")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(20)
     return res
 
 

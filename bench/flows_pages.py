@@ -45,7 +45,7 @@ def main() -> int:
     def _no_checkpoints(dbapi_conn, _record) -> None:
         dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
-    p.db.engine.dispose()
+    p.db.dispose()  # the kept connections too: every connection gets the pragma
     p.meta.save("entity", "deal", b.DEAL, user="bench")
     p.flows.publish(b.APPROVAL_FLOW, user="bench")
     deals = p.records("deal")

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from engine.store import versions
 
@@ -40,6 +40,12 @@ _current: contextvars.ContextVar[dict[int, Connection] | None] = contextvars.Con
 _after_commit: contextvars.ContextVar[dict[int, list[Callable[[], None]]] | None] = (
     contextvars.ContextVar("tessera_after_commit", default=None)
 )
+
+
+#: ``Connection.info`` key: the transaction :meth:`Database._take` handed it to writes.
+_WRITE = "tessera_write"
+#: At most this many idle SQLite connections wait in a database's own list.
+_IDLE_MAX = 8
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -69,7 +75,8 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         if dbapi_conn.in_transaction:
             return  # Database.transaction began it on the driver (see there)
-        write = conn.get_execution_options().get("tessera_write", False)
+        options = conn.get_execution_options()
+        write = options.get("tessera_write") or conn.info.get(_WRITE, False)
         # Straight to the driver: through exec_driver_sql this BEGIN cost as much as a
         # flow step's statements (SQLAlchemy's execution and result set-up).
         dbapi_conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -97,6 +104,10 @@ class Database:
         # The write transactions' engine: the same pool and events, the option set once
         # (``Connection.execution_options`` per transaction copied the options each time).
         self._write_engine: Engine = self.engine.execution_options(tessera_write=True)
+        # SQLite: connections between transactions, kept here rather than returned to
+        # the pool (see _take and _give_back).
+        self._idle: list[Connection] = []
+        self._generation = 0
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
@@ -106,12 +117,16 @@ class Database:
         if open_map and key in open_map:
             yield open_map[key]
             return
-        conn = (self._write_engine if write else self.engine).connect()
+        sqlite_driver = self.dialect == "sqlite"
+        if sqlite_driver:
+            conn, generation = self._take(write)
+        else:
+            conn = (self._write_engine if write else self.engine).connect()
         waiting: list[Callable[[], None]] = []
         token = _current.set({**(open_map or {}), key: conn})
         after_token = _after_commit.set({**(_after_commit.get() or {}), key: waiting})
         try:
-            if self.dialect == "sqlite":
+            if sqlite_driver:
                 yield from self._driver_transaction(conn, write)
             else:
                 with conn.begin():
@@ -124,9 +139,56 @@ class Database:
         finally:
             _after_commit.reset(after_token)
             _current.reset(token)
-            conn.close()
+            if sqlite_driver:
+                self._give_back(conn, generation)
+            else:
+                conn.close()
         for callback in waiting:
             callback()
+
+    def _take(self, write: bool) -> tuple[Connection, int]:
+        """SQLite: an idle connection of ours, else a check-out from the pool.
+
+        A pool check-out and return (the fairy, its events, the reset's
+        ROLLBACK) made an empty write transaction cost seven times SQLite's own
+        BEGIN and COMMIT, on every write of the engine. So a connection whose
+        transaction ended cleanly waits in a list for the next transaction of
+        any thread (``list.pop`` and ``append`` are atomic; pysqlite opens file
+        connections with ``check_same_thread=False``). The generation lets
+        :meth:`dispose` close the idle ones and refuse those in use when it ran.
+        """
+        generation = self._generation
+        try:
+            conn = self._idle.pop()
+        except IndexError:
+            conn = self.engine.connect()
+        # Read by the ``begin`` listener should the body commit and go on writing.
+        conn.info[_WRITE] = write
+        return conn, generation
+
+    def _give_back(self, conn: Connection, generation: int) -> None:
+        """Keep ``conn`` for the next transaction when it is clean and the pool is not short.
+
+        Kept connections count as checked out; past the pool's own size they go
+        back to it, so a thread waiting on the pool always gets one returned."""
+        pool: Any = self.engine.pool
+        if (
+            generation == self._generation
+            and (not isinstance(pool, QueuePool) or pool.checkedout() <= pool.size())
+            and len(self._idle) < _IDLE_MAX
+            and not conn.closed
+            and not conn.invalidated
+            # ``execution_options`` changes a connection in place (a backup's yield_per):
+            # the next transaction must start with the engine's options, as a new one would
+            and conn.get_execution_options() is self.engine.get_execution_options()
+            and not conn.in_transaction()
+            and not conn.connection.dbapi_connection.in_transaction
+        ):
+            self._idle.append(conn)
+        else:
+            if not conn.closed and not conn.invalidated:
+                conn.info.pop(_WRITE, None)
+            conn.close()
 
     @contextmanager
     def read_once(self) -> Iterator[Connection]:
@@ -208,6 +270,16 @@ class Database:
         return bool(open_map and id(self) in open_map)
 
     def dispose(self) -> None:
+        """Close every connection: the idle ones kept by :meth:`_take`, then the pool's.
+
+        A transaction still running on another thread closes its connection at its
+        end (its generation is gone) instead of keeping it."""
+        self._generation += 1
+        while self._idle:
+            try:
+                self._idle.pop().close()
+            except IndexError:
+                break
         self.engine.dispose()
 
 
