@@ -105,6 +105,7 @@ def main() -> int:
                 if prop.get("x-ref") not in (None, "lead") or prop.get("x-type") == "user":
                     del props[key]
             lead.pop("layout", None)
+            lead.pop("actions", None)  # record actions (lead conversion) name other entities
             p.meta.save("entity", "lead", lead)
         path = folder / "leads.csv"
         t0 = time.perf_counter()
