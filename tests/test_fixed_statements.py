@@ -172,20 +172,20 @@ def test_fixed_statements_are_seen_by_the_engines_cursor_events(platform):
 
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=40)
+#: leads as the API takes them: every field type of LEAD, each optional but the company
+_leads = st.fixed_dictionaries(
+    {"company": _text.filter(str.strip)},
+    optional={
+        "size": st.integers(min_value=-(2**31), max_value=2**31 - 1),
+        "won": st.booleans(),
+        "tags": st.lists(_text, max_size=3, unique=True),
+        "due": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2999, 12, 31)),
+    },
+)
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    record=st.fixed_dictionaries(
-        {"company": _text.filter(str.strip)},
-        optional={
-            "size": st.integers(min_value=-(2**31), max_value=2**31 - 1),
-            "won": st.booleans(),
-            "tags": st.lists(_text, max_size=3, unique=True),
-            "due": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2999, 12, 31)),
-        },
-    )
-)
+@given(record=_leads)
 def test_one_record_is_stored_as_a_batch_stores_it(lead_platform, record):
     """A lone create (the INSERT on the cursor) and a batch (executemany) store the same row."""
     p = lead_platform
@@ -214,17 +214,7 @@ def _audit_rows(p, entity, record_id):
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    record=st.fixed_dictionaries(
-        {"company": _text.filter(str.strip)},
-        optional={
-            "size": st.integers(min_value=-(2**31), max_value=2**31 - 1),
-            "won": st.booleans(),
-            "tags": st.lists(_text, max_size=3, unique=True),
-            "due": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2999, 12, 31)),
-        },
-    )
-)
+@given(record=_leads)
 def test_one_records_audit_entry_is_the_one_a_batch_writes(lead_platform, record):
     """A lone create writes its audit row on the cursor (on PostgreSQL inside the record's
     INSERT); a batch writes it with one executemany: the same row, once, either way."""

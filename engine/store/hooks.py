@@ -30,6 +30,14 @@ class Save(Protocol):
 
 
 class SaveHook(Protocol):
+    def reads_new_ids(self, entity: str) -> bool:
+        """Whether ``begin`` on a create of ``entity`` reads the new records' ids.
+
+        When not, a single create on PostgreSQL takes its id in its own INSERT;
+        ``begin`` given records whose id is None gives them ids first
+        (``service.assign_ids``) should that change in between."""
+        ...
+
     def begin(
         self,
         conn: Connection,

@@ -324,8 +324,7 @@ class RecordService:
             return False
         if self.model.child_fields():
             return False
-        reads = getattr(self.platform.save_hook, "reads_new_ids", None)
-        if reads is None or reads(self.entity):
+        if self.platform.save_hook.reads_new_ids(self.entity):
             return False
         from engine.store.files import file_fields
 
@@ -366,17 +365,14 @@ class RecordService:
         ):
             execute_driver(conn, prepared.sql, params)
             return False
-        if records[0]["id"] is None:  # the id comes from the sequence, in the same statement
-            sql = _insert_taking_id(conn, self.live.table, prepared)
-            _, entry = audit.created_entry(
-                conn, self.entity, self.user, now, records[0], self.model.codec.audit_created
-            )
-            cursor = execute_driver(conn, sql, {**params, **entry})
-            records[0]["id"] = int(cursor.fetchone()[0])
-            return True
         entry_sql, entry_params = audit.created_entry(
             conn, self.entity, self.user, now, records[0], self.model.codec.audit_created
         )
+        if records[0]["id"] is None:  # the id comes from the sequence, in the same statement
+            sql = _insert_taking_id(conn, self.live.table, prepared)
+            cursor = execute_driver(conn, sql, {**params, **entry_params})
+            records[0]["id"] = int(cursor.fetchone()[0])
+            return True
         execute_driver(
             conn, f"WITH created AS ({prepared.sql}) {entry_sql}", {**params, **entry_params}
         )
@@ -685,7 +681,8 @@ class RecordService:
         return self.model.codec.public(record)
 
 
-_TAKING_ID: dict[tuple[int, str, str], str] = {}
+#: (dialect, the record INSERT's SQL, which names the table and its columns) → the SQL
+_TAKING_ID: dict[tuple[str, str], str] = {}
 
 
 def _insert_taking_id(conn: Connection, table: Any, prepared: Any) -> str:
@@ -697,7 +694,7 @@ def _insert_taking_id(conn: Connection, table: Any, prepared: Any) -> str:
     :func:`engine.store.audit.created_entry`'s, so their driver parameters fit
     (the id's own parameter is left unused). Compiled once per table and columns.
     """
-    key = (id(table), conn.dialect.name, prepared.sql)
+    key = (conn.dialect.name, prepared.sql)
     found = _TAKING_ID.get(key)
     if found is None:
         from engine.store.counters import sequence_for

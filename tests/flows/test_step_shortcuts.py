@@ -116,6 +116,17 @@ def _run(p: Platform, definition: dict[str, Any], amount: int, actions: list) ->
             "instance": tuple(instance)}  # fmt: skip
 
 
+def _run_fresh(folder: Any, definition: dict[str, Any], amount: int, actions: list) -> dict:
+    """:func:`_run` on a new platform over a fresh database in ``folder``."""
+    folder.mkdir()
+    with database_url(folder) as url:
+        p = Platform(url)
+        try:
+            return _run(p, definition, amount, actions)
+        finally:
+            p.close()
+
+
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_skipping_the_cancel_leaves_what_the_general_path_leaves(scenario, tmp_path, monkeypatch):
     definition, amount, actions = SCENARIOS[scenario]
@@ -130,13 +141,7 @@ def test_skipping_the_cancel_leaves_what_the_general_path_leaves(scenario, tmp_p
         if general:
             monkeypatch.setattr(runtime_module.Runtime, "__init__", init)
         folder = tmp_path / ("general" if general else "shortcut")
-        folder.mkdir()
-        with database_url(folder) as url:
-            p = Platform(url)
-            try:
-                results.append(_run(p, definition, amount, actions))
-            finally:
-                p.close()
+        results.append(_run_fresh(folder, definition, amount, actions))
     shortcut, general_path = results
     assert shortcut == general_path
     assert shortcut["instance"][0] in ("running", "completed")

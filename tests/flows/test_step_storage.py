@@ -26,7 +26,7 @@ from engine.store.types import UTCDateTime
 from tests.conftest import database_url
 from tests.floor_defs import save
 from tests.flows.defs import APPROVAL, DEAL, PARALLEL, flow
-from tests.flows.test_step_shortcuts import SCENARIOS, _run
+from tests.flows.test_step_shortcuts import SCENARIOS, _run_fresh
 
 _DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 _STATEMENTS = {name: v for name, v in vars(stm).items() if isinstance(v, Fixed)}
@@ -164,14 +164,8 @@ def test_joined_token_writes_leave_what_separate_writes_leave(scenario, tmp_path
                 self.join_token_writes = False
 
             monkeypatch.setattr(runtime_module.Runtime, "__init__", init)
-        folder = tmp_path / ("joined" if joined else "apart")
-        folder.mkdir()
-        with database_url(folder) as url:
-            p = Platform(url)
-            try:
-                results.append(_run(p, definition, amount, actions))
-            finally:
-                p.close()
+        results.append(_run_fresh(tmp_path / ("joined" if joined else "apart"),
+                                  definition, amount, actions))  # fmt: skip
     assert results[0] == results[1]
 
 
