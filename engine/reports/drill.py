@@ -20,6 +20,9 @@ from engine.i18n import t
 #: The report types that drill, and the field their one key is a value of.
 DRILL_FIELDS = {"funnel": "stage", "leaderboard": "by"}
 
+#: Most records a drill-down returns at once.
+DRILL_LIMIT = 200
+
 
 def drill_special(
     service: Any, spec: dict[str, Any], key: list[Any], where: list[Any], limit: int, user: Any
@@ -28,7 +31,6 @@ def drill_special(
     ``ValidationError`` naming ``key`` or the report type when it cannot drill."""
     from engine.reports.history import created_within
     from engine.reports.pivot import PivotQuery
-    from engine.reports.service import DRILL_LIMIT
     from engine.reports.spec import PivotSpec
 
     kind = spec.get("type", "pivot")
@@ -65,4 +67,4 @@ def drill_special(
     return {"count": int(count), "records": [records.get(i) for i in ids]}
 
 
-__all__ = ["DRILL_FIELDS", "drill_special"]
+__all__ = ["DRILL_FIELDS", "DRILL_LIMIT", "drill_special"]

@@ -23,11 +23,10 @@ from engine.reports.cache import (
     spec_entities,
     tables_entities,
 )
-from engine.reports.pivot import PivotQuery, shape
+from engine.reports.drill import DRILL_LIMIT, drill_special
+from engine.reports.pivot import PivotQuery
+from engine.reports.pivot_run import pivot_statement, run_pivot
 from engine.reports.spec import PivotSpec
-
-#: Most records a drill-down returns at once.
-DRILL_LIMIT = 200
 
 
 class ReportService:
@@ -281,8 +280,6 @@ class ReportService:
         Returns ``{count, records}``."""
         spec = self.spec(report)
         if not isinstance(spec, PivotSpec):
-            from engine.reports.drill import drill_special
-
             return drill_special(self, spec, key, self._where(spec, user, filters), limit, user)
         query = self._query(spec, user, filters)
         dims = query.dims[: len(key)]
@@ -312,39 +309,6 @@ def _key_value(value: Any, dim: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def pivot_statement(service: ReportService, spec: PivotSpec, where: list[Any]) -> tuple[Any, ...]:
-    """The pivot's query builder, its one statement, and whether it carries every level."""
-    query = PivotQuery(
-        spec,
-        tables=service.p.rules.tables,
-        catalog=service.p.rules.catalog,
-        zone=service.p.clock.timezone.key,
-        dialect=service.p.db.dialect,
-        where=where,
-    )
-    stmt, all_levels = query.statement()
-    return query, stmt, all_levels
-
-
-def run_pivot(
-    service: ReportService,
-    spec: PivotSpec,
-    where: list[Any],
-    prepared: tuple[Any, ...] | None = None,
-) -> dict[str, Any]:
-    """One pivot statement, then the shaped result (see :mod:`engine.reports.pivot`)."""
-    query, stmt, all_levels = prepared or pivot_statement(service, spec, where)
-    with service.p.db.transaction(write=False) as conn:
-        rows = conn.execute(stmt).all()
-    leaves = [r for r in rows if r[-1] == 0] if all_levels else []
-    if all_levels and len(leaves) > spec.max_cells:
-        rows = [r for r in rows if r[-1] != 0] + leaves[: spec.max_cells]
-    result = shape(query, rows, all_levels, service.p.clock.timezone)
-    if all_levels and len(leaves) >= spec.max_cells:
-        result["truncated"] = True
-    return result
 
 
 __all__ = ["ReportService"]

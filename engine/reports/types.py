@@ -72,7 +72,7 @@ def _builtins() -> None:
         return
     _loaded = True
     from engine.reports.leaderboard import read_leaderboard, run_leaderboard
-    from engine.reports.service import run_pivot
+    from engine.reports.pivot_run import run_pivot
     from engine.reports.spec import read_pivot
 
     register_report_type(ReportType("pivot", read_pivot, run_pivot, "rows × columns × measures"))

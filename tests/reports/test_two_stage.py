@@ -22,7 +22,7 @@ from engine.clock import Clock
 from engine.reports import two_stage as two_stage_module
 from engine.reports.buckets import BUCKETS
 from engine.reports.pivot import PivotQuery
-from engine.reports.service import pivot_statement
+from engine.reports.pivot_run import pivot_statement
 from tests.floor_defs import save
 from tests.rules.sql_defs import ACCOUNT, DEAL
 
