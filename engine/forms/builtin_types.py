@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
-from engine.forms.fieldtypes import FieldType, register_field_type
+from engine.forms.field_registry import FieldType, register_field_type
 from engine.i18n import t
 from engine.store.types import JsonType, UTCDateTime
 
