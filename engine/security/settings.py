@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import ValidationError, error_entry
 from engine.i18n import t
-from engine.security.users import _remembered
+from engine.security.memo import remembered
 from engine.store.system import system_metadata
 
 settings_table = Table(
@@ -43,7 +43,7 @@ class UserSettings:
         # Read from the database in each unit of work (a request), never kept longer: a
         # change made by another worker (or process) shows at the next request. The
         # sign-in read of a request already brought them along (see settings_column).
-        memo = _remembered.get()
+        memo = remembered.get()
         if memo is not None and (user, _SETTINGS) in memo:
             return dict(memo[user, _SETTINGS])
         with self.p.db.transaction(write=False) as conn:
@@ -78,7 +78,7 @@ class UserSettings:
                 [error_entry(t("not an allowed value"), field=key)],
             )
         self.p.users.get(user)
-        if (memo := _remembered.get()) is not None:
+        if (memo := remembered.get()) is not None:
             memo.pop((user, _SETTINGS), None)
         where = (settings_table.c.user == user) & (settings_table.c.key == key)
         with self.p.db.transaction(write=True) as conn:
@@ -112,7 +112,7 @@ def settings_column(dialect: str, user: ColumnElement) -> ColumnElement:
 
 def remember_settings(user: str, aggregated: str | None) -> None:
     """Keep ``user``'s settings read through :func:`settings_column` for this unit of work."""
-    memo = _remembered.get()
+    memo = remembered.get()
     if memo is not None:
         values = orjson.loads(aggregated or "{}")
         memo[user, _SETTINGS] = {key: orjson.loads(value) for key, value in values.items()}

@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import secrets
-from contextvars import ContextVar, Token
+from contextvars import Token
 from typing import Any
 
 import orjson
@@ -36,6 +36,7 @@ from sqlalchemy import (
 
 from engine.errors import ConflictError, NotFound, ValidationError, error_entry
 from engine.i18n import t
+from engine.security.memo import remembered
 from engine.store.fixed import FixedStatement
 from engine.store.system import system_metadata
 from engine.store.types import IdType, UTCDateTime
@@ -47,14 +48,6 @@ _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 #: How stale a token's ``last_used_on`` may get before a request writes it again:
 #: a write per request would make every API call a write transaction.
 LAST_USED_EVERY = dt.timedelta(minutes=5)
-
-#: Users read during one unit of work (a web request): name -> public attributes,
-#: and (name, "settings") -> that user's settings (engine.security.settings).
-#: One request then reads each user once, however many layers ask (sign-in, the
-#: permission check, the owner's team); a change to users forgets it.
-_remembered: ContextVar[dict[Any, dict[str, Any] | None] | None] = ContextVar(
-    "tessera_users_remembered", default=None
-)
 
 
 def _make_hasher() -> PasswordHasher:
@@ -217,7 +210,7 @@ class UserService:
     def find(self, name: str | None) -> dict[str, Any] | None:
         if name is None:
             return None
-        memo = _remembered.get()
+        memo = remembered.get()
         if memo is not None and name in memo:
             found = memo[name]
             return None if found is None else dict(found)
@@ -236,14 +229,14 @@ class UserService:
     def remember() -> Token:
         """Start a unit of work (a request) in which each user is read once; pass the
         returned token to :meth:`forget` when it ends."""
-        return _remembered.set({})
+        return remembered.set({})
 
     @staticmethod
     def forget(token: Token | None = None) -> None:
         """End the unit of work ``token`` started, or (no token) drop what it remembered."""
         if token is not None:
-            _remembered.reset(token)
-        elif (memo := _remembered.get()) is not None:
+            remembered.reset(token)
+        elif (memo := remembered.get()) is not None:
             memo.clear()
 
     def directory(self) -> list[dict[str, Any]]:
@@ -355,7 +348,7 @@ class UserService:
                     .values(last_used_on=now)
                 )
         user = _public(row)
-        if (memo := _remembered.get()) is not None:
+        if (memo := remembered.get()) is not None:
             memo[user["name"]] = user
             remember_settings(user["name"], row.settings)
         return dict(user) if user["active"] else None
