@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import Connection
 
+from engine.store.fixed import FixedStatement
 from engine.store.system import rule_stamps
 
 
@@ -24,15 +25,30 @@ class Stamp(NamedTuple):
     rule: str | None
 
 
+#: One record's stamps (a save of one record, the common case), built once: through
+#: ``Connection.execute`` an ``IN`` list is rendered anew on every call.
+_ONE_RECORD = FixedStatement(
+    select(rule_stamps).where(
+        rule_stamps.c.entity == bindparam("entity"),
+        rule_stamps.c.record_id == bindparam("record_id"),
+    )
+)
+
+
 def read(conn: Connection, entity: str, record_ids: Iterable[int]) -> dict[int, dict[str, Stamp]]:
     """The stamps of some records: record id → rule set → stamp."""
     ids = list(record_ids)
     out: dict[int, dict[str, Stamp]] = {i: {} for i in ids}
     if not ids:
         return out
-    rows = conn.execute(
-        select(rule_stamps).where(rule_stamps.c.entity == entity, rule_stamps.c.record_id.in_(ids))
-    ).mappings()
+    if len(ids) == 1:
+        rows: Any = _ONE_RECORD.mappings(conn, {"entity": entity, "record_id": ids[0]})
+    else:
+        rows = conn.execute(
+            select(rule_stamps).where(
+                rule_stamps.c.entity == entity, rule_stamps.c.record_id.in_(ids)
+            )
+        ).mappings()
     for r in rows:
         out[r["record_id"]][r["ruleset"]] = Stamp(
             r["record_id"], r["ruleset"], r["version"], r["rule"]

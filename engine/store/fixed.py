@@ -32,7 +32,17 @@ from sqlalchemy.sql import ClauseElement
 class _Compiled:
     """One statement on one dialect: its SQL, how to bind values, how to read rows."""
 
-    __slots__ = ("defaults", "named", "order", "processors", "readers", "row", "sql")
+    __slots__ = (
+        "columns",
+        "defaults",
+        "named",
+        "order",
+        "processors",
+        "readers",
+        "result_types",
+        "row",
+        "sql",
+    )
 
     def __init__(self, stmt: ClauseElement, dialect: Any) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -48,15 +58,32 @@ class _Compiled:
         processors = compiled._bind_processors
         self.processors = tuple((k, processors[k]) for k in self.order if k in processors)
         self.row: Any = None
-        self.readers: tuple[tuple[int, Any], ...] = ()
+        #: (position, converter) of the result columns that need one; found at the first
+        #: result, because a driver's converter may depend on the type the server reports
+        #: (psycopg's numeric) and that is known only from the cursor's description
+        self.readers: tuple[tuple[int, Any], ...] | None = None
+        #: the result's column names, exactly (the named tuple renames keywords like ``from``)
+        self.columns: tuple[str, ...] = ()
+        self.result_types: tuple[Any, ...] = ()
         if compiled._result_columns:
             columns = [c[0] for c in compiled._result_columns]
+            self.columns = tuple(columns)
             self.row = namedtuple("FixedRow", columns, rename=True)  # type: ignore[misc]
-            readers = (
-                c[3]._cached_result_processor(dialect, None) for c in compiled._result_columns
-            )
-            self.readers = tuple((i, r) for i, r in enumerate(readers) if r is not None)
+            self.result_types = tuple(c[3] for c in compiled._result_columns)
         self.sql = compiled.string
+
+    def result_readers(self, cursor: Any, dialect: Any) -> tuple[tuple[int, Any], ...]:
+        """The converters of the result columns, found once from ``cursor``'s description."""
+        if self.readers is None:
+            described = cursor.description or ()
+            found = []
+            for i, type_ in enumerate(self.result_types):
+                code = described[i][1] if i < len(described) else None
+                reader = type_._cached_result_processor(dialect, code)
+                if reader is not None:
+                    found.append((i, reader))
+            self.readers = tuple(found)
+        return self.readers
 
     def params(self, values: Mapping[str, Any]) -> Any:
         params = {**self.defaults, **values}
@@ -114,19 +141,38 @@ class FixedStatement:
         """The result rows as named tuples, each value converted by its column's type
         (plain DBAPI rows for textual SQL, which names no column types)."""
         compiled = self.compiled(conn)
-        raw = self.execute(conn, values).fetchall()
+        cursor = self.execute(conn, values)
+        raw = cursor.fetchall()
         if compiled.row is None:  # textual SQL: no column types to convert by
             return raw
-        if not compiled.readers:
-            return [compiled.row._make(r) for r in raw]
-        out = []
-        for found in raw:
-            values_ = list(found)
-            for i, reader in compiled.readers:
-                if values_[i] is not None:
-                    values_[i] = reader(values_[i])
-            out.append(compiled.row._make(values_))
-        return out
+        readers = compiled.result_readers(cursor, conn.dialect)
+        return [compiled.row._make(r) for r in _converted(readers, raw)]
+
+    def mappings(
+        self, conn: Connection, values: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The result rows as dicts keyed by column name (the statement must select
+        columns), each value converted by its column's type."""
+        compiled = self.compiled(conn)
+        cursor = self.execute(conn, values)
+        raw = cursor.fetchall()
+        readers = compiled.result_readers(cursor, conn.dialect)
+        columns = compiled.columns
+        return [dict(zip(columns, r)) for r in _converted(readers, raw)]
+
+
+def _converted(readers: tuple[tuple[int, Any], ...], raw: list[Any]) -> list[Any]:
+    """``raw`` driver rows with each value converted by its column's result processor."""
+    if not readers:
+        return raw
+    out = []
+    for found in raw:
+        values = list(found)
+        for i, reader in readers:
+            if values[i] is not None:
+                values[i] = reader(values[i])
+        out.append(values)
+    return out
 
 
 __all__ = ["FixedStatement", "execute_driver"]

@@ -27,7 +27,7 @@ from engine.forms.sections import unless_hidden
 from engine.i18n import t
 from engine.store import audit
 from engine.store.bulk import bulk_insert, collector_paused, insert_records, prepared_insert
-from engine.store.fixed import execute_driver
+from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.schema import fk_name
 from engine.store.values import (
@@ -71,10 +71,8 @@ class RecordService:
             return self._visible(self._get(conn, record_id))
 
     def _get(self, conn: Connection, record_id: int, *, lock: bool = False) -> dict[str, Any]:
-        stmt = select(self.live.table).where(self.live.table.c.id == record_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).mappings().first()
+        found = self._by_id(lock).mappings(conn, {"id": record_id})
+        row = found[0] if found else None
         if row is None:
             gone = t("{entity} {id} does not exist", entity=self.entity, id=record_id)
             raise NotFound(
@@ -86,6 +84,20 @@ class RecordService:
             record[key] = rows.get(record_id, [])
         self.platform.lookups.fill(conn, self.model, [record], stored=False)
         return record
+
+    def _by_id(self, lock: bool) -> FixedStatement:
+        """The read of one row by id (locked for an update), built once per entity version:
+        a wide entity's ``select`` costs far more to build and execute through SQLAlchemy
+        each time than the read itself."""
+        key = "by_id_locked" if lock else "by_id"
+        found = self.live.statements.get(key)
+        if found is None:
+            table = self.live.table
+            stmt = select(table).where(table.c.id == bindparam("id"))
+            if lock:
+                stmt = stmt.with_for_update()
+            found = self.live.statements[key] = FixedStatement(stmt)
+        return found
 
     def list(
         self,

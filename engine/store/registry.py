@@ -7,7 +7,7 @@ rebuilds from the database, so all services see one consistent set of tables.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, select
@@ -28,6 +28,8 @@ class LiveEntity:
     version: int
     table: Table
     child_tables: dict[str, Table]
+    #: statements built once over this version's tables (the record service's read by id)
+    statements: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def physical_map(conn: Connection, entity: str) -> dict[str, dict[str, Any]]:
