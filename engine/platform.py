@@ -87,7 +87,7 @@ class Platform:
         self._permissions: Any = None
         self._pipeline: Any = None
         self._flows: Any = None
-        self._flow_triggers: set[tuple[Any, Any]] | None = None
+        self._flow_triggers: dict[tuple[Any, Any], list[tuple[str, Any]]] | None = None
         self._webhook_index: dict[tuple[Any, str], list[str]] | None = None
         _register_kind_checkers()
         with self.db.transaction() as conn:
@@ -309,17 +309,7 @@ class Platform:
         if hooks:
             with self.db.transaction(write=True) as conn:
                 self.webhooks.enqueue_events(conn, entity, event, records, user)
-        triggers = self._flow_triggers
-        if triggers is None:
-            with self.db.transaction(write=False) as conn:
-                flows = self.repo.all_current(conn, "flow")
-            from engine.flows.spec import trigger_events
-
-            triggers = {
-                (d.get("entity"), event) for d, _v in flows.values() for event in trigger_events(d)
-            }
-            self._flow_triggers = triggers
-        if (entity, event) not in triggers:
+        if (entity, event) not in self.flow_triggers():
             return
         pairs = list(zip(records, olds))
 
@@ -328,6 +318,24 @@ class Platform:
                 self.flows.record_changed(entity, event, record, old=old, user=user)
 
         self.db.after_commit(start)
+
+    def flow_triggers(self) -> dict[tuple[Any, Any], list[tuple[str, Any]]]:
+        """(entity, event) → [(flow name, definition)] of the live flows whose trigger listens
+        to it, in name order: read once after each metadata change, not on every write."""
+        triggers = self._flow_triggers
+        if triggers is None:
+            with self.db.transaction(write=False) as conn:
+                flows = self.repo.all_current(conn, "flow")
+            from engine.flows.spec import trigger_events
+
+            triggers = {}
+            for name, (definition, _version) in flows.items():
+                for event in trigger_events(definition):
+                    triggers.setdefault((definition.get("entity"), event), []).append(
+                        (name, definition)
+                    )
+            self._flow_triggers = triggers
+        return triggers
 
     @property
     def files(self) -> FileStore:

@@ -24,7 +24,7 @@ from engine.errors import (
 )
 from engine.flows import statements as stm
 from engine.flows.runtime import Runtime
-from engine.flows.spec import FlowSpec, parse_flow, trigger_events
+from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.steps import Stale, commit_instance, instance_row, run_step
 from engine.flows.tables import (
     flow_events,
@@ -239,14 +239,9 @@ class FlowService:
         calls this after a write commits (``Platform.record_written``); each start
         is its own step.
         """
-        with self.platform.db.transaction(write=False) as conn:
-            flows = self.platform.repo.all_current(conn, "flow")
         started = []
-        for name, (definition, _version) in flows.items():
-            trigger = definition.get("trigger") or {}
-            if definition.get("entity") != entity or event not in trigger_events(definition):
-                continue
-            when = trigger.get("when")
+        for name, definition in self.platform.flow_triggers().get((entity, event), ()):
+            when = (definition.get("trigger") or {}).get("when")
             if when and self.platform.rules.compile(when, entity)(record, old=old) is not True:
                 continue
             try:
