@@ -395,11 +395,11 @@ class Generator:
             for moment, changes in b.moves:
                 if not self._move(entity, rec["id"], b.user, moment, changes, report):
                     break
-        ids = ", ".join(str(rec["id"]) for _b, rec in made)
-        if ids:  # as the system sees them: every field, after the rules and the moves
-            self._pool(entity).update(
-                (r["id"], r) for r in system.list(f"id in [{ids}]", limit=None)
-            )
+        # As the system sees them: every field, after the rules and the moves. Read one by
+        # one: a condition listing the ids would be a new rule text to compile per batch.
+        pool = self._pool(entity)
+        for _b, rec in made:
+            pool[rec["id"]] = system.get(rec["id"])
         return len(made)
 
     def _service(self, entity: str, user: str | None) -> Any:
