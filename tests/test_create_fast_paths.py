@@ -329,7 +329,7 @@ AUDIT_RECORD = st.fixed_dictionaries(
         "team": st.sampled_from(["east", None]),
         "created_on": st.datetimes(timezones=st.just(dt.UTC)),
         "created_by": st.just("ann"),
-        "company": st.text(max_size=3),
+        "company": st.one_of(st.text(max_size=3), st.just('"},"before":{"after":\\u2028')),
         "budget": st.one_of(st.decimals(allow_nan=False, places=2), st.none()),
         "ratio": st.one_of(st.decimals(allow_nan=False, places=1), st.integers(-9, 9)),
         "when": st.datetimes(timezones=st.just(dt.UTC)),
