@@ -221,12 +221,18 @@ class RecordCodec:
         )
 
         # audit_created: the JSON text of a creation's audit entry, written without the view's
-        # copying where the record holds nothing else, decimals turned to text inline.
+        # copying where the record holds nothing else, decimals turned to text inline. With
+        # sorted keys, dumps({"before": {}, "after": view}) is the view's own JSON between a
+        # fixed head and tail: orjson writes just the view (no wrapper dicts, one call).
         from decimal import Decimal
 
-        from engine.store.audit import dumps
+        import orjson
 
-        self._const("DUMPS", dumps)
+        from engine.store.audit import json_default
+
+        self._const("ORJSON", orjson.dumps)
+        self._const("JSON_DEFAULT", json_default)
+        self._const("SORT_KEYS", orjson.OPT_SORT_KEYS)
         self._const("DECIMAL", Decimal)
         self._const("RECORD_KEYS", frozenset((*SYSTEM_FIELDS, "owner", "team", *model.converters)))
         dropped = [k for k in SYSTEM_FIELDS if k not in ("owner", "team")]
@@ -246,7 +252,10 @@ class RecordCodec:
                     f"    v = view.get({key!r})",
                     f"    if v.__class__ is DECIMAL: view[{key!r}] = str(v)",
                 ]
-        lines.append('    return DUMPS({"before": {}, "after": view})')
+        lines.append(
+            """    return (b'{"after":' + ORJSON(view, default=JSON_DEFAULT, option=SORT_KEYS)"""
+            """ + b',"before":{}}').decode()"""
+        )
         #: ``dumps({"before": {}, "after": audit_view(record)})``, the same text, faster
         self.audit_created: Callable[[dict[str, Any]], str] = self._build(lines, "audit_created")
 

@@ -15,7 +15,8 @@ from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.system import audit_log
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How audit JSON writes the values orjson does not know (see :func:`dumps`)."""
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, dt.timedelta):
@@ -27,7 +28,7 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """Deterministic JSON (sorted keys) for audit rows and metadata."""
-    return orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS).decode()
+    return orjson.dumps(value, default=json_default, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

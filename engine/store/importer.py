@@ -915,7 +915,9 @@ class Importer:
         while todo:
             try:
                 with self.service.platform.db.savepoint():
-                    created = self.service.create_many([r for _, _, r, _, _ in todo])
+                    created = self.service.create_many(
+                        [r for _, _, r, _, _ in todo], returning="ids"
+                    )
             except ValidationError as exc:
                 blamed: dict[int, list[dict[str, Any]]] = {}
                 for e in exc.errors:
@@ -934,8 +936,8 @@ class Importer:
             except PermissionDenied:
                 self._create_one_by_one(conn, todo, result)
                 return
-            for (_, _, _, ref, _), rec in zip(todo, created):
-                ref.id = rec["id"]
+            for (_, _, _, ref, _), rid in zip(todo, created):
+                ref.id = rid
             result.created += len(created)
             return
 

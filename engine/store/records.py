@@ -9,7 +9,7 @@ Python form (see ``engine.forms.fieldtypes``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -209,18 +209,53 @@ class RecordService:
         """Validate and insert one record (with its child rows); returns it with ``id``."""
         return self.create_many([data], internal=internal, _single=True)[0]
 
+    @overload
     def create_many(
-        self, rows: list[dict[str, Any]], *, internal: bool = False, _single: bool = False
-    ) -> list[dict[str, Any]]:
-        """Insert many records in one transaction: all are valid and stored, or none."""
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        internal: bool = ...,
+        returning: Literal["records"] = ...,
+        _single: bool = ...,
+    ) -> list[dict[str, Any]]: ...
+    @overload
+    def create_many(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        internal: bool = ...,
+        returning: Literal["ids"],
+        _single: bool = ...,
+    ) -> list[Any]: ...
+    def create_many(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        internal: bool = False,
+        returning: Literal["records", "ids"] = "records",
+        _single: bool = False,
+    ) -> list[Any]:
+        """Insert many records in one transaction: all are valid and stored, or none.
+
+        Returns the stored records as :meth:`get` shows them, or with
+        ``returning="ids"`` only their ids, in the same order: an import that
+        keeps nothing but the ids skips building (and freeing) a dict per record.
+        The work done is the same either way (checks, rules, audit, events).
+        """
+        if returning not in ("records", "ids"):
+            raise ValueError(f"returning must be 'records' or 'ids', not {returning!r}")
         if len(rows) < BATCH_WITHOUT_GC:
-            return self._create_many(rows, internal=internal, _single=_single)
+            return self._create_many(
+                rows, internal=internal, _single=_single, only_ids=returning == "ids"
+            )
         with collector_paused():
-            return self._create_many(rows, internal=internal, _single=_single)
+            return self._create_many(
+                rows, internal=internal, _single=_single, only_ids=returning == "ids"
+            )
 
     def _create_many(
-        self, rows: list[dict[str, Any]], *, internal: bool, _single: bool
-    ) -> list[dict[str, Any]]:
+        self, rows: list[dict[str, Any]], *, internal: bool, _single: bool, only_ids: bool = False
+    ) -> list[Any]:
         if self.access is not None:
             self.access.require(self.entity, "create")
             self.access.refuse_writes(self.entity, set().union(*rows))
@@ -318,6 +353,8 @@ class RecordService:
                 self.entity, "created", records, [None] * len(records), self.user
             )
             self.platform.lookups.fill(conn, self.model, records, stored=False)
+        if only_ids:
+            return [r["id"] for r in records]
         public, visible = self.model.codec.public, self._visible_fn()
         if visible is _show_all and not any(save.warnings):
             return list(map(public, records))  # the same records, without two no-op calls each
