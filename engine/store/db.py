@@ -135,7 +135,8 @@ class Database:
                     except BaseException:
                         versions.discard(conn)
                         raise
-                    versions.flush(conn)  # one bump per entity written, inside the transaction
+                    # One bump per entity written, sent with the COMMIT (see versions).
+                    versions.flush(conn, commit=True)
         finally:
             _after_commit.reset(after_token)
             _current.reset(token)
