@@ -42,11 +42,14 @@ def summary(folder: Path, start: float, end: float, prefix: str) -> list[str]:
     requests = [r for r in requests if start <= r["at"] <= end and prefix in r["req"]]
     lines = []
     for gen in (0, 1, 2):
-        mine = [c["s"] for c in collections if c["gc"] == gen]
+        mine = [c for c in collections if c["gc"] == gen]
         if mine:
+            walls = [c["s"] for c in mine]
+            cpu = [c.get("cpu", 0.0) for c in mine]
             lines.append(
-                f"gc gen {gen}: {len(mine)} collections, {sum(mine) * 1000:.1f} ms in all, "
-                f"longest {max(mine) * 1000:.2f} ms"
+                f"gc gen {gen}: {len(mine)} collections, {sum(walls) * 1000:.1f} ms in all "
+                f"(CPU {sum(cpu) * 1000:.1f}), longest {max(walls) * 1000:.2f} ms "
+                f"(CPU {max(cpu) * 1000:.2f})"
             )
     if not requests:
         return [*lines, "no requests recorded"]

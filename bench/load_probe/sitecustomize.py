@@ -4,8 +4,8 @@ Loaded by Python at start-up (``sitecustomize``) when ``bench/load_probe`` is on
 the server's ``PYTHONPATH`` and ``TESSERA_LOAD_PROBE`` names a folder; nothing
 happens otherwise. In every process it records:
 
-- each garbage collection: generation, objects collected, wall time
-  (``gc.callbacks``), so a gen-2 pass over a big heap shows as a pause;
+- each garbage collection: generation, objects collected, wall time and the
+  CPU time of the collecting thread (``gc.callbacks``), so a gen-2 pass over a big heap shows as a pause;
 - each WSGI request of the Flask app: start, wall time inside the app, the CPU
   time of its thread (``time.thread_time``), and how many collections ran
   meanwhile (in any thread of the process: a collection stops them all).
@@ -30,28 +30,29 @@ if _FOLDER:
     import json
     import time
 
-    _collections: list[tuple[float, int, int, float]] = []
+    _collections: list[tuple[float, int, int, float, float]] = []
     _requests: list[tuple[float, float, float, int, str]] = []
-    _gc_started = [0.0]
+    _gc_started = [0.0, 0.0]
     _gc_count = [0]
 
     def _on_gc(phase: str, info: dict) -> None:
         if phase == "start":
             _gc_started[0] = time.perf_counter()
+            _gc_started[1] = time.thread_time()
         else:
-            now = time.perf_counter()
+            wall = time.perf_counter() - _gc_started[0]
+            cpu = time.thread_time() - _gc_started[1]
             _gc_count[0] += 1
-            _collections.append(
-                (_gc_started[0], info["generation"], info["collected"], now - _gc_started[0])
-            )
+            _collections.append((_gc_started[0], info["generation"], info["collected"], wall, cpu))
 
     gc.callbacks.append(_on_gc)
 
     def _dump() -> None:
         path = os.path.join(_FOLDER, f"{os.getpid()}.jsonl")
         with open(path, "w") as out:
-            for at, gen, collected, seconds in _collections:
-                out.write(json.dumps({"gc": gen, "at": at, "n": collected, "s": seconds}) + "\n")
+            for at, gen, collected, seconds, cpu in _collections:
+                entry = {"gc": gen, "at": at, "n": collected, "s": seconds, "cpu": cpu}
+                out.write(json.dumps(entry) + "\n")
             for at, wall, cpu, gcs, path_ in _requests:
                 out.write(
                     json.dumps({"req": path_, "at": at, "s": wall, "cpu": cpu, "gcs": gcs}) + "\n"
