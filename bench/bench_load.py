@@ -338,6 +338,25 @@ def main() -> int:
         " the first think time and send at once on connecting) or wrk's Lua delay(), which"
         " also delays each connection's first request (the figures before 2026-12-02 03:30)",
     )
+    parser.add_argument(
+        "--cases", default="create,list", help="which cases to run (create, list or both)"
+    )
+    parser.add_argument(
+        "--servers",
+        default="tessera,hand-written",
+        help="which servers to run (the ratio columns need both)",
+    )
+    parser.add_argument(
+        "--models",
+        default="saturation,think",
+        help="which load models to run (saturation, think or both)",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="run Tessera's workers with bench/load_probe (collections and per-request"
+        " times inside the app) and print bench/load_stalls.py's summary per case",
+    )
     args = parser.parse_args()
     if not args.server:
         parser.error("--server (or TESSERA_BENCH_PG): a PostgreSQL URL")
@@ -348,7 +367,13 @@ def main() -> int:
     url = make_database(args.server, name)
     tmp = Path(tempfile.mkdtemp(prefix="load-"))
     results: dict[tuple[str, str, str, int], dict[str, float]] = {}
-    models = [0] + ([args.think_ms] if args.think_ms > 0 else [])
+    wanted = set(args.models.split(","))
+    models = ([0] if "saturation" in wanted else []) + (
+        [args.think_ms] if args.think_ms > 0 and "think" in wanted else []
+    )
+    cases = args.cases.split(",")
+    probe = tmp / "probe"
+    windows: list[tuple[str, float, float, str]] = []
     try:
         t0 = time.perf_counter()
         token, table = prepare(url, args.rows)
@@ -397,12 +422,22 @@ def main() -> int:
             ),
         }
         for server, (command, create_path, list_path) in servers.items():
+            if server not in args.servers.split(","):
+                continue
+            server_env = env
+            if args.probe and server == "tessera":
+                probe.mkdir()
+                server_env = dict(
+                    env,
+                    TESSERA_LOAD_PROBE=str(probe),
+                    PYTHONPATH=f"{ROOT / 'bench' / 'load_probe'}{os.pathsep}{ROOT}",
+                )
             port = free_port()
             if server == "tessera":
                 command = [*command, "--port", str(port)]
             else:
                 command = [*command, "--bind", f"127.0.0.1:{port}"]
-            proc = start_server(command, env, port, tmp / f"{server}.log")
+            proc = start_server(command, server_env, port, tmp / f"{server}.log")
             try:
                 base = f"http://127.0.0.1:{port}"
                 for think in models:
@@ -412,6 +447,8 @@ def main() -> int:
                             ("create", create_path, CREATE_LUA),
                             ("list", list_path, LIST_LUA),
                         ):
+                            if case not in cases:
+                                continue
                             script = lua % {"path": path, "auth": auth}
                             python_think = think and args.think_driver == "python"
                             if think and not python_think:
@@ -420,6 +457,7 @@ def main() -> int:
                                 run_wrk(base + path, script, clients, 2, tmp)  # warm up
                             before = settle(proc.pid, args.server, name)
                             rows = count_rows(url, table)
+                            window_start = time.perf_counter()
                             if python_think:  # its own warm-up, left out of the samples
                                 r = run_think(
                                     "127.0.0.1",
@@ -431,7 +469,11 @@ def main() -> int:
                                 )
                             else:
                                 r = run_wrk(base + path, script, clients, args.duration, tmp)
+                            window_end = time.perf_counter()
                             spent = cpu_spent(before, settle(proc.pid, args.server, name))
+                            if server == "tessera":
+                                label = f"{model} {case} c={clients}"
+                                windows.append((label, window_start, window_end, path))
                             # Creates served, counted in the table: wrk counts only the
                             # answers it got before it stopped; the server ends the rest.
                             served = count_rows(url, table) - rows if case == "create" else 0
@@ -440,6 +482,13 @@ def main() -> int:
                             print(f"  {server} {model} {case} c={clients}: {r}", file=sys.stderr)
             finally:
                 stop(proc)
+            if args.probe and server == "tessera":
+                from bench.load_stalls import summary
+
+                for label, start, end, path in windows:
+                    print(f"  probe, {label}:", file=sys.stderr)
+                    for line in summary(probe, start, end, path.split("?")[0]):
+                        print(f"    {line}", file=sys.stderr)
     finally:
         drop_database(args.server, name)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -459,7 +508,14 @@ def main() -> int:
     for (server, model, case, clients), r in results.items():
         if server != "tessera":
             continue
-        h = results[("hand-written", model, case, clients)]
+        h = results.get(("hand-written", model, case, clients))
+        if h is None:  # --servers tessera: no ratios
+            print(
+                f"{model:<15}{case:<8}{clients:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+                f"{r['rps']:>9.0f}{r['errors']:>8.0f}{'':>30}{'':>14}{r['cpu_ms']:>8.2f}"
+            )
+            ok = ok and r["errors"] == 0
+            continue
         ok = ok and r["errors"] == 0
         print(
             f"{model:<15}{case:<8}{clients:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps']:>9.0f}"

@@ -25,6 +25,12 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     "secure_cookies": (bool, False, "send the session cookie over HTTPS only"),
     "token_lifetime_days": (int, 30, "how long an API token from /api/v1/auth/token lives"),
     "max_body_mb": (int, 10, "largest request body accepted, in MiB"),
+    "db_pool_size": (
+        int,
+        0,
+        "database connections each process keeps open between transactions (0: SQLAlchemy's"
+        " 5, or the threads per worker under tessera serve --workers)",
+    ),
     "report_timeout_seconds": (int, 60, "longest a report may run in a request (0: no limit)"),
     "report_cache_mb": (int, 32, "memory for cached report results per process, in MiB"),
     "phone_region": (

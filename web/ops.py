@@ -36,6 +36,13 @@ class Metrics:
         self.buckets: dict[tuple[str, str], list[int]] = {}
         self.sums: dict[tuple[str, str], float] = {}
 
+    def clear(self) -> None:
+        """Forget every count (a worker's warm-up requests are not traffic)."""
+        with self.lock:
+            self.counts.clear()
+            self.buckets.clear()
+            self.sums.clear()
+
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
         with self.lock:
             key = (method, endpoint, status)

@@ -27,6 +27,10 @@ def serve_production(url: str | None, *, host: str, port: int, workers: int, thr
 
     if not setting("secret_key"):
         os.environ["TESSERA_SECRET_KEY"] = secrets.token_hex(32)
+    # Each worker's threads hold a database connection each while they serve; a pool
+    # smaller than that closes and reopens connections under load (see Database).
+    if not setting("db_pool_size"):
+        os.environ["TESSERA_DB_POOL_SIZE"] = str(max(5, threads))
 
     # Workers start at once: let one process create or upgrade the system tables
     # first, so they do not race to create the same table.
@@ -48,11 +52,14 @@ def serve_production(url: str | None, *, host: str, port: int, workers: int, thr
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Any:
+        def load(self) -> Any:  # in each worker, after the fork
             from engine.platform import Platform
             from web.app import create_app
+            from web.warm import warm_worker
 
-            return create_app(Platform(url))
+            app = create_app(Platform(url))
+            warm_worker(app, connections=threads)
+            return app
 
     _Tessera().run()
 

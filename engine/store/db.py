@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from engine.config import setting
 from engine.store import versions
 
 #: Functions every SQLite connection gets (name → (number of arguments, implementation)).
@@ -97,6 +98,11 @@ class Database:
         if url in ("sqlite://", "sqlite:///:memory:"):
             # One shared connection, or each connection would see its own empty database.
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        elif pool_size := setting("db_pool_size"):
+            # A pool smaller than the threads that use it closes the connections it
+            # cannot keep and opens new ones under load: a server process per new
+            # PostgreSQL connection, paid by the request that waits for it.
+            kwargs = {"pool_size": pool_size}
         self.engine: Engine = create_engine(url, echo=echo, json_serializer=json_text, **kwargs)
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
@@ -135,7 +141,8 @@ class Database:
                     except BaseException:
                         versions.discard(conn)
                         raise
-                    versions.flush(conn)  # one bump per entity written, inside the transaction
+                    # One bump per entity written, sent with the COMMIT (see versions).
+                    versions.flush(conn, commit=True)
         finally:
             _after_commit.reset(after_token)
             _current.reset(token)

@@ -360,6 +360,17 @@ class RecordService:
             return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
+    def warm(self, conn: Connection) -> None:
+        """Build what this entity's first create builds (its codec, its live rules, the
+        SQL of its INSERT), writing nothing: a server worker calls it at start
+        (``web.warm``) so that no client's request waits on the compilation."""
+        columns = self.model.codec.insert_columns
+        prepared = prepared_insert(
+            conn, self.live.table, [c for c, _ in columns], [k for _, k in columns]
+        )
+        if not prepared.positional and self._id_in_insert(conn, 1):
+            _insert_taking_id(conn, self.live.table, prepared)
+
     def _id_in_insert(self, conn: Connection, count: int) -> bool:
         """Whether one new record can take its id in its own INSERT (PostgreSQL).
 
