@@ -141,6 +141,23 @@ def tessera_batch(svc: RuleService) -> Runner:
     return run
 
 
+def tessera_chain(svc: RuleService) -> Runner:
+    """What a caller running several rule sets over many records uses:
+    ``RuleService.evaluate_chain``, one pass over the slice for the three sets, each
+    seeing the values of the ones before it as a save does (the grading reads the score),
+    one list of values per rule set. Like the hand-written code and the peers, it leaves the
+    leads as they are (the batch row writes score and grade into them: the only way its
+    grading could read the score)."""
+    chain = svc.evaluate_chain
+    names = ("lead_score", "lead_grade", "lead_routing")
+
+    def run(leads: list[dict[str, Any]]) -> list[Result]:
+        scores, grades, routes = chain(names, leads)
+        return [(s, g, r["rule"], r["target"]) for s, g, r in zip(scores, grades, routes)]
+
+    return run
+
+
 def tessera_bare(svc: RuleService) -> Runner:
     """The compiled functions alone (``LoadedRuleSet.compiled.run``), one context per batch."""
     sets = svc.rulesets()
@@ -578,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     zen_one, zen_batch = zen_runners()
     runners: dict[str, Runner] = {
         "hand-written Python (limit)": hand_written,
+        "Tessera evaluate_chain() (one pass)": tessera_chain(svc),
         "Tessera evaluate_many() (batch)": tessera_batch(svc),
         "Tessera compiled run()": tessera_bare(svc),
         "Tessera evaluate() (public API)": tessera_api(svc),

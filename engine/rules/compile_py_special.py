@@ -54,6 +54,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
     a guard when ``kind``'s coercion is left out, else the general coercion on the raw value."""
     field_type = c.checked.type_of(node).field_type
     raw = f"{c.record_subscript}[{c.const(key)}]"
+    c.special_keys.append((local, key))  # a one-pass chain renames or substitutes the read
     if kind == "number":
         c.special_reads.append(f"{local} = {raw}")
         cls = _number_class(field_type)
@@ -76,6 +77,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
         c.raw_locals.add(local)
         return
     temp = c._temp()  # a duration: the general coercion, after the read
+    c.special_keys[-1] = (temp, key)
     c.special_reads.append(f"{temp} = {raw}")
     c.hoisted.append(f"{local} = {c._coerce(node, temp)}")
 
