@@ -64,6 +64,8 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
     c.record_getter = "rg"
     #: the local holding each field's value for the sets still to come
     current: dict[str, str] = {}
+    #: the guard tests the values of earlier sets are known to pass (a whole score)
+    proven: set[str] = set()
     reads: list[str] = []
     upfront: list[str] = []
     stages: list[tuple[list[str], list[str], bool]] = []  # (late guards, lines, first-match)
@@ -95,13 +97,15 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         for local, test in part.known.items():
             renamed = _rename(test, renames)
             into = late_guards if local in late else upfront
-            if renamed not in into and renamed not in upfront:
+            if renamed not in into and renamed not in upfront and renamed not in proven:
                 into.append(renamed)
         stages.append((late_guards, [_rename(line, renames) for line in part.lines], first_match))
         if isinstance(link.compiled.target, str):  # scoring, grading: a save writes it
             current[link.compiled.target] = value  # the sets after this one read the value
+            if part.whole:  # the guard a later set asks of it, as compile_py_special writes it
+                proven.add(f"_type({value}) is {c.const(int)}")
     count = range(len(links))
-    row = "; ".join(f"_ap{n}(_val{n})" for n in count)
+    row = "; ".join(f"_out{n}.append(_val{n})" for n in count)
     fused = _nest(stages, [row, "continue"])
     if upfront:
         fused = [f"if {' and '.join(upfront)}:", *_pad(fused)]
@@ -121,7 +125,7 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         row,
     ]
     aliases, each = localised(each)
-    outs = [f"_out{n} = []; _ap{n} = _out{n}.append" for n in count]
+    outs = [f"_out{n} = []" for n in count]
     source = (
         "def _chain(recs, old, user, ctx):\n"
         + _indent([*outs, *once, *aliases, "for r in recs:"])

@@ -447,6 +447,8 @@ class SpecialBody:
     known: dict[str, str]
     #: the body: hoisted lines, then the rules, every path ending in ``emit``
     lines: list[str]
+    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total)
+    whole: bool = False
 
 
 def special_body(
@@ -459,7 +461,9 @@ def special_body(
     c.special_keys, c.integral = [], set()
     try:
         body = _body(c, rs, [], options, checked, traced=False, emit=emit)
-        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, [*c.hoisted, *body])
+        whole = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
+        lines = [*c.hoisted, *body]
+        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, whole)
     finally:
         c.hoist, c.hoisted, c.prefix = saved
         c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()

@@ -325,3 +325,74 @@ def test_a_new_version_recompiles_the_chain() -> None:
         "pass2.rules",
     )
     assert svc.evaluate_chain(names, [lead]) == [[30], ["hot"]]
+
+
+WHOLE = """\
+scoring w_consts on lead into score:
+    +20 "web"    when source == "website"
+    -10 "small"  when company_size < 10
+    +min(page_visits * 2, 20) "visits"
+    +(company_size - page_visits) "sum"
+
+scoring w_decimal on lead into score:
+    +0.5 "half"  when source == "website"
+
+scoring w_budget on lead into score:
+    +max(budget, 1) "budget"
+
+scoring w_capped on lead into score cap 50:
+    +20 "web"    when source == "website"
+
+scoring w_days on lead into score:
+    +days_since(created_at) "age"
+
+scoring w_when on lead into score:
+    +page_visits "visits" when source == "expo"
+"""
+
+
+@pytest.fixture(scope="module")
+def whole_svc() -> RuleService:
+    svc = RuleService(definitions, entities=DEFINITIONS, timezone="UTC", clock=lambda: NOW)
+    svc.load_ruleset(WHOLE, "whole.rules")
+    return svc
+
+
+@pytest.mark.parametrize(
+    ("name", "whole"),
+    [
+        ("w_consts", True),
+        ("w_decimal", False),  # a decimal constant
+        ("w_budget", False),  # a currency field is a Decimal
+        ("w_capped", False),  # the cap's helper
+        ("w_days", False),  # null out of the calendar
+        ("w_when", False),  # points under a condition may be null
+    ],
+)
+def test_whole_totals(whole_svc: RuleService, name: str, whole: bool) -> None:
+    """Which scoring sets always give an int from their special body, so a chain drops
+    the later sets' guard on their value (compile_py_special.whole_total)."""
+    from engine.rules.compile_py import PyCompiler
+    from engine.rules.compile_rules import special_body
+
+    svc = whole_svc
+    loaded = svc.rulesets()[name]
+    assert loaded.checked is not None
+    c = PyCompiler(loaded.checked, svc.tz)
+    c.record_getter = "rg"
+    part = special_body(c, loaded.compiled.node, None, loaded.checked, lambda v: [f"_v = {v}"])
+    assert part.whole is whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(-(10**9), 10**9),
+    visits=st.integers(-(10**9), 10**9),
+    source=st.sampled_from(["website", "expo", None]),
+)
+def test_a_whole_total_is_an_int(
+    whole_svc: RuleService, size: int, visits: int, source: str | None
+) -> None:
+    record = {"source": source, "company_size": size, "page_visits": visits}
+    [[score]] = whole_svc.evaluate_chain(("w_consts",), [record])
+    assert type(score) is int
