@@ -74,12 +74,18 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         c.checked = link.checked
         first_match = not isinstance(rs, ast.Scoring)
         value = f"_val{n}"
-
-        def emit(source: str, value: str = value, first_match: bool = first_match) -> list[str]:
-            return [f"{value} = {source}", *(["break"] if first_match else [])]
-
+        # the last set's values, when each is a copy of a constant dict (a routing whose
+        # actions are constants), are copied after the loop, in one C loop (map)
+        strip = n == len(links) - 1 and isinstance(rs, ast.Routing)
+        copied: list[bool] = []
+        emit = _emitter(value, first_match, strip, copied)
         c.reads = {}
         part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_")
+        if strip and not all(copied):  # some value is built, not copied: as it is
+            strip = False
+            c.reads = {}
+            emit = _emitter(value, first_match, False, [])
+            part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_")
         if any("." in path for path in c.reads):
             return None
         renames: dict[str, str] = {}
@@ -105,6 +111,11 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
             if part.whole:  # the guard a later set asks of it, as compile_py_special writes it
                 proven.add(f"_type({value}) is {c.const(int)}")
     count = range(len(links))
+    last = len(links) - 1
+    # the copies of the last set's constant dicts (every value of that set is a dict then:
+    # its otherwise too; a value the general path gave is copied again, still a fresh one)
+    copies = [f"_out{last} = {c.const(list)}({c.const(map)}({c.const(dict.copy)}, _out{last}))"]
+    copies = copies if strip else []
     row = "; ".join(f"_out{n}.append(_val{n})" for n in count)
     fused = _nest(stages, [row, "continue"])
     if upfront:
@@ -130,7 +141,7 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         "def _chain(recs, old, user, ctx):\n"
         + _indent([*outs, *once, *aliases, "for r in recs:"])
         + _indent(_pad(each))
-        + _indent([*_writes(c, links), f"return [{', '.join(f'_out{n}' for n in count)}]"])
+        + _indent([*copies, *_writes(c, links), f"return [{', '.join(f'_out{n}' for n in count)}]"])
     )
     chain = c.build(source, "_chain")
     chain.source = source  # type: ignore[attr-defined]
@@ -160,6 +171,20 @@ def run_chain(
             for compiled, values in written:
                 _write_back(compiled, record, values[i])
     return out
+
+
+def _emitter(value: str, first_match: bool, strip: bool, copied: list[bool]) -> Any:
+    """What a set's body does with its value in the loop: into ``value``, then on to the
+    next set (``break`` out of a first-match body's ``while True``). With ``strip``, a
+    copy of a constant dict is left uncopied (``copied`` says whether each was one)."""
+
+    def emit(source: str) -> list[str]:
+        template = _TEMPLATE.fullmatch(source) if strip else None
+        copied.append(template is not None)
+        source = template.group(1) if template else source
+        return [f"{value} = {source}", *(["break"] if first_match else [])]
+
+    return emit
 
 
 def _fusable(link: Link) -> bool:
@@ -209,6 +234,8 @@ def _nest(stages: list[tuple[list[str], list[str], bool]], tail: list[str]) -> l
 
 
 _NAME = re.compile(r"\b_c\d+_\d+\b")
+#: A value that is a copy of a constant dict (compile_rules._route_value).
+_TEMPLATE = re.compile(r"(_k\d+)\.copy\(\)")
 
 
 def _rename(line: str, renames: dict[str, str]) -> str:

@@ -65,6 +65,10 @@ routing pass_route on lead:
     "big"   when company_size >= 5000 and score > 10 assign user "ent"
     "new"   when status == "new"                assign user "newbie"
     otherwise                                   assign queue "pool"
+
+routing pass_route_open on lead:
+    "east"  when region == "east"               assign team "east"
+    "vp"    when title contains "vp"            assign field title
 """
 
 #: Chains and whether they run as one compiled pass.
@@ -75,6 +79,7 @@ CHAINS = {
     ("pass_grade", "pass_score", "pass_grade"): True,  # the first grading reads the record
     ("pass_score", "pass_budget", "pass_status"): True,  # two sets into one field
     ("pass_route",): True,
+    ("pass_score", "pass_grade", "pass_route_open"): True,  # no otherwise, a computed value
     ("pass_score", "pass_route", "pass_status"): False,  # routing may set any field
 }
 NAMES = sorted({n for chain in CHAINS for n in chain})
@@ -289,6 +294,27 @@ def test_the_guard_picks_the_fused_body(
     typed = ("pass_score", "pass_grade")  # an int score passes it
     svc.evaluate_chain(typed, [lead])
     assert "_ruleset" not in _called(svc.evaluate_chain, typed, [lead])
+
+
+def test_routing_values_are_fresh_dicts(
+    setup: tuple[RuleService, dict[str, CompiledRuleSet]],
+) -> None:
+    """The loop copies a routing set's constant values after the loop: still one fresh
+    dict per record, whichever path the record took."""
+    svc, _ = setup
+    names = ("pass_score", "pass_route")
+    typed = {"region": "east", "company_size": 5, "page_visits": 1, "title": "x",
+             "created_at": dt.datetime(2026, 6, 1, tzinfo=dt.UTC)}  # fmt: skip
+    records = [typed, dict(typed), {"region": "east"}, Row(typed)]
+    _, routes = svc.evaluate_chain(names, records)
+    assert all(r == {"rule": "east", "type": "assign", "to": "team", "target": "east",
+                     "strategy": None} for r in routes)  # fmt: skip
+    assert len({id(r) for r in routes}) == 4
+    routes[0]["target"] = "changed"
+    assert svc.evaluate_chain(names, records)[1][0]["target"] == "east"
+    source = _chain_source(svc, names)
+    assert source is not None and ".copy()" not in source
+    assert ".copy()" in (_chain_source(svc, ("pass_score", "pass_route_open")) or "")
 
 
 def test_a_record_that_raises_writes_nothing(
