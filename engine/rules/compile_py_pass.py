@@ -17,6 +17,9 @@ compiled here does each of those once per record:
 - a first-match body (grading, routing) sits in ``while True: ... break`` so
   that its early exits go on to the next set (CPython compiles the loop to
   plain jumps).
+- when every value of the last set is a copy of a constant dict (a routing
+  whose actions are constants), the loop keeps the constant and one
+  ``map(dict.copy, ...)`` after it makes the fresh dicts, in C.
 
 A record that is not a plain dict, lacks a key or fails a guard takes
 :func:`run_chain`'s steps: each set's own function in order, on a copy of the
