@@ -454,7 +454,21 @@ class RuleService:
         unknown rule set.
         """
         c = self._rulesets[name].compiled
-        return _many(c, records, write, user, self.context(event))
+        run, ctx = c.run, self.context(event)
+        if c.many is not None and (not write or c.kind != "routing"):
+            # the compiled batch loop: it writes a scoring or grading target itself
+            return c.many(records, None, user, ctx, write)
+        if not write:
+            return [run(r, None, user, ctx) for r in records]
+        values = [run(r, None, user, ctx) for r in records]
+        if isinstance(c.target, str) and c.kind != "routing":
+            target = c.target  # the common case, written without a call per record
+            for r, value in zip(records, values):
+                r[target] = value
+        else:
+            for r, value in zip(records, values):
+                _write_back(c, r, value)
+        return values
 
     def evaluate_chain(
         self,
@@ -568,31 +582,6 @@ class RuleService:
                         )
                     )
         return problems
-
-
-def _many(
-    c: CompiledRuleSet,
-    records: list[dict[str, Any]],
-    write: bool,
-    user: dict[str, Any] | None,
-    ctx: Context,
-) -> list[Any]:
-    """``evaluate_many`` of one compiled rule set, with the context given."""
-    run = c.run
-    if c.many is not None and (not write or c.kind != "routing"):
-        # the compiled batch loop: it writes a scoring or grading target itself
-        return c.many(records, None, user, ctx, write)
-    if not write:
-        return [run(r, None, user, ctx) for r in records]
-    values = [run(r, None, user, ctx) for r in records]
-    if isinstance(c.target, str) and c.kind != "routing":
-        target = c.target  # the common case, written without a call per record
-        for r, value in zip(records, values):
-            r[target] = value
-    else:
-        for r, value in zip(records, values):
-            _write_back(c, r, value)
-    return values
 
 
 def _write_back(c: CompiledRuleSet, record: dict[str, Any], value: Any) -> None:
