@@ -81,6 +81,8 @@ class PyCompiler:
         self.known: dict[str, str] | None = None
         self.record_subscript = "r"
         self.special_reads: list[str] = []
+        #: ``(local, field key)`` of each line of :attr:`special_reads`, in order.
+        self.special_keys: list[tuple[str, str]] = []
         self.guards: list[str] = []
         #: Special-body locals read as they are (no guard yet, so null is possible).
         self.raw_locals: set[str] = set()
@@ -88,6 +90,7 @@ class PyCompiler:
         #: their range tests: below 500 is at most 499).
         self.integral: set[str] = set()
         self._temps = 0
+        self._classes: dict[type, str] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -97,6 +100,15 @@ class PyCompiler:
         return f"{self.prefix}{len(self.hoist)}"
 
     def const(self, value: Any) -> str:
+        if isinstance(value, type):
+            # one name per class, so that two guards of one field (two rule sets of a
+            # one-pass chain, compile_py_pass) read alike and are tested once
+            name = self._classes.get(value)
+            if name is not None:
+                return name
+            name = self._classes[value] = f"_k{len(self.consts)}"
+            self.consts[name] = value
+            return name
         name = f"_k{len(self.consts)}"
         self.consts[name] = value
         return name

@@ -54,6 +54,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
     a guard when ``kind``'s coercion is left out, else the general coercion on the raw value."""
     field_type = c.checked.type_of(node).field_type
     raw = f"{c.record_subscript}[{c.const(key)}]"
+    c.special_keys.append((local, key))  # a one-pass chain renames or substitutes the read
     if kind == "number":
         c.special_reads.append(f"{local} = {raw}")
         cls = _number_class(field_type)
@@ -76,6 +77,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
         c.raw_locals.add(local)
         return
     temp = c._temp()  # a duration: the general coercion, after the read
+    c.special_keys[-1] = (temp, key)
     c.special_reads.append(f"{temp} = {raw}")
     c.hoisted.append(f"{local} = {c._coerce(node, temp)}")
 
@@ -130,4 +132,49 @@ def never_null(c: PyCompiler, node: ast.Expr) -> bool:
     return False
 
 
-__all__ = ["as_text", "never_null", "non_null", "read", "require"]
+def integral(c: PyCompiler, node: ast.Expr) -> bool:
+    """Whether ``node``'s value is an ``int`` in the special body: an int literal, a field
+    the guard proved an int, or inline ``+ - *``, ``min`` or ``max`` of such values (call
+    after the body is compiled: a field's local is then known)."""
+    from engine.rules.compile_py_inline import clean
+
+    if c.known is None:
+        return False
+    if isinstance(node, ast.Literal):
+        return node.kind == "number" and type(node.value) is int
+    if isinstance(node, ast.Name):
+        return c.checked.resolved[id(node)].kind == "field" and c.expr(node) in c.integral
+    if isinstance(node, ast.Binary):
+        return (
+            node.op in ("+", "-", "*")
+            and clean(c, node)
+            and integral(c, node.left)
+            and integral(c, node.right)
+        )
+    if isinstance(node, ast.Call) and node.func in ("min", "max") and len(node.args) == 2:
+        return clean(c, node) and all(integral(c, a) for a in node.args)
+    return False
+
+
+def whole_total(c: PyCompiler, rs: ast.Scoring) -> bool:
+    """Whether the special body of scoring ``rs`` always gives an ``int``: no caps, every
+    constant worth a whole number, every computed worth an :func:`integral` one (the body
+    adds those with no null test: compile_rules._scoring). A one-pass chain then needs no
+    guard on the score a later rule set reads."""
+    if rs.cap is not None:
+        return False
+    for rule in rs.items:
+        if isinstance(rule, ast.ScoreGroup):
+            return False
+        points = rule.points
+        if isinstance(points, ast.Literal) and points.kind == "number":
+            from engine.rules.runtime import as_number
+
+            if type(as_number(points.value)) is not int:
+                return False
+        elif rule.when is not None or not (never_null(c, points) and integral(c, points)):
+            return False
+    return True
+
+
+__all__ = ["as_text", "integral", "never_null", "non_null", "read", "require", "whole_total"]

@@ -431,6 +431,45 @@ def _specialised(rs: ast.RuleSet, wanted: bool) -> bool:
     return wanted and isinstance(rs, BATCHED)
 
 
+@dataclass
+class SpecialBody:
+    """The parts of a specialised body (compile_py_special), before they are put together:
+    the subscript reads, the guard tests and the body lines. A one-pass chain of rule
+    sets (compile_py_pass) renames and merges the parts of several rule sets."""
+
+    #: ``(local, field key)`` of each subscript read, in order
+    keys: list[tuple[str, str]]
+    #: the read lines (``local = r[_k3]``), one per entry of ``keys``
+    reads: list[str]
+    #: the guard's tests, in order
+    guards: list[str]
+    #: each guarded local's test (one of ``guards``)
+    known: dict[str, str]
+    #: the body: hoisted lines, then the rules, every path ending in ``emit``
+    lines: list[str]
+    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total)
+    whole: bool = False
+
+
+def special_body(
+    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, emit: Emit, prefix: str = "_s"
+) -> SpecialBody:
+    """Compile ``rs``'s specialised body with ``c``, its locals named ``prefix`` + n."""
+    saved = c.hoist, c.hoisted, c.prefix
+    c.hoist, c.hoisted, c.prefix = {}, [], prefix
+    c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
+    c.special_keys, c.integral = [], set()
+    try:
+        body = _body(c, rs, [], options, checked, traced=False, emit=emit)
+        whole = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
+        lines = [*c.hoisted, *body]
+        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, whole)
+    finally:
+        c.hoist, c.hoisted, c.prefix = saved
+        c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()
+        c.special_keys, c.integral = [], set()
+
+
 def _special(
     c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, emit: Emit
 ) -> list[str]:
@@ -438,17 +477,8 @@ def _special(
     dict holding every field read, each of the class the guard asks for; else nothing, and
     the general body after it runs. The body always ends in ``emit``: it never falls
     through to the general body. ``[]`` when the rule set reads no field."""
-    saved = c.hoist, c.hoisted, c.prefix
-    c.hoist, c.hoisted, c.prefix = {}, [], "_s"
-    c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
-    c.integral = set()
-    try:
-        body = _body(c, rs, [], options, checked, traced=False, emit=emit)
-        lines, reads, guards = [*c.hoisted, *body], c.special_reads, c.guards
-    finally:
-        c.hoist, c.hoisted, c.prefix = saved
-        c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()
-        c.integral = set()
+    special = special_body(c, rs, options, checked, emit)
+    lines, reads, guards = special.lines, special.reads, special.guards
     if not reads:
         return []
     if guards:
@@ -497,7 +527,7 @@ def _batch_source(
         prologue,
         *(line for line in lines if line not in context),
     ]
-    aliases, each = _localised(each)
+    aliases, each = localised(each)
     write = []
     if isinstance(target, str) and not isinstance(rs, ast.Routing):
         write = [
@@ -519,7 +549,7 @@ def _batch_source(
 _GLOBAL = re.compile(r"\b(_k\d+|_type|_dict|_getter|_KeyError|_ERRS|_as_number)\b")
 
 
-def _localised(lines: list[str]) -> tuple[list[str], list[str]]:
+def localised(lines: list[str]) -> tuple[list[str], list[str]]:
     """The loop body with the namespace names it reads turned into locals (``_k3`` ->
     ``_k3_``), and the assignments that bind them once before the loop: a local is read
     faster than a global, which the body reads some forty times per record."""
@@ -557,4 +587,13 @@ def _rule_reads(checked: Checked, rule: Any, rs: ast.RuleSet) -> list[str]:
     return sorted(p for p in found if not any(o.startswith(p + ".") for o in found))
 
 
-__all__ = ["CompiledRuleSet", "compile_ruleset", "shown_on"]
+__all__ = [
+    "BATCHED",
+    "CompiledRuleSet",
+    "Emit",
+    "SpecialBody",
+    "compile_ruleset",
+    "localised",
+    "shown_on",
+    "special_body",
+]
