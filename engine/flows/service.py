@@ -332,13 +332,11 @@ class FlowService:
 
         def body(conn: Any) -> dict[str, Any]:
             # The task, its instance and its token in one read.
-            row = stm.TASK_FOR_STEP.first(conn, {"b_id": task_id})
-            if row is None:
+            parts = stm.TASK_FOR_STEP.first_parts(conn, {"b_id": task_id}, stm.STEP_PREFIXES)
+            if parts is None:
                 raise NotFound(t("no task {id}", id=task_id))
-            pop = row.pop
-            instance = {name: pop(key) for key, name in stm.INSTANCE_KEYS}
-            token = {name: pop(key) for key, name in stm.TOKEN_KEYS}
-            others_open = pop("o_open")
+            row, instance, token, counts = parts
+            others_open = counts["open"]
             task = _task_view(row)
             if task["status"] != "open":
                 raise _closed(task)

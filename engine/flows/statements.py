@@ -69,6 +69,9 @@ UPDATE_INSTANCE = Fixed(
 #: (row key, instance key) and (row key, token key) of :data:`TASK_FOR_STEP`'s columns
 INSTANCE_KEYS = tuple((f"i_{c.name}", c.name) for c in flow_instances.c)
 TOKEN_KEYS = tuple((f"k_{c.name}", c.name) for c in flow_tokens.c)
+#: how ``Fixed.first_parts`` splits a :data:`TASK_FOR_STEP` row: the task, its
+#: instance, its token and the count of the token's other open tasks (``open``)
+STEP_PREFIXES = ("i_", "k_", "o_")
 
 TASK_BY_ID = Fixed(select(flow_tasks).where(flow_tasks.c.id == bindparam("b_id")))
 
