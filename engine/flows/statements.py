@@ -116,9 +116,12 @@ TASKS_OF_TOKEN = Fixed(
     .where(
         flow_tasks.c.instance_id == bindparam("b_instance"),
         flow_tasks.c.token_id == bindparam("b_token"),
+        flow_tasks.c.visit == bindparam("b_visit"),
     )
     .order_by(flow_tasks.c.id)
 )
+# The open-task statements below need no visit: a token moves on only from a node
+# that closed its tasks (``NodeType.moves_on``), so every open task is of its visit.
 #: the kind of one open task of a token, a signer's first (none: no row)
 _OPEN_TASKS_OF_TOKEN = select(flow_tasks.c.kind).where(
     flow_tasks.c.instance_id == bindparam("b_instance"),
