@@ -231,3 +231,52 @@ def test_an_older_database_gets_the_visit_columns(tmp_path):
             assert p.flows.tasks(status=None)
         finally:
             p.close()
+
+
+def _without_visits(src: Any, dst: Any) -> None:
+    """Rewrite a backup as a version before the visit columns would have written it."""
+    import hashlib
+    import zipfile
+
+    import orjson
+
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
+        manifest = orjson.loads(old.read("manifest.json"))
+        for name, member in manifest["members"].items():
+            data = old.read(name)
+            dropped = [c for c, _ddl in NEW_COLUMNS.get(member["table"], ())]
+            if dropped:
+                keep = [i for i, c in enumerate(member["columns"]) if c not in dropped]
+                lines = [orjson.loads(line) for line in data.splitlines() if line]
+                data = b"".join(orjson.dumps([row[i] for i in keep]) + b"\n" for row in lines)
+                member["columns"] = [member["columns"][i] for i in keep]
+                member["sha256"] = hashlib.sha256(data).hexdigest()
+            new.writestr(name, data)
+        new.writestr("manifest.json", orjson.dumps(manifest))
+
+
+def test_a_backup_made_before_the_visit_columns_restores_and_runs_on(db_url, tmp_path):
+    from engine.store.backup import backup, restore
+
+    folder = tmp_path / "source"
+    folder.mkdir()
+    with database_url(folder) as url:
+        p = Platform(url)
+        try:
+            _play(p, TWO_STEPS, 10, [])
+            backup(p, tmp_path / "new.zip")
+        finally:
+            p.close()
+    _without_visits(tmp_path / "new.zip", tmp_path / "old.zip")
+    target = Platform(db_url)
+    try:
+        restore(target, tmp_path / "old.zip")
+        (task,) = target.flows.tasks(user="bob")
+        assert task["visit"] == 0
+        target.flows.complete(task["id"], "approve", user="bob")
+        (task,) = target.flows.tasks(user="carol")
+        assert task["visit"] == 1
+        done = target.flows.complete(task["id"], "approve", user="carol")
+        assert (done["status"], done["instance_outcome"]) == ("completed", "approved")
+    finally:
+        target.close()
