@@ -37,6 +37,7 @@ class Context:
         self.now: dt.datetime = runtime.now
         self.actor = runtime.actor
         self.state: dict[str, Any] = orjson.loads(token["state"]) if token.get("state") else {}
+        runtime.visits[token["id"]] = token.get("visit") or 0
 
     @property
     def _conn(self) -> Any:
@@ -145,6 +146,7 @@ class Context:
                 "created_on": self.now,
                 "due_on": due,
                 "version": 1,
+                "visit": self.token.get("visit") or 0,
             },
         )
         self.runtime.log("task_created", self.node.id, self.token["id"],
@@ -152,10 +154,12 @@ class Context:
         return task_id
 
     def tasks(self) -> list[dict[str, Any]]:
-        """Every task this token opened, with its status and outcome."""
+        """Every task this token opened at this node (this visit), with its status and outcome."""
         return stm.TASKS_OF_TOKEN.rows(
-            self._conn, {"b_instance": self.instance["id"], "b_token": self.token["id"]}
-        )
+            self._conn,
+            {"b_instance": self.instance["id"], "b_token": self.token["id"],
+             "b_visit": self.token.get("visit") or 0},
+        )  # fmt: skip
 
     def open_task(self) -> str | None:
         """The kind of one open task of this token, a signer's first; None when none is open.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from sqlalchemy.sql import ClauseElement
@@ -37,6 +38,7 @@ class _Compiled:
 
     __slots__ = (
         "columns",
+        "layouts",
         "literals",
         "named",
         "order",
@@ -66,7 +68,13 @@ class _Compiled:
                 dict.fromkeys(binds[b] for b in compiled.binds.values() if b in binds)
             )
         processors = compiled._bind_processors
-        self.processors = {k: processors[k] for k in self.order if k in processors}
+        self.processors = {
+            k: _writer_of(compiled.binds[k].type, dialect, processors[k])
+            if k in compiled.binds
+            else processors[k]
+            for k in self.order
+            if k in processors
+        }
         # Literal values in the statement (``status == 'open'``) become binds too.
         self.literals = {
             binds[b]: b.effective_value
@@ -86,6 +94,8 @@ class _Compiled:
         )
         self.columns: tuple[str, ...] = ()
         self.readers: tuple[Any, ...] = ()
+        #: per tuple of prefixes, how :meth:`Fixed.first_parts` splits a row (see there)
+        self.layouts: dict[tuple[str, ...], Any] = {}
         if getattr(compiled, "_result_columns", None):
             result = compiled._result_columns
             self.columns = tuple(c[0] for c in result)
@@ -122,6 +132,33 @@ class _Compiled:
         return dict(zip(self.order, out, strict=True)) if self.named else out
 
 
+def _layout(compiled: _Compiled, prefixes: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+    """A function splitting a raw row into ``[rest, <prefix 1>, ...]``, written out.
+
+    One dict display per group, each value ``raw[i]`` or its reader's result
+    (None stays None): a 44-column joined row costs the picks alone, where a
+    loop over the columns was a tenth of a completion. Tests compare it with
+    :meth:`Fixed.first` and popping the prefixed names.
+    """
+    readers = {i: r for i, _name, r in compiled.readers}
+    names: dict[str, Any] = {}
+    groups: list[list[str]] = [[] for _ in range(len(prefixes) + 1)]
+    for i, column in enumerate(compiled.columns):
+        group, name = 0, column
+        for g, prefix in enumerate(prefixes, 1):
+            if column.startswith(prefix):
+                group, name = g, column[len(prefix) :]
+                break
+        value = f"raw[{i}]"
+        if i in readers:
+            names[f"_r{i}"] = readers[i]
+            value = f"(None if raw[{i}] is None else _r{i}(raw[{i}]))"
+        groups[group].append(f"{name!r}: {value}")
+    body = "[" + ", ".join("{" + ", ".join(g) + "}" for g in groups) + "]"
+    exec(f"def split(raw):\n    return {body}\n", names)  # our own columns, no input text
+    return names["split"]
+
+
 def _reader(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """The result processor of a column type; on SQLite a quicker one for UTCDateTime.
 
@@ -134,6 +171,27 @@ def _reader(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
     if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
         return _read_sqlite_utc
     return type_._cached_result_processor(dialect, None)
+
+
+def _writer_of(type_: Any, dialect: Any, general: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The bind processor of a column type; on SQLite a quicker one for UTCDateTime.
+
+    The type's own chain (to naive UTC, then SQLAlchemy's ``%``-format of seven
+    fields) is the dearest conversion of a step, paid once per step for its
+    new ``now``. An aware ``datetime`` gives the same text by ``isoformat``;
+    anything else (naive, a date, a subclass) keeps the general chain, errors
+    included (tests compare both).
+    """
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        return partial(_write_sqlite_utc, general)
+    return general
+
+
+def _write_sqlite_utc(general: Callable[[Any], Any], value: Any) -> Any:
+    """An aware datetime → the naive UTC text SQLite keeps; else the type's own processor."""
+    if type(value) is dt.datetime and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return general(value)
 
 
 def _read_sqlite_utc(value: Any) -> Any:
@@ -158,7 +216,9 @@ def _writer(compiled: _Compiled) -> Callable[[dict[str, Any]], Any]:
             names[f"_l{i}"] = literal
         if proc is not None:
             names[f"_p{i}"], names[f"_k{i}"] = proc, kind
-            value = f"_convert(_p{i}, _k{i}, {value})"
+            # the memo's hit inline (a call saved per bind); a miss, None or a falsy
+            # converted value go through _convert, which gives the same
+            value = f"(_memo.get((_k{i}, {value})) or _convert(_p{i}, _k{i}, {value}))"
         parts.append(f"{key!r}: {value}" if compiled.named else value)
     body = "{" + ", ".join(parts) + "}" if compiled.named else "[" + ", ".join(parts) + "]"
     exec(f"def params(values):\n    return {body}\n", names)  # our own plan, no input text
@@ -237,6 +297,27 @@ class Fixed:
     def first(self, conn: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         found = self.rows(conn, values)
         return found[0] if found else None
+
+    def first_parts(
+        self, conn: Any, values: dict[str, Any], prefixes: tuple[str, ...]
+    ) -> list[dict[str, Any]] | None:
+        """The first row split by column-name prefix: ``[rest, <prefix 1>, ...]``, names unprefixed.
+
+        What :meth:`first` gives, then a dict per prefix built by popping its
+        columns (a joined read of a task, its instance and its token): the
+        split is worked out once per statement, so a call costs the picks.
+        """
+        compiled = self._compiled(conn, values)
+        cursor = self._cursor(conn)
+        COUNTER["statements"] += 1
+        cursor.execute(compiled.sql, compiled.params(values))
+        raw = cursor.fetchone()
+        if raw is None:
+            return None
+        split = compiled.layouts.get(prefixes)
+        if split is None:
+            split = compiled.layouts[prefixes] = _layout(compiled, prefixes)
+        return split(raw)
 
     def insert_id(self, conn: Any, values: dict[str, Any]) -> int:
         """Run an ``INSERT ... RETURNING id`` and give the new id."""

@@ -327,13 +327,11 @@ class FlowService:
 
         def body(conn: Any) -> dict[str, Any]:
             # The task, its instance and its token in one read.
-            row = stm.TASK_FOR_STEP.first(conn, {"b_id": task_id})
-            if row is None:
+            parts = stm.TASK_FOR_STEP.first_parts(conn, {"b_id": task_id}, stm.STEP_PREFIXES)
+            if parts is None:
                 raise NotFound(t("no task {id}", id=task_id))
-            pop = row.pop
-            instance = {name: pop(key) for key, name in stm.INSTANCE_KEYS}
-            token = {name: pop(key) for key, name in stm.TOKEN_KEYS}
-            others_open = pop("o_open")
+            row, instance, token, counts = parts
+            others_open = counts["open"]
             task = _task_view(row)
             if task["status"] != "open":
                 raise _closed(task)
@@ -392,7 +390,8 @@ class FlowService:
             if not others_open:
                 runtime.no_open_tasks.add(task["token_id"])
             runtime.log("task_completed", task["node"], task["token_id"],
-                        {"task": task_id, "outcome": outcome, "comment": comment})  # fmt: skip
+                        {"task": task_id, "outcome": outcome, "comment": comment},
+                        visit=task["visit"])  # fmt: skip
             event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},
                      "outcome": outcome, "user": user, "comment": comment}  # fmt: skip
             runtime.signal(task["token_id"], event, token if token["id"] is not None else None)
@@ -512,6 +511,7 @@ class FlowService:
                 "token_id": task["token_id"] if task else None,
                 "actor": user,
                 "data": orjson.dumps(data, default=str).decode(),
+                "visit": task["visit"] if task else 0,
             },
         )
 
@@ -590,6 +590,7 @@ class FlowService:
                     "created_on": self.platform.clock.now(),
                     "due_on": task.get("due_on"),
                     "version": 1,
+                    "visit": task["visit"],
                 },
             )
             # The approval node reads this to wait for signers (see nodes/approval.py).
@@ -666,8 +667,10 @@ class FlowService:
             return None
         read_version = instance["version"]
         runtime = self._runtime(conn, instance, None)
-        runtime.log("timer_fired", timer["node"], timer["token_id"], {"timer": timer["id"]})
-        runtime.signal(timer["token_id"], {"type": "timer", "timer": timer["id"]})
+        token = runtime.load_token(timer["token_id"])
+        runtime.log("timer_fired", timer["node"], timer["token_id"], {"timer": timer["id"]},
+                    visit=token.get("visit") or 0)  # fmt: skip
+        runtime.signal(timer["token_id"], {"type": "timer", "timer": timer["id"]}, token)
         runtime.save(read_version)
         return {"instance_id": instance["id"], "timer": timer["id"]}
 

@@ -69,6 +69,9 @@ UPDATE_INSTANCE = Fixed(
 #: (row key, instance key) and (row key, token key) of :data:`TASK_FOR_STEP`'s columns
 INSTANCE_KEYS = tuple((f"i_{c.name}", c.name) for c in flow_instances.c)
 TOKEN_KEYS = tuple((f"k_{c.name}", c.name) for c in flow_tokens.c)
+#: how ``Fixed.first_parts`` splits a :data:`TASK_FOR_STEP` row: the task, its
+#: instance, its token and the count of the token's other open tasks (``open``)
+STEP_PREFIXES = ("i_", "k_", "o_")
 
 TASK_BY_ID = Fixed(select(flow_tasks).where(flow_tasks.c.id == bindparam("b_id")))
 
@@ -113,9 +116,12 @@ TASKS_OF_TOKEN = Fixed(
     .where(
         flow_tasks.c.instance_id == bindparam("b_instance"),
         flow_tasks.c.token_id == bindparam("b_token"),
+        flow_tasks.c.visit == bindparam("b_visit"),
     )
     .order_by(flow_tasks.c.id)
 )
+# The open-task statements below need no visit: a token moves on only from a node
+# that closed its tasks (``NodeType.moves_on``), so every open task is of its visit.
 #: the kind of one open task of a token, a signer's first (none: no row)
 _OPEN_TASKS_OF_TOKEN = select(flow_tasks.c.kind).where(
     flow_tasks.c.instance_id == bindparam("b_instance"),

@@ -56,6 +56,10 @@ flow_tokens = Table(
     Column("state", Text),  # JSON the node type keeps between enter and signal
     Column("created_on", UTCDateTime, nullable=False),
     Column("ended_on", UTCDateTime),
+    # How often the token moved on: a token leaving a node by one edge whose type
+    # left nothing open there moves to the next node (``NodeType.moves_on``) rather
+    # than ending; (id, visit) names one stay at one node, as tasks and events say.
+    Column("visit", Integer, nullable=False, server_default=text("0")),
     Index("ix_flow_token_instance", "instance_id", "status"),
 )
 
@@ -82,6 +86,7 @@ flow_tasks = Table(
     Column("completed_on", UTCDateTime),
     Column("due_on", UTCDateTime),
     Column("version", Integer, nullable=False, default=1),
+    Column("visit", Integer, nullable=False, server_default=text("0")),  # the token's visit
     # Each index names its group first and the status second: closing a task moves
     # its entry within the same leaf page (a status first moved it from the 'open'
     # part of the index to the 'completed' part, another page written per commit).
@@ -143,6 +148,9 @@ flow_events = Table(
     Column("token_id", BigInteger),
     Column("actor", String(64)),
     Column("data", Text),  # JSON
+    Column("visit", Integer, nullable=False, server_default=text("0")),  # the token's visit
+    # ``entered``: the edge the token came by (a moved token's row keeps its last only)
+    Column("via", Integer),
     Index("ix_flow_event_instance", "instance_id"),
 )
 
@@ -158,15 +166,32 @@ flow_commands = Table(
 )
 
 
-def migrate(conn: Any) -> None:
-    """Bring an existing database's flow indexes to the ones declared here.
+#: columns later versions added, by table: (name, SQL type and default for ADD COLUMN)
+NEW_COLUMNS = {
+    "ts_flow_token": (("visit", "INTEGER NOT NULL DEFAULT 0"),),
+    "ts_flow_task": (("visit", "INTEGER NOT NULL DEFAULT 0"),),
+    "ts_flow_event": (("visit", "INTEGER NOT NULL DEFAULT 0"), ("via", "INTEGER")),
+}
 
-    ``create_all`` makes missing tables only: a database made before an index
-    changed kept the old ones. This drops the indexes earlier versions made and
-    creates the declared ones it lacks, in the caller's transaction; run once per
-    platform (``FlowService``), a no-op on an up-to-date database.
+
+def migrate(conn: Any) -> None:
+    """Bring an existing database's flow columns and indexes to the ones declared here.
+
+    ``create_all`` makes missing tables only: a database made before a column or
+    an index changed kept the old shape. This adds the columns later versions
+    added (existing rows get the default: visit 0 is a token's first), drops the
+    indexes earlier versions made and creates the declared ones it lacks, in the
+    caller's transaction; run once per platform (``FlowService``), a no-op on an
+    up-to-date database.
     """
     found = inspect(conn)
+    for table_name, columns in NEW_COLUMNS.items():
+        have_columns = {c["name"] for c in found.get_columns(table_name)}
+        for name, ddl in columns:
+            if name not in have_columns:
+                # PostgreSQL: two processes opening the database at once may both add it
+                guard = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
+                conn.execute(text(f"ALTER TABLE {table_name} ADD COLUMN {guard}{name} {ddl}"))
     for table in (flow_instances, flow_tokens, flow_tasks, flow_timers, flow_events):
         have = {i["name"] for i in found.get_indexes(table.name)}
         for name in OLD_INDEXES.get(table.name, ()):
@@ -181,6 +206,7 @@ def migrate(conn: Any) -> None:
 
 
 __all__ = [
+    "NEW_COLUMNS",
     "OLD_INDEXES",
     "flow_commands",
     "flow_events",

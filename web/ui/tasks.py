@@ -318,7 +318,11 @@ def _diagram(names: _Names, instance: dict[str, Any]) -> dict[str, Any]:
     drawn = positioned(spec) or layout(spec)
     live = {t["node"] for t in instance["tokens"] if t["status"] in ("active", "waiting")}
     entered = {e["node"] for e in instance.get("history") or [] if e["kind"] == "entered"}
-    taken = {t["via"] for t in instance["tokens"] if t.get("via") is not None}
+    # A token that moved on keeps the edge of its last visit only; each visit's
+    # ``entered`` event names the edge it came by.
+    taken = {t["via"] for t in instance["tokens"] if t.get("via") is not None} | {
+        e["via"] for e in instance.get("history") or [] if e.get("via") is not None
+    }
     nodes = []
     for node_id, box in drawn.nodes.items():
         node = spec.nodes[node_id]

@@ -46,6 +46,9 @@ from engine.i18n import t
 
 class Approval(NodeType):
     name = "approval"
+    # Every way out by ``proceed`` (a decision, a timeout's approve or reject, a
+    # withdrawn revision) cancels the open tasks and the timeout's timers first.
+    moves_on = True
     label = {"en": "Approval", "zh-CN": "审批"}
     outputs = (1, 2)
     outcomes = ("approve", "reject")

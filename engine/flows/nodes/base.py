@@ -156,6 +156,11 @@ class NodeType:
     #: Edges may name outcomes the type cannot list in advance (a sub-flow's end outcomes).
     open_outcomes: ClassVar[bool] = False
     gateway: ClassVar[str | None] = None
+    #: A token leaving by one edge holds nothing here any more: the type closed its
+    #: tasks and timers before it proceeded and started no sub-flow. The runtime then
+    #: moves the token to the next node (a new visit, one row written) instead of
+    #: ending it and making another; a type that may leave something open keeps False.
+    moves_on: ClassVar[bool] = False
 
     @property
     def ref(self) -> str:
