@@ -95,18 +95,20 @@ _EXPRESSIONS: dict[type, Callable[[str], str] | None] | None = None
 
 
 class CreatedAuditSQL:
-    """The statement and parameter builder of one entity model on one live table."""
+    """The statements and parameter builder of one entity model on one live table."""
 
     def __init__(
         self,
-        sql: str,
-        elements: Callable[[list[dict[str, Any]]], bytes | None],
+        statement: Callable[[frozenset[int]], str],
+        elements: Callable[[list[dict[str, Any]]], tuple[bytes, set[int]] | None],
         view_keys: tuple[str, ...],
     ) -> None:
-        self.sql = sql
-        #: the statement's last parameter: ``elements(records)``, JSON bytes
+        #: the INSERT for a batch whose short records have these shapes (see ``_build``)
+        self.statement = statement
+        #: the statement's JSON parameter and the shapes of its short records, or None
         self.elements = elements
         self.view_keys = view_keys
+        self._statements: dict[frozenset[int], str] = {}
 
     def write(
         self, conn: Connection, shared: tuple[Any, ...], records: list[dict[str, Any]]
@@ -118,10 +120,17 @@ class CreatedAuditSQL:
         render (ids out of one ascending run, a decimal field holding no
         ``Decimal``): the caller then writes the entries from Python.
         """
-        elements = self.elements(records) if records else None
-        if elements is None:
+        found = self.elements(records) if records else None
+        if found is None:
             return False
-        conn.exec_driver_sql(self.sql, (*shared, elements.decode(), records[0]["id"]))
+        elements, shapes = found
+        key = frozenset(shapes)
+        sql = self._statements.get(key)
+        if sql is None:
+            if len(self._statements) > 100:
+                self._statements.clear()
+            sql = self._statements[key] = self.statement(key)
+        conn.exec_driver_sql(sql, (*shared, elements.decode(), records[0]["id"]))
         return True
 
 
@@ -165,45 +174,54 @@ def _build(conn: Connection, model: Any, table: Table) -> CreatedAuditSQL | None
     if "id" not in table.c:
         return None
     bound = [k for k, sql in columns if sql is None]
+    view_keys = tuple(k for k, _ in columns)
     # A record's element: its bound values (a scalar when there is one, else an array),
-    # or, for a record without some of the keys, {"v": [values...], "p": merge patch}.
+    # or, for a record without some of the keys, {"s": its shape, "v": [values...]}.
     if len(bound) == 1:
         usual = {bound[0]: "j.value"}
     else:
         usual = {k: f"(j.value ->> '$[{i}]')" for i, k in enumerate(bound)}
-    patched = {k: f"(j.value ->> '$.v[{i}]')" for i, k in enumerate(bound)}
+    short = {k: f"(j.value ->> '$.v[{i}]')" for i, k in enumerate(bound)}
+    shapes = _Shapes()
 
-    def entry(values: dict[str, str]) -> str:
+    def entry(values: dict[str, str], missing: frozenset[str] = frozenset()) -> str:
         # Sorted keys, as the Python entry (orjson with sorted keys): the same text too.
-        pairs = sorted((k, values.get(k) or sql) for k, sql in columns)
+        pairs = sorted((k, values.get(k) or sql) for k, sql in columns if k not in missing)
         return "json_object(" + ", ".join(f"'{k}', {sql}" for k, sql in pairs) + ")"
 
     from engine.store.system import audit_log
 
     head = ", ".join(quote(audit_log.c[k].name) for k in (*_SHARED, "record_id", "changes"))
-    changes = (
-        f"CASE j.type WHEN 'object' THEN json_patch({entry(patched)}, j.value -> '$.p')"
-        f" ELSE {entry(usual)} END"
-    )
-    # The ids of a batch are one ascending run (one block from the id source; elements()
-    # checks), so the i-th element is the row ``first id + i``, read by its primary key.
-    # CROSS JOIN keeps json_each the outer loop: the entries are written in the batch's order.
-    sql = (
-        f"INSERT INTO {quote(audit_log.name)} ({head}) "
-        f"SELECT ?, ?, ?, ?, ?, t.id, '{{\"after\":' || {changes} || ',\"before\":{{}}}}' "
-        f"FROM json_each(?) AS j CROSS JOIN {quote(table.name)} AS t ON t.id = ? + j.key"
-    )
-    view_keys = tuple(k for k, _ in columns)
+
+    def statement(used: frozenset[int]) -> str:
+        """The INSERT for a batch whose short records have the shapes ``used``."""
+        changes = entry(usual)
+        if used:
+            branches = " ".join(
+                f"WHEN {i} THEN {entry(short, shapes.missing(i))}" for i in sorted(used)
+            )
+            changes = f"CASE j.type WHEN 'object' THEN CASE j.value ->> '$.s' {branches} END ELSE {changes} END"
+        # The ids of a batch are one ascending run (one block from the id source;
+        # elements() checks), so the i-th element is the row ``first id + i``, read by
+        # its primary key. CROSS JOIN keeps json_each the outer loop: the entries are
+        # written in the batch's order.
+        return (
+            f"INSERT INTO {quote(audit_log.name)} ({head}) "
+            f"SELECT ?, ?, ?, ?, ?, t.id, '{{\"after\":' || {changes} || ',\"before\":{{}}}}' "
+            f"FROM json_each(?) AS j CROSS JOIN {quote(table.name)} AS t ON t.id = ? + j.key"
+        )
+
     namespace: dict[str, Any] = {
         "DUMPS": orjson.dumps,
         "DECIMAL": Decimal,
         "VIEW_KEYS": frozenset(view_keys),
-        "PATCH": _patch_cache(),
+        "SHAPE": shapes.number,
     }
     lines = [
         "def elements(records):",
         "    out = []",
         "    append = out.append",
+        "    used = set()",
         '    n = records[0]["id"]',
         "    if n.__class__ is not int:",
         "        return None",
@@ -229,33 +247,45 @@ def _build(conn: Connection, model: Any, table: Table) -> CreatedAuditSQL | None
         "        if r.keys() >= VIEW_KEYS:",
         f"            append({element})",
         "        else:",
-        f"            append({{'v': [{', '.join(values)}], 'p': PATCH(VIEW_KEYS.difference(r))}})",
-        "    return DUMPS(out)",
+        "            s = SHAPE(VIEW_KEYS.difference(r))",
+        "            if s is None:",
+        "                return None",
+        "            used.add(s)",
+        f"            append({{'s': s, 'v': [{', '.join(values)}]}})",
+        "    return DUMPS(out), used",
     ]
     exec(compile("\n".join(lines), f"<created audit {model.name}>", "exec"), namespace)
-    return CreatedAuditSQL(sql, namespace["elements"], view_keys)
+    return CreatedAuditSQL(statement, namespace["elements"], view_keys)
+
+
+#: Distinct sets of left-out keys one plan numbers; a batch's statement has a branch for each.
+_MAX_SHAPES = 256
+
+
+class _Shapes:
+    """Numbers for the sets of keys short records leave out, given once per set."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[frozenset[str], int] = {}
+        self._sets: list[frozenset[str]] = []
+
+    def number(self, missing: frozenset[str]) -> int | None:
+        """The set's number; None past :data:`_MAX_SHAPES` sets (the Python path then)."""
+        found = self._numbers.get(missing)
+        if found is None:
+            if len(self._sets) >= _MAX_SHAPES:
+                return None
+            found = self._numbers[missing] = len(self._sets)
+            self._sets.append(missing)
+        return found
+
+    def missing(self, number: int) -> frozenset[str]:
+        return self._sets[number]
 
 
 def _plain_key(key: str) -> bool:
     """A key safe inside a SQL string literal and a JSON path (field keys are identifiers)."""
     return key.isidentifier() and key.isascii()
-
-
-def _patch_cache() -> Callable[[frozenset[str]], Any]:
-    """The merge patch removing a set of keys, as a JSON fragment built once per set."""
-    patches: dict[frozenset[str], Any] = {}
-
-    def patch(missing: frozenset[str]) -> Any:
-        found = patches.get(missing)
-        if found is None:
-            if len(patches) > 1000:
-                patches.clear()
-            found = patches[missing] = orjson.Fragment(
-                orjson.dumps(dict.fromkeys(sorted(missing)))
-            )
-        return found
-
-    return patch
 
 
 __all__ = ["ENABLED", "CreatedAuditSQL", "plan"]
