@@ -142,7 +142,7 @@ def _create(p: Platform, batch: list[dict[str, Any]], sql: bool) -> list[Any] | 
     created_audit.ENABLED = sql
     try:
         return p.records("sample").create_many(batch, returning="ids")
-    except Exception as exc:  # noqa: BLE001 - both paths must fail alike
+    except Exception as exc:  # both paths must fail alike
         return type(exc).__name__
     finally:
         created_audit.ENABLED = True
