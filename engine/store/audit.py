@@ -94,13 +94,8 @@ def write_created(
     at: dt.datetime,
     records: list[dict[str, Any]],
     document: Callable[[dict[str, Any]], str],
-    from_table: Any = None,
 ) -> None:
     """Write the audit rows of :func:`created_rows` in one executemany.
-
-    ``from_table`` (a :class:`engine.store.created_audit.CreatedAuditSQL`, SQLite)
-    writes a batch's entries with one statement reading the rows just inserted,
-    the same JSON values without a text and a parameter set per record.
 
     The columns every row shares (when, who, entity, action, version) are
     converted once and only the record id and the entry's text vary, so a
@@ -122,11 +117,6 @@ def write_created(
         return
     shared = {"at": at, "actor": actor, "entity": entity, "action": "create", "version": 1}
     template = prepared.rows([{**shared, "record_id": 0, "changes": ""}])[0]
-    if from_table is not None:
-        # The driver values of the shared columns, converted as the executemany would.
-        by_column = {_CREATED_COLUMNS[c]: template[p] for p, c in enumerate(prepared.order)}
-        if from_table.write(conn, tuple(by_column[k] for k in _CREATED_COLUMNS[:5]), records):
-            return
     i, j = varying
     head, middle, tail = template[:i], template[i + 1 : j], template[j + 1 :]
     if i < j:

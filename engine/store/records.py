@@ -25,7 +25,7 @@ from engine.errors import (
 )
 from engine.forms.sections import unless_hidden
 from engine.i18n import t
-from engine.store import audit, created_audit
+from engine.store import audit
 from engine.store.bulk import bulk_insert, collector_paused, insert_records, prepared_insert
 from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -346,13 +346,7 @@ class RecordService:
                 self._insert_children(conn, f.key, [(r["id"], r.get(f.key) or []) for r in records])
             if not audited:
                 audit.write_created(
-                    conn,
-                    self.entity,
-                    self.user,
-                    now,
-                    records,
-                    self.model.codec.audit_created,
-                    created_audit.plan(conn, self.model, self.live.table),
+                    conn, self.entity, self.user, now, records, self.model.codec.audit_created
                 )
             save.finish(conn)
             self.platform.record_written(
