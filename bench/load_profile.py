@@ -18,10 +18,12 @@ PostgreSQL database, in this one process, and prints:
     python bench/load_profile.py --server postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
         [--n 300] [--profile [--sort cumulative] [--top 60]]
 
-One create sends, on PostgreSQL since 2026-12-02, the sign-in read and a
-transaction of two statements: the INSERT taking its id from the sequence with
-the audit row in the same statement (``WITH created AS (INSERT ...)``), then the
-data-version bump.
+One create of the bench's lead (nothing acts on a new lead) sends, on
+PostgreSQL since 2026-12-02, the sign-in read and one autocommit statement:
+the INSERT taking its id from the sequence, its audit row and the data-version
+bump in one ``WITH`` (``engine/store/lone_create.py``). An entity with rules,
+webhooks or flows takes the transaction: the INSERT with its audit row, then
+the bump sent with the COMMIT.
 """
 
 from __future__ import annotations

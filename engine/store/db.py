@@ -214,6 +214,19 @@ class Database:
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """PostgreSQL: a connection in autocommit for a write that is one statement.
+
+        Each statement is then its own transaction: no BEGIN round trip, no
+        transaction held open while Python runs (``engine.store.lone_create``).
+        Only outside a transaction opened here, whose writes it would escape.
+        """
+        if self.dialect != "postgresql" or self.in_transaction():
+            raise RuntimeError("Database.autocommit() is for PostgreSQL outside a transaction")
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     @staticmethod
     def _driver_transaction(conn: Connection, write: bool) -> Iterator[Connection]:
         """SQLite: BEGIN and COMMIT straight on the driver, around ``conn``.

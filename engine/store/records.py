@@ -25,7 +25,7 @@ from engine.errors import (
 )
 from engine.forms.sections import unless_hidden
 from engine.i18n import t
-from engine.store import audit
+from engine.store import audit, lone_create
 from engine.store.bulk import bulk_insert, collector_paused, insert_records, prepared_insert
 from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
@@ -283,6 +283,13 @@ class RecordService:
                 t("{count} problem(s) in {entity}", count=len(errors), entity=self.entity), errors
             )
         now = self.platform.clock.now()
+        if _single and lone_create.applies(self):
+            # PostgreSQL, nothing acting on the record: one statement in autocommit
+            records = self._with_system_fields([None], prepared, now)
+            lone_create.create(self, records[0], now)
+            if only_ids:
+                return [records[0]["id"]]
+            return [self._visible_fn()(self.model.codec.public(records[0]))]
         with self.platform.db.transaction() as conn:
             if self._id_in_insert(conn, len(prepared)):
                 ids: list[Any] = [None]  # taken by the INSERT (see _insert)
@@ -290,47 +297,7 @@ class RecordService:
                 ids = self.platform.ids.allocate(conn, self.live.table.name, len(prepared))
             self._fill_autonumbers(conn, prepared, now)
             self.platform.lookups.fill(conn, self.model, prepared, stored=True)
-            records = []
-            teams: dict[Any, Any] = {}
-            # A first create scope of "all" allows every record (new_record_allowed stops there).
-            scopes = [] if self.access is None else self.access.scopes(self.entity, "create")
-            check_each = bool(scopes) and not (scopes[0] is True or scopes[0] == "all")
-            for rid, record in zip(ids, prepared):
-                owner = record.pop("owner", None) or self.user
-                if owner not in teams:
-                    teams[owner] = self.platform.user_team(owner)
-                team = record.pop("team", None) or teams[owner]
-                if check_each and not self.access.new_record_allowed(
-                    self.entity, {**record, "owner": owner, "team": team}
-                ):
-                    raise PermissionDenied(
-                        t(
-                            "{user} may not create this {entity}",
-                            user=self.user,
-                            entity=self.entity,
-                        ),
-                        [
-                            error_entry(
-                                t(
-                                    "the new record is outside what {user} may create",
-                                    user=self.user,
-                                )
-                            )
-                        ],
-                    )
-                records.append(
-                    {
-                        "id": rid,
-                        "owner": owner,
-                        "team": team,
-                        "created_by": self.user,
-                        "created_on": now,
-                        "modified_by": self.user,
-                        "modified_on": now,
-                        "version": 1,
-                        **record,
-                    }
-                )
+            records = self._with_system_fields(ids, prepared, now)
             # Rules run here (see engine.store.hooks): they may change the records or refuse.
             save = self.platform.save_hook.begin(
                 conn, self, "created", records, [None] * len(records), prefixed=not _single
@@ -360,6 +327,54 @@ class RecordService:
             return list(map(public, records))  # the same records, without two no-op calls each
         return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
 
+    def _with_system_fields(
+        self, ids: list[Any], prepared: list[dict[str, Any]], now: Any
+    ) -> list[dict[str, Any]]:
+        """The new rows: ``prepared`` with id, owner, team, creator, times and version 1;
+        PermissionDenied for one outside what the user may create."""
+        records = []
+        teams: dict[Any, Any] = {}
+        # A first create scope of "all" allows every record (new_record_allowed stops there).
+        scopes = [] if self.access is None else self.access.scopes(self.entity, "create")
+        check_each = bool(scopes) and not (scopes[0] is True or scopes[0] == "all")
+        for rid, record in zip(ids, prepared):
+            owner = record.pop("owner", None) or self.user
+            if owner not in teams:
+                teams[owner] = self.platform.user_team(owner)
+            team = record.pop("team", None) or teams[owner]
+            if check_each and not self.access.new_record_allowed(
+                self.entity, {**record, "owner": owner, "team": team}
+            ):
+                raise PermissionDenied(
+                    t(
+                        "{user} may not create this {entity}",
+                        user=self.user,
+                        entity=self.entity,
+                    ),
+                    [
+                        error_entry(
+                            t(
+                                "the new record is outside what {user} may create",
+                                user=self.user,
+                            )
+                        )
+                    ],
+                )
+            records.append(
+                {
+                    "id": rid,
+                    "owner": owner,
+                    "team": team,
+                    "created_by": self.user,
+                    "created_on": now,
+                    "modified_by": self.user,
+                    "modified_on": now,
+                    "version": 1,
+                    **record,
+                }
+            )
+        return records
+
     def warm(self, conn: Connection) -> None:
         """Build what this entity's first create builds (its codec, its live rules, the
         SQL of its INSERT), writing nothing: a server worker calls it at start
@@ -370,6 +385,7 @@ class RecordService:
         )
         if not prepared.positional and self._id_in_insert(conn, 1):
             _insert_taking_id(conn, self.live.table, prepared)
+            lone_create.statement(conn, self.live.table, prepared)
 
     def _id_in_insert(self, conn: Connection, count: int) -> bool:
         """Whether one new record can take its id in its own INSERT (PostgreSQL).

@@ -1,0 +1,136 @@
+"""A lone create on PostgreSQL as one statement in autocommit.
+
+An API create of a plain record (no rules, flows, webhooks, lookups,
+autonumbers, files or child rows act on its entity) writes three rows: the
+record, its audit row and its entity's data-version bump. In a transaction
+that is BEGIN, the INSERT (with the audit row in the same ``WITH``) and the
+bump sent with the COMMIT: three round trips, and the data-version row stays
+locked while the answer of the INSERT travels back to Python and the thread
+waits for the GIL before the bump goes out. Here the three writes are one
+statement run in autocommit::
+
+    WITH created AS (INSERT INTO t_x (id, ...) VALUES (nextval(seq), ...) RETURNING id),
+         audited AS (INSERT INTO ts_audit ... SELECT ..., created.id FROM created
+                     RETURNING record_id),
+         bumped AS (INSERT INTO ts_data_version ... ON CONFLICT (entity) DO UPDATE ...)
+    SELECT audited.record_id FROM audited
+
+PostgreSQL runs every data-modifying ``WITH`` part to completion and the
+statement is its own transaction, so the rows written are exactly the general
+path's, all or none; a unique or reference violation fails the whole
+statement and is reported by the service as on the general path. The version
+row is locked for the server's own work only.
+
+Whether an entity qualifies is asked per create (:func:`applies`): the
+conditions are the live state of the platform, read from caches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, insert, literal_column, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from engine.store import audit
+from engine.store.bulk import prepared_insert
+from engine.store.fixed import execute_driver
+from engine.store.versions import data_versions
+
+#: (dialect, prepared INSERT's SQL) → the one statement's SQL
+_ONE: dict[tuple[str, str], str] = {}
+
+
+def applies(service: Any) -> bool:
+    """Whether a lone create of ``service``'s entity may run as one autocommit statement.
+
+    PostgreSQL through psycopg (named parameters), no transaction already open
+    here (the create must join it), and nothing that acts on the new record
+    besides its audit row and data version: the same conditions as taking the id
+    in the INSERT (no rules, child rows or files), plus no autonumbers, lookups,
+    webhooks or flows on a creation of the entity.
+    """
+    p = service.platform
+    db = p.db
+    if db.dialect != "postgresql" or db.engine.dialect.driver != "psycopg":
+        return False
+    if db.engine.dialect.positional or db.in_transaction():
+        return False
+    model = service.model
+    if model.child_fields() or p.save_hook.reads_new_ids(service.entity):
+        return False
+    from engine.store.files import file_fields
+    from engine.store.lookups import lookups_of
+
+    if file_fields(model) or lookups_of(model):
+        return False
+    if any(f.type.name == "autonumber" for f in model.active_fields()):
+        return False
+    key = (service.entity, "created")
+    return not p.webhook_index().get(key) and key not in p.flow_triggers()
+
+
+def create(service: Any, record: dict[str, Any], now: Any) -> None:
+    """Write ``record`` (system fields set, id None), its audit row and the data-version
+    bump in one statement; sets the record's id. Raises as the general path does."""
+    columns = service.model.codec.insert_columns
+    with service.platform.db.autocommit() as conn:
+        prepared = prepared_insert(
+            conn, service.live.table, [c for c, _ in columns], [k for _, k in columns]
+        )
+        params = prepared.rows([record])[0]
+        _sql, entry_params = audit.created_entry(
+            conn, service.entity, service.user, now, record, service.model.codec.audit_created
+        )
+        sql = statement(conn, service.live.table, prepared)
+        try:
+            cursor = execute_driver(
+                conn, sql, {**params, **entry_params, "dv_entity": service.entity}
+            )
+        except IntegrityError as exc:
+            raise service._integrity_error(exc, conn, [record]) from None
+        record["id"] = int(cursor.fetchone()[0])
+
+
+def statement(conn: Connection, table: Any, prepared: Any) -> str:
+    """The one statement's SQL for ``prepared``'s INSERT, compiled once per table and columns.
+
+    Bound names: ``prepared``'s (``p_<i>``, the id's left unused), the audit row's
+    (``audit_<column>``, see :func:`engine.store.audit.created_entry`) and
+    ``dv_entity``.
+    """
+    key = (conn.dialect.name, prepared.sql)
+    found = _ONE.get(key)
+    if found is None:
+        from engine.store.counters import sequence_for
+        from engine.store.system import audit_log
+
+        values = {
+            c.key: sequence_for(table.name).next_value()
+            if c.key == "id"
+            else bindparam(f"p_{i}", type_=c.type)
+            for i, c in enumerate(prepared.columns)
+        }
+        created = insert(table).values(values).returning(table.c.id).cte("created")
+        audited = (
+            audit.created_entry_of(created.c.id).returning(audit_log.c.record_id).cte("audited")
+        )
+        bumped = (
+            postgresql.insert(data_versions)
+            .values(entity=bindparam("dv_entity"), version=literal_column("1"))
+            .on_conflict_do_update(
+                index_elements=[data_versions.c.entity],
+                set_={"version": data_versions.c.version + literal_column("1")},
+            )
+            .cte("bumped")
+        )
+        stmt = select(audited.c.record_id).add_cte(bumped)
+        if len(_ONE) > 500:
+            _ONE.clear()
+        found = _ONE[key] = stmt.compile(dialect=conn.dialect).string
+    return found
+
+
+__all__ = ["applies", "create", "statement"]
