@@ -2,7 +2,8 @@
 
 Most completions are one approver's decision at a plain approval (mode
 ``any``, no timeout, no ``on_reject: initiator``) whose route is one edge to
-another approval or to an end, or no reject edge at all (the instance ends
+another approval, to an end, or to an exclusive gateway whose edges lead to
+approvals and ends, or no reject edge at all (the instance ends
 ``rejected``). For those the general runtime builds a context for the node,
 asks the type's ``signal`` hook, makes a :class:`~engine.flows.nodes.base.Step`,
 routes it through ``_apply`` and the run loop, and looks for joins to retry;
@@ -16,8 +17,8 @@ scenario both ways.
 What a plan does not cover goes the general way: a timeout, a countersign
 (mode ``all`` at the node decided on), added signers or any token state,
 other open tasks of the token, a revise task, return, a sub-flow instance
-(its end wakes the parent), a gateway, a plugin's type, a flow that may run
-two tokens or has an inclusive gateway.
+(its end wakes the parent), any other gateway or a gateway leading elsewhere,
+a plugin's type, a flow that may run two tokens or has an inclusive gateway.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.flows.nodes.approval import Approval
 from engine.flows.nodes.events import End
+from engine.flows.nodes.gateways import Exclusive
 from engine.flows.registry import node_type
 
 if TYPE_CHECKING:
@@ -42,14 +44,19 @@ class Plan:
 
     ``action`` is ``approval`` (move the token along ``edge`` and open the
     next approval's tasks), ``end`` (move it to an end node, which finishes
-    it and completes the instance with ``end_outcome``) or ``terminate`` (no
-    edge for a rejection: the instance ends ``rejected``).
+    it and completes the instance with ``end_outcome``), ``gateway`` (move it
+    to an exclusive gateway, whose first edge that holds, else its default,
+    leads to an approval or an end: ``branches``) or ``terminate`` (no edge
+    for a rejection: the instance ends ``rejected``).
     """
 
     action: str
     edge: EdgeSpec | None = None
     target: NodeSpec | None = None
     end_outcome: str | None = None
+    #: an exclusive gateway's way on: its outgoing edges in order, each with the plan
+    #: of the node it leads to (``approval`` or ``end``)
+    branches: tuple[Plan, ...] = ()
 
 
 def _exact(node: NodeSpec, cls: type) -> Any:
@@ -82,6 +89,20 @@ def _build(
     if len(edges) != 1:
         return None
     (edge,) = edges
+    found = _target(spec, edge)
+    if found is not None:
+        return found
+    gateway = spec.nodes[edge.target]
+    if _exact(gateway, Exclusive) is None:
+        return None
+    branches = tuple(_target(spec, e) for e in spec.outgoing(gateway.id))
+    if not branches or any(b is None for b in branches):
+        return None
+    return Plan("gateway", edge, gateway, branches=branches)  # type: ignore[arg-type]
+
+
+def _target(spec: FlowSpec, edge: EdgeSpec) -> Plan | None:
+    """How entering ``edge``'s target goes when it is an approval without a timeout or an end."""
     target = spec.nodes[edge.target]
     if _exact(target, Approval) is not None and not target.config.get("timeout"):
         return Plan("approval", edge, target)

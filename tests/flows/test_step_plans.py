@@ -32,7 +32,8 @@ from tests.flows.defs import DEAL
 from tests.flows.test_token_moves import ALL, _fresh
 
 #: a gateway to two chains; a director's rejection ends at an end node, a manager's
-#: has no edge (the instance ends rejected), legal signs all together
+#: has no edge (the instance ends rejected); a manager's approval goes through a
+#: second gateway to legal (who sign all together) or straight to the end
 CHAIN: dict[str, Any] = {
     "name": "chain",
     "label": "chain",
@@ -44,6 +45,7 @@ CHAIN: dict[str, Any] = {
         "manager": {"type": "approval", "config": {"approvers": {"user": "bob"}}},
         "legal": {"type": "approval", "config": {"approvers": {"users": ["carol", "bob"]},
                                                  "mode": "all"}},
+        "route": {"type": "exclusive"},
         "ok": {"type": "end", "config": {"outcome": "approved"}},
         "no": {"type": "end", "config": {"outcome": "turned_down"}},
     },
@@ -53,7 +55,9 @@ CHAIN: dict[str, Any] = {
         {"from": "check", "to": "manager", "default": True},
         ["director", "manager"],
         {"from": "director", "to": "no", "outcome": "reject"},
-        ["manager", "legal"],
+        ["manager", "route"],
+        {"from": "route", "to": "legal", "when": "amount > 800"},
+        {"from": "route", "to": "ok", "default": True},
         ["legal", "ok"],
     ],
 }  # fmt: skip
@@ -150,7 +154,7 @@ def _play(pair: _Pair, amount: int, decisions: list[str], tag: str) -> None:
 
 RUNS = st.lists(
     st.tuples(
-        st.sampled_from([100, 900]),
+        st.sampled_from([100, 600, 900]),
         st.lists(st.sampled_from(["approve", "reject", "return"]), min_size=1, max_size=5),
     ),
     min_size=1,
@@ -179,16 +183,19 @@ def test_plans_leave_the_general_runtimes_rows(tmp_path, monkeypatch):
 def test_both_branches_and_every_plan_kind_are_played(tmp_path, monkeypatch):
     with ExitStack() as stack:
         pair = _Pair(stack, tmp_path, monkeypatch)
-        _play(pair, 900, ["approve", "approve", "approve", "approve"], "a")  # director path
+        _play(pair, 900, ["approve", "approve", "approve", "approve"], "a")  # to legal
         _play(pair, 900, ["reject"], "b")  # director rejects: the reject edge to an end
         _play(pair, 100, ["reject"], "c")  # manager path, no reject edge: terminated
-        _play(pair, 100, ["approve", "reject"], "d")  # the countersign rejects
-        assert pair.used >= 4
+        _play(pair, 900, ["approve", "approve", "reject"], "d")  # the countersign rejects
+        _play(pair, 600, ["approve", "approve"], "e")  # the second gateway's default: the end
+        _play(pair, 100, ["approve"], "f")  # the manager path's approval: the end
+        assert pair.used >= 8
         plans_rows, general_rows = (_rows(p) for p in pair.platforms)
         assert plans_rows == general_rows
         outcomes = [(i["status"], i["outcome"]) for i in plans_rows["flow_instances"]]
         assert outcomes == [("completed", "approved"), ("completed", "turned_down"),
-                            ("completed", "rejected"), ("completed", "rejected")]  # fmt: skip
+                            ("completed", "rejected"), ("completed", "rejected"),
+                            ("completed", "approved"), ("completed", "approved")]  # fmt: skip
 
 
 def test_the_plan_table_covers_only_the_common_step(tmp_path):
@@ -205,7 +212,10 @@ def test_the_plan_table_covers_only_the_common_step(tmp_path):
     traits = (False, True)
     assert plans.plan_for(spec, "director", "approve", traits).action == "approval"
     assert plans.plan_for(spec, "director", "reject", traits).action == "end"
-    assert plans.plan_for(spec, "manager", "approve", traits).action == "approval"
+    through = plans.plan_for(spec, "manager", "approve", traits)
+    assert through.action == "gateway"
+    assert [(b.action, b.target.id) for b in through.branches] == [("approval", "legal"),
+                                                                    ("end", "ok")]  # fmt: skip
     assert plans.plan_for(spec, "manager", "reject", traits).action == "terminate"
     assert plans.plan_for(spec, "legal", "approve", traits) is None  # a countersign
     assert plans.plan_for(spec, "check", "approve", traits) is None  # a gateway
