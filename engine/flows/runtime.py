@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 from engine.errors import FlowError, error_entry
 from engine.flows import statements as stm
 from engine.flows.context import Context
+from engine.flows.nodes.approval import Approval
 from engine.flows.nodes.base import NodeType, Step
+from engine.flows.plans import plan_for
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
 from engine.flows.steps import commit_instance
@@ -73,6 +75,8 @@ class Runtime:
         self._stored: dict[int, dict[str, Any]] = {}
         #: leave columns holding their stored value out of token writes (tests switch it off)
         self.skip_unchanged = True
+        #: run the common approval step by its plan (:mod:`engine.flows.plans`; tests switch it off)
+        self.use_plans = True
 
     # -- the record --------------------------------------------------------------
 
@@ -387,10 +391,79 @@ class Runtime:
         if token["status"] != "waiting":
             raise FlowError(f"token {token_id} at {token['node']!r} is not waiting")
         self.visits[token["id"]] = token.get("visit") or 0
+        if self.use_plans and self._planned(token, event):
+            self.flush()
+            return
         ctx = Context(self, self.spec.nodes[token["node"]], token)
         step = self._type(token["node"]).signal(ctx, event)
         self.run(self._apply(step, token, ctx))
         self.flush()
+
+    def _planned(self, token: dict[str, Any], event: dict[str, Any]) -> bool:
+        """Run the step by its pre-built plan (:mod:`engine.flows.plans`); False: go the general way.
+
+        Each call below is the one the general path makes for the same step, in
+        its order: ``Approval.signal`` (no state, no open task left, no timeout:
+        nothing to cancel) routes one edge or terminates; ``_apply`` moves the
+        token (``moves_on``) or ends the instance; the run loop enters the
+        target, whose hook opens the tasks (approval) or finishes (end), or
+        an exclusive gateway, which ends the token and sends a new one on
+        by the first edge whose condition holds.
+        """
+        if (
+            event.get("type") != "task"
+            or event["task"]["kind"] != "approval"
+            or token.get("state")
+            or token["id"] not in self.no_open_tasks
+            or self.instance.get("parent_id") is not None
+            or not Approval.moves_on
+        ):
+            return False
+        plan = plan_for(self.spec, token["node"], event["outcome"], _traits(self.spec))
+        if plan is None:
+            return False
+        if plan.action == "terminate":
+            self._set_token(token, status="done", ended_on=self.now)
+            self.log("terminated", token["node"], token["id"], {"outcome": "rejected"})
+            self.stop("completed", "rejected", others=False)
+            return True
+        self._move(token, plan.edge)
+        if plan.action == "gateway":
+            # entered, the first edge that holds (else the default), the gateway's token
+            # ends (a gateway does not move tokens on) and a new one takes the edge
+            gateway = plan.target
+            self._entries += 1
+            self.log("entered", gateway.id, token["id"], via=token.get("via"))
+            branch = _branch(self, plan)
+            self._set_token(token, status="done", ended_on=self.now)
+            self.log("left", gateway.id, token["id"], {"to": [branch.edge.target]})
+            token = self._new_token(branch.target.id, branch.edge.index)
+            plan = branch
+        self._enter_planned(token, plan)
+        return True
+
+    def _enter_planned(self, token: dict[str, Any], plan: Any) -> None:
+        """Enter ``plan.target`` (an approval or an end) with ``token``, as the run loop would."""
+        target = plan.target
+        self._entries += 1
+        self.log("entered", target.id, token["id"], via=token.get("via"))
+        if plan.action == "approval":
+            ctx = Context(self, target, token)
+            self._type(target.id)._assign(ctx, target.config["approvers"], None)
+            state = orjson.dumps(ctx.state).decode() if ctx.state else None
+            if state != token.get("state"):  # the hook kept state
+                self._set_token(token, state=state)
+            self._waiting.add(token["id"])
+            if token["status"] != "waiting":
+                self._set_token(token, status="waiting")
+                self.log("waiting", target.id, token["id"])
+            return
+        # an end: the token finishes, and with it the instance (one token only)
+        self._set_token(token, status="done", ended_on=self.now)
+        self.log("finished", target.id, token["id"], {"outcome": plan.end_outcome})
+        if plan.end_outcome:
+            self.instance["outcome"] = plan.end_outcome
+        self._close("completed", self.instance.get("outcome") or "completed")
 
     def run(self, queue: list[dict[str, Any]]) -> None:
         """Enter each queued token's node until all rest; then re-try inclusive joins."""
@@ -552,6 +625,28 @@ class Runtime:
         flows = self.platform.flows
         for child in flows.children(self.conn, token["id"]):
             flows.cancel_in(self.conn, child, self.actor)
+
+
+def _branch(runtime: Runtime, plan: Any) -> Any:
+    """The branch of a planned exclusive gateway: what ``Exclusive.enter`` would choose."""
+    chosen, default = None, None
+    for branch in plan.branches:
+        edge = branch.edge
+        if edge.default:
+            default = branch
+        elif edge.when is None or runtime.evaluate(edge.when) is True:
+            chosen = branch
+            break
+    if chosen is None:
+        chosen = default
+    if chosen is None:
+        raise FlowError(
+            t(
+                "node {node}: no outgoing condition holds and there is no default edge",
+                node=repr(plan.target.id),
+            )
+        )
+    return chosen
 
 
 def _changed(
