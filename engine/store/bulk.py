@@ -208,6 +208,21 @@ def prepared_insert(
     return prepared
 
 
+def taking_id_cte(table: Table, prepared: BulkInsert) -> Any:
+    """``prepared``'s INSERT as a CTE named ``created`` that takes the id from the
+    table's sequence and returns it (PostgreSQL): the bound names stay ``prepared``'s
+    (``p_<i>``; the id's own is left unused), so its driver parameters fit."""
+    from engine.store.counters import sequence_for
+
+    values = {
+        c.key: sequence_for(table.name).next_value()
+        if c.key == "id"
+        else bindparam(f"p_{i}", type_=c.type)
+        for i, c in enumerate(prepared.columns)
+    }
+    return insert(table).values(values).returning(table.c.id).cte("created")
+
+
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (column key → Python value) in one executemany.
 

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine.store import audit
-from engine.store.bulk import prepared_insert
+from engine.store.bulk import prepared_insert, taking_id_cte
 from engine.store.fixed import execute_driver
 from engine.store.versions import data_versions
 
@@ -104,16 +104,9 @@ def statement(conn: Connection, table: Any, prepared: Any) -> str:
     key = (conn.dialect.name, prepared.sql)
     found = _ONE.get(key)
     if found is None:
-        from engine.store.counters import sequence_for
         from engine.store.system import audit_log
 
-        values = {
-            c.key: sequence_for(table.name).next_value()
-            if c.key == "id"
-            else bindparam(f"p_{i}", type_=c.type)
-            for i, c in enumerate(prepared.columns)
-        }
-        created = insert(table).values(values).returning(table.c.id).cte("created")
+        created = taking_id_cte(table, prepared)
         audited = (
             audit.created_entry_of(created.c.id).returning(audit_log.c.record_id).cte("audited")
         )

@@ -26,7 +26,13 @@ from engine.errors import (
 from engine.forms.sections import unless_hidden
 from engine.i18n import t
 from engine.store import audit, lone_create
-from engine.store.bulk import bulk_insert, collector_paused, insert_records, prepared_insert
+from engine.store.bulk import (
+    bulk_insert,
+    collector_paused,
+    insert_records,
+    prepared_insert,
+    taking_id_cte,
+)
 from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.schema import fk_name
@@ -773,16 +779,9 @@ def _insert_taking_id(conn: Connection, table: Any, prepared: Any) -> str:
     key = (conn.dialect.name, prepared.sql)
     found = _TAKING_ID.get(key)
     if found is None:
-        from engine.store.counters import sequence_for
         from engine.store.system import audit_log
 
-        values = {
-            c.key: sequence_for(table.name).next_value()
-            if c.key == "id"
-            else bindparam(f"p_{i}", type_=c.type)
-            for i, c in enumerate(prepared.columns)
-        }
-        created = insert(table).values(values).returning(table.c.id).cte("created")
+        created = taking_id_cte(table, prepared)
         stmt = audit.created_entry_of(created.c.id).returning(audit_log.c.record_id)
         if len(_TAKING_ID) > 500:
             _TAKING_ID.clear()
