@@ -21,6 +21,7 @@ from engine.flows import statements as stm
 from engine.flows.context import Context
 from engine.flows.nodes.approval import Approval
 from engine.flows.nodes.base import NodeType, Step
+from engine.flows.nodes.gateways import choose_edges
 from engine.flows.plans import plan_for
 from engine.flows.registry import node_type
 from engine.flows.spec import FlowSpec
@@ -629,24 +630,10 @@ class Runtime:
 
 def _branch(runtime: Runtime, plan: Any) -> Any:
     """The branch of a planned exclusive gateway: what ``Exclusive.enter`` would choose."""
-    chosen, default = None, None
-    for branch in plan.branches:
-        edge = branch.edge
-        if edge.default:
-            default = branch
-        elif edge.when is None or runtime.evaluate(edge.when) is True:
-            chosen = branch
-            break
-    if chosen is None:
-        chosen = default
-    if chosen is None:
-        raise FlowError(
-            t(
-                "node {node}: no outgoing condition holds and there is no default edge",
-                node=repr(plan.target.id),
-            )
-        )
-    return chosen
+    (edge,) = choose_edges(
+        [b.edge for b in plan.branches], runtime.evaluate, plan.target.id, first_only=True
+    )
+    return next(b for b in plan.branches if b.edge is edge)
 
 
 def _changed(

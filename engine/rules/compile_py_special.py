@@ -24,6 +24,7 @@ tests/rules/test_rules_special.py holds the two bodies to the same answers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -109,51 +110,54 @@ def non_null(c: PyCompiler, source: str) -> bool:
     return c.known is not None and source in c.known
 
 
-def never_null(c: PyCompiler, node: ast.Expr) -> bool:
-    """Whether ``node``'s value can't be null in the special body: a number literal, a
-    guarded field, or inline arithmetic, ``min`` or ``max`` of such values."""
+def _arithmetic_of(c: PyCompiler, node: ast.Expr, leaf: Callable[[ast.Expr], bool]) -> bool:
+    """Whether ``node`` is inline ``+ - *``, ``min`` or ``max`` (compiled without null
+    tests) over leaves that ``leaf`` accepts, or such a leaf itself."""
     from engine.rules.compile_py_inline import clean
 
-    if c.known is None:
-        return False
-    if isinstance(node, ast.Literal):
-        return node.kind == "number"
-    if isinstance(node, ast.Name):
-        return c.checked.resolved[id(node)].kind == "field" and non_null(c, c.expr(node))
     if isinstance(node, ast.Binary):
         return (
             node.op in ("+", "-", "*")
             and clean(c, node)
-            and never_null(c, node.left)
-            and never_null(c, node.right)
+            and _arithmetic_of(c, node.left, leaf)
+            and _arithmetic_of(c, node.right, leaf)
         )
     if isinstance(node, ast.Call) and node.func in ("min", "max") and len(node.args) == 2:
-        return clean(c, node) and all(never_null(c, a) for a in node.args)
-    return False
+        return clean(c, node) and all(_arithmetic_of(c, a, leaf) for a in node.args)
+    return leaf(node)
+
+
+def never_null(c: PyCompiler, node: ast.Expr) -> bool:
+    """Whether ``node``'s value can't be null in the special body: a number literal, a
+    guarded field, or inline arithmetic, ``min`` or ``max`` of such values."""
+    if c.known is None:
+        return False
+
+    def leaf(node: ast.Expr) -> bool:
+        if isinstance(node, ast.Literal):
+            return node.kind == "number"
+        if isinstance(node, ast.Name):
+            return c.checked.resolved[id(node)].kind == "field" and non_null(c, c.expr(node))
+        return False
+
+    return _arithmetic_of(c, node, leaf)
 
 
 def integral(c: PyCompiler, node: ast.Expr) -> bool:
     """Whether ``node``'s value is an ``int`` in the special body: an int literal, a field
     the guard proved an int, or inline ``+ - *``, ``min`` or ``max`` of such values (call
     after the body is compiled: a field's local is then known)."""
-    from engine.rules.compile_py_inline import clean
-
     if c.known is None:
         return False
-    if isinstance(node, ast.Literal):
-        return node.kind == "number" and type(node.value) is int
-    if isinstance(node, ast.Name):
-        return c.checked.resolved[id(node)].kind == "field" and c.expr(node) in c.integral
-    if isinstance(node, ast.Binary):
-        return (
-            node.op in ("+", "-", "*")
-            and clean(c, node)
-            and integral(c, node.left)
-            and integral(c, node.right)
-        )
-    if isinstance(node, ast.Call) and node.func in ("min", "max") and len(node.args) == 2:
-        return clean(c, node) and all(integral(c, a) for a in node.args)
-    return False
+
+    def leaf(node: ast.Expr) -> bool:
+        if isinstance(node, ast.Literal):
+            return node.kind == "number" and type(node.value) is int
+        if isinstance(node, ast.Name):
+            return c.checked.resolved[id(node)].kind == "field" and c.expr(node) in c.integral
+        return False
+
+    return _arithmetic_of(c, node, leaf)
 
 
 def whole_total(c: PyCompiler, rs: ast.Scoring) -> bool:

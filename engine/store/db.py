@@ -211,8 +211,8 @@ class Database:
             with self.transaction(write=False) as conn:
                 yield conn
             return
-        with self.engine.connect() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        with self.autocommit() as conn:
+            yield conn
 
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:

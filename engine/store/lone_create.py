@@ -54,17 +54,14 @@ def applies(service: Any) -> bool:
     """
     p = service.platform
     db = p.db
-    if db.dialect != "postgresql" or db.engine.dialect.driver != "psycopg":
+    if db.engine.dialect.driver != "psycopg" or db.in_transaction():
         return False
-    if db.engine.dialect.positional or db.in_transaction():
+    if not service.takes_id_in_insert(db.engine.dialect):
         return False
-    model = service.model
-    if model.child_fields() or p.save_hook.reads_new_ids(service.entity):
-        return False
-    from engine.store.files import file_fields
     from engine.store.lookups import lookups_of
 
-    if file_fields(model) or lookups_of(model):
+    model = service.model
+    if lookups_of(model):
         return False
     if any(f.type.name == "autonumber" for f in model.active_fields()):
         return False

@@ -394,6 +394,10 @@ class RecordService:
             lone_create.statement(conn, self.live.table, prepared)
 
     def _id_in_insert(self, conn: Connection, count: int) -> bool:
+        """Whether ``count`` new records on ``conn`` take their id in the INSERT (one only)."""
+        return count == 1 and self.takes_id_in_insert(conn.dialect)
+
+    def takes_id_in_insert(self, dialect: Any) -> bool:
         """Whether one new record can take its id in its own INSERT (PostgreSQL).
 
         Nothing may read the id before the row is written: no child rows or files
@@ -402,7 +406,7 @@ class RecordService:
         the ``nextval`` round trip of an API create.
         """
         # The statement joins named bind parameters (psycopg's): a positional driver cannot.
-        if count != 1 or conn.dialect.name != "postgresql" or conn.dialect.positional:
+        if dialect.name != "postgresql" or dialect.positional:
             return False
         if self.model.child_fields():
             return False

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from engine.errors import FlowError
 from engine.flows.nodes.base import NodeContext, NodeType, Step, proceed, wait
 from engine.i18n import t
@@ -18,12 +21,16 @@ from engine.i18n import t
 _NO_CONFIG = {"type": "object", "additionalProperties": False, "properties": {}}
 
 
-def _matching(ctx: NodeContext, first_only: bool) -> list:
+def choose_edges(
+    edges: Iterable[Any], evaluate: Callable[[str], Any], node_id: str, first_only: bool
+) -> list:
+    """The edges a gateway takes: those whose condition holds (the first only, for an
+    exclusive gateway), else its default edge; FlowError naming ``node_id`` if none."""
     chosen, default = [], None
-    for edge in ctx.spec.outgoing(ctx.node.id):
+    for edge in edges:
         if edge.default:
             default = edge
-        elif edge.when is None or ctx.evaluate(edge.when) is True:
+        elif edge.when is None or evaluate(edge.when) is True:
             chosen.append(edge)
             if first_only:
                 break
@@ -33,10 +40,14 @@ def _matching(ctx: NodeContext, first_only: bool) -> list:
         raise FlowError(
             t(
                 "node {node}: no outgoing condition holds and there is no default edge",
-                node=repr(ctx.node.id),
+                node=repr(node_id),
             )
         )
     return chosen
+
+
+def _matching(ctx: NodeContext, first_only: bool) -> list:
+    return choose_edges(ctx.spec.outgoing(ctx.node.id), ctx.evaluate, ctx.node.id, first_only)
 
 
 class Exclusive(NodeType):
