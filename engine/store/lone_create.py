@@ -29,15 +29,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from engine.store import audit
 from engine.store.bulk import prepared_insert, taking_id_cte
 from engine.store.fixed import execute_driver
-from engine.store.versions import data_versions
+from engine.store.versions import bump_or_create
 
 #: (dialect, prepared INSERT's SQL) → the one statement's SQL
 _ONE: dict[tuple[str, str], str] = {}
@@ -107,15 +106,7 @@ def statement(conn: Connection, table: Any, prepared: Any) -> str:
         audited = (
             audit.created_entry_of(created.c.id).returning(audit_log.c.record_id).cte("audited")
         )
-        bumped = (
-            postgresql.insert(data_versions)
-            .values(entity=bindparam("dv_entity"), version=literal_column("1"))
-            .on_conflict_do_update(
-                index_elements=[data_versions.c.entity],
-                set_={"version": data_versions.c.version + literal_column("1")},
-            )
-            .cte("bumped")
-        )
+        bumped = bump_or_create(bindparam("dv_entity")).cte("bumped")
         stmt = select(audited.c.record_id).add_cte(bumped)
         if len(_ONE) > 500:
             _ONE.clear()

@@ -23,8 +23,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, String, Table, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    String,
+    Table,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -49,15 +59,22 @@ _BUMP = FixedStatement(
 )
 
 
-#: PostgreSQL's bump in a pipeline, where no row count can be read before the COMMIT:
-#: creates the entity's row on its first write, in the same statement.
-_BUMP_OR_CREATE = FixedStatement(
-    postgresql.insert(data_versions)
-    .values(entity=bindparam("entity"), version=1)
-    .on_conflict_do_update(
-        index_elements=[data_versions.c.entity], set_={"version": data_versions.c.version + 1}
+def bump_or_create(entity: Any) -> Any:
+    """PostgreSQL's bump of ``entity`` (a bound parameter) that creates its row on the
+    entity's first write, in the same statement: for a pipeline, where no row count can
+    be read before the COMMIT, and for the lone create's one statement (a CTE of it)."""
+    one = literal_column("1")
+    return (
+        postgresql.insert(data_versions)
+        .values(entity=entity, version=one)
+        .on_conflict_do_update(
+            index_elements=[data_versions.c.entity],
+            set_={"version": data_versions.c.version + one},
+        )
     )
-)
+
+
+_BUMP_OR_CREATE = FixedStatement(bump_or_create(bindparam("entity")))
 
 
 def touch(conn: Connection, entity: str) -> None:
@@ -106,7 +123,9 @@ def _commit_in_pipeline(conn: Connection, entities: list[str]) -> bool:
                 _BUMP_OR_CREATE.execute(conn, {"entity": entity})
             driver.cursor().execute("COMMIT")
     except dbapi.Error as exc:  # wrapped as SQLAlchemy wraps a failed statement or commit
-        raise DBAPIError.instance("COMMIT", None, exc, dbapi.Error) from exc
+        # the pipeline cannot tell which part failed: name all of them
+        sent = f"{_BUMP_OR_CREATE.compiled(conn).sql} for {', '.join(entities)}; COMMIT"
+        raise DBAPIError.instance(sent, None, exc, dbapi.Error) from exc
     return True
 
 
