@@ -51,7 +51,11 @@ def _drop(page, path: str, zone: str) -> None:
 
 
 def _previewed(page, action) -> None:
-    """Do ``action`` and wait until the preview after it is shown (a new one, ready)."""
+    """Do ``action`` and wait until the preview after it is shown (a new one, ready).
+
+    The page marks a preview ready only when no change came after it was asked for, so
+    ``action`` may make several choices as long as one of them surely changes the draft.
+    """
     before = int(page.get_attribute("#report-builder", "data-previews") or 0)
     action()
     page.wait_for_function(
@@ -243,27 +247,39 @@ def test_the_forecast_rfm_and_leaderboard_forms_preview(page, crm_site):
     page.wait_for_selector("#report-builder[data-state=idle]")
     form = "#rb-other-fields"
 
-    page.select_option("#rb-type", "leaderboard")
-    page.select_option("#rb-source", "opportunity")
-    page.wait_for_selector(f"{form} select[name=by] option[value=owner]", state="attached")
-    page.select_option(f"{form} select[name=by]", "owner")
-    page.select_option(f"{form} select[name=measure_agg]", "sum")
-    _previewed(page, lambda: page.select_option(f"{form} select[name=measure_field]", "amount"))
+    def leaderboard():
+        page.select_option("#rb-type", "leaderboard")
+        page.select_option("#rb-source", "opportunity")
+        page.wait_for_selector(f"{form} select[name=by] option[value=owner]", state="attached")
+        page.select_option(f"{form} select[name=by]", "owner")
+        page.select_option(f"{form} select[name=measure_agg]", "sum")
+        page.select_option(f"{form} select[name=measure_field]", "amount")
+
+    # Each form's type change surely asks for a preview; the one shown answers the last choice.
+    _previewed(page, leaderboard)
     assert page.locator("#rb-table tbody tr").count() >= 1
 
-    page.select_option("#rb-type", "forecast")
-    page.select_option(f"{form} select[name=stage]", "stage")
-    page.select_option(f"{form} select[name=won]", "won")
-    page.check(f"{form} input[name=lost][value=lost]")
-    page.select_option(f"{form} select[name=amount]", "amount")
-    _previewed(page, lambda: page.select_option(f"{form} select[name=close]", "expected_close"))
+    def forecast():
+        page.select_option("#rb-type", "forecast")
+        page.select_option(f"{form} select[name=stage]", "stage")
+        page.select_option(f"{form} select[name=won]", "won")
+        page.check(f"{form} input[name=lost][value=lost]")
+        page.select_option(f"{form} select[name=amount]", "amount")
+        page.select_option(f"{form} select[name=close]", "expected_close")
+
+    _previewed(page, forecast)
     assert page.locator(".rb-item-error:not([hidden])").count() == 0
 
-    page.select_option("#rb-type", "rfm")
-    page.select_option("#rb-source", "order")
-    page.wait_for_selector(f"{form} select[name=customer] option[value=account]", state="attached")
-    page.select_option(f"{form} select[name=customer]", "account")
-    page.select_option(f"{form} select[name=date]", "order_date")
-    _previewed(page, lambda: page.select_option(f"{form} select[name=amount]", "total"))
+    def rfm():
+        page.select_option("#rb-type", "rfm")
+        page.select_option("#rb-source", "order")
+        page.wait_for_selector(
+            f"{form} select[name=customer] option[value=account]", state="attached"
+        )
+        page.select_option(f"{form} select[name=customer]", "account")
+        page.select_option(f"{form} select[name=date]", "order_date")
+        page.select_option(f"{form} select[name=amount]", "total")
+
+    _previewed(page, rfm)
     assert page.locator(".rb-item-error:not([hidden])").count() == 0
     assert page.locator("#rb-table tbody tr").count() >= 1

@@ -544,11 +544,13 @@
 
   let timer = null;
   let asked = 0;
+  let edits = 0;
 
   /** The draft changed: redraw the zones (the other forms redraw themselves), preview soon. */
   function changed(redraw = true) {
     if (redraw && state.type === "pivot") renderZones();
     clearTimeout(timer);
+    edits += 1;
     root.dataset.state = "pending";
     timer = setTimeout(preview, 350);
   }
@@ -559,6 +561,9 @@
 
   async function preview() {
     const mine = ++asked;
+    // A change made while this preview was on its way asks for another: this one is stale.
+    const edit = edits;
+    const stale = () => mine !== asked || edit !== edits;
     if (!ready()) {
       clearProblems();
       $("rb-table").replaceChildren();
@@ -570,7 +575,7 @@
     $("rb-status").textContent = t("Loading…");
     try {
       const result = await api("POST", "/api/v1/reports/builder/preview", { definition: toDefinition() });
-      if (mine !== asked) return;
+      if (stale()) return;
       clearProblems();
       renderResult(result);
       $("rb-status").textContent = result.truncated
@@ -579,7 +584,7 @@
       root.dataset.previews = String(++previews);
       root.dataset.state = "ready";
     } catch (err) {
-      if (mine !== asked) return;
+      if (stale()) return;
       showProblems(err);
       $("rb-status").textContent = t("The draft has problems; see the marked places.");
       root.dataset.state = "invalid";
