@@ -83,7 +83,10 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         copied: list[bool] = []
         emit = _emitter(value, first_match, strip, copied)
         c.reads = {}
-        part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_")
+        ask = link.compiled.whole is None
+        part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_", whole=ask)
+        if ask:
+            link.compiled.whole = bool(part.whole)
         if strip and not all(copied):  # some value is built, not copied: as it is
             strip = False
             c.reads = {}
@@ -111,7 +114,9 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         stages.append((late_guards, [_rename(line, renames) for line in part.lines], first_match))
         if isinstance(link.compiled.target, str):  # scoring, grading: a save writes it
             current[link.compiled.target] = value  # the sets after this one read the value
-            if part.whole:  # the guard a later set asks of it, as compile_py_special writes it
+            if (
+                link.compiled.whole
+            ):  # the guard a later set asks of it, as compile_py_special writes it
                 proven.add(f"_type({value}) is {c.const(int)}")
     count = range(len(links))
     last = len(links) - 1

@@ -38,6 +38,9 @@ class CompiledRuleSet:
     #: Scoring, grading and routing: ``many(records, old, user, ctx, write)``, the values
     #: of the records in order, as ``run`` gives them one by one (no trace).
     many: Callable[..., list[Any]] | None = None
+    #: Scoring: whether its special body always gives an ``int`` (see :func:`special_body`);
+    #: None until a one-pass chain first asks, then kept for this version of the set.
+    whole: bool | None = None
 
 
 def _indent(lines: list[str]) -> str:
@@ -447,23 +450,35 @@ class SpecialBody:
     known: dict[str, str]
     #: the body: hoisted lines, then the rules, every path ending in ``emit``
     lines: list[str]
-    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total)
-    whole: bool = False
+    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total);
+    #: None when the caller did not ask
+    whole: bool | None = None
 
 
 def special_body(
-    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, emit: Emit, prefix: str = "_s"
+    c: PyCompiler,
+    rs: ast.RuleSet,
+    options: Any,
+    checked: Checked,
+    emit: Emit,
+    prefix: str = "_s",
+    *,
+    whole: bool = False,
 ) -> SpecialBody:
-    """Compile ``rs``'s specialised body with ``c``, its locals named ``prefix`` + n."""
+    """Compile ``rs``'s specialised body with ``c``, its locals named ``prefix`` + n; with
+    ``whole``, also say whether a scoring body always gives an ``int`` (a walk over its
+    rules that only a one-pass chain needs, once per version: ``CompiledRuleSet.whole``)."""
     saved = c.hoist, c.hoisted, c.prefix
     c.hoist, c.hoisted, c.prefix = {}, [], prefix
     c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
     c.special_keys, c.integral = [], set()
     try:
         body = _body(c, rs, [], options, checked, traced=False, emit=emit)
-        whole = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
+        total = None
+        if whole:
+            total = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
         lines = [*c.hoisted, *body]
-        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, whole)
+        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, total)
     finally:
         c.hoist, c.hoisted, c.prefix = saved
         c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()
