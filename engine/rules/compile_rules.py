@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rules import ast, compile_py_chain, compile_py_inline, compile_py_special
+from engine.rules import ast, compile_py_chain, compile_py_special
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
+from engine.rules.compile_py_numbers import clean
 from engine.rules.runtime import as_number
 
 #: The local the generated functions read record fields through (``rg(key)``).
@@ -41,6 +42,21 @@ class CompiledRuleSet:
     #: Scoring: whether its special body always gives an ``int`` (see :func:`special_body`);
     #: None until a one-pass chain first asks, then kept for this version of the set.
     whole: bool | None = None
+
+    def write_back(self, record: dict[str, Any], value: Any) -> None:
+        """Write this rule set's ``value`` into ``record`` as a save does, for the rule sets
+        after it (a chain run set by set, or fused: compile_py_pass)."""
+        if self.kind == "routing" and isinstance(value, dict):
+            if value.get("type") == "assign" and value.get("to") in ("user", "field"):
+                record["owner"] = value.get("target")
+            elif value.get("type") == "assign" and value.get("to") == "team":
+                record["team"] = value.get("target")
+            elif value.get("type") == "set":
+                record[value["field"]] = value["value"]
+        elif isinstance(self.target, list) and isinstance(value, dict):
+            record.update(value)
+        elif self.target is not None:
+            record[self.target] = value
 
 
 def _indent(lines: list[str]) -> str:
@@ -160,12 +176,10 @@ def _scoring(
             points = c.expr(rule.points)
             if rule.sign < 0:
                 points = f"_neg({points})"
-            if not compile_py_inline.clean(c, rule.points):
+            if not clean(c, rule.points):
                 points = f"_as_number({points})"
             if not traced and rule.when is None:
-                if compile_py_inline.clean(c, rule.points) and compile_py_special.never_null(
-                    c, rule.points
-                ):
+                if clean(c, rule.points) and compile_py_special.never_null(c, rule.points):
                     out += [*_flush(c), f"{acc} = {acc} + {points}"]
                     continue
                 out += [*_flush(c), f"p = {points}", f"if p is not None: {acc} = {acc} + p"]

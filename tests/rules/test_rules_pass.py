@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from test_rules_special import FIELDS, Row
 
 from engine.rules.compile_rules import CompiledRuleSet, compile_ruleset
-from engine.rules.service import RuleService, _write_back
+from engine.rules.service import RuleService
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -115,11 +115,11 @@ def definition(
         for n, name in enumerate(names):
             value = general[name].run(copy, None, None, ctx)
             columns[n].append(value)
-            _write_back(general[name], copy, value)
+            general[name].write_back(copy, value)
     for i, record in enumerate(records):
         for n, name in enumerate(names):
             if name in written:
-                _write_back(general[name], record, columns[n][i])
+                general[name].write_back(record, columns[n][i])
     return columns
 
 
