@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import case, func, literal
+from sqlalchemy import or_ as sql_or
 
 from engine.errors import PluginError
 from engine.periods import PERIODS, next_period, period_start
@@ -371,23 +373,22 @@ def _max(ctx: Context, *values: Any) -> Any:
 # ---------------------------------------------------------------- SQL spellings
 
 
-def _sql_least(*args: Any) -> Any:
+def _sql_extreme(args: tuple[Any, ...], wins: Callable[[Any, Any], Any]) -> Any:
+    """The argument that ``wins`` over all the others, null when any is null (as Python's
+    ``min``/``max`` here): a ``CASE`` chain on every dialect, as PostgreSQL's ``LEAST`` and
+    ``GREATEST`` skip nulls."""
     expr = args[0]
     for other in args[1:]:
-        expr = case((other < expr, other), else_=expr)
-    nulls = [a.is_(None) for a in args]
-    from sqlalchemy import or_ as sql_or
+        expr = case((wins(other, expr), other), else_=expr)
+    return case((sql_or(*[a.is_(None) for a in args]), None), else_=expr)
 
-    return case((sql_or(*nulls), None), else_=expr)
+
+def _sql_least(*args: Any) -> Any:
+    return _sql_extreme(args, operator.lt)
 
 
 def _sql_greatest(*args: Any) -> Any:
-    expr = args[0]
-    for other in args[1:]:
-        expr = case((other > expr, other), else_=expr)
-    from sqlalchemy import or_ as sql_or
-
-    return case((sql_or(*[a.is_(None) for a in args]), None), else_=expr)
+    return _sql_extreme(args, operator.gt)
 
 
 def _sql_concat(*args: Any) -> Any:
@@ -403,8 +404,6 @@ def _sql_left(s: Any, n: Any) -> Any:
 
 
 def _sql_is_empty(x: Any) -> Any:
-    from sqlalchemy import or_ as sql_or
-
     return sql_or(x.is_(None), func.trim(x) == "")
 
 
