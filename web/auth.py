@@ -59,6 +59,14 @@ def require_user() -> str:
     return g.user
 
 
+def customizing(kind: str) -> Any:
+    """The platform, once the signed-in user may customize ``kind`` (a builder's endpoints):
+    a 401 problem for no user, a 403 for one who may not."""
+    p = platform_of()
+    p.access(require_user()).require_customize(kind)
+    return p
+
+
 @auth.post("/login")
 def login() -> Response:
     """Form or JSON ``{username, password}``: sets the session cookie, returns the CSRF token."""

@@ -33,8 +33,8 @@ from engine.flows.dry_run import dry_run
 from engine.flows.registry import node_type, node_types
 from engine.flows.spec import parse_flow
 from engine.flows.tables import flow_instances
-from web.auth import require_user
-from web.http import body, json_response, platform_of
+from web.auth import customizing, require_user
+from web.http import body, json_response
 
 blueprint = Blueprint("flows_design_api", __name__, url_prefix="/api/v1/flows/design")
 
@@ -66,9 +66,7 @@ _EDGE_FIELD = re.compile(r"^edges(?:\.|\[)(\d+)")
 
 def _platform() -> Any:
     """The platform, once the signed-in user may customize flows (else 403)."""
-    p = platform_of()
-    p.access(require_user()).require_customize("flow")
-    return p
+    return customizing("flow")
 
 
 def palette() -> list[dict[str, Any]]:

@@ -76,6 +76,17 @@ def platform_of(app: Flask | None = None) -> Any:
     return (app or current_app).extensions["tessera"]
 
 
+def model_or_404(entity: str) -> Any:
+    """The live model of ``entity`` for a page about it; an unknown entity is a 404 page
+    (the pages' answer, where the API's is a problem document)."""
+    from flask import abort
+
+    p = platform_of()
+    if entity not in p.entities.names():
+        abort(404)
+    return p.entities.get(entity).model
+
+
 def body() -> dict[str, Any]:
     """The request's JSON object, or a 400 problem naming what was wrong with it."""
     data = request.get_json(silent=True)
@@ -92,6 +103,7 @@ __all__ = [
     "body",
     "dumps",
     "json_response",
+    "model_or_404",
     "platform_of",
     "problem",
 ]

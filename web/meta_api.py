@@ -16,17 +16,10 @@ from flask import Blueprint, Response, request
 
 from engine.errors import ValidationError, error_entry
 from engine.meta.repository import KINDS
-from web.auth import require_user
+from web.auth import customizing, require_user
 from web.http import body, json_response, platform_of
 
 blueprint = Blueprint("meta_api", __name__, url_prefix="/api/v1/meta")
-
-
-def _may(kind: str) -> Any:
-    """The platform, once the signed-in user may customize ``kind``."""
-    p = platform_of()
-    p.access(require_user()).require_customize(kind)
-    return p
 
 
 def _version_from(data: dict[str, Any]) -> int | None:
@@ -64,25 +57,25 @@ def kinds() -> Response:
 
 @blueprint.get("/<kind>")
 def names(kind: str) -> Response:
-    return json_response({"kind": kind, "names": _may(kind).meta.names(kind)})
+    return json_response({"kind": kind, "names": customizing(kind).meta.names(kind)})
 
 
 @blueprint.get("/<kind>/<name>")
 def get(kind: str, name: str) -> Response:
     """``{definition, version, overlay, bundle}``; the ETag is the version."""
-    found = _may(kind).meta.get(kind, name)
+    found = customizing(kind).meta.get(kind, name)
     return json_response(found, headers={"ETag": f'"{found["version"]}"'})
 
 
 @blueprint.get("/<kind>/<name>/versions")
 def versions(kind: str, name: str) -> Response:
-    return json_response({"versions": _may(kind).meta.versions(kind, name)})
+    return json_response({"versions": customizing(kind).meta.versions(kind, name)})
 
 
 @blueprint.post("/<kind>/<name>/plan")
 def plan(kind: str, name: str) -> Response:
     """What saving would do (columns, indexes, refusals), changing nothing."""
-    steps = _may(kind).meta.plan(kind, name, _definition(body()))
+    steps = customizing(kind).meta.plan(kind, name, _definition(body()))
     refused = [s for s in steps if s["action"] == "refuse"]
     return json_response({"steps": steps, "refused": bool(refused)})
 
@@ -90,7 +83,7 @@ def plan(kind: str, name: str) -> Response:
 @blueprint.put("/<kind>/<name>")
 def save(kind: str, name: str) -> Response:
     """Save a new live version; 201 when the item is new, 409 when the version is stale."""
-    p = _may(kind)
+    p = customizing(kind)
     data = body()
     base = _version_from(data)
     definition = _definition(data)

@@ -8,7 +8,7 @@ first create took 190 ms of CPU and a second of wall time, with the other
 threads of the worker waiting behind it. :func:`warm_worker` does that work
 once, as the worker starts, through the same code the requests run (one
 request to ``/healthz`` and one refused sign-in through the WSGI app, a read
-of one record per entity), and writes nothing.
+of one record per entity, in one read transaction), and writes nothing.
 
 It then freezes the heap (``gc.freeze()``): the quarter of a million objects
 of the app, its metadata and the modules are moved out of the collector's
@@ -45,20 +45,35 @@ def warm_worker(app: Flask, *, connections: int = 0) -> None:
     # A refused token: the sign-in read, the problem document, the API's blueprint.
     client.get("/api/v1/entities", headers={**headers, "Authorization": "Bearer warm-up"})
     p.webhook_index()  # read by every write
-    for name in p.entities.names():
-        try:
-            records = p.records(name)
-            records.list(limit=1)
-            with p.db.transaction(write=False) as conn:
-                records.warm(conn)
-        except Exception:  # a broken entity must not keep the server from starting
-            log.warning("warm-up of entity %s failed", name, exc_info=True)
+    names = p.entities.names()
+    while names:
+        names = _warm_entities(p, names)
     _open_connections(p, connections)
     metrics = app.extensions.get("tessera.metrics")
     if metrics is not None:
         metrics.clear()  # the warm-up requests are not traffic
     gc.collect()
     gc.freeze()
+
+
+def _warm_entities(p: Any, names: list[str]) -> list[str]:
+    """Read one record of each entity and build its first create's SQL, all in one read
+    transaction (one BEGIN and COMMIT, not one per entity); returns the names after
+    one that failed, for a new transaction: its failure may have aborted this one
+    (PostgreSQL), and a broken entity must not keep the server from starting."""
+    done = 0
+    try:
+        with p.db.transaction(write=False) as conn:
+            for name in names:
+                records = p.records(name)
+                records.list(limit=1)
+                records.warm(conn)
+                done += 1
+    except Exception:
+        failed = names[done] if done < len(names) else "(its transaction)"
+        log.warning("warm-up of entity %s failed", failed, exc_info=True)
+        return names[done + 1 :]
+    return []
 
 
 def _open_connections(p: Any, count: int) -> None:

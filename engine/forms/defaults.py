@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock
 from engine.errors import error_entry
-from engine.forms.entity import EntityModel
+
+if TYPE_CHECKING:
+    from engine.forms.entity import EntityModel
 
 DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
     "now()": lambda clock, user: clock.now(),

@@ -14,22 +14,14 @@ from functools import cached_property
 from typing import Any
 
 from engine.forms.fieldtypes import FieldType, effective_property, field_type, infer_field_type
-
-SYSTEM_FIELDS: tuple[str, ...] = (
-    "id",
-    "owner",
-    "team",
-    "created_by",
-    "created_on",
-    "modified_by",
-    "modified_on",
-    "version",
+from engine.forms.system_fields import (
+    ASSIGNABLE_SYSTEM_FIELDS,
+    CHILD_SYSTEM_FIELDS,
+    SYSTEM_FIELDS,
 )
-#: System fields a caller may set (assignment); the others the engine alone maintains.
-ASSIGNABLE_SYSTEM_FIELDS = frozenset({"owner", "team"})
+
 #: Fields per entity, checked before any DDL (PostgreSQL allows 1,600 columns).
 MAX_FIELDS = 500
-CHILD_SYSTEM_FIELDS: tuple[str, ...] = ("id", "parent_id", "idx")
 
 
 def physical_name(*parts: str, limit: int = 63) -> str:
@@ -279,6 +271,7 @@ def build_model(
 
 __all__ = [
     "ASSIGNABLE_SYSTEM_FIELDS",
+    "CHILD_SYSTEM_FIELDS",
     "MAX_FIELDS",
     "SYSTEM_FIELDS",
     "EntityModel",

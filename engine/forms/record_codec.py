@@ -32,7 +32,7 @@ class RecordCodec:
     """The specialised steps of one entity model (see the module docstring)."""
 
     def __init__(self, model: EntityModel) -> None:
-        from engine.forms.entity import SYSTEM_FIELDS
+        from engine.forms.system_fields import SYSTEM_FIELDS
 
         self.model = model
         self._consts: dict[str, Any] = {}

@@ -57,8 +57,8 @@ class JobRunner:
 
     def _beat(self, now: dt.datetime) -> None:
         """Note that a worker ran (``/healthz`` reports how long ago)."""
-        from engine.store.db import upsert
         from engine.store.system import counters
+        from engine.store.upsert import upsert
 
         stamp = int(now.timestamp())
         with self.p.db.transaction(write=True) as conn:

@@ -31,9 +31,9 @@ from engine.forms.defaults import default_errors
 from engine.i18n import t as _t
 from engine.meta.merge import three_way
 from engine.meta.repository import content_hash
-from engine.store.db import upsert
 from engine.store.lookups import lookup_errors
 from engine.store.system import bundles
+from engine.store.upsert import upsert
 
 if TYPE_CHECKING:
     from engine.meta.reader import BundleSource

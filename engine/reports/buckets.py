@@ -22,40 +22,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date, Integer, String
 
+# the buckets giving the first day of a period are the calendar's periods
+from engine.periods import PERIODS, next_period, period_start
 from engine.rules.sql_dialect import _zone
 from engine.store.db import register_sqlite_function
 
-#: Buckets giving the first day of a period.
-PERIODS = ("day", "week", "month", "quarter", "year")
 #: Buckets giving a number that repeats every year (or week).
 CYCLES = ("month_of_year", "quarter_of_year", "day_of_week")
 BUCKETS = PERIODS + CYCLES
-
-
-def period_start(day: dt.date, unit: str) -> dt.date:
-    """The first day of the period ``day`` falls in."""
-    if unit == "day":
-        return day
-    if unit == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if unit == "month":
-        return day.replace(day=1)
-    if unit == "quarter":
-        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    if unit == "year":
-        return day.replace(month=1, day=1)
-    raise ValueError(unit)
-
-
-def next_period(start: dt.date, unit: str) -> dt.date:
-    """The first day of the period after the one starting at ``start``."""
-    if unit == "day":
-        return start + dt.timedelta(days=1)
-    if unit == "week":
-        return start + dt.timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[unit]
-    total = start.month - 1 + months
-    return start.replace(year=start.year + total // 12, month=total % 12 + 1)
 
 
 def cycle_value(day: dt.date, unit: str) -> int:

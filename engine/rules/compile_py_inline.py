@@ -10,18 +10,16 @@ semantics.yaml): null in gives null out, a result outside the calendar is
 null, never an error. Anything not typed well enough still goes through the
 registry (:meth:`PyCompiler._c_Call`).
 
-"Clean" numbers are what inlining relies on: values that are an ``int`` or a
-``Decimal`` at run time (never a float from JSON, never a boolean), so that the
-registry's ``as_number`` on them is the identity and can be left out.
+"Clean" numbers are what inlining relies on (``compile_py_numbers.clean``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.rules import ast, compile_py_special
+from engine.rules.compile_py_numbers import ARITHMETIC, clean
 from engine.rules.functions import is_builtin
 
 if TYPE_CHECKING:
@@ -32,28 +30,7 @@ ERRORS = (OverflowError, ValueError, ArithmeticError)
 
 #: Arithmetic written inline when both sides are numbers. ``+`` in the runtime also
 #: catches OverflowError, which int and Decimal addition never raise.
-_ARITHMETIC = {"+": "+", "-": "-", "*": "*"}
-
-
-def clean(c: PyCompiler, node: ast.Expr) -> bool:
-    """Whether ``node`` is a number that is an int or a Decimal whenever it is not null."""
-    if c.checked.type_of(node).kind != "number":
-        return False
-    if isinstance(node, ast.Literal):
-        return isinstance(node.value, int | Decimal) and not isinstance(node.value, bool)
-    if isinstance(node, ast.Name):
-        # record fields are read through as_number (compile_py._read_field / _coerce)
-        return c.checked.resolved[id(node)].kind not in ("it", "old", "user", "event")
-    if isinstance(node, ast.Attr):
-        return True
-    if isinstance(node, ast.Binary):
-        return node.op in _ARITHMETIC and clean(c, node.left) and clean(c, node.right)
-    if isinstance(node, ast.Call) and id(node) not in c.checked.aggregates:
-        if node.func in ("min", "max") and len(node.args) == 2 and is_builtin(node.func):
-            return all(clean(c, a) for a in node.args)
-        if node.func == "days_since" and is_builtin(node.func):
-            return True  # a whole number of days, or null
-    return False
+_ARITHMETIC = {op: op for op in ARITHMETIC}
 
 
 def _number(c: PyCompiler, node: ast.Expr) -> str:
@@ -184,4 +161,4 @@ def typed_read(c: PyCompiler, kind: str, read: str) -> str | None:
     return None
 
 
-__all__ = ["ERRORS", "binary", "call", "clean", "typed_read"]
+__all__ = ["ERRORS", "binary", "call", "typed_read"]

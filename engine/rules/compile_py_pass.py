@@ -31,7 +31,6 @@ to the rule sets' general bodies, record by record.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -83,7 +82,10 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         copied: list[bool] = []
         emit = _emitter(value, first_match, strip, copied)
         c.reads = {}
-        part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_")
+        ask = link.compiled.whole is None
+        part = special_body(c, rs, None, link.checked, emit, prefix=f"_c{n}_", whole=ask)
+        if ask:
+            link.compiled.whole = bool(part.whole)
         if strip and not all(copied):  # some value is built, not copied: as it is
             strip = False
             c.reads = {}
@@ -111,7 +113,9 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         stages.append((late_guards, [_rename(line, renames) for line in part.lines], first_match))
         if isinstance(link.compiled.target, str):  # scoring, grading: a save writes it
             current[link.compiled.target] = value  # the sets after this one read the value
-            if part.whole:  # the guard a later set asks of it, as compile_py_special writes it
+            if (
+                link.compiled.whole
+            ):  # the guard a later set asks of it, as compile_py_special writes it
                 proven.add(f"_type({value}) is {c.const(int)}")
     count = range(len(links))
     last = len(links) - 1
@@ -157,8 +161,6 @@ def run_chain(
     """What a chain gives, rule set by rule set: each record copied, each set run on the
     copy and its value written into it as a save writes it, for the sets after it; the
     written sets' values written into the records once every record is done."""
-    from engine.rules.service import _write_back
-
     out: list[list[Any]] = [[] for _ in links]
     last = len(links) - 1
     for record in records:
@@ -167,12 +169,12 @@ def run_chain(
             value = link.compiled.run(copy, old, user, ctx)
             out[n].append(value)
             if n < last:
-                _write_back(link.compiled, copy, value)
+                link.compiled.write_back(copy, value)
     written = [(link.compiled, out[n]) for n, link in enumerate(links) if link.write]
     if written:
         for i, record in enumerate(records):
             for compiled, values in written:
-                _write_back(compiled, record, values[i])
+                compiled.write_back(record, values[i])
     return out
 
 
@@ -207,17 +209,15 @@ def _general(c: PyCompiler, links: Sequence[Link]) -> list[str]:
 
 def _writes(c: PyCompiler, links: Sequence[Link]) -> list[str]:
     """After the loop: the written sets' values into their records, as a save writes them."""
-    from engine.rules.service import _write_back
-
     lines = []
     for n, link in enumerate(links):
         if not link.write:
             continue
         target = link.compiled.target
         if isinstance(target, str) and link.compiled.kind != "routing":
-            lines.append(f"r[{c.const(target)}] = _val{n}")  # what _write_back does with it
+            lines.append(f"r[{c.const(target)}] = _val{n}")  # what write_back does with it
         else:
-            write = c.const(functools.partial(_write_back, link.compiled))
+            write = c.const(link.compiled.write_back)
             lines.append(f"{write}(r, _val{n})")
     if not lines:
         return []

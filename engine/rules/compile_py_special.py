@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.rules import ast
+from engine.rules.compile_py_numbers import ARITHMETIC, clean
 
 if TYPE_CHECKING:
     from engine.rules.compile_py import PyCompiler
@@ -113,11 +114,9 @@ def non_null(c: PyCompiler, source: str) -> bool:
 def _arithmetic_of(c: PyCompiler, node: ast.Expr, leaf: Callable[[ast.Expr], bool]) -> bool:
     """Whether ``node`` is inline ``+ - *``, ``min`` or ``max`` (compiled without null
     tests) over leaves that ``leaf`` accepts, or such a leaf itself."""
-    from engine.rules.compile_py_inline import clean
-
     if isinstance(node, ast.Binary):
         return (
-            node.op in ("+", "-", "*")
+            node.op in ARITHMETIC
             and clean(c, node)
             and _arithmetic_of(c, node.left, leaf)
             and _arithmetic_of(c, node.right, leaf)

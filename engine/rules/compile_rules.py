@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rules import ast, compile_py_chain, compile_py_inline, compile_py_special
+from engine.rules import ast, compile_py_chain, compile_py_special
 from engine.rules.check import Checked
 from engine.rules.compile_py import ARGS, PyCompiler
+from engine.rules.compile_py_numbers import clean
 from engine.rules.runtime import as_number
 
 #: The local the generated functions read record fields through (``rg(key)``).
@@ -38,6 +39,24 @@ class CompiledRuleSet:
     #: Scoring, grading and routing: ``many(records, old, user, ctx, write)``, the values
     #: of the records in order, as ``run`` gives them one by one (no trace).
     many: Callable[..., list[Any]] | None = None
+    #: Scoring: whether its special body always gives an ``int`` (see :func:`special_body`);
+    #: None until a one-pass chain first asks, then kept for this version of the set.
+    whole: bool | None = None
+
+    def write_back(self, record: dict[str, Any], value: Any) -> None:
+        """Write this rule set's ``value`` into ``record`` as a save does, for the rule sets
+        after it (a chain run set by set, or fused: compile_py_pass)."""
+        if self.kind == "routing" and isinstance(value, dict):
+            if value.get("type") == "assign" and value.get("to") in ("user", "field"):
+                record["owner"] = value.get("target")
+            elif value.get("type") == "assign" and value.get("to") == "team":
+                record["team"] = value.get("target")
+            elif value.get("type") == "set":
+                record[value["field"]] = value["value"]
+        elif isinstance(self.target, list) and isinstance(value, dict):
+            record.update(value)
+        elif self.target is not None:
+            record[self.target] = value
 
 
 def _indent(lines: list[str]) -> str:
@@ -157,12 +176,10 @@ def _scoring(
             points = c.expr(rule.points)
             if rule.sign < 0:
                 points = f"_neg({points})"
-            if not compile_py_inline.clean(c, rule.points):
+            if not clean(c, rule.points):
                 points = f"_as_number({points})"
             if not traced and rule.when is None:
-                if compile_py_inline.clean(c, rule.points) and compile_py_special.never_null(
-                    c, rule.points
-                ):
+                if clean(c, rule.points) and compile_py_special.never_null(c, rule.points):
                     out += [*_flush(c), f"{acc} = {acc} + {points}"]
                     continue
                 out += [*_flush(c), f"p = {points}", f"if p is not None: {acc} = {acc} + p"]
@@ -447,23 +464,35 @@ class SpecialBody:
     known: dict[str, str]
     #: the body: hoisted lines, then the rules, every path ending in ``emit``
     lines: list[str]
-    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total)
-    whole: bool = False
+    #: whether every value the body gives is an ``int`` (compile_py_special.whole_total);
+    #: None when the caller did not ask
+    whole: bool | None = None
 
 
 def special_body(
-    c: PyCompiler, rs: ast.RuleSet, options: Any, checked: Checked, emit: Emit, prefix: str = "_s"
+    c: PyCompiler,
+    rs: ast.RuleSet,
+    options: Any,
+    checked: Checked,
+    emit: Emit,
+    prefix: str = "_s",
+    *,
+    whole: bool = False,
 ) -> SpecialBody:
-    """Compile ``rs``'s specialised body with ``c``, its locals named ``prefix`` + n."""
+    """Compile ``rs``'s specialised body with ``c``, its locals named ``prefix`` + n; with
+    ``whole``, also say whether a scoring body always gives an ``int`` (a walk over its
+    rules that only a one-pass chain needs, once per version: ``CompiledRuleSet.whole``)."""
     saved = c.hoist, c.hoisted, c.prefix
     c.hoist, c.hoisted, c.prefix = {}, [], prefix
     c.known, c.special_reads, c.guards, c.raw_locals = {}, [], [], set()
     c.special_keys, c.integral = [], set()
     try:
         body = _body(c, rs, [], options, checked, traced=False, emit=emit)
-        whole = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
+        total = None
+        if whole:
+            total = isinstance(rs, ast.Scoring) and compile_py_special.whole_total(c, rs)
         lines = [*c.hoisted, *body]
-        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, whole)
+        return SpecialBody(c.special_keys, c.special_reads, c.guards, c.known, lines, total)
     finally:
         c.hoist, c.hoisted, c.prefix = saved
         c.known, c.special_reads, c.guards, c.raw_locals = None, [], [], set()

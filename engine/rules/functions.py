@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import case, func, literal
+from sqlalchemy import or_ as sql_or
 
 from engine.errors import PluginError
+from engine.periods import PERIODS, next_period, period_start
 from engine.rules import runtime
 from engine.rules.runtime import Context
 
@@ -273,55 +276,29 @@ def _add_months(ctx: Context, d: Any, n: Any) -> Any:
     return d.replace(year=year, month=month, day=day)
 
 
-_UNITS = ("day", "week", "month", "quarter", "year")
-
-
-def _start_date(d: dt.date, unit: str) -> dt.date:
-    if unit == "day":
-        return d
-    if unit == "week":
-        return d - dt.timedelta(days=d.weekday())
-    if unit == "month":
-        return d.replace(day=1)
-    if unit == "quarter":
-        return d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
-    if unit == "year":
-        return d.replace(month=1, day=1)
-    raise ValueError(unit)
-
-
-def _next_start(d: dt.date, unit: str) -> dt.date:
-    start = _start_date(d, unit)
-    if unit == "day":
-        return start + dt.timedelta(days=1)
-    if unit == "week":
-        return start + dt.timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[unit]
-    return _add_months(None, start, months)  # type: ignore[arg-type]
-
-
 def _start_of(ctx: Context, d: Any, unit: str) -> Any:
     """The first day (or first instant, for a datetime) of the day/week/month/quarter/year."""
     unit = unit.lower()
-    if unit not in _UNITS:
+    if unit not in PERIODS:
         return None
     if isinstance(d, dt.datetime):
-        day = _start_date(runtime.local(d, ctx).date(), unit)
+        day = period_start(runtime.local(d, ctx).date(), unit)
         return dt.datetime(day.year, day.month, day.day, tzinfo=ctx.tz)
-    return _start_date(d, unit)
+    return period_start(d, unit)
 
 
 def _end_of(ctx: Context, d: Any, unit: str) -> Any:
     """The last day of the period (for a datetime: its last microsecond)."""
     unit = unit.lower()
-    if unit not in _UNITS:
+    if unit not in PERIODS:
         return None
     if isinstance(d, dt.datetime):
-        day = _next_start(runtime.local(d, ctx).date(), unit)
+        local = runtime.local(d, ctx).date()
+        day = next_period(period_start(local, unit), unit)
         return dt.datetime(day.year, day.month, day.day, tzinfo=ctx.tz) - dt.timedelta(
             microseconds=1
         )
-    return _next_start(d, unit) - dt.timedelta(days=1)
+    return next_period(period_start(d, unit), unit) - dt.timedelta(days=1)
 
 
 def _calendar(ctx: Context) -> Any:
@@ -396,23 +373,22 @@ def _max(ctx: Context, *values: Any) -> Any:
 # ---------------------------------------------------------------- SQL spellings
 
 
-def _sql_least(*args: Any) -> Any:
+def _sql_extreme(args: tuple[Any, ...], wins: Callable[[Any, Any], Any]) -> Any:
+    """The argument that ``wins`` over all the others, null when any is null (as Python's
+    ``min``/``max`` here): a ``CASE`` chain on every dialect, as PostgreSQL's ``LEAST`` and
+    ``GREATEST`` skip nulls."""
     expr = args[0]
     for other in args[1:]:
-        expr = case((other < expr, other), else_=expr)
-    nulls = [a.is_(None) for a in args]
-    from sqlalchemy import or_ as sql_or
+        expr = case((wins(other, expr), other), else_=expr)
+    return case((sql_or(*[a.is_(None) for a in args]), None), else_=expr)
 
-    return case((sql_or(*nulls), None), else_=expr)
+
+def _sql_least(*args: Any) -> Any:
+    return _sql_extreme(args, operator.lt)
 
 
 def _sql_greatest(*args: Any) -> Any:
-    expr = args[0]
-    for other in args[1:]:
-        expr = case((other > expr, other), else_=expr)
-    from sqlalchemy import or_ as sql_or
-
-    return case((sql_or(*[a.is_(None) for a in args]), None), else_=expr)
+    return _sql_extreme(args, operator.gt)
 
 
 def _sql_concat(*args: Any) -> Any:
@@ -428,8 +404,6 @@ def _sql_left(s: Any, n: Any) -> Any:
 
 
 def _sql_is_empty(x: Any) -> Any:
-    from sqlalchemy import or_ as sql_or
-
     return sql_or(x.is_(None), func.trim(x) == "")
 
 
@@ -528,7 +502,7 @@ def _register_builtins() -> None:
 _register_builtins()
 _builtins.update(_registry)
 #: Units ``start_of`` and ``end_of`` accept.
-PERIOD_UNITS = _UNITS
+PERIOD_UNITS = PERIODS
 
 __all__ = [
     "AGGREGATE_NAMES",

@@ -431,7 +431,7 @@ class RuleService:
             for c in sets.values():
                 if c.kind != kind or c.node.entity != entity:
                     continue
-                _write_back(c, out, self._evaluate(c, out, False, None, None, None)["value"])
+                c.write_back(out, self._evaluate(c, out, False, None, None, None)["value"])
         return out
 
     def evaluate_many(
@@ -467,7 +467,7 @@ class RuleService:
                 r[target] = value
         else:
             for r, value in zip(records, values):
-                _write_back(c, r, value)
+                c.write_back(r, value)
         return values
 
     def evaluate_chain(
@@ -582,21 +582,6 @@ class RuleService:
                         )
                     )
         return problems
-
-
-def _write_back(c: CompiledRuleSet, record: dict[str, Any], value: Any) -> None:
-    """Write a rule set's value into the record as a save does, for the rule sets after it."""
-    if c.kind == "routing" and isinstance(value, dict):
-        if value.get("type") == "assign" and value.get("to") in ("user", "field"):
-            record["owner"] = value.get("target")
-        elif value.get("type") == "assign" and value.get("to") == "team":
-            record["team"] = value.get("target")
-        elif value.get("type") == "set":
-            record[value["field"]] = value["value"]
-    elif isinstance(c.target, list) and isinstance(value, dict):
-        record.update(value)
-    elif c.target is not None:
-        record[c.target] = value
 
 
 __all__ = ["EVALUATION_ORDER", "CompiledExpression", "LoadedRuleSet", "RuleService"]

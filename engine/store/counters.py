@@ -17,9 +17,9 @@ import re
 from sqlalchemy import Sequence, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from engine.store.db import upsert
 from engine.store.fixed import FixedStatement
 from engine.store.system import counters
+from engine.store.upsert import upsert
 
 #: ``n`` values of a sequence in one statement (PostgreSQL), compiled once.
 _NEXTVAL = FixedStatement(

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool, StaticPool
 
@@ -301,12 +300,3 @@ class Database:
             except IndexError:
                 break
         self.engine.dispose()
-
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def upsert(conn: Connection, table: Table, values: dict[str, Any], key: str, set_: dict) -> Any:
-    """``INSERT ... ON CONFLICT (key) DO UPDATE SET ...`` on the connection's dialect."""
-    stmt = _INSERTS[conn.dialect.name](table).values(**values)
-    return stmt.on_conflict_do_update(index_elements=[key], set_=set_)

@@ -22,7 +22,8 @@ statement and is reported by the service as on the general path. The version
 row is locked for the server's own work only.
 
 Whether an entity qualifies is asked per create (:func:`applies`): the
-conditions are the live state of the platform, read from caches.
+conditions are the live state of the platform, worked out once per entity
+version and kept until the webhooks or flows change.
 """
 
 from __future__ import annotations
@@ -41,21 +42,38 @@ from engine.store.versions import bump_or_create
 #: (dialect, prepared INSERT's SQL) → the one statement's SQL
 _ONE: dict[tuple[str, str], str] = {}
 
+#: where :func:`applies` keeps its answer in ``LiveEntity.statements``
+_KEY = "lone_create"
+
 
 def applies(service: Any) -> bool:
     """Whether a lone create of ``service``'s entity may run as one autocommit statement.
 
     PostgreSQL through psycopg (named parameters), no transaction already open
-    here (the create must join it), and nothing that acts on the new record
-    besides its audit row and data version: the same conditions as taking the id
-    in the INSERT (no rules, child rows or files), plus no autonumbers, lookups,
-    webhooks or flows on a creation of the entity.
+    here (the create must join it), and what :func:`_qualifies` says of the
+    entity. That answer walks the entity's fields, so it is kept with the live
+    entity (rebuilt on every metadata change: fields, rule sets, flows) beside
+    the webhook index and flow triggers it was read from, and read again when
+    either was rebuilt (a webhook subscription changes the index only).
     """
     p = service.platform
     db = p.db
     if db.engine.dialect.driver != "psycopg" or db.in_transaction():
         return False
-    if not service.takes_id_in_insert(db.engine.dialect):
+    webhooks, flows = p.webhook_index(), p.flow_triggers()
+    kept = service.live.statements.get(_KEY)
+    if kept is not None and kept[0] is webhooks and kept[1] is flows:
+        return kept[2]
+    answer = _qualifies(service, webhooks, flows)
+    service.live.statements[_KEY] = (webhooks, flows, answer)
+    return answer
+
+
+def _qualifies(service: Any, webhooks: dict[Any, Any], flows: dict[Any, Any]) -> bool:
+    """Nothing acts on a new record of ``service``'s entity besides its audit row and data
+    version: the conditions of taking the id in the INSERT (no rules, child rows or
+    files), plus no autonumbers, lookups, webhooks or flows on a creation."""
+    if not service.takes_id_in_insert(service.platform.db.engine.dialect):
         return False
     from engine.store.lookups import lookups_of
 
@@ -65,7 +83,7 @@ def applies(service: Any) -> bool:
     if any(f.type.name == "autonumber" for f in model.active_fields()):
         return False
     key = (service.entity, "created")
-    return not p.webhook_index().get(key) and key not in p.flow_triggers()
+    return not webhooks.get(key) and key not in flows
 
 
 def create(service: Any, record: dict[str, Any], now: Any) -> None:

@@ -28,7 +28,8 @@ class LiveEntity:
     version: int
     table: Table
     child_tables: dict[str, Table]
-    #: statements built once over this version's tables (the record service's read by id)
+    #: what is built once per version: statements over its tables (the record service's read
+    #: by id) and answers derived from its model (whether a lone create applies)
     statements: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 

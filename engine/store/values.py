@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import error_entry
-from engine.forms.entity import ASSIGNABLE_SYSTEM_FIELDS, SYSTEM_FIELDS, EntityModel
+from engine.forms.system_fields import ASSIGNABLE_SYSTEM_FIELDS, SYSTEM_FIELDS
+
+if TYPE_CHECKING:
+    from engine.forms.entity import EntityModel
 
 SYSTEM_KEYS = frozenset(SYSTEM_FIELDS)
 

@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.store.fixed import FixedStatement
 from engine.store.system import system_metadata
+from engine.store.upsert import upsert
 
 data_versions = Table(
     "ts_data_version",
@@ -98,8 +99,6 @@ def flush(conn: Connection, *, commit: bool = False) -> None:
     for entity in sorted(touched):
         bumped = _BUMP.execute(conn, {"entity": entity})
         if bumped.rowcount == 0:  # the entity's first write ever: rare, so two statements
-            from engine.store.db import upsert
-
             conn.execute(
                 upsert(
                     conn,

@@ -131,6 +131,20 @@ def test_a_bad_answer_is_shown_under_its_field_and_keeps_the_link_open(crm, web)
         crm.webforms.answer(FORM, link.rsplit("/", 1)[1], {"csat": "3", "nps": "6"}, client="t")
 
 
+def test_a_stale_token_or_a_too_large_answer_keeps_the_link_open(crm, web):
+    """The answer page refuses as the plain form does, and shows the form again on its link."""
+    _account, survey = survey_for(crm)
+    link = link_in_inbox(crm, "guo_hao", survey["id"])
+    stale = web.post(link, data={"form_token": "forged.token.value", "csat": "4", "nps": "8"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "This form has expired" in page
+    assert f'action="{link}' in page and 'value="4"' in page
+    too_large = web.post(link, data={"form_token": page_token(page), "csat": "x" * 70_000})
+    assert too_large.status_code == 413
+    assert crm.records("survey_response").get(survey["id"])["csat"] is None
+    assert send(web, link, csat="4", nps="8").status_code == 200
+
+
 def test_a_link_is_issued_only_for_a_form_that_takes_answers(crm):
     with pytest.raises(NotFound):
         crm.webforms.issue_link("website_lead", 1)

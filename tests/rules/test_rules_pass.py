@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from test_rules_special import FIELDS, Row
 
 from engine.rules.compile_rules import CompiledRuleSet, compile_ruleset
-from engine.rules.service import RuleService, _write_back
+from engine.rules.service import RuleService
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -115,11 +115,11 @@ def definition(
         for n, name in enumerate(names):
             value = general[name].run(copy, None, None, ctx)
             columns[n].append(value)
-            _write_back(general[name], copy, value)
+            general[name].write_back(copy, value)
     for i, record in enumerate(records):
         for n, name in enumerate(names):
             if name in written:
-                _write_back(general[name], record, columns[n][i])
+                general[name].write_back(record, columns[n][i])
     return columns
 
 
@@ -406,8 +406,33 @@ def test_whole_totals(whole_svc: RuleService, name: str, whole: bool) -> None:
     assert loaded.checked is not None
     c = PyCompiler(loaded.checked, svc.tz)
     c.record_getter = "rg"
-    part = special_body(c, loaded.compiled.node, None, loaded.checked, lambda v: [f"_v = {v}"])
-    assert part.whole is whole
+    node = loaded.compiled.node
+    emit = lambda v: [f"_v = {v}"]  # noqa: E731
+    assert special_body(c, node, None, loaded.checked, emit).whole is None  # not asked
+    assert special_body(c, node, None, loaded.checked, emit, whole=True).whole is whole
+
+
+def test_a_whole_total_is_worked_out_once_per_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a set does not ask; the first chain over a version does, the next chains
+    over it reuse the answer, and a new version asks again."""
+    from engine.rules import compile_py_special
+
+    asked: list[str] = []
+    real = compile_py_special.whole_total
+    monkeypatch.setattr(
+        compile_py_special, "whole_total", lambda c, rs: asked.append(rs.name) or real(c, rs)
+    )
+    svc = RuleService(definitions, entities=DEFINITIONS, timezone="UTC", clock=lambda: NOW)
+    svc.load_ruleset(WHOLE, "whole.rules")
+    assert asked == []
+    record = {"source": "website", "company_size": 30, "page_visits": 4}
+    assert svc.evaluate_chain(("w_consts",), [dict(record)]) == [[54]]
+    assert svc.evaluate_chain(("w_consts", "w_decimal"), [dict(record)]) == [[54], [0.5]]
+    assert asked == ["w_consts", "w_decimal"]
+    assert svc.rulesets()["w_consts"].compiled.whole is True
+    svc.load_ruleset(WHOLE.replace('+20 "web"', '+21 "web"', 1), "whole.rules")
+    assert svc.evaluate_chain(("w_consts",), [dict(record)]) == [[55]]
+    assert asked[2:] == ["w_consts"]
 
 
 @settings(max_examples=200, deadline=None)

@@ -119,6 +119,71 @@ def test_a_broken_entity_does_not_stop_the_warm_up(platform, monkeypatch, caplog
     assert gc.get_freeze_count() > 0
 
 
+def _entities(p, *names):
+    for name in names:
+        p.meta.save("entity", name, {**LEAD, "name": name, "label": name.title()}, user="test")
+
+
+def test_one_read_transaction_warms_every_entity(platform, monkeypatch, unfreeze):
+    from engine.store.records import RecordService
+
+    p = platform
+    _entities(p, "lead", "prospect", "partner")
+    app = create_app(p, config={"SECRET_KEY": "k"})
+    opened = []
+    transaction = p.db.transaction
+
+    def counted(*args, **kw):
+        if not p.db.in_transaction():
+            opened.append(1)
+        return transaction(*args, **kw)
+
+    seen = []
+
+    def noting(method):
+        def call(self, *args, **kw):
+            seen.append((method.__name__, self.entity, p.db.in_transaction(), len(opened)))
+            return method(self, *args, **kw)
+
+        return call
+
+    monkeypatch.setattr(p.db, "transaction", counted)
+    for method in (RecordService.list, RecordService.warm):
+        monkeypatch.setattr(RecordService, method.__name__, noting(method))
+    warm_worker(app)
+    assert sorted({entity for _m, entity, _i, _n in seen}) == ["lead", "partner", "prospect"]
+    assert len(seen) == 6 and all(inside for _m, _e, inside, _n in seen)
+    assert len({n for *_rest, n in seen}) == 1  # no transaction opened between them
+
+
+def test_a_broken_entity_leaves_the_others_warmed(platform, monkeypatch, caplog, unfreeze):
+    from engine.store.records import RecordService
+
+    p = platform
+    _entities(p, "lead", "prospect", "partner")
+    app = create_app(p, config={"SECRET_KEY": "k"})
+    warmed = []
+    real_list, real_warm = RecordService.list, RecordService.warm
+
+    def list_(self, *args, **kw):
+        if self.entity == "lead":  # a failed statement aborts a PostgreSQL transaction
+            with p.db.transaction(write=False) as conn:
+                conn.exec_driver_sql("SELECT * FROM no_such_table")
+        return real_list(self, *args, **kw)
+
+    def warm(self, conn):
+        warmed.append(self.entity)
+        return real_warm(self, conn)
+
+    monkeypatch.setattr(RecordService, "list", list_)
+    monkeypatch.setattr(RecordService, "warm", warm)
+    with caplog.at_level(logging.WARNING, logger="tessera.serve"):
+        warm_worker(app)
+    assert "warm-up of entity lead failed" in caplog.text
+    assert sorted(warmed) == ["partner", "prospect"]
+    assert gc.get_freeze_count() > 0
+
+
 def test_serve_warms_each_worker_and_sizes_its_pool(db_url, monkeypatch, unfreeze):
     """``serve_production`` as gunicorn runs it: the settings, then ``load`` in the worker."""
     from gunicorn.app.base import BaseApplication

@@ -14,14 +14,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import ValidationError, error_entry
 from engine.store import import_review
 from web.api import IMPORT_MAX_BYTES, _entity
 from web.auth import require_user
-from web.http import json_response, platform_of
+from web.http import json_response, model_or_404, platform_of
 from web.i18n import current_lang, label
 from web.openapi_paths import OBJECT, RECORD_ID, STRING, answer, json_body, op, path_param
 from web.ui.context import sign_in_first
@@ -45,12 +45,9 @@ def _limit() -> int:
 def page(entity: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
-    p = platform_of()
-    if entity not in p.entities.names():
-        abort(404)
+    model = model_or_404(entity)
     if not may_import(entity, g.user):
         return render_template("list_refused.html"), 403
-    model = p.entities.get(entity).model
     meta = {
         "entity": entity,
         "max_bytes": _limit(),

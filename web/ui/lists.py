@@ -31,7 +31,7 @@ from engine.errors import (
 from engine.forms.entity import Field
 from engine.store.views import SavedViews
 from web import api as rest
-from web.http import platform_of
+from web.http import model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
 from web.views_api import views_api
@@ -268,13 +268,6 @@ def _url(entity: str, state: dict[str, Any], **changes: Any) -> str:
     return f"/app/{entity}?" + urlencode(params)
 
 
-def _entity_or_404(entity: str) -> Any:
-    p = platform_of()
-    if entity not in p.entities.names():
-        abort(404)
-    return p.entities.get(entity).model
-
-
 def _refused() -> Any:
     return render_template("list_refused.html"), 403
 
@@ -294,7 +287,7 @@ def _users() -> list[dict[str, str]]:
 def list_page(entity: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
-    model = _entity_or_404(entity)
+    model = model_or_404(entity)
     p = platform_of()
     user = g.user
     try:
@@ -394,7 +387,7 @@ def list_page(entity: str) -> Any:
 def kanban_page(entity: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
-    model = _entity_or_404(entity)
+    model = model_or_404(entity)
     p = platform_of()
     user = g.user
     try:

@@ -203,21 +203,43 @@ def show(name: str) -> Response:
     return _page(name, definition)
 
 
-@blueprint.post("/f/<name>")
-def submit(name: str) -> Response:
-    _lang_from_query()
+def _too_much() -> Response | None:
+    """The 413 page for a post over ``MAX_FORM_BODY`` (or of no stated length), else None."""
     length = request.content_length
     if length is None or length > MAX_FORM_BODY:
         return _simple(413, gettext("Too much data"), gettext("The form sent too much data."))
+    return None
+
+
+def _values() -> dict[str, str]:
+    """The posted fields, without the form's and the session's tokens."""
+    return {k: v for k, v in request.form.items() if k not in ("form_token", "csrf_token")}
+
+
+def _expired(
+    name: str, definition: dict[str, Any], values: dict[str, str], action: str | None = None
+) -> Response | None:
+    """The form again, with what was sent and a note, when its token is stale or forged
+    (submissions and answers alike), else None."""
+    if token_ok(name, request.form.get("form_token", "")):
+        return None
+    alert = gettext("This form has expired. Please check your entries and send it again.")
+    return _page(name, definition, values=values, alert=alert, status=400, action=action)
+
+
+@blueprint.post("/f/<name>")
+def submit(name: str) -> Response:
+    _lang_from_query()
+    if (refused := _too_much()) is not None:
+        return refused
     p = platform_of()
     try:
         definition = p.webforms.published(name)
     except NotFound:
         return _not_found()
-    values = {k: v for k, v in request.form.items() if k not in ("form_token", "csrf_token")}
-    if not token_ok(name, request.form.get("form_token", "")):
-        alert = gettext("This form has expired. Please check your entries and send it again.")
-        return _page(name, definition, values=values, alert=alert, status=400)
+    values = _values()
+    if (expired := _expired(name, definition, values)) is not None:
+        return expired
     try:
         p.webforms.submit(name, values, client=request.remote_addr or "unknown")
     except TooManySubmissions:
@@ -285,19 +307,17 @@ def show_answer(name: str, token: str) -> Response:
 def submit_answer(name: str, token: str) -> Response:
     """Save the answer through the record's ordinary update; the link closes with it."""
     _lang_from_query()
-    length = request.content_length
-    if length is None or length > MAX_FORM_BODY:
-        return _simple(413, gettext("Too much data"), gettext("The form sent too much data."))
+    if (refused := _too_much()) is not None:
+        return refused
     p = platform_of()
     action = f"/f/{name}/a/{token}"
     try:
         definition, _record = p.webforms.open_link(name, token)
     except (NotFound, LinkUsed, LinkExpired) as exc:
         return _link_closed(exc)
-    values = {k: v for k, v in request.form.items() if k not in ("form_token", "csrf_token")}
-    if not token_ok(name, request.form.get("form_token", "")):
-        alert = gettext("This form has expired. Please check your entries and send it again.")
-        return _page(name, definition, values=values, alert=alert, status=400, action=action)
+    values = _values()
+    if (expired := _expired(name, definition, values, action)) is not None:
+        return expired
     try:
         p.webforms.answer(name, token, values, client=request.remote_addr or "unknown")
     except (NotFound, LinkUsed, LinkExpired) as exc:

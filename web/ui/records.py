@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
-from web.http import platform_of
+from web.http import model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
 from web.ui.display import display_value
@@ -51,13 +51,6 @@ WIDGETS = {
     "file": "file",
     "autonumber": "text",
 }
-
-
-def _entity_or_404(entity: str) -> Any:
-    p = platform_of()
-    if entity not in p.entities.names():
-        abort(404)
-    return p.entities.get(entity).model
 
 
 def _options(f: Any) -> list[dict[str, str]]:
@@ -301,7 +294,7 @@ def _form(entity: str, record_id: int | None) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
     p = platform_of()
-    model = _entity_or_404(entity)
+    model = model_or_404(entity)
     access = p.access(g.user)
     levels = access.field_levels(entity)
     record: dict[str, Any] = {}
@@ -338,7 +331,7 @@ def form_js(entity: str) -> Response:
 
     if g.get("user") is None:
         abort(401)
-    _entity_or_404(entity)
+    model_or_404(entity)
     p = platform_of()
     if not p.access(g.user).scopes(entity, "read"):
         abort(403)
@@ -562,7 +555,7 @@ def record_page(entity: str, record_id: int) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
     p = platform_of()
-    model = _entity_or_404(entity)
+    model = model_or_404(entity)
     access = p.access(g.user)
     levels = access.field_levels(entity)
     record = p.records(entity, g.user).get(record_id)
@@ -593,7 +586,7 @@ def add_comment(entity: str, record_id: int) -> Any:
         return gate
     from engine.store import comments
 
-    _entity_or_404(entity)
+    model_or_404(entity)
     comments.add(platform_of(), entity, record_id, request.form.get("body", ""), user=g.user)
     return redirect(f"/app/{entity}/{record_id}#timeline", code=303)
 

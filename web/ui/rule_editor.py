@@ -20,8 +20,8 @@ from engine.errors import NotFound, ValidationError, error_entry
 from engine.rules.editor import completions, run_examples
 from engine.rules.parse import parse_file
 from engine.rules.structured import row_condition, to_model, to_text
-from web.auth import require_user
-from web.http import body, json_response, platform_of
+from web.auth import customizing, require_user
+from web.http import body, json_response
 from web.ui.context import sign_in_first
 from web.vendor import import_map
 
@@ -29,13 +29,6 @@ blueprint = Blueprint("rule_editor", __name__)
 
 #: Largest ``.rules`` text the editor endpoints accept.
 MAX_TEXT = 200_000
-
-
-def _platform() -> Any:
-    """The platform, once the signed-in user may customize rules."""
-    p = platform_of()
-    p.access(require_user()).require_customize("rules")
-    return p
 
 
 def _text(data: dict[str, Any], key: str = "text") -> str:
@@ -66,7 +59,7 @@ def _rulesets(text: str) -> list[dict[str, str]]:
 def index() -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
-    p = _platform()
+    p = customizing("rules")
     files = []
     for name in p.meta.names("rules"):
         found = p.meta.get("rules", name)
@@ -81,7 +74,7 @@ def index() -> Any:
 def edit(name: str) -> Any:
     if (gate := sign_in_first()) is not None:
         return gate
-    p = _platform()
+    p = customizing("rules")
     found = _file_or_new(p, name)
     text = found["definition"].get("text", "")
     imports, source = import_map()
@@ -129,14 +122,14 @@ def _entity_of(p: Any, name: str, text: str) -> str:
 @blueprint.post("/api/v1/rules/model")
 def model() -> Response:
     """``{"text"}`` → ``{"model"}``: the grids' model of a rules file (422 if it does not parse)."""
-    _platform()
+    customizing("rules")
     return json_response({"model": to_model(_text(body()))})
 
 
 @blueprint.post("/api/v1/rules/print")
 def print_model() -> Response:
     """``{"model"}`` → ``{"text"}``: the rules file the grids describe, canonically laid out."""
-    _platform()
+    customizing("rules")
     data = body().get("model")
     if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
         raise ValidationError(
@@ -156,7 +149,7 @@ def print_model() -> Response:
 def table_row() -> Response:
     """``{"inputs": [...], "cells": [...]}`` → ``{"condition"}``: what a decision-table row
     tests, as a condition (for "which records would this hit")."""
-    _platform()
+    customizing("rules")
     data = body()
     inputs, cells = data.get("inputs"), data.get("cells")
     if not isinstance(inputs, list) or not isinstance(cells, list):
@@ -172,7 +165,7 @@ def table_row() -> Response:
 @blueprint.post("/api/v1/rules/complete")
 def complete() -> Response:
     """``{"text", "position"}`` → what fits at the cursor: keywords, fields, functions, enums."""
-    p = _platform()
+    p = customizing("rules")
     data = body()
     position = data.get("position")
     text = _text(data)
@@ -184,7 +177,7 @@ def complete() -> Response:
 @blueprint.post("/api/v1/rules/examples")
 def examples() -> Response:
     """``{"text", "path"}`` → each ``test`` example of the file, passed or failed."""
-    p = _platform()
+    p = customizing("rules")
     data = body()
     return json_response(run_examples(p.rules, _text(data), data.get("path")))
 
@@ -193,7 +186,7 @@ def examples() -> Response:
 def trace(entity: str, record_id: int) -> Response:
     """Why a record has its score, grade and owner (``p.rules.explain``), as the user reads it."""
     user = require_user()
-    p = _platform()
+    p = customizing("rules")
     from web.api import _record_id
 
     record = p.records(entity, user).get(_record_id(record_id))
@@ -206,7 +199,7 @@ def trace(entity: str, record_id: int) -> Response:
 def diff(name: str) -> Response:
     """``{"from": version, "to": version}`` or ``{"from": version, "text": draft}``: a unified
     diff of the two texts of the rules file ``name``."""
-    p = _platform()
+    p = customizing("rules")
     data = body()
     texts = {v["version"]: v["definition"].get("text", "") for v in p.meta.versions("rules", name)}
     if not texts:
@@ -234,7 +227,7 @@ def diff(name: str) -> Response:
 def replay(name: str) -> Response:
     """``{"ruleset", "text"?, "version"?, "limit"?}`` → the dry-run report over stored records
     (``p.rules.replay``): the draft text when given, else a stored version."""
-    p = _platform()
+    p = customizing("rules")
     data = body()
     ruleset = str(data.get("ruleset") or "")
     limit = data.get("limit")
