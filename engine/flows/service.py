@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from engine.errors import (
     ConflictError,
@@ -303,6 +303,10 @@ class FlowService:
             clauses = [flow_tasks.c.assignee == user] if user is not None else []
             if roles:
                 clauses.append(flow_tasks.c.role.in_(list(roles)))
+            if status is not None:
+                # the status in each term too: SQLite then reads each term from its
+                # open-task index (``ix_flow_task_open_*``, a multi-index OR)
+                clauses = [and_(c, flow_tasks.c.status == status) for c in clauses]
             stmt = stmt.where(or_(*clauses))
         with self.platform.db.transaction(write=False) as conn:
             return [_task_view(r) for r in conn.execute(stmt).mappings()]
