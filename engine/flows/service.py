@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, literal, or_, select, update
 
 from engine.errors import (
     ConflictError,
@@ -295,8 +295,11 @@ class FlowService:
     ) -> list[dict[str, Any]]:
         """Tasks assigned to ``user`` or to one of ``roles`` (all users' when both are empty)."""
         stmt = select(flow_tasks).order_by(flow_tasks.c.id)
+        # The status written into the SQL, not bound: a plan made for any value
+        # (PostgreSQL's generic plan) could not use the open-task indexes.
+        is_status = flow_tasks.c.status == literal(status, literal_execute=True)
         if status is not None:
-            stmt = stmt.where(flow_tasks.c.status == status)
+            stmt = stmt.where(is_status)
         if instance is not None:
             stmt = stmt.where(flow_tasks.c.instance_id == instance)
         if user is not None or roles:
@@ -306,7 +309,7 @@ class FlowService:
             if status is not None:
                 # the status in each term too: SQLite then reads each term from its
                 # open-task index (``ix_flow_task_open_*``, a multi-index OR)
-                clauses = [and_(c, flow_tasks.c.status == status) for c in clauses]
+                clauses = [and_(c, is_status) for c in clauses]
             stmt = stmt.where(or_(*clauses))
         with self.platform.db.transaction(write=False) as conn:
             return [_task_view(r) for r in conn.execute(stmt).mappings()]
