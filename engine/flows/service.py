@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, insert, literal, or_, select, update
+from sqlalchemy import and_, insert, literal_column, or_, select, update
 
 from engine.errors import (
     ConflictError,
@@ -38,6 +38,9 @@ from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.platform import Platform
+
+#: the open status as SQL text, which the open-task indexes' condition names
+OPEN_SQL = literal_column("'open'")
 
 log = logging.getLogger("tessera.flows")
 
@@ -295,9 +298,9 @@ class FlowService:
     ) -> list[dict[str, Any]]:
         """Tasks assigned to ``user`` or to one of ``roles`` (all users' when both are empty)."""
         stmt = select(flow_tasks).order_by(flow_tasks.c.id)
-        # The status written into the SQL, not bound: a plan made for any value
-        # (PostgreSQL's generic plan) could not use the open-task indexes.
-        is_status = flow_tasks.c.status == literal(status, literal_execute=True)
+        # 'open' written into the SQL, not bound: a plan made for any value (PostgreSQL's
+        # generic plan) could not use the open-task indexes; any other status is bound.
+        is_status = flow_tasks.c.status == (OPEN_SQL if status == "open" else status)
         if status is not None:
             stmt = stmt.where(is_status)
         if instance is not None:
