@@ -60,9 +60,9 @@ flow_tokens = Table(
     # left nothing open there moves to the next node (``NodeType.moves_on``) rather
     # than ending; (id, visit) names one stay at one node, as tasks and events say.
     Column("visit", Integer, nullable=False, server_default=text("0")),
-    # An instance's tokens, by instance alone: a token's status changes at most
-    # steps (its end at least), and a status in the key rewrote the entry, one page
-    # per commit; a reader of live tokens checks the status of the instance's few rows.
+    # An instance's tokens, by instance alone: a token's status changes in most steps
+    # (at its end if not before), and a status in the key rewrote the entry, a page
+    # per commit; a reader of live tokens checks the status on the instance's few rows.
     Index("ix_flow_token_of_instance", "instance_id"),
 )
 
@@ -90,8 +90,9 @@ flow_tasks = Table(
     Column("due_on", UTCDateTime),
     Column("version", Integer, nullable=False, default=1),
     Column("visit", Integer, nullable=False, server_default=text("0")),  # the token's visit
-    # An inbox: ``status = 'open' AND (assignee = ? OR role IN (...))`` (SQLite's
-    # multi-index OR). Each index holds the open tasks that name one, nothing else:
+    # An inbox: ``(assignee = ? AND status = 'open') OR (role IN (...) AND status =
+    # 'open')``, as ``FlowService.tasks`` asks it (SQLite's multi-index OR, PostgreSQL's
+    # BitmapOr; 'open' is written in the SQL, so a generic plan uses them). Each holds the open tasks that name one, nothing else:
     # closing a task takes its entry out of a small index (keeping a closed task's
     # entry, under its new status, rewrote it elsewhere in the person's history),
     # and a person's task never touches the role index.
