@@ -92,10 +92,11 @@ flow_tasks = Table(
     Column("visit", Integer, nullable=False, server_default=text("0")),  # the token's visit
     # An inbox: ``(assignee = ? AND status = 'open') OR (role IN (...) AND status =
     # 'open')``, as ``FlowService.tasks`` asks it (SQLite's multi-index OR, PostgreSQL's
-    # BitmapOr; 'open' is written in the SQL, so a generic plan uses them). Each holds the open tasks that name one, nothing else:
-    # closing a task takes its entry out of a small index (keeping a closed task's
-    # entry, under its new status, rewrote it elsewhere in the person's history),
-    # and a person's task never touches the role index.
+    # BitmapOr; 'open' is written in the SQL, so a generic plan uses them). Each
+    # holds the open tasks that name one, nothing else: closing a task takes its
+    # entry out of a small index (keeping a closed task's entry, under its new
+    # status, rewrote it elsewhere in the person's history), and a person's task
+    # never touches the role index.
     Index(
         "ix_flow_task_open_assignee",
         "assignee",
