@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, literal_column, or_, select, update
 
 from engine.errors import (
     ConflictError,
@@ -38,6 +38,9 @@ from engine.i18n import t
 
 if TYPE_CHECKING:
     from engine.platform import Platform
+
+#: the open status as SQL text, which the open-task indexes' condition names
+OPEN_SQL = literal_column("'open'")
 
 log = logging.getLogger("tessera.flows")
 
@@ -295,14 +298,21 @@ class FlowService:
     ) -> list[dict[str, Any]]:
         """Tasks assigned to ``user`` or to one of ``roles`` (all users' when both are empty)."""
         stmt = select(flow_tasks).order_by(flow_tasks.c.id)
+        # 'open' written into the SQL, not bound: a plan made for any value (PostgreSQL's
+        # generic plan) could not use the open-task indexes; any other status is bound.
+        is_status = flow_tasks.c.status == (OPEN_SQL if status == "open" else status)
         if status is not None:
-            stmt = stmt.where(flow_tasks.c.status == status)
+            stmt = stmt.where(is_status)
         if instance is not None:
             stmt = stmt.where(flow_tasks.c.instance_id == instance)
         if user is not None or roles:
             clauses = [flow_tasks.c.assignee == user] if user is not None else []
             if roles:
                 clauses.append(flow_tasks.c.role.in_(list(roles)))
+            if status is not None:
+                # the status in each term too: SQLite then reads each term from its
+                # open-task index (``ix_flow_task_open_*``, a multi-index OR)
+                clauses = [and_(c, is_status) for c in clauses]
             stmt = stmt.where(or_(*clauses))
         with self.platform.db.transaction(write=False) as conn:
             return [_task_view(r) for r in conn.execute(stmt).mappings()]

@@ -60,7 +60,10 @@ flow_tokens = Table(
     # left nothing open there moves to the next node (``NodeType.moves_on``) rather
     # than ending; (id, visit) names one stay at one node, as tasks and events say.
     Column("visit", Integer, nullable=False, server_default=text("0")),
-    Index("ix_flow_token_instance", "instance_id", "status"),
+    # An instance's tokens, by instance alone: a token's status changes in most steps
+    # (at its end if not before), and a status in the key rewrote the entry, a page
+    # per commit; a reader of live tokens checks the status on the instance's few rows.
+    Index("ix_flow_token_of_instance", "instance_id"),
 )
 
 # Human work: approvals and tasks. ``version`` guards completion: the update
@@ -87,25 +90,24 @@ flow_tasks = Table(
     Column("due_on", UTCDateTime),
     Column("version", Integer, nullable=False, default=1),
     Column("visit", Integer, nullable=False, server_default=text("0")),  # the token's visit
-    # Each index names its group first and the status second: closing a task moves
-    # its entry within the same leaf page (a status first moved it from the 'open'
-    # part of the index to the 'completed' part, another page written per commit).
-    # An inbox: ``assignee = ? OR role IN (...)`` with ``status = 'open'`` (SQLite's
-    # multi-index OR). Only the rows that name one are in each: a person's task never
-    # touches the role index.
+    # An inbox: ``(assignee = ? AND status = 'open') OR (role IN (...) AND status =
+    # 'open')``, as ``FlowService.tasks`` asks it (SQLite's multi-index OR, PostgreSQL's
+    # BitmapOr; 'open' is written in the SQL, so a generic plan uses them). Each
+    # holds the open tasks that name one, nothing else: closing a task takes its
+    # entry out of a small index (keeping a closed task's entry, under its new
+    # status, rewrote it elsewhere in the person's history), and a person's task
+    # never touches the role index.
     Index(
-        "ix_flow_task_assignee_open",
+        "ix_flow_task_open_assignee",
         "assignee",
-        "status",
-        sqlite_where=text("assignee IS NOT NULL"),
-        postgresql_where=text("assignee IS NOT NULL"),
+        sqlite_where=text("assignee IS NOT NULL AND status = 'open'"),
+        postgresql_where=text("assignee IS NOT NULL AND status = 'open'"),
     ),
     Index(
-        "ix_flow_task_role_open",
+        "ix_flow_task_open_role",
         "role",
-        "status",
-        sqlite_where=text("role IS NOT NULL"),
-        postgresql_where=text("role IS NOT NULL"),
+        sqlite_where=text("role IS NOT NULL AND status = 'open'"),
+        postgresql_where=text("role IS NOT NULL AND status = 'open'"),
     ),
     # An instance's tasks, and a step's look at the open tasks of its token (the
     # statements name the instance too): one instance's entries share a leaf, so a
@@ -115,11 +117,14 @@ flow_tasks = Table(
 
 #: indexes of earlier versions that :func:`migrate` drops from an existing database
 OLD_INDEXES = {
+    "ts_flow_token": ("ix_flow_token_instance",),
     "ts_flow_task": (
         "ix_flow_task_assignee",
         "ix_flow_task_role",
         "ix_flow_task_instance",
         "ix_flow_task_token",
+        "ix_flow_task_assignee_open",
+        "ix_flow_task_role_open",
     ),
 }
 

@@ -14,14 +14,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import Platform
 from engine.flows import runtime as runtime_module
 from engine.flows import statements as stm
 from engine.flows.fastsql import Fixed, _read_sqlite_utc
-from engine.flows.tables import OLD_INDEXES, flow_tasks
+from engine.flows.tables import OLD_INDEXES, flow_tasks, flow_tokens
 from engine.store.types import UTCDateTime
 from tests.conftest import database_url
 from tests.floor_defs import save
@@ -146,6 +146,13 @@ def test_the_inbox_finds_open_tasks_by_person_and_by_role(platform):
     assert [t["id"] for t in p.flows.tasks()] == [role_task["id"]]
     done = p.flows.tasks(instance=inst["id"], status="completed")
     assert [t["id"] for t in done] == [mine["id"]]
+    # Other statuses are not in the open-task indexes: still found, from the table.
+    assert [t["id"] for t in p.flows.tasks(user="bob", status="completed")] == [mine["id"]]
+    assert p.flows.tasks(user="bob", status="cancelled") == []
+    both = p.flows.tasks(user="dave", roles=["director"], status=None)
+    assert [t["id"] for t in both] == [role_task["id"]]
+    assert [t["id"] for t in p.flows.tasks(user="bob", roles=["director"], status=None)] == [
+        mine["id"], role_task["id"]]  # fmt: skip
 
 
 # -- one statement for a flush's token writes ---------------------------------------------
@@ -200,15 +207,86 @@ def test_the_step_statements_and_the_inbox_search_an_index(tmp_path):
                 plan = [r[3] for r in cursor.execute(
                     "EXPLAIN QUERY PLAN " + compiled.sql, [1] * len(compiled.order))]  # fmt: skip
                 assert not [step for step in plan if step.startswith("SCAN")], (name, plan)
-            inbox = (
-                "SELECT id FROM ts_flow_task WHERE status = 'open' "
-                "AND (assignee = ? OR role IN (?, ?)) ORDER BY id"
-            )
-            plan = [r[3] for r in cursor.execute("EXPLAIN QUERY PLAN " + inbox, ["a", "r", "s"])]
+        # The inbox as p.flows.tasks asks it: each OR term from its open-task index.
+        seen: list[tuple[str, Any]] = []
+
+        def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:
+            seen.append((statement, parameters))
+
+        event.listen(p.db.engine, "before_cursor_execute", keep)
+        try:
+            p.flows.tasks(user="a", roles=["r", "s"])
+        finally:
+            event.remove(p.db.engine, "before_cursor_execute", keep)
+        (inbox, parameters) = [(s, a) for s, a in seen if "ts_flow_task" in s][-1]
+        with p.db.transaction(write=False) as conn:
+            cursor = conn.connection.dbapi_connection.cursor()
+            plan = [r[3] for r in cursor.execute("EXPLAIN QUERY PLAN " + inbox, parameters)]
             assert "MULTI-INDEX OR" in plan, plan
             assert not [step for step in plan if step.startswith("SCAN")], plan
     finally:
         p.close()
+
+
+#: the flow indexes of the version before the open-task and instance-only indexes
+_PREVIOUS_INDEXES = (
+    "CREATE INDEX ix_flow_token_instance ON ts_flow_token (instance_id, status)",
+    "CREATE INDEX ix_flow_task_assignee_open ON ts_flow_task (assignee, status) "
+    "WHERE assignee IS NOT NULL",
+    "CREATE INDEX ix_flow_task_role_open ON ts_flow_task (role, status) WHERE role IS NOT NULL",
+    "CREATE INDEX ix_flow_task_step ON ts_flow_task (instance_id, token_id, status)",
+)
+
+
+def test_running_instances_under_the_previous_indexes_carry_on_under_the_new_ones(tmp_path):
+    """A database whose token and inbox indexes kept the status in the key, with
+    instances waiting at a person and at a role: reopened, it has the declared
+    indexes only, the inboxes show the same open tasks and the instances finish."""
+    with database_url(tmp_path) as url:
+        p = Platform(url)
+        try:
+            save(p, DEAL)
+            p.users.add("bob")
+            p.users.add("dave", roles=["director"])
+            p.flows.publish(flow(APPROVAL), user="admin")
+            deals = p.records("deal")
+            started = [
+                p.flows.start("deal_approval", record=("deal", deals.create(
+                    {"title": f"Deal {n}", "amount": amount})["id"]), user="alice")["id"]
+                for n, amount in enumerate((900_000, 10, 800_000))
+            ]  # fmt: skip
+            first = min(p.flows.tasks(user="bob"), key=lambda t: t["instance_id"])
+            p.flows.complete(first["id"], "approve", user="bob")  # now at the director
+            before = {who: p.flows.tasks(user=who, roles=roles)
+                      for who, roles in (("bob", []), ("dave", ["director"]))}  # fmt: skip
+            with p.db.transaction() as conn:
+                for table in (flow_tokens, flow_tasks):
+                    for index in table.indexes:
+                        conn.execute(text(f"DROP INDEX {index.name}"))
+                for ddl in _PREVIOUS_INDEXES:
+                    conn.execute(text(ddl))
+            assert "ix_flow_token_instance" in _index_names(p, "ts_flow_token")
+        finally:
+            p.close()
+        p = Platform(url)
+        try:
+            after = {who: p.flows.tasks(user=who, roles=roles)
+                     for who, roles in (("bob", []), ("dave", ["director"]))}  # fmt: skip
+            assert after == before
+            assert len(after["dave"]) == 1 and len(after["bob"]) == 2
+            for table in (flow_tokens, flow_tasks):
+                assert _index_names(p, table.name) == {i.name for i in table.indexes}
+            for who in ("dave", "bob"):
+                for task in p.flows.tasks(user=who, roles=["director"] if who == "dave" else []):
+                    p.flows.complete(task["id"], "approve", user=who)
+            for who in ("dave", "bob"):
+                for task in p.flows.tasks(user=who, roles=["director"] if who == "dave" else []):
+                    p.flows.complete(task["id"], "approve", user=who)
+            ended = [p.flows.instance(i, history=False) for i in started]
+            assert [(i["status"], i["outcome"]) for i in ended] == [("completed", "approved")] * 3
+            assert p.flows.tasks(user="bob") == [] and p.flows.tasks(roles=["director"]) == []
+        finally:
+            p.close()
 
 
 def test_a_countersign_step_reads_one_open_task_whatever_their_number(tmp_path):
