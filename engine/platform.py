@@ -397,8 +397,13 @@ class Platform:
     # -- life cycle ------------------------------------------------------------
 
     def metadata_changed(self) -> None:
-        """Drop every cache built from definitions; the next use rebuilds them."""
-        self.entities.invalidate()
+        """Drop every cache built from definitions; the next use rebuilds them.
+
+        The entities go last: a use in another thread meanwhile that finds a new
+        entity version finds the new rules, flows and webhooks with it (an answer
+        kept per entity version, such as the lone create's, is never worked out
+        from a new entity and the old rules).
+        """
         with self._lock:
             self._validators.clear()
             self._rules = None
@@ -407,6 +412,7 @@ class Platform:
             self._webhook_index = None
         if self._pipeline is not None:
             self._pipeline.invalidate()
+        self.entities.invalidate()
 
     def close(self) -> None:
         self.db.dispose()

@@ -219,6 +219,7 @@ def _with(definition, name, prop):
     return {**definition, "schema": schema}
 
 
+@pytest.mark.postgres_only
 def test_entities_with_more_to_do_keep_the_transaction(platform):
     p = platform
     p.meta.save("entity", "ticket", TICKET, user="test")
@@ -261,13 +262,11 @@ def test_entities_with_more_to_do_keep_the_transaction(platform):
     assert applies() is on_pg
 
 
+@pytest.mark.postgres_only
 def test_the_answer_is_kept_per_entity_version(platform, monkeypatch):
     """A create asks again only after the entity, its flows or the webhooks changed."""
     p = platform
     p.meta.save("entity", "contact", CONTACT, user="test")
-    if p.db.engine.dialect.driver != "psycopg":
-        assert lone_create.applies(p.records("contact")) is False
-        return
     walks = []
     real = lone_create._qualifies
     monkeypatch.setattr(lone_create, "_qualifies", lambda *a: walks.append(1) or real(*a))
@@ -277,3 +276,23 @@ def test_the_answer_is_kept_per_entity_version(platform, monkeypatch):
     p.webhooks.subscribe("other", "https://example.org/h", entity="contact", events=["updated"])
     assert lone_create.applies(p.records("contact")) is True
     assert len(walks) == 2
+
+
+@pytest.mark.postgres_only
+def test_a_kept_answer_never_outlives_the_rules(platform):
+    """Rules live on the entity refuse the path even beside a kept "yes" (one worked out
+    while a metadata change was half applied: a new entity version, the old rules)."""
+    p = platform
+    p.meta.save("entity", "contact", CONTACT, user="test")
+    assert lone_create.applies(p.records("contact")) is True
+    p.meta.save("rules", "r", {"name": "r", "text": RULE})
+    service = p.records("contact")
+    service.live.statements["lone_create"] = (p.webhook_index(), p.flow_triggers(), True)
+    assert lone_create.applies(service) is False
+
+
+def test_on_sqlite_the_path_never_applies(platform):
+    p = platform
+    p.meta.save("entity", "contact", CONTACT, user="test")
+    if p.db.engine.dialect.name == "sqlite":
+        assert lone_create.applies(p.records("contact")) is False

@@ -54,7 +54,8 @@ def applies(service: Any) -> bool:
     entity. That answer walks the entity's fields, so it is kept with the live
     entity (rebuilt on every metadata change: fields, rule sets, flows) beside
     the webhook index and flow triggers it was read from, and read again when
-    either was rebuilt (a webhook subscription changes the index only).
+    either was rebuilt (a webhook subscription changes the index only). Whether
+    rules act on a creation is asked every time.
     """
     p = service.platform
     db = p.db
@@ -63,10 +64,14 @@ def applies(service: Any) -> bool:
     webhooks, flows = p.webhook_index(), p.flow_triggers()
     kept = service.live.statements.get(_KEY)
     if kept is not None and kept[0] is webhooks and kept[1] is flows:
-        return kept[2]
-    answer = _qualifies(service, webhooks, flows)
-    service.live.statements[_KEY] = (webhooks, flows, answer)
-    return answer
+        answer = kept[2]
+    else:
+        answer = _qualifies(service, webhooks, flows)
+        service.live.statements[_KEY] = (webhooks, flows, answer)
+    # The rules are asked on every create (a lookup in the live rules): a kept answer
+    # worked out while a metadata change was half applied (a new entity version, the
+    # old rules) must not let creates skip rules that went live since.
+    return answer and not p.save_hook.reads_new_ids(service.entity)
 
 
 def _qualifies(service: Any, webhooks: dict[Any, Any], flows: dict[Any, Any]) -> bool:
