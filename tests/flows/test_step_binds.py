@@ -119,16 +119,17 @@ def test_the_split_step_row_is_the_popped_one(p):
     with p.db.transaction(write=False) as conn:
         for task in [*tasks, {"id": 10_000}]:
             values = {"b_id": task["id"]}
-            whole = stm.TASK_FOR_STEP.first(conn, values)
+            general = stm.TASK_FOR_STEP.general_rows(conn, values)
+            assert stm.TASK_FOR_STEP.rows(conn, values) == general
+            whole = general[0] if general else None
             parts = stm.TASK_FOR_STEP.first_parts(conn, values, stm.STEP_PREFIXES)
             if whole is None:
                 assert parts is None
                 continue
             assert parts == _popped(whole)
             # the same values with the same types, datetimes aware
-            for got, want in zip(
-                parts, _popped(stm.TASK_FOR_STEP.first(conn, values)), strict=True
-            ):
+            (again,) = stm.TASK_FOR_STEP.general_rows(conn, values)
+            for got, want in zip(parts, _popped(again), strict=True):
                 assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in want.items()}
             assert parts[0]["created_on"].tzinfo == dt.UTC
 
