@@ -9,10 +9,13 @@ asks the type's ``signal`` hook, makes a :class:`~engine.flows.nodes.base.Step`,
 routes it through ``_apply`` and the run loop, and looks for joins to retry;
 all of that always decides the same for the same node and outcome. A
 :class:`Plan` keeps that decision, and :meth:`Runtime.signal` runs it with
-the runtime's own primitives (``log``, ``_move``, ``_set_token``, the target
-type's assignment, ``stop``), in the order the general path calls them, so
-the rows written are the same: tests/flows/test_step_plans.py plays every
-scenario both ways.
+the runtime's own primitives (``log``, the tasks' ``open_task``, ``stop``,
+``_close``), in the order the general path calls them, so the rows written
+are the same: tests/flows/test_step_plans.py plays every scenario both ways.
+What the general path works out per step is kept here too: the token's
+final columns (one UPDATE instead of a buffered change per column) and,
+when the next approval names users or roles, its tasks' people, label and
+outcomes (``openings``).
 
 What a plan does not cover goes the general way: a timeout, a countersign
 (mode ``all`` at the node decided on), added signers or any token state,
