@@ -130,28 +130,17 @@ class Context:
         due: dt.datetime | None = None,
     ) -> int:
         """Open a task for a person (``assignee``) or anyone holding ``role``."""
-        self.runtime.no_open_tasks.discard(self.token["id"])
-        task_id = stm.INSERT_TASK.insert_id(
-            self._conn,
-            {
-                "instance_id": self.instance["id"],
-                "token_id": self.token["id"],
-                "node": self.node.id,
-                "kind": kind,
-                "label": None if label is None else orjson.dumps(label).decode(),
-                "assignee": assignee,
-                "role": role,
-                "outcomes": orjson.dumps(list(outcomes)).decode(),
-                "status": "open",
-                "created_on": self.now,
-                "due_on": due,
-                "version": 1,
-                "visit": self.token.get("visit") or 0,
-            },
+        return open_task(
+            self.runtime,
+            self.token,
+            self.node.id,
+            kind,
+            assignee,
+            role,
+            orjson.dumps(list(outcomes)).decode(),
+            None if label is None else orjson.dumps(label).decode(),
+            due,
         )
-        self.runtime.log("task_created", self.node.id, self.token["id"],
-                         {"task": task_id, "assignee": assignee, "role": role})  # fmt: skip
-        return task_id
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task this token opened at this node (this visit), with its status and outcome."""
@@ -239,3 +228,44 @@ class Context:
             )
         link = links.issue(self._conn, form, int(record_id), self.now, links.lifetime(definition))
         return link.path
+
+
+def open_task(
+    runtime: Runtime,
+    token: dict[str, Any],
+    node: str,
+    kind: str,
+    assignee: str | None,
+    role: str | None,
+    outcomes: str,
+    label: str | None,
+    due: dt.datetime | None,
+) -> int:
+    """Insert an open task of ``token`` at ``node`` and log ``task_created``; its id.
+
+    ``outcomes`` and ``label`` come as their stored JSON text: a step plan
+    (``engine/flows/plans.py``) dumps them once per flow version, a hook's
+    :meth:`Context.create_task` per call.
+    """
+    runtime.no_open_tasks.discard(token["id"])
+    task_id = stm.INSERT_TASK.insert_id(
+        runtime.conn,
+        {
+            "instance_id": runtime.instance["id"],
+            "token_id": token["id"],
+            "node": node,
+            "kind": kind,
+            "label": label,
+            "assignee": assignee,
+            "role": role,
+            "outcomes": outcomes,
+            "status": "open",
+            "created_on": runtime.now,
+            "due_on": due,
+            "version": 1,
+            "visit": token.get("visit") or 0,
+        },
+    )
+    runtime.log("task_created", node, token["id"],
+                {"task": task_id, "assignee": assignee, "role": role})  # fmt: skip
+    return task_id

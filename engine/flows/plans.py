@@ -9,10 +9,13 @@ asks the type's ``signal`` hook, makes a :class:`~engine.flows.nodes.base.Step`,
 routes it through ``_apply`` and the run loop, and looks for joins to retry;
 all of that always decides the same for the same node and outcome. A
 :class:`Plan` keeps that decision, and :meth:`Runtime.signal` runs it with
-the runtime's own primitives (``log``, ``_move``, ``_set_token``, the target
-type's assignment, ``stop``), in the order the general path calls them, so
-the rows written are the same: tests/flows/test_step_plans.py plays every
-scenario both ways.
+the runtime's own primitives (``log``, the tasks' ``open_task``, ``stop``,
+``_close``), in the order the general path calls them, so the rows written
+are the same: tests/flows/test_step_plans.py plays every scenario both ways.
+What the general path works out per step is kept here too: the token's
+final columns (one UPDATE instead of a buffered change per column) and,
+when the next approval names users or roles, its tasks' people, label and
+outcomes (``openings``).
 
 What a plan does not cover goes the general way: a timeout, a countersign
 (mode ``all`` at the node decided on), added signers or any token state,
@@ -26,7 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.flows.nodes.approval import Approval
+import orjson
+
+from engine.flows.nodes import people
+from engine.flows.nodes.approval import Approval, task_label
 from engine.flows.nodes.events import End
 from engine.flows.nodes.gateways import Exclusive
 from engine.flows.registry import node_type
@@ -57,6 +63,14 @@ class Plan:
     #: an exclusive gateway's way on: its outgoing edges in order, each with the plan
     #: of the node it leads to (``approval`` or ``end``)
     branches: tuple[Plan, ...] = ()
+    #: the tasks entering the target approval opens, as (assignee, role) in order, when
+    #: its approvers name users or roles (a field, the initiator or a manager chain are
+    #: resolved at the step): who holds a role is asked when the task is read, so the
+    #: flow version alone decides them
+    openings: tuple[tuple[str | None, str | None], ...] | None = None
+    #: those tasks' ``label`` and ``outcomes`` as stored (JSON text)
+    label: str | None = None
+    outcomes: str = ""
 
 
 def _exact(node: NodeSpec, cls: type) -> Any:
@@ -105,7 +119,19 @@ def _target(spec: FlowSpec, edge: EdgeSpec) -> Plan | None:
     """How entering ``edge``'s target goes when it is an approval without a timeout or an end."""
     target = spec.nodes[edge.target]
     if _exact(target, Approval) is not None and not target.config.get("timeout"):
-        return Plan("approval", edge, target)
+        found = people.static(target.config["approvers"])
+        if found is None:
+            return Plan("approval", edge, target)
+        users, roles = found
+        label = task_label(target)
+        return Plan(
+            "approval",
+            edge,
+            target,
+            openings=tuple((u, None) for u in users) + tuple((None, r) for r in roles),
+            label=None if label is None else orjson.dumps(label).decode(),
+            outcomes=orjson.dumps(list(Approval.outcomes)).decode(),
+        )
     if _exact(target, End) is not None:
         return Plan("end", edge, target, target.config.get("outcome"))
     return None

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from engine.errors import FlowError, error_entry
 from engine.flows import statements as stm
-from engine.flows.context import Context
+from engine.flows.context import Context, open_task
 from engine.flows.nodes.approval import Approval
 from engine.flows.nodes.base import NodeType, Step
 from engine.flows.nodes.gateways import choose_edges
@@ -403,13 +403,14 @@ class Runtime:
     def _planned(self, token: dict[str, Any], event: dict[str, Any]) -> bool:
         """Run the step by its pre-built plan (:mod:`engine.flows.plans`); False: go the general way.
 
-        Each call below is the one the general path makes for the same step, in
-        its order: ``Approval.signal`` (no state, no open task left, no timeout:
-        nothing to cancel) routes one edge or terminates; ``_apply`` moves the
-        token (``moves_on``) or ends the instance; the run loop enters the
-        target, whose hook opens the tasks (approval) or finishes (end), or
-        an exclusive gateway, which ends the token and sends a new one on
-        by the first edge whose condition holds.
+        What the general path does for the same step, in its order:
+        ``Approval.signal`` (no state, no open task left, no timeout: nothing to
+        cancel) routes one edge or terminates; ``_apply`` moves the token
+        (``moves_on``) or ends the instance; the run loop enters the target,
+        whose hook opens the tasks (approval) or finishes (end), or an
+        exclusive gateway, which ends the token and sends a new one on by the
+        first edge whose condition holds. A step to an approval or an end
+        writes the token's final columns in one UPDATE (:meth:`_step_planned`).
         """
         if (
             event.get("type") != "task"
@@ -424,24 +425,56 @@ class Runtime:
         if plan is None:
             return False
         if plan.action == "terminate":
-            self._set_token(token, status="done", ended_on=self.now)
+            self._write_token(token, {"status": "done", "ended_on": self.now})
             self.log("terminated", token["node"], token["id"], {"outcome": "rejected"})
             self.stop("completed", "rejected", others=False)
             return True
+        if plan.action != "gateway":
+            self._step_planned(token, plan)
+            return True
+        # entered, the first edge that holds (else the default), the gateway's token
+        # ends (a gateway does not move tokens on) and a new one takes the edge
         self._move(token, plan.edge)
-        if plan.action == "gateway":
-            # entered, the first edge that holds (else the default), the gateway's token
-            # ends (a gateway does not move tokens on) and a new one takes the edge
-            gateway = plan.target
-            self._entries += 1
-            self.log("entered", gateway.id, token["id"], via=token.get("via"))
-            branch = _branch(self, plan)
-            self._set_token(token, status="done", ended_on=self.now)
-            self.log("left", gateway.id, token["id"], {"to": [branch.edge.target]})
-            token = self._new_token(branch.target.id, branch.edge.index)
-            plan = branch
-        self._enter_planned(token, plan)
+        gateway = plan.target
+        self._entries += 1
+        self.log("entered", gateway.id, token["id"], via=token.get("via"))
+        branch = _branch(self, plan)
+        self._set_token(token, status="done", ended_on=self.now)
+        self.log("left", gateway.id, token["id"], {"to": [branch.edge.target]})
+        self._enter_planned(self._new_token(branch.target.id, branch.edge.index), branch)
         return True
+
+    def _step_planned(self, token: dict[str, Any], plan: Any) -> None:
+        """Move a waiting token with no state along ``plan.edge`` into an approval or an end.
+
+        The same events as ``_move`` and ``_enter_planned``, and the token's row
+        as their ``_set_token`` calls leave it: node, edge, visit and time (its
+        status waits again at an approval, its state stays empty), ``done`` at
+        an end; one UPDATE with the columns each kind of plan changes.
+        """
+        self.log("left", token["node"], token["id"], {"to": [plan.edge.target]})
+        visit = (token.get("visit") or 0) + 1
+        self.visits[token["id"]] = visit
+        target = plan.target
+        self._entries += 1
+        self.log("entered", target.id, token["id"], via=plan.edge.index)
+        values = {"node": target.id, "via": plan.edge.index, "visit": visit,
+                  "created_on": self.now}  # fmt: skip
+        if plan.action == "end":
+            values["status"] = "done"
+            values["ended_on"] = self.now
+            self._write_token(token, values)
+            self._finish_planned(token, plan)
+            return
+        self._write_token(token, values)
+        self._open_planned(token, plan)
+        self._waiting.add(token["id"])
+        self.log("waiting", target.id, token["id"])  # it was active once it moved
+
+    def _write_token(self, token: dict[str, Any], values: dict[str, Any]) -> None:
+        """Write token columns now, bypassing the step's buffer (a plan knows them all)."""
+        token.update(values)
+        stm.UPDATE_TOKEN.run(self.conn, {"b_id": token["id"], **values})
 
     def _enter_planned(self, token: dict[str, Any], plan: Any) -> None:
         """Enter ``plan.target`` (an approval or an end) with ``token``, as the run loop would."""
@@ -449,19 +482,26 @@ class Runtime:
         self._entries += 1
         self.log("entered", target.id, token["id"], via=token.get("via"))
         if plan.action == "approval":
-            ctx = Context(self, target, token)
-            self._type(target.id)._assign(ctx, target.config["approvers"], None)
-            state = orjson.dumps(ctx.state).decode() if ctx.state else None
-            if state != token.get("state"):  # the hook kept state
-                self._set_token(token, state=state)
-            self._waiting.add(token["id"])
-            if token["status"] != "waiting":
-                self._set_token(token, status="waiting")
-                self.log("waiting", target.id, token["id"])
+            self._wait(token, target.id, self._open_planned(token, plan))
             return
-        # an end: the token finishes, and with it the instance (one token only)
         self._set_token(token, status="done", ended_on=self.now)
-        self.log("finished", target.id, token["id"], {"outcome": plan.end_outcome})
+        self._finish_planned(token, plan)
+
+    def _open_planned(self, token: dict[str, Any], plan: Any) -> str | None:
+        """Open the target approval's tasks as ``Approval.enter`` does; the state it kept."""
+        target = plan.target
+        if plan.openings is not None:
+            for assignee, role in plan.openings:
+                open_task(self, token, target.id, "approval", assignee, role, plan.outcomes,
+                          plan.label, None)  # fmt: skip
+            return None
+        ctx = Context(self, target, token)
+        self._type(target.id)._assign(ctx, target.config["approvers"], None)
+        return orjson.dumps(ctx.state).decode() if ctx.state else None
+
+    def _finish_planned(self, token: dict[str, Any], plan: Any) -> None:
+        """An end: the token finished (its row written), and with it the instance (one token)."""
+        self.log("finished", plan.target.id, token["id"], {"outcome": plan.end_outcome})
         if plan.end_outcome:
             self.instance["outcome"] = plan.end_outcome
         self._close("completed", self.instance.get("outcome") or "completed")
@@ -514,15 +554,12 @@ class Runtime:
     def _apply(self, step: Step, token: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
         """Record what the hook decided; return the new tokens to run."""
         state = orjson.dumps(ctx.state).decode() if ctx.state else None
-        if state != token.get("state"):
-            self._set_token(token, state=state)
         node = token["node"]
         if step.action == "wait":
-            self._waiting.add(token["id"])
-            if token["status"] != "waiting":
-                self._set_token(token, status="waiting")
-                self.log("waiting", node, token["id"])
+            self._wait(token, node, state)
             return []
+        if state != token.get("state"):
+            self._set_token(token, state=state)
         if (
             step.action == "proceed"
             and len(step.edges) == 1
@@ -553,6 +590,15 @@ class Runtime:
             )
             return []
         raise FlowError(f"node {node!r} returned an unknown step {step.action!r}")
+
+    def _wait(self, token: dict[str, Any], node: str, state: str | None) -> None:
+        """``token`` rests at ``node`` keeping the hook's ``state`` (JSON text or None)."""
+        if state != token.get("state"):
+            self._set_token(token, state=state)
+        self._waiting.add(token["id"])
+        if token["status"] != "waiting":
+            self._set_token(token, status="waiting")
+            self.log("waiting", node, token["id"])
 
     def _move(self, token: dict[str, Any], edge: Any) -> dict[str, Any]:
         """Move ``token`` along ``edge`` as a new visit (its node left nothing open).

@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, insert, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, insert, literal_column, or_, select, update
 
 from engine.errors import (
     ConflictError,
@@ -23,6 +23,7 @@ from engine.errors import (
     error_entry,
 )
 from engine.flows import statements as stm
+from engine.flows.fastsql import Fixed
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.steps import Stale, commit_instance, instance_row, run_step
@@ -50,9 +51,15 @@ RETURNABLE = ("approval", "signer")
 
 
 def _task_view(row: Any) -> dict[str, Any]:
-    task = dict(row)
+    """A task row as callers see it: a dict, its outcomes and label parsed."""
+    return _parsed(dict(row))
+
+
+def _parsed(task: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_task_view` in place, for a dict the caller made (a fixed read's row)."""
     task["outcomes"] = orjson.loads(task["outcomes"])
-    task["label"] = orjson.loads(task["label"]) if task.get("label") else None
+    label = task["label"]
+    task["label"] = orjson.loads(label) if label else None
     return task
 
 
@@ -297,6 +304,13 @@ class FlowService:
         status: str | None = "open",
     ) -> list[dict[str, Any]]:
         """Tasks assigned to ``user`` or to one of ``roles`` (all users' when both are empty)."""
+        if not roles:
+            # an inbox without roles: a fixed statement per filter set, rows as dicts
+            wanted = None if status is None else ("open" if status == "open" else "bound")
+            read = _inbox_read(wanted, instance is not None, user is not None)
+            values = {"b_status": status, "b_instance": instance, "b_user": user}
+            with self.platform.db.transaction(write=False) as conn:
+                return [_parsed(r) for r in read.rows(conn, values)]
         stmt = select(flow_tasks).order_by(flow_tasks.c.id)
         # 'open' written into the SQL, not bound: a plan made for any value (PostgreSQL's
         # generic plan) could not use the open-task indexes; any other status is bound.
@@ -340,9 +354,9 @@ class FlowService:
             parts = stm.TASK_FOR_STEP.first_parts(conn, {"b_id": task_id}, stm.STEP_PREFIXES)
             if parts is None:
                 raise NotFound(t("no task {id}", id=task_id))
-            row, instance, token, counts = parts
+            task, instance, token, counts = parts
             others_open = counts["open"]
-            task = _task_view(row)
+            _parsed(task)  # the read's own dict
             if task["status"] != "open":
                 raise _closed(task)
             if user is not None and task["assignee"] is not None and task["assignee"] != user:
@@ -402,8 +416,11 @@ class FlowService:
             runtime.log("task_completed", task["node"], task["token_id"],
                         {"task": task_id, "outcome": outcome, "comment": comment},
                         visit=task["visit"])  # fmt: skip
-            event = {"type": "task", "task": {**task, "status": "completed", "outcome": outcome},
-                     "outcome": outcome, "user": user, "comment": comment}  # fmt: skip
+            # the step's own dict, as completed (nothing below reads the open one)
+            task["status"] = "completed"
+            task["outcome"] = outcome
+            event = {"type": "task", "task": task, "outcome": outcome, "user": user,
+                     "comment": comment}  # fmt: skip
             runtime.signal(task["token_id"], event, token if token["id"] is not None else None)
             runtime.save(read_version)
             return {
@@ -746,6 +763,31 @@ class FlowService:
     def invalidate(self) -> None:
         """Published versions never change, so only a re-created database empties this."""
         self._specs.clear()
+
+
+#: :meth:`FlowService.tasks`'s fixed reads without roles, by (status, instance, user) given
+_INBOX_READS: dict[tuple[str | None, bool, bool], Fixed] = {}
+
+
+def _inbox_read(status: str | None, instance: bool, user: bool) -> Fixed:
+    """The tasks read for the filters given, the general query's own clauses and order.
+
+    ``status`` is None (any), ``"open"`` (written into the SQL, as the general query
+    does, so the open-task indexes serve it) or ``"bound"`` (another status).
+    """
+    key = (status, instance, user)
+    found = _INBOX_READS.get(key)
+    if found is None:
+        stmt = select(flow_tasks).order_by(flow_tasks.c.id)
+        if status is not None:
+            wanted = OPEN_SQL if status == "open" else bindparam("b_status")
+            stmt = stmt.where(flow_tasks.c.status == wanted)
+        if instance:
+            stmt = stmt.where(flow_tasks.c.instance_id == bindparam("b_instance"))
+        if user:
+            stmt = stmt.where(flow_tasks.c.assignee == bindparam("b_user"))
+        found = _INBOX_READS[key] = Fixed(stmt)
+    return found
 
 
 def _label_text(value: Any) -> str | None:

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError, NotFound
 from engine.flows import statements as stm
+from engine.flows.fastsql import Fixed
 from engine.flows.tables import flow_commands
 from engine.i18n import t
 
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 
 #: How often a step is re-run when another step on the same instance committed first.
 RETRIES = 5
+
+
+#: the stored answer of a command id (none: the command is new)
+COMMAND_RESULT = Fixed(
+    select(flow_commands.c.result).where(flow_commands.c.command_id == bindparam("b_id"))
+)
+#: a command's answer, kept for its retries
+INSERT_COMMAND = Fixed(insert(flow_commands), by_keys=True)
 
 
 class Stale(Exception):
@@ -40,10 +49,8 @@ def stored_answer(platform: Platform, command_id: str | None) -> Any:
     if command_id is None:
         return None
     with platform.db.transaction(write=False) as conn:
-        seen = conn.execute(
-            select(flow_commands.c.result).where(flow_commands.c.command_id == command_id)
-        ).scalar()
-    return None if seen is None else orjson.loads(seen)
+        seen = COMMAND_RESULT.first(conn, {"b_id": command_id})
+    return None if seen is None else orjson.loads(seen["result"])
 
 
 def run_step(
@@ -54,33 +61,37 @@ def run_step(
     ``body`` returns a JSON-ready dict (stored for ``command_id``) or None.
     Raises ConflictError when the instance kept changing under every retry.
     """
+    transaction = platform.db.transaction
     for _attempt in range(RETRIES):
         try:
-            with platform.db.transaction(write=True) as conn:
-                if command_id is not None:
-                    seen = conn.execute(
-                        select(flow_commands.c.result).where(
-                            flow_commands.c.command_id == command_id
-                        )
-                    ).scalar()
-                    if seen is not None:
-                        return orjson.loads(seen)
+            with transaction(write=True) as conn:
+                if command_id is None:
+                    return body(conn)
+                seen = COMMAND_RESULT.first(conn, {"b_id": command_id})
+                if seen is not None:
+                    return orjson.loads(seen["result"])
                 result = body(conn)
-                if command_id is not None and result is not None:
-                    conn.execute(
-                        insert(flow_commands).values(
-                            command_id=command_id,
-                            kind=kind,
-                            instance_id=result.get("instance_id"),
-                            result=orjson.dumps(result, default=str).decode(),
-                            created_on=platform.clock.now(),
-                        )
+                if result is not None:
+                    INSERT_COMMAND.run(
+                        conn,
+                        {
+                            "command_id": command_id,
+                            "kind": kind,
+                            "instance_id": result.get("instance_id"),
+                            "result": orjson.dumps(result, default=str).decode(),
+                            "created_on": platform.clock.now(),
+                        },
                     )
                 return result
         except Stale:
             continue
-        except (ConflictError, IntegrityError):
-            # Lost a race to a call with the same command id: answer as it did.
+        except (
+            ConflictError,
+            IntegrityError,
+            platform.db.engine.dialect.loaded_dbapi.IntegrityError,
+        ):
+            # Lost a race to a call with the same command id: answer as it did. The
+            # fixed statements run on the driver's cursor: its IntegrityError too.
             answer = stored_answer(platform, command_id)
             if answer is None:
                 raise
@@ -113,4 +124,13 @@ def commit_instance(
     instance["version"] = read_version + 1
 
 
-__all__ = ["RETRIES", "Stale", "commit_instance", "instance_row", "run_step", "stored_answer"]
+__all__ = [
+    "COMMAND_RESULT",
+    "INSERT_COMMAND",
+    "RETRIES",
+    "Stale",
+    "commit_instance",
+    "instance_row",
+    "run_step",
+    "stored_answer",
+]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
 from engine.flows import statements as stm
-from engine.flows.fastsql import _Compiled, _write_sqlite_utc, _writer_of
+from engine.flows.fastsql import _Compiled, _read_sqlite_utc, _write_sqlite_utc, _writer_of
 from engine.store.types import UTCDateTime
 from tests.flows.defs import APPROVAL
 
@@ -119,15 +119,31 @@ def test_the_split_step_row_is_the_popped_one(p):
     with p.db.transaction(write=False) as conn:
         for task in [*tasks, {"id": 10_000}]:
             values = {"b_id": task["id"]}
-            whole = stm.TASK_FOR_STEP.first(conn, values)
+            general = stm.TASK_FOR_STEP.general_rows(conn, values)
+            assert stm.TASK_FOR_STEP.rows(conn, values) == general
+            whole = general[0] if general else None
             parts = stm.TASK_FOR_STEP.first_parts(conn, values, stm.STEP_PREFIXES)
             if whole is None:
                 assert parts is None
                 continue
             assert parts == _popped(whole)
             # the same values with the same types, datetimes aware
-            for got, want in zip(
-                parts, _popped(stm.TASK_FOR_STEP.first(conn, values)), strict=True
-            ):
+            (again,) = stm.TASK_FOR_STEP.general_rows(conn, values)
+            for got, want in zip(parts, _popped(again), strict=True):
                 assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in want.items()}
             assert parts[0]["created_on"].tzinfo == dt.UTC
+
+
+@given(_aware)
+def test_the_sqlite_datetime_reader_reads_back_what_the_writer_wrote(value):
+    stored = _write_sqlite_utc(_GENERAL, value)
+    expected = _TYPE._cached_result_processor(_SQLITE, None)(stored)
+    got = _read_sqlite_utc(stored)
+    assert got == expected == value
+    assert got.tzinfo is expected.tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize("text", ["2026-12-02 04:05:06", "2026-12-02T04:05:06.000789"])
+def test_other_stored_texts_read_as_the_type_reads_them(text):
+    expected = _TYPE._cached_result_processor(_SQLITE, None)(text)
+    assert _read_sqlite_utc(text) == expected

@@ -80,7 +80,9 @@ def _rows(p: Platform) -> dict[str, list[dict[str, Any]]]:
 class _Pair:
     """Two platforms on fresh databases, the first with plans, the second without."""
 
-    def __init__(self, stack: ExitStack, folder: Path, monkeypatch: Any) -> None:
+    def __init__(
+        self, stack: ExitStack, folder: Path, monkeypatch: Any, flow: dict[str, Any] = CHAIN
+    ) -> None:
         self.platforms = []
         for name in ("plans", "general"):
             (folder / name).mkdir(parents=True)
@@ -89,8 +91,8 @@ class _Pair:
             stack.callback(p.close)
             save(p, DEAL)
             for user in USERS:
-                p.users.add(user)
-            p.flows.publish(CHAIN, user="admin")
+                p.users.add(user, manager="dave" if user == "alice" else None)
+            p.flows.publish(flow, user="admin")
             self.platforms.append(p)
         general = self.platforms[1]
         original = runtime_module.Runtime.__init__
@@ -196,6 +198,66 @@ def test_both_branches_and_every_plan_kind_are_played(tmp_path, monkeypatch):
         assert outcomes == [("completed", "approved"), ("completed", "turned_down"),
                             ("completed", "rejected"), ("completed", "rejected"),
                             ("completed", "approved"), ("completed", "approved")]  # fmt: skip
+
+
+#: approvers of every kind for the chain's manager: those a plan keeps
+#: for the flow version (users, roles) and those resolved at each step
+APPROVERS = [
+    {"role": "director"},
+    {"roles": ["director", "finance"]},
+    {"users": ["carol", "dave", "carol"]},
+    {"initiator": True},
+    {"manager_of": "initiator"},
+]
+
+
+@pytest.mark.parametrize("who", APPROVERS, ids=lambda who: "-".join(who))
+def test_every_kind_of_approvers_leaves_the_same_rows(who, tmp_path, monkeypatch):
+    # the director's approval enters the manager by its plan: the manager's tasks
+    # are opened from the plan's openings (users, roles) or resolved at the step
+    flow = {**CHAIN, "nodes": dict(CHAIN["nodes"])}
+    for node, approvers in (("director", {"user": "dave"}), ("manager", who)):
+        flow["nodes"][node] = {"type": "approval",
+                               "config": {"approvers": approvers, "label": {"en": node.title()}}}  # fmt: skip
+    with ExitStack() as stack:
+        pair = _Pair(stack, tmp_path, monkeypatch, flow)
+        _play(pair, 900, ["approve", "approve", "approve", "approve"], "a")
+        _play(pair, 900, ["reject"], "b")
+        _play(pair, 100, ["reject"], "c")
+        _play(pair, 600, ["approve", "approve"], "e")
+        _play(pair, 100, ["approve"], "f")
+        assert pair.used >= 3
+        plans_rows, general_rows = (_rows(p) for p in pair.platforms)
+        assert plans_rows == general_rows
+        labels = {t["label"] for t in plans_rows["flow_tasks"] if t["node"] != "legal"}
+        assert labels == {'{"en":"Director"}', '{"en":"Manager"}'}
+
+
+def test_a_plan_keeps_only_approvers_that_need_no_step(tmp_path):
+    flow = {**CHAIN, "nodes": dict(CHAIN["nodes"])}
+    flow["nodes"]["manager"] = {"type": "approval",
+                                "config": {"approvers": {"initiator": True}}}  # fmt: skip
+    flow["nodes"]["director"] = {"type": "approval",
+                                 "config": {"approvers": {"roles": ["a", "b", "a"]}}}  # fmt: skip
+    folder = tmp_path / "db"
+    folder.mkdir()
+    with database_url(folder) as url:
+        p = Platform(url)
+        try:
+            save(p, DEAL)
+            p.flows.publish(flow, user="admin")
+            spec, _version = p.flows.spec("chain")
+        finally:
+            p.close()
+    traits = (False, True)
+    into_director = plans.plan_for(spec, "check", "approve", traits)
+    assert into_director is None  # a gateway decides nothing
+    to_manager = plans.plan_for(spec, "director", "approve", traits)
+    assert to_manager.target.id == "manager" and to_manager.openings is None  # per step
+    route = plans.plan_for(spec, "manager", "approve", traits)
+    legal, _ok = route.branches
+    assert legal.openings == (("carol", None), ("bob", None))
+    assert legal.outcomes == '["approve","reject"]' and legal.label is None
 
 
 def test_the_plan_table_covers_only_the_common_step(tmp_path):

@@ -104,7 +104,7 @@ class Approval(NodeType):
             )
         if not users and not roles:
             raise FlowError(t("node {id!r}: the approvers resolve to nobody", id=ctx.node.id))
-        label = ctx.node.config.get("label") or ctx.node.label
+        label = task_label(ctx.node)
         for user in users:
             ctx.create_task(
                 kind="approval", assignee=user, outcomes=self.outcomes, label=label, due=due
@@ -157,7 +157,7 @@ class Approval(NodeType):
                 kind="revise",
                 assignee=initiator,
                 outcomes=("resubmit", "withdraw"),
-                label=ctx.node.config.get("label") or ctx.node.label,
+                label=task_label(ctx.node),
             )
             return wait()
         return self.route(ctx, outcome)
@@ -169,3 +169,8 @@ class Approval(NodeType):
         if outcome == "reject":
             return terminate("rejected")
         return proceed(*[e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome is None])
+
+
+def task_label(node: NodeSpec) -> Any:
+    """The label an approval's tasks carry: the node's ``label`` setting, else its own label."""
+    return node.config.get("label") or node.label

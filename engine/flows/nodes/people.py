@@ -75,6 +75,21 @@ def resolve(
     return [], []
 
 
+#: blocks whose people follow from the flow's text alone (a role's holders are asked
+#: when the task is read, not here): resolving them needs no record, initiator or user store
+STATIC_KEYS = frozenset({"user", "users", "role", "roles"})
+
+
+def static(spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """What :func:`resolve` gives for ``spec`` whatever the step, or None when it depends on one.
+
+    A flow version never changes, so a step plan may keep this for the version.
+    """
+    if not spec.keys() <= STATIC_KEYS:
+        return None
+    return resolve(spec, None, None)
+
+
 def _read(
     record: dict[str, Any] | Callable[[], dict[str, Any] | None] | None,
 ) -> dict[str, Any] | None:
