@@ -21,6 +21,7 @@ from engine import Platform
 from engine.flows import runtime as runtime_module
 from engine.flows import statements as stm
 from engine.flows.fastsql import Fixed, _read_sqlite_utc
+from engine.flows.service import _inbox_read
 from engine.flows.tables import OLD_INDEXES, flow_tasks, flow_tokens
 from engine.store.types import UTCDateTime
 from tests.conftest import database_url
@@ -224,6 +225,11 @@ def test_the_step_statements_and_the_inbox_search_an_index(tmp_path):
             plan = [r[3] for r in cursor.execute("EXPLAIN QUERY PLAN " + inbox, parameters)]
             assert "MULTI-INDEX OR" in plan, plan
             assert not [step for step in plan if step.startswith("SCAN")], plan
+            # A person's inbox without roles is a fixed read: its index too.
+            compiled = _inbox_read("open", False, True)._compiled(conn, [])
+            plan = [r[3] for r in cursor.execute(
+                "EXPLAIN QUERY PLAN " + compiled.sql, ["a"] * len(compiled.order))]  # fmt: skip
+            assert any("ix_flow_task_open_assignee" in step for step in plan), plan
     finally:
         p.close()
 
