@@ -18,10 +18,13 @@ In the same run, alternately, ``--rounds`` times: the hand-written limit of
 Printed: CPU milliseconds per completion (``time.process_time``), their
 medians and ratios. Every run's outcomes are checked against the expected ones.
 
-    python bench/flows_floor.py [--n 1000] [--rounds 3] [--events N]
+    python bench/flows_floor.py [--n 1000] [--rounds 3] [--events N] [--lean]
 
 ``--events`` sets how many history rows the floor writes per step (default:
-as many as Tessera writes for that step, read from its own first run).
+as many as Tessera writes for that step). ``--lean`` adds a fourth run: one
+history row per step, and no write of the instance while it keeps running
+(the token's visit number guards the step): the least a layout with the
+same tables, indexes and history could write.
 """
 
 from __future__ import annotations
@@ -76,10 +79,17 @@ def finish(conn: sqlite3.Connection, iid: int, version: int, outcome: str, at: s
     )
 
 
-def run_floor(n: int, tmp: str, events: int | None) -> b.Result:
-    """Complete every task with hand-written statements writing Tessera's rows."""
+def run_floor(n: int, tmp: str, events: int | None, lean: bool = False) -> b.Result:
+    """Complete every task with hand-written statements writing Tessera's rows.
+
+    ``lean``: one history row per step, and a step that leaves the instance running
+    does not write the instance (the token's visit number guards it instead): the
+    least a layout with the same tables could write.
+    """
     path, index_of = started(n, tmp)
-    res = b.Result("Tessera's rows, hand-written (floor)")
+    res = b.Result("lean rows, hand-written" if lean else "Tessera's rows, hand-written (floor)")
+    if lean:
+        events = 1
     conn = b.sqlite_connect(path)
     ev = (
         "INSERT INTO ts_flow_event (instance_id, at, kind, node, token_id, actor, data, visit, via)"
@@ -120,9 +130,9 @@ def run_floor(n: int, tmp: str, events: int | None) -> b.Result:
                     " VALUES (?, ?, ?, 'approval', ?, '[\"approve\",\"reject\"]', 'open', ?, 1, ?)",
                     (iid, tok, nxt, ASSIGNEE[nxt], at, visit + 1),
                 ).lastrowid
-                conn.execute(
-                    "UPDATE ts_flow_token SET node = ?, via = ?, visit = ? WHERE id = ?",
-                    (nxt, 3, visit + 1, tok),
+                moved = conn.execute(
+                    "UPDATE ts_flow_token SET node = ?, via = ?, visit = ? WHERE id = ? AND visit = ?",
+                    (nxt, 3, visit + 1, tok, visit),
                 )
                 made = {"task": new_task, "assignee": ASSIGNEE[nxt], "role": None}
                 rows += [
@@ -131,9 +141,14 @@ def run_floor(n: int, tmp: str, events: int | None) -> b.Result:
                     (iid, at, "task_created", nxt, tok, who, json.dumps(made), visit + 1, None),
                     (iid, at, "waiting", nxt, tok, who, None, visit + 1, None),
                 ]
-                ended = conn.execute(
-                    "UPDATE ts_flow_instance SET version = version + 1 WHERE id = ? AND version = ?",
-                    (iid, iver),
+                ended = (
+                    moved  # lean: the token's visit guards the step, the instance is not written
+                    if lean
+                    else conn.execute(
+                        "UPDATE ts_flow_instance SET version = version + 1"
+                        " WHERE id = ? AND version = ?",
+                        (iid, iver),
+                    )
                 )
             elif decision == "approve":  # the manager's approval: on to the end node
                 end = json.dumps({"outcome": "approved"})
@@ -179,6 +194,11 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="approval instances per run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each, alternately")
     parser.add_argument("--events", type=int, default=None, help="history rows per step (floor)")
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="also the lean floor: one history row per step, no instance write while it runs",
+    )
     args = parser.parse_args()
     want = b.expected(args.n)
     runs = {
@@ -186,6 +206,8 @@ def main() -> int:
         "Tessera's rows, hand-written (floor)": lambda tmp: run_floor(args.n, tmp, args.events),
         "Tessera p.flows.complete": lambda tmp: b.run_tessera(args.n, tmp, False),
     }
+    if args.lean:
+        runs["lean rows, hand-written"] = lambda tmp: run_floor(args.n, tmp, None, lean=True)
     cpu: dict[str, list[float]] = {name: [] for name in runs}
     wrong = 0
     for _ in range(args.rounds):
