@@ -176,6 +176,17 @@ class RecordCodec:
         self.prepare: Callable[[Any, Any, str | None], dict[str, Any] | None] = self._build(
             self._prepare_lines(plain_defaults), "prepare"
         )
+        # prepare_row: the same record with the system keys first (null), the shape of the
+        # stored row, so create_many fills them in place instead of copying each record into
+        # a second dict (one allocation, copy and free less per record).
+        self._const("NEW_ROW", new_row_template())
+        lines = self._prepare_lines(plain_defaults)
+        lines[0] = "def prepare_row(data, clock, user):"
+        lines[lines.index("    out = dict(data)")] = "    out = {**NEW_ROW, **data}"
+        #: ``{**new_row_template(), **prepare(...)}``: the same values, key order and None
+        self.prepare_row: Callable[[Any, Any, str | None], dict[str, Any] | None] = self._build(
+            lines, "prepare_row"
+        )
 
         # public: the system fields and the fields a returned record carries.
         items = [f"{k!r}: g({k!r})" for k in SYSTEM_FIELDS]
@@ -368,6 +379,14 @@ class RecordCodec:
         source = "\n".join(lines)
         exec(compile(source, f"<{self.model.name} {name}>", "exec"), namespace)
         return namespace[name]
+
+
+def new_row_template() -> dict[str, None]:
+    """The system keys of a new row, in the row's order, each null (filled by the record
+    service once the ids, owner and team are known)."""
+    from engine.forms.entity import SYSTEM_FIELDS
+
+    return dict.fromkeys(SYSTEM_FIELDS)
 
 
 def _child_to_json(f: Any) -> Callable[[Any], Any]:
