@@ -25,15 +25,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from leads import LEAD_DEFINITION, generate_leads
 
 from engine import Platform
 from engine.store import records
 
+ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("_create_many", "_with_system_fields")
 
 
@@ -46,7 +46,9 @@ def old_methods(commit: str) -> dict[str, Callable[..., Any]]:
         text=True,
     ).stdout
     tree = ast.parse(source)
-    service = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "RecordService")
+    service = next(
+        n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "RecordService"
+    )
     wanted = [n for n in service.body if isinstance(n, ast.FunctionDef) and n.name in METHODS]
     module = ast.Module(body=wanted, type_ignores=[])
     namespace = dict(vars(records))
