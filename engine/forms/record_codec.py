@@ -195,15 +195,17 @@ class RecordCodec:
             for k, is_child in model.public_keys
         ]
         # A record holding no other keys is merged over a template of those keys (null each):
-        # the same keys in the same order, in two C-level merges.
-        self._const("PUBLIC_KEYS", frozenset((*SYSTEM_FIELDS, *(k for k, _ in model.public_keys))))
+        # the same keys in the same order, in two C-level merges. The merge tells whether it
+        # held another key (it is then longer than the template), which costs no walk over
+        # the record's keys.
         self._const(
             "PUBLIC_NULLS", dict.fromkeys((*SYSTEM_FIELDS, *(k for k, _ in model.public_keys)))
         )
+        self._const("PUBLIC_COUNT", len(self._consts["PUBLIC_NULLS"]))
         lines = [
             "def public(record):",
-            "    if record.keys() <= PUBLIC_KEYS:",
-            "        out = {**PUBLIC_NULLS, **record}",
+            "    out = {**PUBLIC_NULLS, **record}",
+            "    if len(out) == PUBLIC_COUNT:",
             *[
                 f"        out[{k!r}] = out[{k!r}] or []"
                 for k, is_child in model.public_keys
