@@ -147,3 +147,16 @@ def test_field_levels_and_create_scopes_refuse_as_before(service) -> None:
     with pytest.raises(PermissionDenied, match="carl may not create"):
         carl.create_many([row, {**row, "owner": "bob"}])
     assert service.count() == 2
+
+
+def test_a_row_that_is_not_a_record_is_named_for_every_user(service) -> None:
+    """Without a field below write the rows' keys are not gathered first, so a row that
+    is no mapping gets the located error the system user always got (it was a
+    ``TypeError`` from gathering the keys before)."""
+    for user in ("ann", None):
+        with pytest.raises(ValidationError) as caught:
+            service.platform.records("prospect", user=user).create_many(
+                [{"company": "A", "status": "new"}, None]
+            )
+        assert [e["field"] for e in caught.value.errors] == ["[1]."]
+    assert service.count() == 0
