@@ -9,7 +9,9 @@ and is not counted. Medians and minimums per version, in µs per record.
 
 The old version is ``RecordService._create_many`` and ``_with_system_fields``
 of ``engine/store/records.py`` at ``--old``, compiled in this tree's module
-(so the rest of the engine is shared): the code this session's cut replaced.
+(so the rest of the engine is shared), and the old platform's lead model
+takes the ``RecordCodec`` of ``engine/forms/record_codec.py`` at ``--old``:
+the code this session's cuts replaced.
 """
 
 from __future__ import annotations
@@ -37,14 +39,26 @@ ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("_create_many", "_with_system_fields")
 
 
-def old_methods(commit: str) -> dict[str, Callable[..., Any]]:
-    """The record service's methods as ``commit`` wrote them, in this tree's module."""
-    source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{commit}:engine/store/records.py"],
+def _source(commit: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{commit}:{path}"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+
+
+def old_codec(commit: str) -> Any:
+    """``RecordCodec`` as ``commit`` wrote it (its own module; the engine is shared)."""
+    namespace: dict[str, Any] = {"__name__": "record_codec_at_" + commit.replace("~", "_")}
+    source = _source(commit, "engine/forms/record_codec.py")
+    exec(compile(source, f"<record_codec.py at {commit}>", "exec"), namespace)
+    return namespace["RecordCodec"]
+
+
+def old_methods(commit: str) -> dict[str, Callable[..., Any]]:
+    """The record service's methods as ``commit`` wrote them, in this tree's module."""
+    source = _source(commit, "engine/store/records.py")
     tree = ast.parse(source)
     service = next(
         n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "RecordService"
@@ -74,6 +88,8 @@ def main() -> int:
         p.meta.save("entity", "lead", LEAD_DEFINITION)
         p.users.add("bench", roles=["admin"])
         services[name] = p.records("lead", user="bench")
+    model = services["old"].model
+    model.__dict__["codec"] = old_codec(args.old)(model)  # the cached property's slot
     spent: dict[str, list[float]] = {"old": [], "new": []}
     for round_ in range(args.rounds + 1):
         for name in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
