@@ -88,10 +88,12 @@ def run_steps(folder: Path, leads: list[dict[str, Any]], batch: int) -> dict[str
 
     Only batch-level calls are wrapped (the lead INSERT, the audit write and
     the driver calls inside them), so the timers add a few calls per batch
-    and nothing per record; the rest of create_many (the prepare pass, the
-    records with their system fields, the returned dicts, ids, hooks and the
-    commit) is what remains of the whole.
+    and nothing per record; the rest of create_many is what remains of the
+    whole, split into its batch-level parts (the prepare pass, the system
+    fields, the returned dicts, the driver's COMMIT) and what is left of it
+    (ids, hooks, events, the transaction, the bench's loop).
     """
+    from sqlalchemy.dialects.sqlite.base import SQLiteDialect
     from sqlalchemy.engine import Connection
 
     from engine.store import audit, records
@@ -126,20 +128,40 @@ def run_steps(folder: Path, leads: list[dict[str, Any]], batch: int) -> dict[str
     records.insert_records = timed("lead INSERT (parameters + driver)", insert_records)
     audit.write_created = timed("audit (JSON text + parameters + driver)", write_created)
     Connection.exec_driver_sql = driver  # type: ignore[method-assign]
+    # The parts of the rest, each one call per batch: the prepare pass, the system fields,
+    # the returned dicts and the driver's COMMIT.
+    service = records.RecordService
+    parts = {
+        "_prepared_rows": "  prepare (checks, defaults, Python form)",
+        "_with_system_fields": "  system fields (id, owner, team, times)",
+        "_returned": "  returned dicts",
+    }
+    kept = {name: getattr(service, name) for name in parts}
+    for name, label in parts.items():
+        setattr(service, name, timed(label, kept[name]))
+    do_commit = SQLiteDialect.do_commit
+    SQLiteDialect.do_commit = timed("  COMMIT (the driver's)", do_commit)  # type: ignore[method-assign]
     try:
         whole = run_create_many(folder, leads, batch)
     finally:
         records.insert_records, audit.write_created = insert_records, write_created
         Connection.exec_driver_sql = exec_driver_sql  # type: ignore[method-assign]
+        for name, fn in kept.items():
+            setattr(service, name, fn)
+        SQLiteDialect.do_commit = do_commit  # type: ignore[method-assign]
     lead = spent["lead INSERT (parameters + driver)"]
     audit_write = spent["audit (JSON text + parameters + driver)"]
+    rest = whole - lead - audit_write
+    split = {label: spent.get(label, 0.0) for label in (*parts.values(), "  COMMIT (the driver's)")}
     return {
         "create_many, whole": whole,
         "lead INSERT (parameters + driver)": lead,
         "  the driver's executemany": spent["driver: lead INSERT"],
         "audit (JSON text + parameters + driver)": audit_write,
         "  the driver's executemany ": spent["driver: audit INSERT"],
-        "the rest (prepare, records, returned dicts, commit)": whole - lead - audit_write,
+        "the rest (prepare, records, returned dicts, commit)": rest,
+        **split,
+        "  other (ids, hooks, events, transaction, loop)": rest - sum(split.values()),
     }
 
 

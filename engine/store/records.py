@@ -23,6 +23,8 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
+from engine.forms.entity import SYSTEM_FIELDS
+from engine.forms.record_codec import new_row_template
 from engine.forms.sections import unless_hidden
 from engine.i18n import t
 from engine.store import audit, lone_create
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 #: From this many records on, create_many pauses the cyclic garbage collector.
 BATCH_WITHOUT_GC = 100
+#: The keys a new row's system fields take (not the record's own fields).
+_SYSTEM_KEYS = frozenset(SYSTEM_FIELDS)
 
 
 class RecordService:
@@ -264,30 +268,10 @@ class RecordService:
     ) -> list[Any]:
         if self.access is not None:
             self.access.require(self.entity, "create")
-            self.access.refuse_writes(self.entity, set().union(*rows))
-        prepared, errors = [], []
-        validator = None  # compiled on the first record the fast pass leaves to the general path
-        # The usual record (plain fields, Python values, valid) is prepared in one generated
-        # pass; _prepare_new gives the same result for it and words the errors of any other.
-        fast, clock, user = self.model.codec.prepare, self.platform.clock, self.user
-        for i, data in enumerate(rows):
-            record = fast(data, clock, user)
-            if record is not None:
-                prepared.append(record)
-                continue
-            prefix = "" if _single else f"[{i}]."
-            if validator is None:
-                validator = self.platform.validator(self.entity)
-            try:
-                prepared.append(
-                    self._prepare_new(data, internal=internal, prefix=prefix, validator=validator)
-                )
-            except ValidationError as exc:
-                errors.extend(exc.errors)
-        if errors:
-            raise ValidationError(
-                t("{count} problem(s) in {entity}", count=len(errors), entity=self.entity), errors
-            )
+            # Only a field below write can be refused: no such field, no need for the rows' keys.
+            if self.access.field_levels(self.entity):
+                self.access.refuse_writes(self.entity, set().union(*rows))
+        prepared = self._prepared_rows(rows, internal=internal, _single=_single)
         now = self.platform.clock.now()
         if _single and lone_create.applies(self):
             # PostgreSQL, nothing acting on the record: one statement in autocommit
@@ -326,30 +310,75 @@ class RecordService:
                 self.entity, "created", records, [None] * len(records), self.user
             )
             self.platform.lookups.fill(conn, self.model, records, stored=False)
+        return self._returned(records, save.warnings, only_ids)
+
+    def _prepared_rows(
+        self, rows: list[dict[str, Any]], *, internal: bool, _single: bool
+    ) -> list[dict[str, Any]]:
+        """The new records checked, with defaults and in Python form, each in the shape of
+        its row (``new_row_template()``'s system keys first, null); ValidationError naming
+        every problem of every record (``[i].field``) if any is invalid."""
+        prepared, errors = [], []
+        validator = None  # compiled on the first record the fast pass leaves to the general path
+        # The usual record (plain fields, Python values, valid) is prepared in one generated
+        # pass; _prepare_new gives the same result for it and words the errors of any other.
+        fast, clock, user = self.model.codec.prepare_row, self.platform.clock, self.user
+        for i, data in enumerate(rows):
+            record = fast(data, clock, user)
+            if record is not None:
+                prepared.append(record)
+                continue
+            prefix = "" if _single else f"[{i}]."
+            if validator is None:
+                validator = self.platform.validator(self.entity)
+            try:
+                general = self._prepare_new(
+                    data, internal=internal, prefix=prefix, validator=validator
+                )
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+            else:  # owner and team, when given, take their places among the system keys
+                prepared.append({**new_row_template(), **general})
+        if errors:
+            raise ValidationError(
+                t("{count} problem(s) in {entity}", count=len(errors), entity=self.entity), errors
+            )
+        return prepared
+
+    def _returned(
+        self, records: list[dict[str, Any]], warnings: list[Any], only_ids: bool
+    ) -> list[Any]:
+        """What create_many returns: the ids, or the records as :meth:`get` shows them."""
         if only_ids:
             return [r["id"] for r in records]
         public, visible = self.model.codec.public, self._visible_fn()
-        if visible is _show_all and not any(save.warnings):
+        if visible is _show_all and not any(warnings):
             return list(map(public, records))  # the same records, without two no-op calls each
-        return [_warned(visible(public(r)), w) for r, w in zip(records, save.warnings)]
+        return [_warned(visible(public(r)), w) for r, w in zip(records, warnings)]
 
     def _with_system_fields(
         self, ids: list[Any], prepared: list[dict[str, Any]], now: Any
     ) -> list[dict[str, Any]]:
-        """The new rows: ``prepared`` with id, owner, team, creator, times and version 1;
-        PermissionDenied for one outside what the user may create."""
-        records = []
+        """The new rows: ``prepared`` (rows of :meth:`_prepared_rows`) given, in place, their
+        id, owner, team, creator, times and version 1; PermissionDenied for one outside
+        what the user may create."""
         teams: dict[Any, Any] = {}
         # A first create scope of "all" allows every record (new_record_allowed stops there).
         scopes = [] if self.access is None else self.access.scopes(self.entity, "create")
         check_each = bool(scopes) and not (scopes[0] is True or scopes[0] == "all")
+        user = self.user
         for rid, record in zip(ids, prepared):
-            owner = record.pop("owner", None) or self.user
+            owner = record["owner"] or user
             if owner not in teams:
                 teams[owner] = self.platform.user_team(owner)
-            team = record.pop("team", None) or teams[owner]
+            team = record["team"] or teams[owner]
             if check_each and not self.access.new_record_allowed(
-                self.entity, {**record, "owner": owner, "team": team}
+                self.entity,
+                {
+                    **{k: v for k, v in record.items() if k not in _SYSTEM_KEYS},
+                    "owner": owner,
+                    "team": team,
+                },
             ):
                 raise PermissionDenied(
                     t(
@@ -366,20 +395,15 @@ class RecordService:
                         )
                     ],
                 )
-            records.append(
-                {
-                    "id": rid,
-                    "owner": owner,
-                    "team": team,
-                    "created_by": self.user,
-                    "created_on": now,
-                    "modified_by": self.user,
-                    "modified_on": now,
-                    "version": 1,
-                    **record,
-                }
-            )
-        return records
+            record["id"] = rid
+            record["owner"] = owner
+            record["team"] = team
+            record["created_by"] = user
+            record["created_on"] = now
+            record["modified_by"] = user
+            record["modified_on"] = now
+            record["version"] = 1
+        return prepared
 
     def warm(self, conn: Connection) -> None:
         """Build what this entity's first create builds (its codec, its live rules, the
