@@ -386,7 +386,7 @@ class RecordCodec:
 def new_row_template() -> dict[str, None]:
     """The system keys of a new row, in the row's order, each null (filled by the record
     service once the ids, owner and team are known)."""
-    from engine.forms.entity import SYSTEM_FIELDS
+    from engine.forms.system_fields import SYSTEM_FIELDS
 
     return dict.fromkeys(SYSTEM_FIELDS)
 
