@@ -467,7 +467,9 @@ class Runtime:
             self._finish_planned(token, plan)
             return
         self._write_token(token, values)
-        self._open_planned(token, plan)
+        state = self._open_planned(token, plan)
+        if state is not None:  # what the approval keeps between enter and signal
+            self._write_token(token, {"state": state})
         self._waiting.add(token["id"])
         self.log("waiting", target.id, token["id"])  # it was active once it moved
 

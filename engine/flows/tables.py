@@ -96,7 +96,8 @@ flow_tasks = Table(
     # holds the open tasks that name one, nothing else: closing a task takes its
     # entry out of a small index (keeping a closed task's entry, under its new
     # status, rewrote it elsewhere in the person's history), and a person's task
-    # never touches the role index.
+    # never touches the role index. A person's closed tasks ("tasks I handled") are
+    # in neither: such a view needs an index of its own (e.g. on completed_by).
     Index(
         "ix_flow_task_open_assignee",
         "assignee",

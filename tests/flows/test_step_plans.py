@@ -355,3 +355,14 @@ def test_two_racing_completions_of_one_task_one_wins(use_plans, tmp_path, monkey
             assert instance["version"] == 2
         finally:
             p.close()
+
+
+def test_a_block_naming_nobody_is_not_kept_by_a_plan():
+    """The general path applies the empty-approver policy to such a block, never a plan."""
+    from engine.flows.nodes import people
+
+    assert people.static({}) is None
+    assert people.static({"users": []}) is None
+    assert people.static({"roles": []}) is None
+    assert people.static({"user": "ann"}) == (["ann"], [])
+    assert people.static({"field": "owner"}) is None

@@ -84,10 +84,13 @@ def static(spec: dict[str, Any]) -> tuple[list[str], list[str]] | None:
     """What :func:`resolve` gives for ``spec`` whatever the step, or None when it depends on one.
 
     A flow version never changes, so a step plan may keep this for the version.
+    A block that names nobody is None too: the general path then applies the
+    node's empty-approver policy (fallback, or the error naming the node).
     """
-    if not spec.keys() <= STATIC_KEYS:
+    if not spec or not spec.keys() <= STATIC_KEYS:
         return None
-    return resolve(spec, None, None)
+    users, roles = resolve(spec, None, None)
+    return (users, roles) if users or roles else None
 
 
 def _read(
