@@ -170,6 +170,19 @@ def decide(i: int, approver: str) -> str:
     return "reject" if i % 5 == 4 else "approve"
 
 
+def start_deals(p: Platform, n: int) -> dict[int, int]:
+    """``n`` of the bench's deals, each with its approval started: instance id → deal number.
+
+    ``p`` has the deal entity and ``APPROVAL_FLOW`` already (the side scripts' setup).
+    """
+    deals = p.records("deal")
+    index_of = {}
+    for i in range(n):
+        rid = deals.create({"title": f"Deal {i}", "amount": amount_of(i)})["id"]
+        index_of[p.flows.start("bench_approval", record=("deal", rid), user="alice")["id"]] = i
+    return index_of
+
+
 def expected(n: int) -> dict[int, tuple[str, str]]:
     out = {}
     for i in range(n):

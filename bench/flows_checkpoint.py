@@ -51,11 +51,7 @@ def checkpoint_cost(n: int) -> None:
     p = _platform(0)(f"sqlite:///{tempfile.mkdtemp()}/t.db")
     p.meta.save("entity", "deal", b.DEAL, user="bench")
     p.flows.publish(b.APPROVAL_FLOW, user="bench")
-    deals = p.records("deal")
-    index_of = {}
-    for i in range(n):
-        rid = deals.create({"title": f"Deal {i}", "amount": b.amount_of(i)})["id"]
-        index_of[p.flows.start("bench_approval", record=("deal", rid), user="alice")["id"]] = i
+    index_of = b.start_deals(p, n)
     with p.db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     done = 0

@@ -56,11 +56,7 @@ def started(n: int, tmp: str) -> tuple[str, dict[int, int]]:
     p = Platform(f"sqlite:///{path}")
     p.meta.save("entity", "deal", b.DEAL, user="bench")
     p.flows.publish(b.APPROVAL_FLOW, user="bench")
-    deals = p.records("deal")
-    index_of = {}
-    for i in range(n):
-        rid = deals.create({"title": f"Deal {i}", "amount": b.amount_of(i)})["id"]
-        index_of[p.flows.start("bench_approval", record=("deal", rid), user="alice")["id"]] = i
+    index_of = b.start_deals(p, n)
     p.close()
     return path, index_of
 

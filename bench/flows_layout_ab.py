@@ -52,11 +52,7 @@ def _platform(path: str, n: int, previous: bool) -> tuple[Platform, dict[int, in
                     conn.execute(text(f"DROP INDEX {index.name}"))
             for ddl in PREVIOUS:
                 conn.execute(text(ddl))
-    deals = p.records("deal")
-    index_of = {}
-    for i in range(n):
-        rid = deals.create({"title": f"Deal {i}", "amount": b.amount_of(i)})["id"]
-        index_of[p.flows.start("bench_approval", record=("deal", rid), user="alice")["id"]] = i
+    index_of = b.start_deals(p, n)
     return p, index_of
 
 

@@ -48,11 +48,7 @@ def main() -> int:
     p.db.dispose()  # the kept connections too: every connection gets the pragma
     p.meta.save("entity", "deal", b.DEAL, user="bench")
     p.flows.publish(b.APPROVAL_FLOW, user="bench")
-    deals = p.records("deal")
-    index_of = {}
-    for i in range(args.n):
-        rid = deals.create({"title": f"Deal {i}", "amount": b.amount_of(i)})["id"]
-        index_of[p.flows.start("bench_approval", record=("deal", rid), user="alice")["id"]] = i
+    index_of = b.start_deals(p, args.n)
     with p.db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
