@@ -233,12 +233,8 @@ def test_every_kind_of_approvers_leaves_the_same_rows(who, tmp_path, monkeypatch
         assert labels == {'{"en":"Director"}', '{"en":"Manager"}'}
 
 
-def test_a_plan_keeps_only_approvers_that_need_no_step(tmp_path):
-    flow = {**CHAIN, "nodes": dict(CHAIN["nodes"])}
-    flow["nodes"]["manager"] = {"type": "approval",
-                                "config": {"approvers": {"initiator": True}}}  # fmt: skip
-    flow["nodes"]["director"] = {"type": "approval",
-                                 "config": {"approvers": {"roles": ["a", "b", "a"]}}}  # fmt: skip
+def _published(tmp_path, flow):
+    """The spec of ``flow`` (named chain) as published on a database of its own."""
     folder = tmp_path / "db"
     folder.mkdir()
     with database_url(folder) as url:
@@ -246,9 +242,18 @@ def test_a_plan_keeps_only_approvers_that_need_no_step(tmp_path):
         try:
             save(p, DEAL)
             p.flows.publish(flow, user="admin")
-            spec, _version = p.flows.spec("chain")
+            return p.flows.spec("chain")[0]
         finally:
             p.close()
+
+
+def test_a_plan_keeps_only_approvers_that_need_no_step(tmp_path):
+    flow = {**CHAIN, "nodes": dict(CHAIN["nodes"])}
+    flow["nodes"]["manager"] = {"type": "approval",
+                                "config": {"approvers": {"initiator": True}}}  # fmt: skip
+    flow["nodes"]["director"] = {"type": "approval",
+                                 "config": {"approvers": {"roles": ["a", "b", "a"]}}}  # fmt: skip
+    spec = _published(tmp_path, flow)
     traits = (False, True)
     into_director = plans.plan_for(spec, "check", "approve", traits)
     assert into_director is None  # a gateway decides nothing
@@ -261,16 +266,7 @@ def test_a_plan_keeps_only_approvers_that_need_no_step(tmp_path):
 
 
 def test_the_plan_table_covers_only_the_common_step(tmp_path):
-    folder = tmp_path / "db"
-    folder.mkdir()
-    with database_url(folder) as url:
-        p = Platform(url)
-        try:
-            save(p, DEAL)
-            p.flows.publish(CHAIN, user="admin")
-            spec, _version = p.flows.spec("chain")
-        finally:
-            p.close()
+    spec = _published(tmp_path, CHAIN)
     traits = (False, True)
     assert plans.plan_for(spec, "director", "approve", traits).action == "approval"
     assert plans.plan_for(spec, "director", "reject", traits).action == "end"
