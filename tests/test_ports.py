@@ -1,9 +1,9 @@
 """The ports the engine's layers annotate with say only what their implementers have.
 
-``engine.ports.PlatformPort`` and ``engine.flows.runtime_port.RuntimePort``
-stand in for ``Platform`` and ``Runtime`` in annotations, so that the layers
-below need not import the modules that import them (see
-``tests/test_import_cycles.py``). Nothing at run time checks a Protocol, so
+``engine.ports.PlatformPort``, ``engine.flows.runtime_port.RuntimePort`` and
+``engine.reports.two_stage.StagedQuery`` stand in for ``Platform``, ``Runtime``
+and ``PivotQuery`` in annotations, so that the modules below need not import
+the modules that import them (see ``tests/test_import_cycles.py``). Nothing at run time checks a Protocol, so
 this test does: every member of a port exists on its implementer, a method
 with the very same signature, a property as a property, a data attribute
 among those the implementer's ``__init__`` sets.
@@ -21,6 +21,8 @@ from engine.flows.runtime import Runtime
 from engine.flows.runtime_port import RuntimePort
 from engine.platform import Platform
 from engine.ports import PlatformPort
+from engine.reports.pivot import PivotQuery
+from engine.reports.two_stage import StagedQuery
 
 
 def _members(port: type) -> dict[str, Any]:
@@ -38,7 +40,8 @@ def _set_in_init(cls: type) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("port", "implementer"), [(PlatformPort, Platform), (RuntimePort, Runtime)]
+    ("port", "implementer"),
+    [(PlatformPort, Platform), (RuntimePort, Runtime), (StagedQuery, PivotQuery)],
 )
 def test_the_implementer_has_every_member_of_its_port(port: type, implementer: type) -> None:
     members = _members(port)
