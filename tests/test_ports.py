@@ -1,9 +1,11 @@
 """The ports the engine's layers annotate with say only what their implementers have.
 
-``engine.ports.PlatformPort``, ``engine.flows.runtime_port.RuntimePort`` and
-``engine.reports.two_stage.StagedQuery`` stand in for ``Platform``, ``Runtime``
-and ``PivotQuery`` in annotations, so that the modules below need not import
-the modules that import them (see ``tests/test_import_cycles.py``). Nothing at run time checks a Protocol, so
+``engine.ports.PlatformPort``, ``engine.flows.runtime_port.RuntimePort``,
+``engine.reports.two_stage.StagedQuery`` and
+``engine.rules.compile_py_port.CompilerPort`` stand in for ``Platform``,
+``Runtime``, ``PivotQuery`` and ``PyCompiler`` in annotations, so that the
+modules below need not import the modules that import them (see
+``tests/test_import_cycles.py``). Nothing at run time checks a Protocol, so
 this test does: every member of a port exists on its implementer, a method
 with the very same signature, a property as a property, a data attribute
 among those the implementer's ``__init__`` sets.
@@ -23,6 +25,8 @@ from engine.platform import Platform
 from engine.ports import PlatformPort
 from engine.reports.pivot import PivotQuery
 from engine.reports.two_stage import StagedQuery
+from engine.rules.compile_py import PyCompiler
+from engine.rules.compile_py_port import CompilerPort
 
 
 def _members(port: type) -> dict[str, Any]:
@@ -41,7 +45,12 @@ def _set_in_init(cls: type) -> set[str]:
 
 @pytest.mark.parametrize(
     ("port", "implementer"),
-    [(PlatformPort, Platform), (RuntimePort, Runtime), (StagedQuery, PivotQuery)],
+    [
+        (PlatformPort, Platform),
+        (RuntimePort, Runtime),
+        (StagedQuery, PivotQuery),
+        (CompilerPort, PyCompiler),
+    ],
 )
 def test_the_implementer_has_every_member_of_its_port(port: type, implementer: type) -> None:
     members = _members(port)
