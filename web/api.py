@@ -14,13 +14,11 @@ from flask import Blueprint, Response, g, request
 
 from engine.errors import NotFound, ValidationError, error_entry
 from web.auth import require_user
-from web.http import body, json_response, platform_of
+from web.http import TOTAL_BOUND, body, json_response, platform_of
 from web.i18n import gettext
 
 api = Blueprint("api", __name__)
 
-#: A list's total is counted exactly up to this many rows, then reported as "more than".
-TOTAL_BOUND = 10_000
 MAX_LIMIT = 500
 
 

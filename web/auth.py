@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request, session
 
-from web.http import json_response, platform_of, problem
+from web.http import json_response, platform_of, problem, safe_next
 
 auth = Blueprint("auth", __name__)
 
@@ -79,8 +79,6 @@ def login() -> Response:
             return problem(401, "Unauthorized", "wrong user name or password (or locked)")
         from flask import render_template
 
-        from web.ui.shell import safe_next
-
         page = render_template("login.html", failed=username, next=safe_next(data.get("next")))
         return Response(page, status=401, mimetype="text/html")
     lang = session.get("lang")
@@ -92,8 +90,6 @@ def login() -> Response:
         platform_of().users.settings.set(user["name"], "lang", lang)
     if wants_json:
         return json_response({"user": user["name"], "csrf_token": session["csrf"]})
-    from web.ui.shell import safe_next
-
     return Response(status=303, headers={"Location": safe_next(data.get("next"))})
 
 

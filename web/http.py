@@ -28,6 +28,10 @@ from engine.errors import (
 #: Largest request body accepted (imports will get their own, larger limit).
 MAX_BODY = 10 * 1024 * 1024
 
+#: A list's total is counted exactly up to this many rows, then reported as "more than":
+#: the API's lists, the list pages and the home page's counts share it.
+TOTAL_BOUND = 10_000
+
 #: Engine error class -> HTTP status and title (the first that matches wins).
 ERROR_STATUS = [
     (NotFound, 404, "Not found"),
@@ -87,6 +91,16 @@ def model_or_404(entity: str) -> Any:
     return p.entities.get(entity).model
 
 
+def safe_next(target: str | None) -> str:
+    """A same-site path to go to after a form, never another site (``//host`` or a URL).
+
+    Both the sign-in page (:mod:`web.ui.shell`) and the sign-in post
+    (:mod:`web.auth`) redirect with it, so it lives below both."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
 def body() -> dict[str, Any]:
     """The request's JSON object, or a 400 problem naming what was wrong with it."""
     data = request.get_json(silent=True)
@@ -100,10 +114,12 @@ def body() -> dict[str, Any]:
 __all__ = [
     "ERROR_STATUS",
     "MAX_BODY",
+    "TOTAL_BOUND",
     "body",
     "dumps",
     "json_response",
     "model_or_404",
     "platform_of",
     "problem",
+    "safe_next",
 ]

@@ -20,7 +20,7 @@ from engine.flows.tables import flow_timers, flow_tokens
 from engine.store import outbox
 
 if TYPE_CHECKING:
-    from engine.flows.runtime import Runtime
+    from engine.flows.runtime_port import RuntimePort
 
 LIVE = ("active", "waiting")
 
@@ -28,7 +28,7 @@ LIVE = ("active", "waiting")
 class Context:
     """One hook call's view of its instance, token and node."""
 
-    def __init__(self, runtime: Runtime, node: NodeSpec, token: dict[str, Any]) -> None:
+    def __init__(self, runtime: RuntimePort, node: NodeSpec, token: dict[str, Any]) -> None:
         self.runtime = runtime
         self.spec: FlowSpec = runtime.spec
         self.node = node
@@ -231,7 +231,7 @@ class Context:
 
 
 def open_task(
-    runtime: Runtime,
+    runtime: RuntimePort,
     token: dict[str, Any],
     node: str,
     kind: str,

@@ -29,7 +29,7 @@ from engine.flows.steps import commit_instance
 from engine.i18n import t
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 #: Node entries one step may make before it is taken for a loop that never waits.
 MAX_ENTRIES = 10_000
@@ -40,7 +40,7 @@ class Runtime:
 
     def __init__(
         self,
-        platform: Platform,
+        platform: PlatformPort,
         conn: Any,
         spec: FlowSpec,
         instance: dict[str, Any],

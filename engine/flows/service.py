@@ -38,7 +38,7 @@ from engine.flows.tables import (
 from engine.i18n import t
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 #: the open status as SQL text, which the open-task indexes' condition names
 OPEN_SQL = literal_column("'open'")
@@ -66,7 +66,7 @@ def _parsed(task: dict[str, Any]) -> dict[str, Any]:
 class FlowService:
     """The flow engine of one platform."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self._specs: dict[tuple[str, int], FlowSpec] = {}
         with platform.db.transaction(write=True) as conn:

@@ -26,7 +26,7 @@ from engine.flows.tables import flow_commands
 from engine.i18n import t
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 #: How often a step is re-run when another step on the same instance committed first.
 RETRIES = 5
@@ -44,7 +44,7 @@ class Stale(Exception):
     """Another step on the instance committed between our read and our write."""
 
 
-def stored_answer(platform: Platform, command_id: str | None) -> Any:
+def stored_answer(platform: PlatformPort, command_id: str | None) -> Any:
     """The stored result of ``command_id``, or None."""
     if command_id is None:
         return None
@@ -54,7 +54,7 @@ def stored_answer(platform: Platform, command_id: str | None) -> Any:
 
 
 def run_step(
-    platform: Platform, command_id: str | None, kind: str, body: Callable[[Any], Any]
+    platform: PlatformPort, command_id: str | None, kind: str, body: Callable[[Any], Any]
 ) -> Any:
     """Run ``body(conn)`` as one write transaction; see the module docstring.
 

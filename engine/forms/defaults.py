@@ -18,7 +18,7 @@ from engine.clock import Clock
 from engine.errors import error_entry
 
 if TYPE_CHECKING:
-    from engine.forms.entity import EntityModel
+    from engine.forms.model_port import ModelPort
 
 DEFAULT_EXPRESSIONS: dict[str, Callable[[Clock, str | None], Any]] = {
     "now()": lambda clock, user: clock.now(),
@@ -65,7 +65,7 @@ def default_value(prop: dict[str, Any], clock: Clock, user: str | None) -> tuple
 
 
 def apply_defaults(
-    model: EntityModel, data: dict[str, Any], clock: Clock, user: str | None
+    model: ModelPort, data: dict[str, Any], clock: Clock, user: str | None
 ) -> dict[str, Any]:
     """A copy of ``data`` with defaults for the active fields it leaves out (child rows too)."""
     out = dict(data)

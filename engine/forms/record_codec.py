@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.forms.entity import EntityModel
+    from engine.forms.model_port import ModelPort
 
 #: Default literals that are safe to share between records (never mutated in place).
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -31,7 +31,7 @@ _IMMUTABLE = (str, int, float, bool, type(None))
 class RecordCodec:
     """The specialised steps of one entity model (see the module docstring)."""
 
-    def __init__(self, model: EntityModel) -> None:
+    def __init__(self, model: ModelPort) -> None:
         from engine.forms.system_fields import SYSTEM_FIELDS
 
         self.model = model

@@ -17,7 +17,7 @@ from engine.store.migrate import Plan, apply_plans, check_field_cap, offending_r
 from engine.store.registry import LiveEntity, physical_map
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 
 def plan_entities(
@@ -38,7 +38,7 @@ def plan_entities(
 
 
 def apply_entities(
-    platform: Platform, conn: Connection, definitions: list[dict[str, Any]]
+    platform: PlatformPort, conn: Connection, definitions: list[dict[str, Any]]
 ) -> list[Plan]:
     """Plan, check and apply; raises MigrationError (naming the rows) before any DDL runs."""
     live = platform.entities.all()
@@ -53,7 +53,7 @@ def apply_entities(
 
 
 def run_plans(
-    platform: Platform, conn: Connection, plans: list[Plan], live: dict[str, LiveEntity]
+    platform: PlatformPort, conn: Connection, plans: list[Plan], live: dict[str, LiveEntity]
 ) -> None:
     """Run plans already checked by ``plan_entities`` (the install path plans once)."""
     apply_plans(conn, plans, platform.ids, {name: e.table for name, e in live.items()})

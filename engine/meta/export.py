@@ -18,7 +18,7 @@ from engine.meta.install import dump_yaml
 from engine.store.system import bundles
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 # Where each metadata kind lives in a bundle folder, and how its file is named.
 LAYOUT: dict[str, tuple[str, str]] = {
@@ -31,7 +31,9 @@ LAYOUT: dict[str, tuple[str, str]] = {
 }
 
 
-def export_bundle(platform: Platform, out_dir: Path, *, bundle: str | None = None) -> list[Path]:
+def export_bundle(
+    platform: PlatformPort, out_dir: Path, *, bundle: str | None = None
+) -> list[Path]:
     """Write bundle ``bundle`` (the only one installed, when not named) into ``out_dir``.
 
     Items created through the metadata API belong to no bundle; they are

@@ -37,7 +37,7 @@ from engine.store.upsert import upsert
 
 if TYPE_CHECKING:
     from engine.meta.reader import BundleSource
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 # Metadata kinds of the repository by the reader's file kinds; seed files are data, not metadata.
 REPO_KIND = {
@@ -135,7 +135,7 @@ def item_definition(file: Any) -> Any:
     return file.data
 
 
-def check_bundle(platform: Platform, root: Path) -> BundleSource:
+def check_bundle(platform: PlatformPort, root: Path) -> BundleSource:
     """Read and check a bundle against this platform; raises BundleError with every problem."""
     from engine.meta.checks import bundle_errors, raise_if_any
     from engine.meta.reader import read_bundle
@@ -163,7 +163,7 @@ def _engine_errors(source: BundleSource, entities: dict[str, dict[str, Any]]) ->
 
 
 def check_definition(
-    platform: Platform, kind: str, definition: dict[str, Any], name: str | None = None
+    platform: PlatformPort, kind: str, definition: dict[str, Any], name: str | None = None
 ) -> list[dict]:
     """Check one definition saved through the metadata API, exactly as a bundle file is checked.
 
@@ -223,7 +223,7 @@ def check_definition(
 
 
 def install_bundle(
-    platform: Platform, root: Path, *, plan_only: bool = False, user: str | None = None
+    platform: PlatformPort, root: Path, *, plan_only: bool = False, user: str | None = None
 ) -> InstallReport:
     """Install or upgrade the bundle at ``root``; see the module docstring for the order."""
     source = check_bundle(platform, root)
@@ -278,7 +278,7 @@ def install_bundle(
 
 
 def _targets(
-    platform: Platform, conn: Any, source: BundleSource, report: InstallReport
+    platform: PlatformPort, conn: Any, source: BundleSource, report: InstallReport
 ) -> list[dict[str, Any]]:
     """Each item's target definition and what happens to it."""
     items = [("app", source.manifest["name"], source.manifest, "bundle.yaml")]
@@ -313,7 +313,7 @@ def _targets(
     return out
 
 
-def _recheck_merged(platform: Platform, targets: list[dict[str, Any]], source: Any) -> None:
+def _recheck_merged(platform: PlatformPort, targets: list[dict[str, Any]], source: Any) -> None:
     """A merge can combine two valid definitions into an invalid one: check the result."""
     errors = []
     for target in targets:
@@ -340,7 +340,7 @@ def _located(entry: dict[str, Any], source: Any) -> dict[str, Any]:
 
 
 def _store(
-    platform: Platform,
+    platform: PlatformPort,
     conn: Any,
     target: dict[str, Any],
     bundle: str,
@@ -367,7 +367,7 @@ def _store(
 
 
 def _record_bundle(
-    conn: Any, platform: Platform, manifest: dict[str, Any], user: str | None
+    conn: Any, platform: PlatformPort, manifest: dict[str, Any], user: str | None
 ) -> None:
     values = {
         "name": manifest["name"],
@@ -381,7 +381,9 @@ def _record_bundle(
     )
 
 
-def _load_seed(platform: Platform, source: Any, report: InstallReport, user: str | None) -> None:
+def _load_seed(
+    platform: PlatformPort, source: Any, report: InstallReport, user: str | None
+) -> None:
     """Seed records go in only when their entity is still empty (a first install)."""
     for f in source.items("seed"):
         if platform.records(f.name).count() > 0:

@@ -14,13 +14,13 @@ from engine.errors import BundleError, ConflictError, NotFound, error_entry
 from engine.meta.repository import KINDS
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 
 class MetaService:
     """``p.meta``: definitions by kind and name."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
 
     def get(self, kind: str, name: str) -> dict[str, Any]:

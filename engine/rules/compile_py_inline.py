@@ -23,7 +23,7 @@ from engine.rules.compile_py_numbers import ARITHMETIC, clean
 from engine.rules.functions import is_builtin
 
 if TYPE_CHECKING:
-    from engine.rules.compile_py import PyCompiler
+    from engine.rules.compile_py_port import CompilerPort
 
 #: What a null-safe registry function turns into null (see functions._null_safe).
 ERRORS = (OverflowError, ValueError, ArithmeticError)
@@ -33,13 +33,13 @@ ERRORS = (OverflowError, ValueError, ArithmeticError)
 _ARITHMETIC = {op: op for op in ARITHMETIC}
 
 
-def _number(c: PyCompiler, node: ast.Expr) -> str:
+def _number(c: CompilerPort, node: ast.Expr) -> str:
     """Python for a number argument, made a number as the registry would (``as_number``)."""
     source = c.expr(node)
     return source if clean(c, node) else f"_as_number({source})"
 
 
-def _null_guard(c: PyCompiler, tests: list[tuple[ast.Expr, str]]) -> str:
+def _null_guard(c: CompilerPort, tests: list[tuple[ast.Expr, str]]) -> str:
     """``a is None or b is None`` for the operands that may be null (number literals never
     are, nor what the special body's guard proved: compile_py_special.never_null)."""
     return " or ".join(
@@ -50,7 +50,7 @@ def _null_guard(c: PyCompiler, tests: list[tuple[ast.Expr, str]]) -> str:
     )
 
 
-def binary(c: PyCompiler, node: ast.Binary) -> str | None:
+def binary(c: CompilerPort, node: ast.Binary) -> str | None:
     """``a + b``, ``a - b``, ``a * b`` on two numbers: null if either is null."""
     op = _ARITHMETIC.get(node.op)
     if op is None:
@@ -66,7 +66,7 @@ def binary(c: PyCompiler, node: ast.Binary) -> str | None:
     return f"(None if {guard} else {vl} {op} {vr})" if guard else f"({bl} {op} {br})"
 
 
-def call(c: PyCompiler, node: ast.Call) -> str | None:
+def call(c: CompilerPort, node: ast.Call) -> str | None:
     """Inline Python for a built-in call, or None to go through the registry."""
     if not is_builtin(node.func):
         return None
@@ -77,7 +77,7 @@ def call(c: PyCompiler, node: ast.Call) -> str | None:
     return None
 
 
-def _min_max(c: PyCompiler, node: ast.Call) -> str | None:
+def _min_max(c: CompilerPort, node: ast.Call) -> str | None:
     a, b = node.args
     if c.checked.type_of(a).kind != "number" or c.checked.type_of(b).kind != "number":
         return None
@@ -92,7 +92,7 @@ def _min_max(c: PyCompiler, node: ast.Call) -> str | None:
     return f"(None if {guard} else {pick})"
 
 
-def _context_local(c: PyCompiler, name: str, source: str) -> str:
+def _context_local(c: CompilerPort, name: str, source: str) -> str:
     """A value of the context read once at the top of the rule set's function."""
     assert c.hoist is not None
     local = c.hoist.get(("@ctx", name))
@@ -103,7 +103,7 @@ def _context_local(c: PyCompiler, name: str, source: str) -> str:
     return local
 
 
-def _days_since(c: PyCompiler, arg: ast.Expr) -> str | None:
+def _days_since(c: CompilerPort, arg: ast.Expr) -> str | None:
     """``days_since(field)``: today (read once per call) minus the field's date in the
     platform's zone, computed once per call into a local, null when out of the calendar.
 
@@ -147,7 +147,7 @@ def _days_since(c: PyCompiler, arg: ast.Expr) -> str | None:
     return local
 
 
-def typed_read(c: PyCompiler, kind: str, read: str) -> str | None:
+def typed_read(c: CompilerPort, kind: str, read: str) -> str | None:
     """A date or datetime field read without a call when it already holds the type."""
     v = c._temp()
     if kind == "datetime":

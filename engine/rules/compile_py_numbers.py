@@ -16,13 +16,13 @@ from engine.rules import ast
 from engine.rules.functions import is_builtin
 
 if TYPE_CHECKING:
-    from engine.rules.compile_py import PyCompiler
+    from engine.rules.compile_py_port import CompilerPort
 
 #: The number operators written inline when both sides are clean.
 ARITHMETIC = ("+", "-", "*")
 
 
-def clean(c: PyCompiler, node: ast.Expr) -> bool:
+def clean(c: CompilerPort, node: ast.Expr) -> bool:
     """Whether ``node`` is a number that is an int or a Decimal whenever it is not null."""
     if c.checked.type_of(node).kind != "number":
         return False

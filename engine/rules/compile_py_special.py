@@ -32,7 +32,7 @@ from engine.rules import ast
 from engine.rules.compile_py_numbers import ARITHMETIC, clean
 
 if TYPE_CHECKING:
-    from engine.rules.compile_py import PyCompiler
+    from engine.rules.compile_py_port import CompilerPort
 
 #: The class a number field holds when as_number is the identity on it, by value kind.
 _NUMBER_CLASSES = {"decimal": Decimal}
@@ -51,7 +51,7 @@ def _number_class(field_type: str | None) -> type:
     return _NUMBER_CLASSES.get(kind, int)
 
 
-def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None:
+def read(c: CompilerPort, node: ast.Name, local: str, key: str, kind: str) -> None:
     """Read field ``key`` into ``local`` for the special body: a subscript before the guard,
     a guard when ``kind``'s coercion is left out, else the general coercion on the raw value."""
     field_type = c.checked.type_of(node).field_type
@@ -84,7 +84,7 @@ def read(c: PyCompiler, node: ast.Name, local: str, key: str, kind: str) -> None
     c.hoisted.append(f"{local} = {c._coerce(node, temp)}")
 
 
-def require(c: PyCompiler, local: str, test: str) -> None:
+def require(c: CompilerPort, local: str, test: str) -> None:
     """Add ``test`` on ``local`` to the guard: from here on the special body may take
     ``local`` as never null."""
     assert c.known is not None
@@ -93,7 +93,7 @@ def require(c: PyCompiler, local: str, test: str) -> None:
         c.guards.append(test)
 
 
-def as_text(c: PyCompiler, local: str) -> bool:
+def as_text(c: CompilerPort, local: str) -> bool:
     """Make ``local`` (a raw text field of the special body) known to be a ``str``, so a
     ``contains`` folds it without a class test; False if it is not such a local."""
     if c.known is None:
@@ -106,12 +106,12 @@ def as_text(c: PyCompiler, local: str) -> bool:
     return True
 
 
-def non_null(c: PyCompiler, source: str) -> bool:
+def non_null(c: CompilerPort, source: str) -> bool:
     """Whether the Python ``source`` is a local the guard proved never null."""
     return c.known is not None and source in c.known
 
 
-def _arithmetic_of(c: PyCompiler, node: ast.Expr, leaf: Callable[[ast.Expr], bool]) -> bool:
+def _arithmetic_of(c: CompilerPort, node: ast.Expr, leaf: Callable[[ast.Expr], bool]) -> bool:
     """Whether ``node`` is inline ``+ - *``, ``min`` or ``max`` (compiled without null
     tests) over leaves that ``leaf`` accepts, or such a leaf itself."""
     if isinstance(node, ast.Binary):
@@ -126,7 +126,7 @@ def _arithmetic_of(c: PyCompiler, node: ast.Expr, leaf: Callable[[ast.Expr], boo
     return leaf(node)
 
 
-def never_null(c: PyCompiler, node: ast.Expr) -> bool:
+def never_null(c: CompilerPort, node: ast.Expr) -> bool:
     """Whether ``node``'s value can't be null in the special body: a number literal, a
     guarded field, or inline arithmetic, ``min`` or ``max`` of such values."""
     if c.known is None:
@@ -142,7 +142,7 @@ def never_null(c: PyCompiler, node: ast.Expr) -> bool:
     return _arithmetic_of(c, node, leaf)
 
 
-def integral(c: PyCompiler, node: ast.Expr) -> bool:
+def integral(c: CompilerPort, node: ast.Expr) -> bool:
     """Whether ``node``'s value is an ``int`` in the special body: an int literal, a field
     the guard proved an int, or inline ``+ - *``, ``min`` or ``max`` of such values (call
     after the body is compiled: a field's local is then known)."""
@@ -159,7 +159,7 @@ def integral(c: PyCompiler, node: ast.Expr) -> bool:
     return _arithmetic_of(c, node, leaf)
 
 
-def whole_total(c: PyCompiler, rs: ast.Scoring) -> bool:
+def whole_total(c: CompilerPort, rs: ast.Scoring) -> bool:
     """Whether the special body of scoring ``rs`` always gives an ``int``: no caps, every
     constant worth a whole number, every computed worth an :func:`integral` one (the body
     adds those with no null test: compile_rules._scoring). A one-pass chain then needs no

@@ -31,7 +31,7 @@ from engine.store import outbox
 from engine.store.system import outbox as outbox_table
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 log = logging.getLogger("tessera.rules")
 
@@ -63,7 +63,7 @@ def enqueue(conn: Connection, ctx: ActionContext, model: Any, actions: list[dict
     return ctx.enqueue(KIND, {"actions": out, "depth": depth + 1})
 
 
-def apply(platform: Platform, message_ids: list[int]) -> None:
+def apply(platform: PlatformPort, message_ids: list[int]) -> None:
     """Apply queued follow-ups now; a failure stays queued for the retry and stops no other.
 
     The follow-ups of one save (an import batch queues one per routed lead) are applied
@@ -89,7 +89,7 @@ def apply(platform: Platform, message_ids: list[int]) -> None:
                 _apply_alone(platform, message_id)
 
 
-def _apply_alone(platform: Platform, message_id: int) -> None:
+def _apply_alone(platform: PlatformPort, message_id: int) -> None:
     """One follow-up in a transaction of its own; a failure is marked in another."""
     try:
         _apply_one(platform, message_id)
@@ -98,7 +98,7 @@ def _apply_alone(platform: Platform, message_id: int) -> None:
             _failed(platform, conn, message_id, exc)
 
 
-def _failed(platform: Platform, conn: Connection, message_id: int, exc: Exception) -> None:
+def _failed(platform: PlatformPort, conn: Connection, message_id: int, exc: Exception) -> None:
     """Log a follow-up that failed and count the attempt, so the outbox retries it later."""
     if isinstance(exc, TesseraError):
         log.warning("follow-up %s failed and will be retried: %s", message_id, exc)
@@ -112,7 +112,7 @@ def _failed(platform: Platform, conn: Connection, message_id: int, exc: Exceptio
         outbox.mark_failed(conn, message, platform.clock.now(), str(exc))
 
 
-def deliver_pending(platform: Platform, limit: int = 100) -> int:
+def deliver_pending(platform: PlatformPort, limit: int = 100) -> int:
     """Apply due ``record.update`` messages a crash or an error left behind; returns how many."""
     with platform.db.transaction(write=False) as conn:
         ids = list(
@@ -131,7 +131,7 @@ def deliver_pending(platform: Platform, limit: int = 100) -> int:
     return len(ids)
 
 
-def _apply_one(platform: Platform, message_id: int) -> None:
+def _apply_one(platform: PlatformPort, message_id: int) -> None:
     import orjson
 
     now = platform.clock.now()

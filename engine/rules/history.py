@@ -17,7 +17,7 @@ from engine.rules import stamps
 from engine.rules.service import LoadedRuleSet, RuleService
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
     from engine.rules.pipeline import RulePipeline
 
 PAGE = 500
@@ -26,7 +26,7 @@ PAGE = 500
 class RuleHistory:
     """Stamps and replays over one platform's records."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
 
     def stamps(self, entity: str, record_id: int) -> dict[str, dict[str, Any]]:

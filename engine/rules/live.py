@@ -20,7 +20,7 @@ from engine.rules.service import EVALUATION_ORDER, CompiledExpression, LoadedRul
 from engine.store.lookups import is_path
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 log = logging.getLogger("tessera.rules")
 
@@ -45,7 +45,7 @@ class EntityRules:
 class LiveRules:
     """The live rule sets of a platform, loaded from metadata; rebuilt after each change."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.rules = platform.rules
         #: rule set name → the rules file (metadata item) that holds it.

@@ -46,14 +46,14 @@ from engine.store import outbox
 from engine.store.values import to_json_form, to_python_form
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
     from engine.rules.service import LoadedRuleSet
 
 
 class RulePipeline:
     """The platform's save hook (``engine.store.hooks.SaveHook``) running the live rules."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self._live: LiveRules | None = None
         self._lock = threading.Lock()
@@ -106,7 +106,7 @@ class RulePipeline:
 class RuleSave:
     """One write going through the pipeline (the ``Save`` of ``engine.store.hooks``)."""
 
-    platform: Platform
+    platform: PlatformPort
     service: Any
     event: str
     rules: EntityRules

@@ -8,13 +8,13 @@ from engine.errors import error_entry
 from engine.forms.system_fields import ASSIGNABLE_SYSTEM_FIELDS, SYSTEM_FIELDS
 
 if TYPE_CHECKING:
-    from engine.forms.entity import EntityModel
+    from engine.forms.model_port import ModelPort
 
 SYSTEM_KEYS = frozenset(SYSTEM_FIELDS)
 
 
 def input_errors(
-    model: EntityModel, data: dict[str, Any], *, internal: bool, prefix: str = ""
+    model: ModelPort, data: dict[str, Any], *, internal: bool, prefix: str = ""
 ) -> list[dict[str, Any]]:
     """Keys a caller may not send: unknown, engine-maintained or read-only fields.
 
@@ -51,7 +51,7 @@ def input_errors(
     return errors
 
 
-def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
+def known_fields(model: ModelPort, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without the keys ``input_errors`` refuses, so the rest can still be checked."""
     if data.keys() <= model.plain_keys:
         return dict(data)
@@ -68,17 +68,17 @@ def known_fields(model: EntityModel, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_json_form(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
+def to_json_form(model: ModelPort, record: dict[str, Any]) -> dict[str, Any]:
     """The record's fields (no system fields) in JSON form, for validation."""
     return model.codec.to_json(record)
 
 
-def to_python_form(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
+def to_python_form(model: ModelPort, doc: dict[str, Any]) -> dict[str, Any]:
     """A validated JSON-form record → Python values (dates, Decimals, timedeltas)."""
     return model.codec.to_python(doc)
 
 
-def to_json_walk(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
+def to_json_walk(model: ModelPort, record: dict[str, Any]) -> dict[str, Any]:
     """What :func:`to_json_form` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     converters = model.converters
@@ -103,7 +103,7 @@ def to_json_walk(model: EntityModel, record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def to_python_walk(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
+def to_python_walk(model: ModelPort, doc: dict[str, Any]) -> dict[str, Any]:
     """What :func:`to_python_form` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     converters = model.converters
@@ -127,7 +127,7 @@ def to_python_walk(model: EntityModel, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_values(
-    model: EntityModel, record: dict[str, Any], *, complete: bool = False
+    model: ModelPort, record: dict[str, Any], *, complete: bool = False
 ) -> dict[str, Any]:
     """Column name → value for the stored fields in ``record``.
 
@@ -141,12 +141,12 @@ def row_values(
     }
 
 
-def record_from_row(model: EntityModel, row: Any, *, system: bool = True) -> dict[str, Any]:
+def record_from_row(model: ModelPort, row: Any, *, system: bool = True) -> dict[str, Any]:
     """A row mapping → the record the API returns (active fields, Python values)."""
     return model.codec.from_row(row) if system else model.codec.from_row_bare(row)
 
 
-def record_from_row_walk(model: EntityModel, row: Any, *, system: bool = True) -> dict[str, Any]:
+def record_from_row_walk(model: ModelPort, row: Any, *, system: bool = True) -> dict[str, Any]:
     """What :func:`record_from_row` means, field by field (the model's codec specialises it)."""
     out: dict[str, Any] = {}
     if system:

@@ -31,7 +31,7 @@ from engine.webforms.definition import (
 )
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
 
 #: One row per submission attempt (client address, form, when), for the rate limit.
 webform_hits = Table(
@@ -64,7 +64,7 @@ class Submission:
 class WebformService:
     """``p.webforms``: list, read, save and disable web forms; take a visitor's submission."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
 
     # -- definitions -----------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from tests.floor_defs import ACCOUNT, save
 from web import api as rest
+from web.ui import lists
 
 
 @pytest.fixture
@@ -18,7 +19,9 @@ def p(platform, monkeypatch):
     platform.records("account").create_many(
         [{"name": f"Firm {i:02d}", "industry": "tech" if i < 3 else "retail"} for i in range(30)]
     )
-    monkeypatch.setattr(rest, "TOTAL_BOUND", 25)  # 30 rows: more than the bound
+    # 30 rows: more than the bound, for the API and the list page alike
+    monkeypatch.setattr(rest, "TOTAL_BOUND", 25)
+    monkeypatch.setattr(lists, "TOTAL_BOUND", 25)
     return platform
 
 

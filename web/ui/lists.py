@@ -30,8 +30,7 @@ from engine.errors import (
 )
 from engine.forms.entity import Field
 from engine.store.views import SavedViews
-from web import api as rest
-from web.http import model_or_404, platform_of
+from web.http import TOTAL_BOUND, model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
 from web.views_api import views_api
@@ -303,7 +302,7 @@ def list_page(entity: str) -> Any:
     total, exact = 0, True
     try:
         # Counted up to the API's bound, then shown as "10,000+" (see docs/user/lists.md).
-        total, exact = records.count_upto(rest.TOTAL_BOUND, where=state["where"] or None)
+        total, exact = records.count_upto(TOTAL_BOUND, where=state["where"] or None)
         items = records.list(
             where=state["where"] or None,
             order_by=state["sort"] or None,

@@ -11,19 +11,11 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from web.api import TOTAL_BOUND
-from web.http import platform_of
+from web.http import TOTAL_BOUND, platform_of, safe_next
 from web.i18n import LANGS, label
 from web.ui.context import sign_in_first
 
 blueprint = Blueprint("shell", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """A same-site path to go to after a form, never another site (``//host`` or a URL)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 @blueprint.get("/login")
@@ -125,4 +117,4 @@ def search_page() -> Any:
     return render_template("search.html", q=q, groups=list(groups.values()))
 
 
-__all__ = ["blueprint", "safe_next"]
+__all__ = ["blueprint"]
