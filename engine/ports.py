@@ -23,13 +23,16 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from engine.clock import Clock
+    from engine.forms.entity import EntityModel
     from engine.forms.validation import RecordValidator
     from engine.meta.repository import MetaRepository
     from engine.rules.service import RuleService
     from engine.security.users import UserService
-    from engine.store.counters import IdAllocator
+    from engine.store.counters import AutonumberSource, IdAllocator
     from engine.store.db import Database
+    from engine.store.files import FileStore
     from engine.store.hooks import SaveHook
+    from engine.store.lookups import Lookups
     from engine.store.registry import EntityRegistry
 
 
@@ -77,7 +80,7 @@ class WebformPort(Protocol):
 
 @runtime_checkable
 class PlatformPort(Protocol):
-    """The platform as its flow, rule, metadata, job and webform layers see it."""
+    """The platform as its record, flow, rule, metadata, job and webform layers see it."""
 
     db: Database
     clock: Clock
@@ -85,6 +88,8 @@ class PlatformPort(Protocol):
     ids: IdAllocator
     entities: EntityRegistry
     meta: MetaPort
+    autonumbers: AutonumberSource
+    lookups: Lookups
 
     @property
     def rules(self) -> RuleService: ...
@@ -101,6 +106,9 @@ class PlatformPort(Protocol):
     @property
     def webforms(self) -> WebformPort: ...
 
+    @property
+    def files(self) -> FileStore: ...
+
     def records(self, entity: str, user: str | None = None, *, check: bool = True) -> Any: ...
 
     def validator(self, entity: str) -> RecordValidator: ...
@@ -110,6 +118,27 @@ class PlatformPort(Protocol):
     def flow_triggers(self) -> dict[tuple[Any, Any], list[tuple[str, Any]]]: ...
 
     def metadata_changed(self) -> None: ...
+
+    def defaults(
+        self, model: EntityModel, data: dict[str, Any], user: str | None
+    ) -> dict[str, Any]: ...
+
+    def access(self, user: str | dict[str, Any]) -> Any: ...
+
+    def record_written(
+        self,
+        entity: str,
+        event: str,
+        records: list[dict[str, Any]],
+        olds: list[dict[str, Any] | None],
+        user: str | None,
+    ) -> None: ...
+
+    def where_clause(
+        self, entity: str, where: str, table: Any, user: dict[str, Any] | None = None
+    ) -> Any: ...
+
+    def webhook_index(self) -> dict[tuple[Any, str], list[str]]: ...
 
 
 __all__ = ["FlowPort", "MetaPort", "PlatformPort", "WebformPort"]

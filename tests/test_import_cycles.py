@@ -24,11 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 #: circles by design, each as the sorted tuple of its modules
 BY_DESIGN = {("engine.rules.actions", "engine.rules.builtin_actions")}
 
-#: circles through annotations only, each waiting for one import line in a file being
-#: edited elsewhere: engine/store/records.py names ``Platform`` for its annotation
-#: (``engine.ports.PlatformPort`` breaks it). Remove an entry once its circle is gone.
-WAITING = {("engine.platform", "engine.store.records")}
-
 
 def _modules(roots: tuple[str, ...] = ("engine",)) -> dict[str, Path]:
     found = {}
@@ -100,5 +95,5 @@ def test_no_circles_through_annotations_either_in_the_engine_or_the_web_app() ->
     # each tangle once, as its strongly connected modules: a count of simple cycles
     # grows fast with a tangle's size and says less
     tangles = {tuple(sorted(c)) for c in nx.strongly_connected_components(graph) if len(c) > 1}
-    allowed = BY_DESIGN | WAITING
+    allowed = BY_DESIGN
     assert tangles == allowed, sorted(tangles ^ allowed)

@@ -46,7 +46,7 @@ from engine.store.values import (
 )
 
 if TYPE_CHECKING:
-    from engine.platform import Platform
+    from engine.ports import PlatformPort
     from engine.store.registry import LiveEntity
 
 
@@ -60,7 +60,7 @@ class RecordService:
     """Records of one entity, acting as ``user`` (``None`` acts as the system)."""
 
     def __init__(
-        self, platform: Platform, entity: str, user: str | None = None, *, check: bool = True
+        self, platform: PlatformPort, entity: str, user: str | None = None, *, check: bool = True
     ) -> None:
         self.platform = platform
         self.entity = entity
