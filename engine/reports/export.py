@@ -89,6 +89,15 @@ def table_rows(result: dict[str, Any]) -> Iterator[tuple[list[Any], bool]]:
         yield labels + values, True
 
 
+def label_columns(result: dict[str, Any]) -> int:
+    """How many columns on the left label a row (the XLSX freezes them).
+
+    A pivot has one per row dimension; leaderboard, funnel, forecast and RFM
+    rows (any type without ``row_dimensions``) are labelled by their first column.
+    """
+    return max(len(result.get("row_dimensions") or ()), 1)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -114,8 +123,7 @@ def write_xlsx(result: dict[str, Any], out: IO[bytes], lang: str = "en") -> None
     bold = Font(bold=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(result.get("report") or "report")[:31])
-    n_dims = max(len(result["row_dimensions"]), 1)
-    sheet.freeze_panes = f"{_column_letter(n_dims + 1)}2"
+    sheet.freeze_panes = f"{_column_letter(label_columns(result) + 1)}2"
 
     def cell(value: Any, strong: bool) -> Any:
         if isinstance(value, Decimal):
@@ -227,4 +235,4 @@ def _numeric(text: str) -> bool:
     return True
 
 
-__all__ = ["FORMATS", "cjk_font", "table_rows", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = ["FORMATS", "cjk_font", "label_columns", "table_rows", "write_csv", "write_pdf", "write_xlsx"]
