@@ -235,4 +235,12 @@ def _numeric(text: str) -> bool:
     return True
 
 
-__all__ = ["FORMATS", "cjk_font", "label_columns", "table_rows", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = [
+    "FORMATS",
+    "cjk_font",
+    "label_columns",
+    "table_rows",
+    "write_csv",
+    "write_pdf",
+    "write_xlsx",
+]

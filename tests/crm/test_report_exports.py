@@ -43,7 +43,7 @@ def director(crm, crm_server):
 
 
 def _csv(client, name: str, lang: str = "en") -> list[list[str]]:
-    status, body, headers = client.get(f"/api/v1/reports/{name}/export?format=csv&lang={lang}")
+    status, body, _ = client.get(f"/api/v1/reports/{name}/export?format=csv&lang={lang}")
     assert status == 200, body
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
