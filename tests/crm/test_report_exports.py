@@ -100,3 +100,27 @@ def test_xlsx_writes_a_leaderboard(tmp_path: Path):
     write_xlsx(result, out)
     rows = list(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows(values_only=True))
     assert rows == [("Rank", "Who", "Value", "Target", "Attainment %"), (1, "wang_lei", 10, 20, 50)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["Champions", "Hibernating", "Other customers"]),
+        ("zh-CN", ["重要价值客户", "沉睡客户"]),
+    ],
+)
+def test_rfm_exports_show_segment_words_not_keys(director, lang, words):
+    table = _csv(director, "customer_rfm", lang)
+    sheet = _xlsx(director, "customer_rfm", lang)
+    segments = [row[0] for row in table[1:]]
+    assert segments == [row[0] for row in sheet[1:]]
+    assert all(w in segments for w in words), segments
+    assert not {"champions", "at_risk", "hibernating", "other"} & set(segments)
+
+
+def test_rfm_page_labels_segments_and_puts_counts_on_their_own_axis(director, crm_server):
+    """The page data maps each segment key to its words; the chart's counts get axis 1."""
+    status, result, _ = director.get("/api/v1/reports/customer_rfm")
+    assert status == 200, result
+    series = {s["name"]: s for s in result["chart"]["series"]}
+    assert series["customers"]["axis"] == 1 and "axis" not in series["monetary"]
