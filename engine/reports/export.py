@@ -61,15 +61,23 @@ def _header(result: dict[str, Any], lang: str = "en") -> list[str]:
     return head
 
 
-def table_rows(result: dict[str, Any]) -> Iterator[tuple[list[Any], bool]]:
-    """``(cells, is_total)`` for every line of the table below the header."""
+def table_rows(result: dict[str, Any], lang: str = "en") -> Iterator[tuple[list[Any], bool]]:
+    """``(cells, is_total)`` for every line of the table below the header.
+
+    RFM segments are written as their words in ``lang``, not their keys.
+    """
     if result.get("type") == "leaderboard":
         for row in result["rows"]:
             yield [row["rank"], row["key"], row["value"], row["target"], row["attainment"]], False
         return
     if result.get("type") in FLAT:
         for row in result["rows"]:
-            yield [row.get(key) for key, _ in FLAT[result["type"]]], False
+            cells = [row.get(key) for key, _ in FLAT[result["type"]]]
+            if result["type"] == "rfm":
+                from engine.reports.rfm import segment_label
+
+                cells[0] = segment_label(cells[0], lang)
+            yield cells, False
         return
     n_dims = len(result["row_dimensions"])
     for row in result["rows"]:
@@ -89,6 +97,15 @@ def table_rows(result: dict[str, Any]) -> Iterator[tuple[list[Any], bool]]:
         yield labels + values, True
 
 
+def label_columns(result: dict[str, Any]) -> int:
+    """How many columns on the left label a row (the XLSX freezes them).
+
+    A pivot has one per row dimension; leaderboard, funnel, forecast and RFM
+    rows (any type without ``row_dimensions``) are labelled by their first column.
+    """
+    return max(len(result.get("row_dimensions") or ()), 1)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -101,7 +118,7 @@ def write_csv(result: dict[str, Any], out: IO[str], lang: str = "en") -> None:
     """CSV (UTF-8, as Excel and every spreadsheet read it when the caller adds a BOM)."""
     writer = csv.writer(out)
     writer.writerow(_header(result, lang))
-    for cells, _ in table_rows(result):
+    for cells, _ in table_rows(result, lang):
         writer.writerow([_text(c) for c in cells])
 
 
@@ -114,8 +131,7 @@ def write_xlsx(result: dict[str, Any], out: IO[bytes], lang: str = "en") -> None
     bold = Font(bold=True)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(result.get("report") or "report")[:31])
-    n_dims = max(len(result["row_dimensions"]), 1)
-    sheet.freeze_panes = f"{_column_letter(n_dims + 1)}2"
+    sheet.freeze_panes = f"{_column_letter(label_columns(result) + 1)}2"
 
     def cell(value: Any, strong: bool) -> Any:
         if isinstance(value, Decimal):
@@ -132,7 +148,7 @@ def write_xlsx(result: dict[str, Any], out: IO[bytes], lang: str = "en") -> None
         return c
 
     sheet.append([cell(h, True) for h in _header(result, lang)])
-    for cells, is_total in table_rows(result):
+    for cells, is_total in table_rows(result, lang):
         sheet.append([cell(v, is_total) for v in cells])
     workbook.save(out)
 
@@ -165,7 +181,7 @@ def write_pdf(result: dict[str, Any], out: IO[bytes], *, title: str = "", lang: 
     from fpdf.enums import XPos, YPos
 
     header = _header(result, lang)
-    lines = [([_text(c) for c in cells], total) for cells, total in table_rows(result)]
+    lines = [([_text(c) for c in cells], total) for cells, total in table_rows(result, lang)]
     texts = [title, *header, *(c for cells, _ in lines for c in cells)]
     wide = len(header) > 6
     pdf = FPDF(orientation="L" if wide else "P", unit="mm", format="A4")
@@ -227,4 +243,12 @@ def _numeric(text: str) -> bool:
     return True
 
 
-__all__ = ["FORMATS", "cjk_font", "table_rows", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = [
+    "FORMATS",
+    "cjk_font",
+    "label_columns",
+    "table_rows",
+    "write_csv",
+    "write_pdf",
+    "write_xlsx",
+]

@@ -38,6 +38,27 @@ SCORES = ["r", "f", "m"]
 OTHER = "other"
 
 
+def segment_label(name: str, lang: str = "en") -> str:
+    """The words a reader sees for a segment name, in ``lang``.
+
+    The segments the CRM and the docs use are translated (their words live in
+    the engine catalog so exports, written here, and the report page read the
+    same ones); any other name a bundle picks reads as itself, underscores as spaces.
+    """
+    from engine.i18n import language
+
+    with language(lang):
+        words = {
+            "champions": _t("Champions"),
+            "loyal": _t("Loyal customers"),
+            "at_risk": _t("At risk"),
+            "new": _t("New customers"),
+            "hibernating": _t("Hibernating"),
+            OTHER: _t("Other customers"),
+        }
+    return words.get(name, str(name).replace("_", " "))
+
+
 def _checked(text: str) -> tuple[Any, list[str]]:
     from engine.errors import RuleSyntaxError
     from engine.rules.check import Checker
@@ -178,11 +199,12 @@ def run_rfm(service: Any, spec: dict[str, Any], where: list[Any]) -> dict[str, A
             "type": "bar",
             "categories": names,
             "series": [
-                {"name": "customers", "data": [r["customers"] for r in rows]},
+                # counts are tiny beside amounts: their own axis keeps the bars visible
+                {"name": "customers", "data": [r["customers"] for r in rows], "axis": 1},
                 {"name": "monetary", "data": [r["monetary"] for r in rows]},
             ],
         },
     }
 
 
-__all__ = ["read_rfm", "run_rfm"]
+__all__ = ["read_rfm", "run_rfm", "segment_label"]

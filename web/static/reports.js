@@ -105,7 +105,7 @@
       categories = result.chart.categories.map((c) => stageOf(c));
       const names = { reached: t("Reached"), count: t("Count"), value: t("Value"), target: t("Target"),
                       customers: t("Customers"), monetary: t("Monetary") };
-      series = result.chart.series.map((s) => ({ name: names[s.name] || s.name, data: s.data.map(numeric) }));
+      series = result.chart.series.map((s) => ({ name: names[s.name] || s.name, data: s.data.map(numeric), axis: s.axis || 0 }));
     } else {
       const first = report.columns[0];
       const value = report.columns.find((c) => c.key === "weighted") || report.columns[1];
@@ -120,16 +120,23 @@
       };
     }
     const stacked = kind === "stacked_bar";
+    // A series the result puts on axis 1 (counts beside amounts) gets a right-hand axis.
+    const twoAxes = series.some((s) => s.axis === 1);
+    const valueAxis = (name) => ({ type: "value", name, axisLabel: { formatter: (v) => fmt(v) } });
     return {
       tooltip: { trigger: "axis", valueFormatter: (v) => fmt(v) },
       legend: { type: "scroll", top: 0 },
-      grid: { left: 8, right: 16, bottom: 8, top: 40, containLabel: true },
+      grid: { left: 8, right: twoAxes ? 8 : 16, bottom: 8, top: 40, containLabel: true },
       xAxis: { type: "category", data: categories },
-      yAxis: { type: "value", axisLabel: { formatter: (v) => fmt(v) } },
+      yAxis: twoAxes
+        ? [valueAxis(series.filter((s) => !s.axis).map((s) => s.name).join(" / ")),
+           Object.assign(valueAxis(series.filter((s) => s.axis === 1).map((s) => s.name).join(" / ")), { splitLine: { show: false } })]
+        : valueAxis(undefined),
       series: series.map((s) => ({
         name: s.name,
         type: kind === "line" ? "line" : "bar",
         stack: stacked ? "total" : undefined,
+        yAxisIndex: twoAxes && s.axis === 1 ? 1 : 0,
         data: s.data,
       })),
     };
@@ -311,6 +318,38 @@
       }
     }
 
+    /** Fetch the export first, so a refused or failed one says why on the page
+        (a plain link would leave the browser with a failed download and no message). */
+    async function exportFile(link) {
+      link.setAttribute("aria-busy", "true");
+      try {
+        const response = await fetch(link.href, { credentials: "same-origin" });
+        if (!response.ok) {
+          const type = response.headers.get("Content-Type") || "";
+          throw new T.ApiError(response.status, type.includes("json") ? await response.json() : null);
+        }
+        const url = URL.createObjectURL(await response.blob());
+        const name = `${report.name || "report"}.${link.dataset.format}`;
+        const save = el("a", { href: url, download: name, hidden: true });
+        document.body.append(save);
+        save.click();
+        save.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      } catch (err) {
+        status.hidden = false;
+        status.textContent = t("Export failed: {error}", { error: err.message });
+        T.toast(status.textContent, "error");
+      } finally {
+        link.removeAttribute("aria-busy");
+      }
+    }
+
+    for (const link of root.querySelectorAll("a.export")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        exportFile(link);
+      });
+    }
     table.addEventListener("click", (event) => {
       const cell = event.target.closest("td.drill");
       if (cell) showDrill(cell);

@@ -15,8 +15,8 @@ from flask import Blueprint, g, render_template
 
 from engine.errors import NotFound, PermissionDenied, ValidationError
 from web.http import platform_of
+from web.i18n import current_lang, label
 from web.i18n import gettext as _
-from web.i18n import label
 from web.ui.context import sign_in_first
 
 blueprint = Blueprint("reports", __name__)
@@ -56,6 +56,14 @@ def _columns(kind: str) -> list[tuple[str, str]]:
             ("attainment", _("Attainment %")),
         ]
     return []
+
+
+def _segment_words(spec: dict[str, Any]) -> dict[str, str]:
+    """RFM segment key -> its words in the request's language (the exports use the same)."""
+    from engine.reports.rfm import OTHER, segment_label
+
+    lang = current_lang()
+    return {name: segment_label(name, lang) for name in [*spec["segments"], OTHER]}
 
 
 def _error(status: int, message: str) -> Any:
@@ -107,6 +115,13 @@ def report_page_data(p: Any, name: str) -> dict[str, Any]:
                 for o in entry["options"]
             ]
         parameters.append(entry)
+    values = {
+        path: _labelled(labels) for path, labels in value_labels(catalog, source, paths).items()
+    }
+    first = None if pivot else spec.get("stage") or spec.get("by")
+    if definition.get("type") == "rfm":
+        first = "segment"  # the segment keys read as their words, in the table and the chart
+        values[first] = _segment_words(spec)
     return {
         "name": name,
         "type": definition.get("type", "pivot"),
@@ -114,11 +129,9 @@ def report_page_data(p: Any, name: str) -> dict[str, Any]:
         "source": source,
         "chart": definition.get("chart") if isinstance(definition.get("chart"), str) else None,
         "drill": pivot,
-        "stage_field": None if pivot else spec.get("stage") or spec.get("by"),
+        "stage_field": first,
         "parameters": parameters,
-        "values": {
-            path: _labelled(labels) for path, labels in value_labels(catalog, source, paths).items()
-        },
+        "values": values,
         "dimensions": paths if pivot else [],
         "dimension_labels": [_field_label(catalog, source, path) for path in paths],
         "title_field": p.entities.get(source).model.title_field,
