@@ -75,3 +75,21 @@ def test_the_initiator_withdraws_over_http_and_others_cannot_look(p, new_client)
     status, done, _ = ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})
     assert status == 200 and done["status"] == "withdrawn"
     assert ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})[0] == 409
+
+
+def test_a_second_start_on_a_record_answers_409_naming_the_running_instance(p, new_client):
+    ann = _as(p, new_client, "ann")
+    _, deal, _ = ann.post("/api/v1/records/deal", {"title": "Twice", "amount": 5})
+    start = ("/api/v1/flows/deal_approval/start", {"entity": "deal", "id": deal["id"]})
+    status, first, _ = ann.post(*start)
+    assert status == 201
+    status, problem, _ = ann.post(*start)
+    assert status == 409
+    assert f"instance {first['id']}" in str(problem)
+    browser = new_client()
+    assert browser.login("ann", "ann-secret-1") == 200
+    status, page, _ = browser.get(f"/app/deal/{deal['id']}")
+    assert status == 200
+    assert b'data-flow="deal_approval"' not in page  # the box no longer offers it
+    other = ann.post("/api/v1/records/deal", {"title": "Once", "amount": 5})[1]
+    assert b'data-flow="deal_approval"' in browser.get(f"/app/deal/{other['id']}")[1]
