@@ -24,6 +24,7 @@ from engine.errors import (
 )
 from engine.flows import statements as stm
 from engine.flows.fastsql import Fixed
+from engine.flows.nodes.approval import comment_needed
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.steps import Stale, commit_instance, instance_row, run_step
@@ -227,6 +228,19 @@ class FlowService:
             )
             raise ConflictError(text, [error_entry(text, field="flow")])
 
+    def _require_comment(self, instance: dict[str, Any], node: str, outcome: str) -> None:
+        """Raise ValidationError when the approval node's ``comment_required`` asks a
+        comment of ``outcome``: a rejection without its reason tells the requester nothing."""
+        spec, _ = self.spec(instance["flow"], instance["flow_version"])
+        found = spec.nodes.get(node)
+        if found is None or not comment_needed(found.config, outcome):
+            return
+        if outcome in ("reject", "return"):
+            text = t("a comment is required to reject")
+        else:
+            text = t("a comment is required for this decision")
+        raise ValidationError(text, [error_entry(text, field="comment")])
+
     def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
         """A sub-flow ended: wake the parent token that waits for it, in the same transaction."""
         parent = instance_row(conn, child["parent_id"])
@@ -416,6 +430,8 @@ class FlowService:
                         )
                     ],
                 )
+            if task["kind"] == "approval" and not (comment or "").strip():
+                self._require_comment(instance, task["node"], outcome)
             if instance["status"] != "running":
                 raise ConflictError(
                     t(
