@@ -82,17 +82,20 @@ def plan(kind: str, name: str) -> Response:
 
 @blueprint.put("/<kind>/<name>")
 def save(kind: str, name: str) -> Response:
-    """Save a new live version; 201 when the item is new, 409 when the version is stale."""
+    """Save a new live version; 201 when the item is new, 409 when the version is stale.
+
+    A definition equal to the live one keeps its version and answers ``unchanged``."""
     p = customizing(kind)
     data = body()
     base = _version_from(data)
     definition = _definition(data)
     existed = name in p.meta.names(kind)
-    version = p.meta.save(
+    version, changed = p.meta.store(
         kind, name, definition, user=require_user(), base_version=base, note=data.get("note")
     )
     return json_response(
-        {"kind": kind, "name": name, "version": version},
+        # unchanged: the definition equals the live version's, which stays live
+        {"kind": kind, "name": name, "version": version, "unchanged": not changed},
         status=200 if existed else 201,
         headers={"ETag": f'"{version}"'},
     )

@@ -24,6 +24,7 @@ from engine.errors import (
 )
 from engine.flows import statements as stm
 from engine.flows.fastsql import Fixed
+from engine.flows.nodes.approval import comment_needed
 from engine.flows.runtime import Runtime
 from engine.flows.spec import FlowSpec, parse_flow
 from engine.flows.steps import Stale, commit_instance, instance_row, run_step
@@ -178,6 +179,8 @@ class FlowService:
             )
         if record_id is not None:
             self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
+            if parent is None:
+                self._refuse_a_second(conn, name, entity, int(record_id))
         values = {
             "flow": name,
             "flow_version": version,
@@ -197,6 +200,46 @@ class FlowService:
         runtime.begin()
         runtime.save(None)
         return instance
+
+    def _refuse_a_second(self, conn: Any, name: str, entity: str, record_id: int) -> None:
+        """Raise ConflictError when ``name`` already runs on the record (not as a sub-flow).
+
+        Two approvals of one flow on one record would ask the same people twice and
+        race to write the outcome. The record's row is locked first (``FOR UPDATE``;
+        SQLite writes are serial anyway), so two starts at once wait for each other
+        and the second sees the first's instance.
+        """
+        table = self.platform.entities.get(entity).table
+        conn.execute(select(table.c.id).where(table.c.id == record_id).with_for_update()).first()
+        running = conn.execute(
+            select(flow_instances.c.id)
+            .where(
+                flow_instances.c.entity == entity,
+                flow_instances.c.record_id == record_id,
+                flow_instances.c.flow == name,
+                flow_instances.c.status == "running",
+                flow_instances.c.parent_id.is_(None),
+            )
+            .limit(1)
+        ).scalar()
+        if running is not None:
+            text = t(
+                "flow {name} already runs on this record: instance {id}", name=name, id=running
+            )
+            raise ConflictError(text, [error_entry(text, field="flow")])
+
+    def _require_comment(self, instance: dict[str, Any], node: str, outcome: str) -> None:
+        """Raise ValidationError when the approval node's ``comment_required`` asks a
+        comment of ``outcome``: a rejection without its reason tells the requester nothing."""
+        spec, _ = self.spec(instance["flow"], instance["flow_version"])
+        found = spec.nodes.get(node)
+        if found is None or not comment_needed(found.config, outcome):
+            return
+        if outcome in ("reject", "return"):
+            text = t("a comment is required to reject")
+        else:
+            text = t("a comment is required for this decision")
+        raise ValidationError(text, [error_entry(text, field="comment")])
 
     def child_ended(self, conn: Any, child: dict[str, Any]) -> None:
         """A sub-flow ended: wake the parent token that waits for it, in the same transaction."""
@@ -256,6 +299,10 @@ class FlowService:
                 continue
             try:
                 started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
+            except ConflictError as exc:
+                # Already running on this record: the running instance decides; a save
+                # (an edit during an approval) neither fails nor files an incident.
+                log.info("flow %s not started again on %s %s: %s", name, entity, record["id"], exc)
             except TesseraError as exc:
                 # The write that fired the trigger has committed: refusing it now would tell
                 # its author it failed. The start becomes a failed instance an admin sees.
@@ -383,6 +430,8 @@ class FlowService:
                         )
                     ],
                 )
+            if task["kind"] == "approval" and not (comment or "").strip():
+                self._require_comment(instance, task["node"], outcome)
             if instance["status"] != "running":
                 raise ConflictError(
                     t(

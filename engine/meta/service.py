@@ -8,13 +8,20 @@ migrate the live table in the same transaction as the new version.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.errors import BundleError, ConflictError, NotFound, error_entry
-from engine.meta.repository import KINDS
+from engine.meta.repository import KINDS, content_hash
 
 if TYPE_CHECKING:
     from engine.ports import PlatformPort
+
+
+class Stored(NamedTuple):
+    """What a save did: the live version after it, and whether that version is new."""
+
+    version: int
+    changed: bool
 
 
 class MetaService:
@@ -92,11 +99,33 @@ class MetaService:
         ``base_version`` is the version the editor started from: when someone
         saved in between, ConflictError, and nothing changes. ``0`` means the editor
         started from nothing: a second editor creating the same item gets the conflict.
+        A definition equal to the live version's keeps that version (see :meth:`store`).
+        """
+        return self.store(
+            kind, name, definition, user=user, base_version=base_version, note=note
+        ).version
+
+    def store(
+        self,
+        kind: str,
+        name: str,
+        definition: dict[str, Any],
+        *,
+        user: str | None = None,
+        base_version: int | None = None,
+        note: str | None = None,
+    ) -> Stored:
+        """:meth:`save`, also saying whether a version was added.
+
+        A definition whose content hash equals the live version's adds nothing: a
+        new version of the same content would move new flow instances off the
+        version running ones use and fill the history with empty steps.
         """
         definition = self._checked(kind, name, definition)
         try:
             with self.platform.db.transaction() as conn:
-                head = self.platform.repo.head(conn, kind, name)
+                repo = self.platform.repo
+                head = repo.head(conn, kind, name)
                 current = None if head is None or head["deleted"] else head["current_version"]
                 if base_version is not None and (current or 0) != base_version:
                     raise ConflictError(
@@ -108,12 +137,15 @@ class MetaService:
 
                     (plan,) = apply_entities(self.platform, conn, [definition])
                     definition = plan.new.definition
+                live = None if current is None else repo.definition(conn, kind, name, current)
+                if live is not None and content_hash(live) == content_hash(definition):
+                    return Stored(current, changed=False)
                 version = self.platform.repo.add_version(
                     conn, kind, name, definition, origin="edit", user=user, note=note
                 )
         finally:
             self.platform.metadata_changed()
-        return version
+        return Stored(version, changed=True)
 
     def _checked(self, kind: str, name: str, definition: dict[str, Any]) -> dict[str, Any]:
         _known_kind(kind)

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from engine import ConflictError
 from engine.store.outbox import enqueue
 from tests.browser.conftest import shot
 
@@ -58,9 +59,13 @@ def start(site, flow_name):
     """An instance started by the sales rep on one of the rep's opportunities."""
     rep = site.by_role["sales_rep"]
     with site.platform() as p:
-        opp = p.records("opportunity", rep).list(limit=1, order_by="id")[0]
-        inst = p.flows.start(flow_name, record=("opportunity", opp["id"]), user=rep)
-    return inst["id"], opp
+        for opp in p.records("opportunity", rep).list(limit=50, order_by="id"):
+            try:  # a flow runs once at a time on a record: the next one free of it
+                inst = p.flows.start(flow_name, record=("opportunity", opp["id"]), user=rep)
+            except ConflictError:
+                continue
+            return inst["id"], opp
+    raise AssertionError("no opportunity of the rep is free of " + flow_name)
 
 
 def as_user(site, page, user, lang="en"):

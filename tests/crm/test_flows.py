@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine import ValidationError
 from engine.flows.tables import flow_instances
 from tests.crm.test_http import signed_in
 
@@ -182,7 +183,9 @@ def test_a_manager_rejection_ends_a_director_level_quote(crm, account):
     quote = make_quote(crm, account, 0.25)
     inst = only_instance(crm, "quote", quote["id"], "quote_discount_approval")
     (task,) = crm.flows.tasks(instance=inst["id"])
-    crm.flows.complete(task["id"], "reject", user="li_na")
+    with pytest.raises(ValidationError, match="a comment is required to reject"):
+        crm.flows.complete(task["id"], "reject", user="li_na")  # the CRM asks for the reason
+    crm.flows.complete(task["id"], "reject", user="li_na", comment="折扣过高")
     assert crm.flows.instance(inst["id"])["outcome"] == "rejected"
     assert crm.records("quote").get(quote["id"])["approval_status"] == "rejected"
 

@@ -75,3 +75,35 @@ def test_the_initiator_withdraws_over_http_and_others_cannot_look(p, new_client)
     status, done, _ = ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})
     assert status == 200 and done["status"] == "withdrawn"
     assert ann.post(f"/api/v1/flows/instances/{iid}/withdraw", {})[0] == 409
+
+
+def test_a_second_start_on_a_record_answers_409_naming_the_running_instance(p, new_client):
+    ann = _as(p, new_client, "ann")
+    _, deal, _ = ann.post("/api/v1/records/deal", {"title": "Twice", "amount": 5})
+    start = ("/api/v1/flows/deal_approval/start", {"entity": "deal", "id": deal["id"]})
+    status, first, _ = ann.post(*start)
+    assert status == 201
+    status, problem, _ = ann.post(*start)
+    assert status == 409
+    assert f"instance {first['id']}" in str(problem)
+    browser = new_client()
+    assert browser.login("ann", "ann-secret-1") == 200
+    status, page, _ = browser.get(f"/app/deal/{deal['id']}")
+    assert status == 200
+    assert b'data-flow="deal_approval"' not in page  # the box no longer offers it
+    other = ann.post("/api/v1/records/deal", {"title": "Once", "amount": 5})[1]
+    assert b'data-flow="deal_approval"' in browser.get(f"/app/deal/{other['id']}")[1]
+
+
+def test_publishing_an_unchanged_flow_answers_unchanged_and_keeps_the_version(p, new_client):
+    root = new_client()
+    p.users.add("root", password="root-secret", roles=["admin"])
+    assert root.login("root", "root-secret") == 200
+    status, found, _ = root.get("/api/v1/meta/flow/deal_approval")
+    body = {"definition": found["definition"], "version": found["version"]}
+    status, answer, _ = root.call("PUT", "/api/v1/meta/flow/deal_approval", body)
+    assert status == 200
+    assert (answer["version"], answer["unchanged"]) == (found["version"], True)
+    body["definition"]["label"] = {"en": "Deal approval (new)"}
+    status, answer, _ = root.call("PUT", "/api/v1/meta/flow/deal_approval", body)
+    assert (answer["version"], answer["unchanged"]) == (found["version"] + 1, False)

@@ -490,7 +490,7 @@
       widgets.forEach((entry) => { entry.el.classList.remove("invalid"); });
       showProblems("", []);
       showFieldErrors();
-      status.textContent = t("Saved as version {version}.", { version: answer.version });
+      status.textContent = answer.unchanged ? t("No changes to save") : t("Saved as version {version}.", { version: answer.version });
       document.getElementById("open-board").hidden = false;
       root.dataset.saved = String(answer.version);
       T.toast(status.textContent);

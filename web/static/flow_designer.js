@@ -871,7 +871,7 @@
       version = answer.version;
       dirty = false;
       showVersion();
-      toast(t("Published as version {version}", { version }));
+      toast(answer.unchanged ? t("No changes to publish") : t("Published as version {version}", { version }));
       loadVersions();
     } catch (err) {
       if (err.status === 409) {

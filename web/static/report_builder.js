@@ -730,7 +730,7 @@
       clearProblems();
       $("rb-open").hidden = false;
       root.dataset.saved = String(version);
-      toast(t("Saved as version {version}.", { version }));
+      toast(answer.unchanged ? t("No changes to save") : t("Saved as version {version}.", { version }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         clearProblems();

@@ -63,6 +63,12 @@
       const outcome = button.dataset.outcome;
       const known = ["approve", "reject", "return"].includes(outcome);
       open("decide-dialog", { task: box.dataset.task, outcome }, known ? cap(outcome) : "Other", about);
+      // the approval's comment_required: the form asks for the reason before the API would refuse
+      const rule = box.dataset.commentRequired;
+      const needed = rule === "always" || (rule === "on_reject" && (outcome === "reject" || outcome === "return"));
+      const field = document.getElementById("decide-dialog").querySelector("textarea[name=comment]");
+      field.required = needed;
+      field.placeholder = needed ? (outcome === "approve" ? t("A comment is required for this decision") : t("A comment is required to reject")) : "";
     } else if (action === "person") {
       const kind = button.dataset.kind;
       open("person-dialog", { task: box.dataset.task, action: kind }, cap(kind), about);

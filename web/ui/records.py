@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
+from engine.flows.tables import flow_instances
 from web.http import model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
@@ -493,16 +494,27 @@ def _flow_event_words() -> dict[str, str]:
     }
 
 
-def startable_flows(entity: str) -> list[dict[str, Any]]:
-    """Published flows whose trigger or entity is this entity."""
+def startable_flows(entity: str, record_id: int) -> list[dict[str, Any]]:
+    """Published flows whose trigger or entity is this entity, but not those already
+    running on the record: ``p.flows.start`` would refuse a second one."""
     p = platform_of()
     with p.db.transaction(write=False) as conn:
         flows = p.repo.all_current(conn, "flow")
+        running = set(
+            conn.execute(
+                select(flow_instances.c.flow).where(
+                    flow_instances.c.entity == entity,
+                    flow_instances.c.record_id == record_id,
+                    flow_instances.c.status == "running",
+                    flow_instances.c.parent_id.is_(None),
+                )
+            ).scalars()
+        )
     out = []
     for name, (d, _v) in sorted(flows.items()):
         trigger = d.get("trigger") or {}
         on = d.get("entity") or (trigger.get("entity") if isinstance(trigger, dict) else None)
-        if on == entity:
+        if on == entity and name not in running:
             out.append({"name": name, "label": label(d.get("label"), name)})
     return out
 
@@ -571,7 +583,7 @@ def record_page(entity: str, record_id: int) -> Any:
         blocks=shown_sections(entity, model, layout(model, levels, record), record),
         related=related_lists(entity, record_id),
         timeline=timeline(entity, record_id, model, levels),
-        flows=startable_flows(entity) if can_update else [],
+        flows=startable_flows(entity, record_id) if can_update else [],
         why=why(entity, record, model, levels),
         actions=action_panels(entity, record, g.user) if can_update else [],
         can_update=can_update,

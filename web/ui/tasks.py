@@ -187,6 +187,7 @@ def inbox() -> Any:
                 "due_on": task.get("due_on"),
                 "returnable": task["kind"] in ("approval", "signer")
                 and bool(instance.get("started_by")),
+                "comment_required": _comment_rule(names, instance, task),
             }
         )
     cc = [
@@ -212,6 +213,15 @@ def inbox() -> Any:
         counts=counts,
         people=people,
     )
+
+
+def _comment_rule(names: _Names, instance: dict[str, Any], task: dict[str, Any]) -> str:
+    """The approval node's ``comment_required`` (never, on_reject, always), so the
+    decide dialog asks for the comment before the engine refuses a decision without it."""
+    if task["kind"] != "approval":
+        return "never"
+    node = names.spec(instance["flow"], instance.get("flow_version")).nodes.get(task["node"])
+    return str(node.config.get("comment_required", "never")) if node else "never"
 
 
 def _history(names: _Names, instance: dict[str, Any]) -> list[dict[str, Any]]:

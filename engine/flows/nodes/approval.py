@@ -19,6 +19,10 @@ may do the same for one decision by completing a task with ``return``.
 ``p.flows.add_signer`` adds a ``signer`` task at the step: the step then
 also waits for that person's approval, whatever the mode.
 
+``comment_required: on_reject`` makes a rejection (or a return) give its reason
+in the comment; ``always`` asks it of every decision; ``never`` is the default.
+``FlowService.complete`` refuses a decision without the comment it needs.
+
 ``fallback: {role: sales_director}`` names who approves when ``approvers``
 name nobody (a manager chain that runs out at the top, an empty owner field);
 without it such a step fails, since nobody could ever answer it.
@@ -61,6 +65,7 @@ class Approval(NodeType):
             "fallback": people.ASSIGNEE_SCHEMA,
             "mode": {"enum": ["any", "all"], "default": "any"},
             "on_reject": {"enum": ["route", "initiator"], "default": "route"},
+            "comment_required": {"enum": ["never", "on_reject", "always"], "default": "never"},
             "label": {},
             "timeout": {
                 "type": "object",
@@ -169,6 +174,12 @@ class Approval(NodeType):
         if outcome == "reject":
             return terminate("rejected")
         return proceed(*[e for e in ctx.spec.outgoing(ctx.node.id) if e.outcome is None])
+
+
+def comment_needed(config: dict[str, Any], outcome: str) -> bool:
+    """Whether an approval node with ``config`` needs a comment for ``outcome``."""
+    rule = config.get("comment_required", "never")
+    return rule == "always" or (rule == "on_reject" and outcome in ("reject", "return"))
 
 
 def task_label(node: NodeSpec) -> Any:
