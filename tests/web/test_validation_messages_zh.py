@@ -50,3 +50,12 @@ def test_an_english_user_keeps_english(p, new_client):
     status, body, _ = ed.post("/api/v1/records/account", {})
     assert status == 422
     assert body["errors"][0]["message"] == "Name is required"
+
+
+def test_the_entity_designer_names_the_entity_by_its_label(p, new_client):
+    ann = new_client()
+    assert ann.login("ann", "ann-secret-1") == 200
+    status, html, _ = ann.get("/build/entities/account", headers={"Accept": "text/html"})
+    assert status == 200
+    crumbs = html.decode().split('<p class="crumbs">', 1)[1].split("</p>", 1)[0]
+    assert "› 客户" in crumbs and "account" not in crumbs.split("›", 1)[1]
