@@ -33,6 +33,7 @@ from engine.flows.dry_run import dry_run
 from engine.flows.registry import node_type, node_types
 from engine.flows.spec import parse_flow
 from engine.flows.tables import flow_instances
+from engine.forms.system_fields import SYSTEM_FIELD_LABELS
 from web.auth import customizing, require_user
 from web.http import body, json_response
 
@@ -56,11 +57,7 @@ ICONS = {
     "subflow": "workflow",
 }
 #: System fields every record has that hold a user (see DESIGN.md, Security).
-USER_SYSTEM_FIELDS = {
-    "owner": {"en": "Owner", "zh-CN": "负责人"},
-    "created_by": {"en": "Created by", "zh-CN": "创建人"},
-    "modified_by": {"en": "Modified by", "zh-CN": "修改人"},
-}
+USER_SYSTEM_FIELDS = {k: SYSTEM_FIELD_LABELS[k] for k in ("owner", "created_by", "modified_by")}
 _EDGE_FIELD = re.compile(r"^edges(?:\.|\[)(\d+)")
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from engine.errors import PermissionDenied, ValidationError, error_entry
+from engine.forms.system_fields import SYSTEM_FIELD_LABELS
 from web.auth import require_user
 from web.http import body, json_response, platform_of
 from web.i18n import gettext
@@ -68,7 +69,7 @@ def field_catalogue(p: Any, access: Any, entity: str, hops: int = HOPS) -> list[
             if f is not None and not f.stored:
                 continue
             path = f"{prefix}{key}"
-            label = f.label if f is not None else key
+            label = f.label if f is not None else SYSTEM_FIELD_LABELS.get(key, key)
             option_labels = f.prop.get("x-options-labels") if f is not None else None
             out.append(
                 {

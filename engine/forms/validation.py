@@ -8,6 +8,7 @@ from typing import Any
 from engine.forms.entity import EntityModel, label_text
 from engine.forms.messages import message
 from engine.forms.validator import CompiledValidator, compile_validator
+from engine.i18n import current_language
 
 _SEGMENT = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 
@@ -33,14 +34,18 @@ class RecordValidator:
         """Whether ``doc`` is a valid record, without building any error entry."""
         return self._compiled.is_valid(doc)
 
-    def errors(self, doc: Any, prefix: str = "", lang: str = "en") -> list[dict[str, Any]]:
+    def errors(self, doc: Any, prefix: str = "", lang: str | None = None) -> list[dict[str, Any]]:
         """``[{field, message, code}]`` sorted by field; empty when ``doc`` is valid.
 
         ``field`` is a path such as ``company`` or ``items[0].qty`` (after
         ``prefix``); a missing or unknown field is reported at its own path.
+        Messages are worded in ``lang``, by default the reader's language
+        (:func:`engine.i18n.current_language`, which the web sets per request),
+        so no caller has to thread it through.
         """
         if self._compiled.is_valid(doc):
             return []
+        lang = lang or current_language()
         out = []
         for error in self._compiled.errors(doc):
             code, path, params = error["code"], error["field"], error["params"]

@@ -23,10 +23,10 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
-from engine.forms.entity import SYSTEM_FIELDS
+from engine.forms.entity import SYSTEM_FIELDS, label_text
 from engine.forms.record_codec import new_row_template
 from engine.forms.sections import unless_hidden
-from engine.i18n import t
+from engine.i18n import current_language, t
 from engine.store import audit, lone_create
 from engine.store.bulk import (
     bulk_insert,
@@ -341,9 +341,13 @@ class RecordService:
                 prepared.append({**new_row_template(), **general})
         if errors:
             raise ValidationError(
-                t("{count} problem(s) in {entity}", count=len(errors), entity=self.entity), errors
+                t("{count} problem(s) in {entity}", count=len(errors), entity=self._label()), errors
             )
         return prepared
+
+    def _label(self) -> str:
+        """The entity's label in the reader's language: messages name it as the pages do."""
+        return label_text(self.model.label, current_language(), self.entity)
 
     def _returned(
         self, records: list[dict[str, Any]], warnings: list[Any], only_ids: bool

@@ -99,6 +99,9 @@ def test_the_field_list_follows_references_and_types(p, client):
     assert by_path["account"]["kind"] == "record" and by_path["account"]["entity"] == "account"
     assert by_path["account.industry"]["via"] == "account"  # one hop through the reference
     assert "items" not in by_path and "tags" not in by_path  # child tables and lists cannot group
+    # system fields have no definition: the builder names them in both languages all the same
+    assert by_path["owner"]["label"] == {"en": "Owner", "zh-CN": "负责人"}
+    assert by_path["created_on"]["label"]["zh-CN"] == "创建时间"
     status, _a, _h = client.get("/api/v1/reports/builder/fields/nothing")
     assert status == 404
 

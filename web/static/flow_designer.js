@@ -289,7 +289,7 @@
   const paletteList = $("palette");
   for (const item of data.palette) {
     const typeText = item.version === 1 ? item.name : item.ref;
-    const li = el("li", { class: "palette-item", tabindex: "0", dataset: { type: item.name, ref: item.ref }, title: item.ref },
+    const li = el("li", { class: "palette-item", tabindex: "0", dataset: { type: item.name, ref: item.ref }, title: text(item.label, item.name) },
       icon(item.icon), el("span", {}, text(item.label, item.name)),
       item.module.startsWith("engine.") ? null : el("span", { class: "plugin" }, t("plugin")));
     li.addEventListener("mousedown", (event) => {

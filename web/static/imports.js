@@ -101,6 +101,7 @@
       $("step-mapping").hidden = false;
       $("step-options").hidden = false;
       $("step-result").hidden = true;
+      $("run-button").disabled = false; // a file read anew is a new import
       setStep("mapping");
     } catch (error) {
       showError("file-error", error);
@@ -202,10 +203,11 @@
       bar.value = 100;
       text.textContent = t("Done.");
       drawResult(result, policy);
+      // the file is in: a second click would import it again, so the button stays off
+      // until "Import another file" (or reading a file anew) starts a new import
     } catch (error) {
       $("progress-box").hidden = true;
       showError("run-error", error);
-    } finally {
       $("run-button").disabled = false;
     }
   }
@@ -313,6 +315,7 @@
     preview = null;
     $("file-form").reset();
     for (const id of ["step-mapping", "step-options", "step-result", "progress-box"]) $(id).hidden = true;
+    $("run-button").disabled = false;
     setStep("file");
     $("import-file").focus();
   }

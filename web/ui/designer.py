@@ -145,7 +145,9 @@ def entity_designer(name: str) -> Any:
         "palette": palette(),
         "entities": _entity_choices(),
     }
-    return render_template("build/entity.html", name=name, data=data)
+    # the page names the entity as its users read it; a new entity has only its key
+    title = label(found["definition"].get("label"), name) if found else name
+    return render_template("build/entity.html", name=name, title=title, data=data)
 
 
 @blueprint.post("/build/entities/<name>/preview")

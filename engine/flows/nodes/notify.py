@@ -58,7 +58,7 @@ class Notify(NodeType):
 
 class Webhook(NodeType):
     name = "webhook"
-    label = {"en": "Webhook", "zh-CN": "Webhook"}
+    label = {"en": "Webhook", "zh-CN": "网络钩子"}
     config_schema = {
         "type": "object",
         "additionalProperties": False,
