@@ -175,10 +175,16 @@ class Access:
         """PermissionDenied unless the row is in the action's scope; NotFound if not readable."""
         if not self.row_allowed(conn, entity, "read", table, record_id) and not self.admin:
             raise NotFound(
-                t("{entity} {id} does not exist", entity=entity, id=record_id),
+                # The same words whether the row is missing or out of scope: no id is confirmed.
+                t("{entity} {id} not found or not visible to you", entity=entity, id=record_id),
                 [
                     error_entry(
-                        t("{entity} {id} does not exist", entity=entity, id=record_id), field="id"
+                        t(
+                            "{entity} {id} not found or not visible to you",
+                            entity=entity,
+                            id=record_id,
+                        ),
+                        field="id",
                     )
                 ],
             )

@@ -227,6 +227,23 @@ def move_references(
     return moved
 
 
+def _discarder(
+    platform: Any, entity: str, user: str | None, service: Any, record: dict[str, Any]
+) -> Any:
+    """The service that deletes a flagged duplicate during its review.
+
+    Whoever imported the row may discard it (skip) or fold it into the original (merge)
+    without a general delete right: it is their own, still-flagged record from their
+    import, and the review is how an import with the ``flag`` policy is finished. The
+    record carries no import-run id, so "from their import" is read as: created by the
+    user and still flagged (``duplicate_of`` is set by imports). Anyone else needs delete.
+    The returned service still acts as the user (audit, rules); only the check is skipped.
+    """
+    if user is not None and record.get("created_by") == user and record.get(FLAG_FIELD):
+        return platform.records(entity, user, check=False)
+    return service
+
+
 def resolve(
     platform: Any,
     entity: str,
@@ -266,12 +283,13 @@ def resolve(
         if action == "create":
             answer["record"] = service.update(record_id, {FLAG_FIELD: None})
         elif action == "skip":
-            service.delete(record_id)
+            _discarder(platform, entity, user, service, record).delete(record_id)
         else:
             original = service.get(original_id)
             changes = merge_changes(service.model, record, original, fields)
             answer["moved"] = move_references(platform, entity, user, record_id, original_id)
-            service.delete(record_id)  # first: a unique field it shares may then move over
+            # first: a unique field it shares may then move over
+            _discarder(platform, entity, user, service, record).delete(record_id)
             answer["record"] = service.update(original_id, changes) if changes else original
             answer["changed"] = sorted(changes)
     return answer

@@ -500,7 +500,13 @@ class RecordService:
         version: int | None = None,
         internal: bool = False,
     ) -> dict[str, Any]:
-        """Change some fields. ``version`` (optional) must match the stored one: else ConflictError."""
+        """Change some fields. ``version`` (optional) must match the stored one: else ConflictError.
+
+        The entity-level permission comes first: a user who may not update this entity at all
+        hears 403, not a list of the entity's fields from validation.
+        """
+        if self.access is not None:
+            self.access.require(self.entity, "update")
         errors = input_errors(self.model, changes, internal=internal)
         if errors:
             raise ValidationError(t("the changes are invalid"), errors)
@@ -580,6 +586,8 @@ class RecordService:
 
     def delete(self, record_id: int) -> None:
         """Delete a record and its child rows; refused while other records refer to it."""
+        if self.access is not None:
+            self.access.require(self.entity, "delete")  # no delete at all: 403 before any lookup
         now = self.platform.clock.now()
         with self.platform.db.transaction() as conn:
             if self.access is not None:

@@ -109,7 +109,7 @@ def test_checker_flow_and_report_errors_read_in_chinese(p, new_client):
 def test_an_english_user_keeps_the_english_text(p, new_client):
     eve = _as(p, new_client, "eve")
     status, page, _ = eve.get("/app/account/99999", headers=PAGE)
-    assert status == 404 and "account 99999 does not exist" in page.decode()
+    assert status == 404 and "account 99999 not found or not visible to you" in page.decode()
     status, refused, _ = eve.get("/api/v1/reports/anything/export?format=doc")
     assert refused["detail"] == "cannot export a report as 'doc'"
 

@@ -562,7 +562,12 @@
         saving = true;
         dirty = false;
         toast(t("Saved"));
-        window.location.assign(`/app/${encodeURIComponent(entity)}/${saved.id}`);
+        const page = `/app/${encodeURIComponent(entity)}`;
+        // Routing may have moved the record out of the user's view: then the list says so.
+        const visible = await fetch(`/api/v1/records/${encodeURIComponent(entity)}/${saved.id}`, {
+          credentials: "same-origin", headers: { Accept: "application/json" },
+        }).then((r) => r.ok, () => true);
+        window.location.assign(visible ? `${page}/${saved.id}` : `${page}?routed=${saved.id}`);
       } catch (error) {
         if (error instanceof ApiError) {
           if (error.status === 409) toast(t("Someone else changed this record; reload to see their changes"), "error");

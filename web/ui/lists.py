@@ -33,6 +33,7 @@ from engine.store.views import SavedViews
 from web.http import TOTAL_BOUND, model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
+from web.ui.routed_notice import routed_notice
 from web.views_api import views_api
 
 blueprint = Blueprint("lists", __name__)
@@ -360,6 +361,7 @@ def list_page(entity: str) -> Any:
         "list.html",
         entity=entity,
         entity_label=label(model.label, entity),
+        routed=routed_notice(entity, user, request.args.get("routed")),
         fields=fields,
         state=state,
         rows=rows,
