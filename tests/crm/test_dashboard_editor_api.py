@@ -215,9 +215,12 @@ def test_home_for_a_role_redirects_its_home_page(seeded):
 def test_a_stale_save_is_refused(seeded, crm_server):
     admin = signed_in(crm_server, "admin")
     status, found, _ = admin.get("/api/v1/meta/dashboard/team_board")
-    first = {"definition": found["definition"], "version": found["version"]}
+    # a change saved on the version read (an unchanged save keeps the version: not stale)
+    changed = {**found["definition"], "label": "Team board (changed)"}
+    first = {"definition": changed, "version": found["version"]}
     assert admin.call("PUT", "/api/v1/meta/dashboard/team_board", first)[0] == 200
-    status, answer, _ = admin.call("PUT", "/api/v1/meta/dashboard/team_board", first)
+    again = {"definition": found["definition"], "version": found["version"]}
+    status, answer, _ = admin.call("PUT", "/api/v1/meta/dashboard/team_board", again)
     assert status == 409 and "reload" in json.dumps(answer)
 
 
