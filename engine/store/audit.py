@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from engine.store.fixed import FixedStatement, execute_driver
@@ -183,6 +183,9 @@ def write_created_batches(
     parameters were a fifth of ``create_many``'s database work.
     """
     ids = [r["id"] for r in records]
+    if not all(i.__class__ is int for i in ids):  # ids of a type the readers do not range over
+        write(conn, created_rows(entity, actor, at, records, document))
+        return
     rows = []
     for start, stop in batch_chunks(ids):
         chunk = ids[start:stop]
@@ -260,23 +263,45 @@ def write(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def history(conn: Connection, entity: str, record_id: int) -> list[dict[str, Any]]:
-    """The record's audit entries, oldest first."""
-    result = conn.execute(
-        select(audit_log)
-        .where(audit_log.c.entity == entity, audit_log.c.record_id == record_id)
-        .order_by(audit_log.c.id)
-    )
+    """The record's audit entries, oldest first.
+
+    A record created by a batch has its creation entry inside a ``create_batch``
+    row (see :func:`write_created_batches`): the rows that may hold it have a
+    ``record_id`` in ``(record_id - SPAN, record_id]``, read on ``ix_audit_record``
+    with the record's own rows, and its entry comes out as the dict a row of its
+    own gives. The batch row was written with the record, before any other entry
+    of it, so the audit id's order is the record's order either way.
+    """
+    c = audit_log.c
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        where = [
+            c.entity == entity,
+            c.record_id.between(record_id - SPAN + 1, record_id),
+            or_(c.record_id == record_id, c.action == BATCH_ACTION),
+        ]
+    else:  # not an id a batch row can hold (the caller's own type): its rows only
+        where = [c.entity == entity, c.record_id == record_id]
+    result = conn.execute(select(audit_log).where(*where).order_by(c.id))
     out = []
     for row in result.mappings():
         changes = orjson.loads(row["changes"])
+        action = row["action"]
+        if action == BATCH_ACTION:
+            try:
+                after = changes["after"][changes["ids"].index(record_id)]
+            except ValueError:  # a neighbour's batch row without this record
+                continue
+            action = "create"
+        else:
+            after = changes["after"]
         out.append(
             {
                 "at": row["at"],
                 "user": row["actor"],
-                "action": row["action"],
+                "action": action,
                 "version": row["version"],
                 "before": changes["before"],
-                "after": changes["after"],
+                "after": after,
             }
         )
     return out
