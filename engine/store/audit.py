@@ -97,7 +97,9 @@ def write_created(
 ) -> None:
     """Write the audit rows of :func:`created_rows` in one executemany.
 
-    The columns every row shares (when, who, entity, action, version) are
+    Two records or more, with :data:`BATCH_ROWS` on (the default), are written as
+    ``create_batch`` rows instead (:func:`write_created_batches`): the same entries,
+    one row per chunk of records. Otherwise: the columns every row shares (when, who, entity, action, version) are
     converted once and only the record id and the entry's text vary, so a
     positional driver gets its tuples without a mapping per row. A driver
     with named parameters, or a column whose value needs a processor, takes
