@@ -1,6 +1,7 @@
 """Interleaved A/B of ``create_many``: an older commit's record service against this tree's.
 
-Run: ``python bench/ab_create_rows.py --old <commit> [--rounds 12] [--batch 5000] [--ids]``.
+Run: ``python bench/ab_create_rows.py --old <commit> [--rounds 12] [--batch 5000] [--ids]``,
+or ``python bench/ab_create_rows.py --audit-rows [--rounds 12] [--batch 5000] [--ids]``.
 
 One process, two platforms on fresh SQLite files; the two versions take turns,
 batch by batch (the order alternates every round), and each batch's CPU time
@@ -12,6 +13,10 @@ of ``engine/store/records.py`` at ``--old``, compiled in this tree's module
 (so the rest of the engine is shared), and the old platform's lead model
 takes the ``RecordCodec`` of ``engine/forms/record_codec.py`` at ``--old``:
 the code this session's cuts replaced.
+
+``--audit-rows`` (instead of ``--old``) compares this tree's code with itself:
+A writes one audit row per created record (``engine.store.audit.BATCH_ROWS``
+off, the format before session 10), B the ``create_batch`` rows (on).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from leads import LEAD_DEFINITION, generate_leads
 
 from engine import Platform
-from engine.store import records
+from engine.store import audit, records
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("_create_many", "_with_system_fields")
@@ -72,13 +77,19 @@ def old_methods(commit: str) -> dict[str, Callable[..., Any]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old", required=True, help="the commit whose record service is A")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--old", help="the commit whose record service is A")
+    what.add_argument(
+        "--audit-rows",
+        action="store_true",
+        help="A: one audit row per record, B: create_batch rows (this tree's code both)",
+    )
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--ids", action="store_true", help="returning='ids' instead of records")
     args = parser.parse_args()
-    old = old_methods(args.old)
     new = {name: getattr(records.RecordService, name) for name in METHODS}
+    old = new if args.audit_rows else old_methods(args.old)
     leads = generate_leads(args.batch, seed=1)
     returning = "ids" if args.ids else "records"
     folder = Path(tempfile.mkdtemp())
@@ -88,13 +99,17 @@ def main() -> int:
         p.meta.save("entity", "lead", LEAD_DEFINITION)
         p.users.add("bench", roles=["admin"])
         services[name] = p.records("lead", user="bench")
-    model = services["old"].model
-    model.__dict__["codec"] = old_codec(args.old)(model)  # the cached property's slot
+    if not args.audit_rows:
+        model = services["old"].model
+        model.__dict__["codec"] = old_codec(args.old)(model)  # the cached property's slot
+    kept = audit.BATCH_ROWS
     spent: dict[str, list[float]] = {"old": [], "new": []}
     for round_ in range(args.rounds + 1):
         for name in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
             for method, fn in (old if name == "old" else new).items():
                 setattr(records.RecordService, method, fn)
+            if args.audit_rows:
+                audit.BATCH_ROWS = name == "new"
             start = time.process_time()
             out = services[name].create_many(leads, returning=returning)  # type: ignore[call-overload]
             del out
@@ -103,6 +118,9 @@ def main() -> int:
                 spent[name].append(seconds / args.batch * 1e6)
     for method, fn in new.items():
         setattr(records.RecordService, method, fn)
+    audit.BATCH_ROWS = kept
+    if args.audit_rows:
+        print("A (old): one audit row per record; B (new): create_batch rows")
     print(f"create_many A/B, {args.rounds} rounds of {args.batch} leads, returning {returning}")
     print("CPU µs per record")
     for name, values in spent.items():

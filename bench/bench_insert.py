@@ -242,7 +242,16 @@ def main() -> int:
         action="store_true",
         help="also time create_many(..., returning='ids'), an import's call (an extra line)",
     )
+    parser.add_argument(
+        "--audit-rows",
+        choices=("batch", "per-record"),
+        default="batch",
+        help="per-record: create_many's creation entries one audit row each (before session 10)",
+    )
     args = parser.parse_args()
+    from engine.store import audit
+
+    audit.BATCH_ROWS = args.audit_rows == "batch"
     global _timer
     _timer = time.process_time if args.clock == "cpu" else time.perf_counter
     leads = generate_leads(args.n, seed=1)

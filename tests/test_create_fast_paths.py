@@ -429,11 +429,16 @@ def test_inline_conversions_are_used_where_they_match() -> None:
     assert fast_conversion(TABLE.c.at.type, "sqlite", lambda v: str(v)) is None
 
 
-def test_created_audit_rows_are_the_general_rows(platform) -> None:
-    """write_created (shared columns converted once, tuples per record) stores what write stores."""
+def test_created_audit_rows_are_the_general_rows(platform, monkeypatch) -> None:
+    """write_created (shared columns converted once, tuples per record) stores what write stores.
+
+    With batch rows off: tests/test_audit_batches.py checks that the batch rows hold the
+    same entries."""
     from sqlalchemy import select
 
     from engine.store.system import audit_log
+
+    monkeypatch.setattr(audit, "BATCH_ROWS", False)
 
     at = dt.datetime(2026, 3, 1, 9, 30, 0, 250, tzinfo=dt.UTC)
     records = [

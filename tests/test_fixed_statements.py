@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.store import versions
+from engine.store import audit, versions
 from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.system import audit_log
 from engine.store.versions import data_versions
@@ -221,11 +221,21 @@ def test_one_records_audit_entry_is_the_one_a_batch_writes(lead_platform, record
     p = lead_platform
     records = p.records("lead")
     alone = records.create(dict(record))
-    batch = records.create_many([dict(record), {"company": "other"}])[0]
+    kept = audit.BATCH_ROWS
+    audit.BATCH_ROWS = False  # one audit row per record, as before batch rows
+    try:
+        batch = records.create_many([dict(record), {"company": "other"}])[0]
+    finally:
+        audit.BATCH_ROWS = kept
     written = _audit_rows(p, "lead", alone["id"])
     assert len(written) == 1 and written == _audit_rows(p, "lead", batch["id"])
     assert written[0]["action"] == "create" and written[0]["version"] == 1
     assert records.history(alone["id"])[0]["after"] == records.history(batch["id"])[0]["after"]
+    # A batch written as create_batch rows gives the same entry through history().
+    batched = records.create_many([dict(record), {"company": "other"}])[0]
+    (entry,) = records.history(batched["id"])
+    (own,) = records.history(alone["id"])
+    assert {**entry, "at": None} == {**own, "at": None}
 
 
 def test_a_lone_create_sends_its_id_and_audit_row_in_the_insert_on_postgresql(

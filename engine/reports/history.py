@@ -7,6 +7,13 @@ The entries are read with the database's JSON functions (``json_extract`` on
 SQLite, ``jsonb_extract_path_text`` on PostgreSQL), joined to the source table
 under the report's conditions (filters, the viewer's row scope), so nothing
 outside the viewer's rows is read and nothing is loaded into Python.
+
+A batch of creations (``create_many``) may hold its entries in ``create_batch``
+rows (see :func:`engine.store.audit.write_created_batches`): ``after`` is then a
+list of entries and ``ids`` the matching record ids. Those rows are expanded
+in SQL (``json_each`` on SQLite, ``jsonb_array_elements`` on PostgreSQL) and
+unioned with the per-record rows, so a report sees the same (record, stage)
+pairs whichever way the creations were written.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, cast, func, literal, select
+from sqlalchemy import BigInteger, case, cast, func, literal, null, select, union, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.i18n import t
+from engine.store.audit import BATCH_ACTION
 from engine.store.system import audit_log
 
 Path = tuple[Any, ...]
@@ -35,16 +43,82 @@ def stage_entries(
 ) -> Any:
     """A subquery ``(rid, stage)``: each stage each record in scope entered (distinct)."""
     _, table = service.p.rules.tables(source)
-    value = after_value(service.p.db.dialect, stage_key)
-    conditions = [*where, audit_log.c.entity == source, value.is_not(None)]
+    dialect = service.p.db.dialect
+    value = after_value(dialect, stage_key)
+    conditions = [*where]
     if window is not None:
         conditions += created_within(service, source, table, window)
-    return (
+    own = (
         select(audit_log.c.record_id.label("rid"), value.label("stage"))
         .select_from(table.join(audit_log, audit_log.c.record_id == table.c.id))
-        .where(*conditions)
-        .distinct()
-        .subquery("entries")
+        .where(
+            *conditions,
+            audit_log.c.entity == source,
+            audit_log.c.action != BATCH_ACTION,
+            value.is_not(None),
+        )
+    )
+    batched = batch_entries(dialect, source, stage_key)
+    from_batches = (
+        select(batched.c.rid, batched.c.stage)
+        .select_from(table.join(batched, batched.c.rid == table.c.id))
+        .where(*conditions, batched.c.stage.is_not(None))
+    )
+    return union(own, from_batches).subquery("entries")
+
+
+def batch_entries(dialect: str, source: str, key: str) -> Any:
+    """A subquery ``(rid, stage)``: ``after.<key>`` of every creation entry that a
+    ``create_batch`` row of ``source`` holds, with the id of its record.
+
+    Each row's JSON is parsed once or twice, never once per entry: on PostgreSQL
+    the ids and the entries are two set-returning functions of the same select
+    (they advance together), on SQLite two ``json_each`` scans joined on the
+    position by a GROUP BY.
+    """
+    batch = [audit_log.c.entity == source, audit_log.c.action == BATCH_ACTION]
+    if dialect == "postgresql":
+        doc = cast(audit_log.c.changes, JSONB)
+        zipped = (
+            select(
+                func.jsonb_array_elements_text(doc["ids"]).label("rid"),
+                func.jsonb_array_elements(doc["after"]).label("entry"),
+            )
+            .where(*batch)
+            .subquery("batch_zip")
+        )
+        return select(
+            cast(zipped.c.rid, BigInteger).label("rid"),
+            func.jsonb_extract_path_text(zipped.c.entry, key).label("stage"),
+        ).subquery("batch_entries")
+    ids = func.json_each(audit_log.c.changes, "$.ids").table_valued(
+        "key", "value", joins_implicitly=True
+    )
+    entries = func.json_each(audit_log.c.changes, "$.after").table_valued(
+        "key", "value", joins_implicitly=True
+    )
+    parts = union_all(
+        select(
+            audit_log.c.id.label("aid"),
+            ids.c.key.label("n"),
+            ids.c.value.label("rid"),
+            null().label("stage"),
+        )
+        .select_from(audit_log, ids)
+        .where(*batch),
+        select(
+            audit_log.c.id.label("aid"),
+            entries.c.key.label("n"),
+            null().label("rid"),
+            func.json_extract(entries.c.value, f"$.{key}").label("stage"),
+        )
+        .select_from(audit_log, entries)
+        .where(*batch),
+    ).subquery("batch_parts")
+    return (
+        select(func.max(parts.c.rid).label("rid"), func.max(parts.c.stage).label("stage"))
+        .group_by(parts.c.aid, parts.c.n)
+        .subquery("batch_entries")
     )
 
 
@@ -165,6 +239,7 @@ def ratio(part: Any, whole: Any) -> Any:
 
 __all__ = [
     "after_value",
+    "batch_entries",
     "check_field",
     "check_filters",
     "check_window",
