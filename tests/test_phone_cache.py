@@ -11,8 +11,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.store import importer
-from engine.store.importer import normalize_phone
+from engine.forms import cleansing as importer  # the cache lives with the cleansing
+from engine.forms.cleansing import normalize_phone
 
 _SEPARATORS = st.sampled_from(["", " ", "-", ".", "  "])
 

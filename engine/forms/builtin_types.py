@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
+from engine.forms.cleansing import PHONE_PATTERN, cleanse_phone, normalize_email
 from engine.forms.field_registry import FieldType, register_field_type
 from engine.i18n import t
 from engine.store.types import JsonType, UTCDateTime
@@ -80,6 +81,9 @@ class RichText(LongText):
 
 
 class Email(Text_):
+    """Stored trimmed and lower-cased on every write (form, API, rules, import), so
+    duplicate detection compares stored values (``engine.forms.cleansing``)."""
+
     name = "email"
     label = {"en": "E-mail", "zh-CN": "邮箱"}
     implied_schema = {"type": "string", "format": "email", "maxLength": 320}
@@ -87,17 +91,33 @@ class Email(Text_):
     def matches(self, prop: dict[str, Any]) -> bool:
         return prop.get("type") == "string" and prop.get("format") == "email"
 
+    def to_json(self, value: Any) -> Any:
+        return normalize_email(value) if isinstance(value, str) else value
+
+    def to_api(self, value: Any) -> Any:
+        return value  # stored cleansed: reading needs no second pass
+
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
         return String(_string_length(prop, 320))
 
 
 class Phone(Text_):
+    """Stored in E.164 on every write, read in the ``phone_region`` setting's country
+    (``+86 138-0013-8000`` and ``13800138000`` are one number to duplicate detection);
+    text that cannot be a phone number fails the pattern, naming the field."""
+
     name = "phone"
     label = {"en": "Phone", "zh-CN": "电话"}
-    implied_schema = {"type": "string", "maxLength": 40}
+    implied_schema = {"type": "string", "maxLength": 40, "pattern": PHONE_PATTERN}
 
     def matches(self, prop: dict[str, Any]) -> bool:
         return False
+
+    def to_json(self, value: Any) -> Any:
+        return cleanse_phone(value) if isinstance(value, str) else value
+
+    def to_api(self, value: Any) -> Any:
+        return value
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
         return String(_string_length(prop, 40))

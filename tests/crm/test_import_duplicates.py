@@ -93,7 +93,7 @@ def test_an_imported_file_is_cleansed_and_its_duplicates_flagged_for_review(crm,
     made = leads(crm, tag)
     by_row = sorted(made, key=lambda r: r["id"])
     assert by_row[0]["id"] == original["id"]
-    # Cleansed: the e-mail trimmed with its domain lower-cased, phones reduced to digits.
+    # Cleansed: the e-mail trimmed and lower-cased, phones in E.164.
     assert by_row[1]["email"] == f"zhouming@cheng{tag}.cn"
     assert by_row[2]["phone"] == "+8657188886666"
     # Flagged for review: each duplicate points at the lead it repeats.

@@ -1,0 +1,160 @@
+"""Cleansing of e-mail, phone and company-name values, defined once.
+
+The e-mail and phone field types call these on every write (form, API, rule
+action, import), so a value is stored in one spelling whichever door it came
+through, and duplicate detection compares stored values as they are. The
+importer's duplicate keys and the duplicate review use the same functions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from engine.config import setting
+from engine.errors import TesseraError, error_entry
+from engine.i18n import t as _t
+
+_COMPANY_SUFFIXES = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd.",
+    "co.ltd",
+    "co.,limited",
+    "company limited",
+    "corporation",
+    "limited",
+    "ltd.",
+    "ltd",
+    "inc.",
+    "inc",
+    "corp.",
+    "corp",
+    "llc",
+    "gmbh",
+    "co.",
+)
+_SPACES = re.compile(r"\s+")
+_TRAILING = re.compile(r"[\s,.;:()（）\-]+$")
+
+
+def normalize_email(value: str) -> str:
+    """Trimmed and lower-cased (full-width characters made half-width): mail servers
+    treat addresses case-insensitively in practice, and one spelling per address is what
+    lets duplicate detection and lookups compare stored values directly."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+# (text, region) → normalize_phone's answer. An import asks for the same number more
+# than once (the cell, then its match key; every stored record when the duplicate index
+# loads), and one parse costs about 60 µs. Bounded: cleared when it grows past the cap.
+_PHONE_CACHE: dict[tuple[str, str], str] = {}
+_PHONE_CACHE_CAP = 200_000
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """The number in E.164 when it is a valid number, read as written in ``region``
+    (the ``phone_region`` setting unless given): ``021-5555 0101``, ``+86 (21) 5555-0101``
+    and ``0086 21 55550101`` are all ``+862155550101``, so an import matches them as one
+    phone. A number that is not valid (too short, an extension only) keeps its digits,
+    with a leading ``+`` if it had one, so nothing typed is thrown away.
+
+    Answers are remembered per (text, region), and a valid answer is also remembered as
+    its own answer (an E.164 number normalises to itself), so the match key of a cell
+    that was just cleansed costs a dictionary lookup instead of a second parse."""
+    region = region or setting("phone_region")
+    known = _PHONE_CACHE.get((value, region))
+    if known is not None:
+        return known
+    answer, valid = _parse_phone(value, region)
+    if len(_PHONE_CACHE) >= _PHONE_CACHE_CAP:
+        _PHONE_CACHE.clear()
+    _PHONE_CACHE[(value, region)] = answer
+    if valid:
+        _PHONE_CACHE[(answer, region)] = answer
+    return answer
+
+
+def _parse_phone(value: str, region: str) -> tuple[str, bool]:
+    """normalize_phone without the cache: (the answer, whether it is a valid number)."""
+    import phonenumbers  # 0.1 s to import: only an import or a duplicate review needs it
+
+    value = unicodedata.normalize("NFKC", value).strip()
+    digits = "".join(c for c in value if c.isdigit())
+    if not digits:
+        return "", False
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise TesseraError(
+            _t("phone_region {region!r} is not a country code such as CN or US", region=region),
+            [error_entry(_t("unknown country code"), field="phone_region")],
+        )
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+    return (("+" + digits) if value.startswith("+") else digits), False
+
+
+def normalize_company(value: str) -> str:
+    """The form company names are compared in (full-width → half-width, case folded,
+    spaces collapsed, legal suffixes such as 有限公司 or Co., Ltd. removed)."""
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+    changed = True
+    while changed and text:
+        changed = False
+        squeezed = text.replace(", ", ",").replace(". ", ".")
+        for suffix in _COMPANY_SUFFIXES:
+            if squeezed.endswith(suffix):
+                cut = len(text) - _tail_length(text, suffix)
+                text = _TRAILING.sub("", text[:cut])
+                changed = True
+                break
+    return text.replace(" ", "")
+
+
+def _tail_length(text: str, suffix: str) -> int:
+    """How many characters of ``text`` (spaces after commas and dots included) make ``suffix``."""
+    i, j = len(text), len(suffix)
+    while j > 0:
+        i -= 1
+        if text[i] == suffix[j - 1]:
+            j -= 1
+        elif text[i] != " ":
+            break
+    return len(text) - i
+
+
+# What a phone number may be written with besides digits: spaces, separators, brackets,
+# a leading + and an extension marker. Anything else (letters, say) means it is not one.
+_PHONE_CHARS = re.compile(r"^\+?[\d\s\-./()]*(?:\s*(?:ext\.?|x|#)\s*\d+)?$", re.IGNORECASE)
+#: What a stored phone looks like: the E.164 form, or the digits of a number that is not
+#: valid in the region (an internal extension), with its leading ``+`` if it had one.
+PHONE_PATTERN = r"^(\+?[0-9]{3,})?$"
+
+
+def cleanse_phone(value: str, region: str | None = None) -> str:
+    """The phone as stored: E.164 when valid, its digits when it could still be a
+    number (so nothing typed is thrown away), else the trimmed text unchanged, which
+    the phone type's pattern then refuses with a message naming the field."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        return text
+    if not _PHONE_CHARS.match(text):
+        return text
+    return normalize_phone(text, region) or text
+
+
+__all__ = [
+    "PHONE_PATTERN",
+    "cleanse_phone",
+    "normalize_company",
+    "normalize_email",
+    "normalize_phone",
+]
