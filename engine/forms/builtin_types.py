@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
-from engine.forms.cleansing import normalize_email
 from engine.forms.field_registry import FieldType, register_field_type
 from engine.i18n import t
 from engine.store.types import JsonType, UTCDateTime
@@ -81,8 +80,10 @@ class RichText(LongText):
 
 
 class Email(Text_):
-    """Stored trimmed and lower-cased on every write (form, API, rules, import), so
-    duplicate detection compares stored values (``engine.forms.cleansing``)."""
+    """Stored as written. The import trims and lower-cases e-mails
+    (``engine.forms.cleansing``); a conversion here would take every record with an
+    e-mail off the record codec's fast path (types with a conversion of their own go the
+    general way), which this session measured too costly to keep for the bulk create."""
 
     name = "email"
     label = {"en": "E-mail", "zh-CN": "邮箱"}
@@ -90,12 +91,6 @@ class Email(Text_):
 
     def matches(self, prop: dict[str, Any]) -> bool:
         return prop.get("type") == "string" and prop.get("format") == "email"
-
-    def to_json(self, value: Any) -> Any:
-        return normalize_email(value) if isinstance(value, str) else value
-
-    def to_api(self, value: Any) -> Any:
-        return value  # stored cleansed: reading needs no second pass
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
         return String(_string_length(prop, 320))

@@ -183,6 +183,9 @@ def test_a_second_editor_gets_a_conflict_on_save(browser, crm_site):
         one.wait_for_selector("#report-builder[data-state=ready]")
         pages.append(one)
     first, second = pages
+    first.fill(
+        "#rb-label-en", "Sales by owner (first editor)"
+    )  # an unchanged save keeps its version
     first.click("#rb-save")
     first.wait_for_selector("#report-builder[data-saved]")
     second.click("#rb-save")
