@@ -160,6 +160,12 @@ class ConflictError(TesseraError):
     default_message = "conflict: the data changed since it was read"
 
 
+class AlreadyRunning(ConflictError):
+    """A flow already runs on the record a start names (one instance per flow and record)."""
+
+    default_message = "the flow already runs on this record"
+
+
 class MigrationError(TesseraError):
     """A schema change cannot be applied; entries name the offending records."""
 
@@ -175,6 +181,7 @@ class PluginError(TesseraError):
 
 
 __all__ = [
+    "AlreadyRunning",
     "BundleError",
     "ConflictError",
     "FlowError",

@@ -94,7 +94,8 @@ class _Compiled:
         )
         self.columns: tuple[str, ...] = ()
         self.readers: tuple[Any, ...] = ()
-        #: per tuple of prefixes, how :meth:`Fixed.first_parts` splits a row (see there)
+        #: per tuple of prefixes, the row function of :meth:`Fixed.first_parts` (``()``: of
+        #: :meth:`Fixed.rows`, one dict a row), written once (see :func:`_layout`)
         self.layouts: dict[tuple[str, ...], Any] = {}
         if getattr(compiled, "_result_columns", None):
             result = compiled._result_columns
@@ -132,13 +133,22 @@ class _Compiled:
         return dict(zip(self.order, out, strict=True)) if self.named else out
 
 
+def _layout_of(compiled: _Compiled, prefixes: tuple[str, ...]) -> Any:
+    """``compiled``'s row function for ``prefixes`` (``()``: one dict), written once."""
+    found = compiled.layouts.get(prefixes)
+    if found is None:
+        found = compiled.layouts[prefixes] = _layout(compiled, prefixes)
+    return found
+
+
 def _layout(compiled: _Compiled, prefixes: tuple[str, ...]) -> Callable[[Any], Any]:
     """A function splitting a raw row into ``[rest, <prefix 1>, ...]``, written out.
 
     One dict display per group, each value ``raw[i]`` or its reader's result
     (None stays None): a 44-column joined row costs the picks alone, where a
     loop over the columns was a tenth of a completion. Tests compare it with
-    :meth:`Fixed.general_rows` and popping the prefixed names. With no
+    a loop over the columns (``tests/flows/defs.py``'s ``general_rows``) and popping
+    the prefixed names. With no
     prefixes it gives the row's one dict itself (:meth:`Fixed.rows`).
     """
     readers = {i: r for i, _name, r in compiled.readers}
@@ -304,31 +314,14 @@ class Fixed:
 
         Each row is built by a function written for the statement (see
         :func:`_layout`): an inbox reads thousands of rows. Tests compare it
-        with :meth:`general_rows`, the loop it replaces.
+        with the loop over the columns it replaces (``tests/flows/defs.py``).
         """
         compiled = self._compiled(conn, values)
         cursor = self._cursor(conn)
         COUNTER["statements"] += 1
         cursor.execute(compiled.sql, compiled.params(values))
-        read = compiled.layouts.get(())
-        if read is None:
-            read = compiled.layouts[()] = _layout(compiled, ())
+        read = _layout_of(compiled, ())
         return [read(raw) for raw in cursor.fetchall()]
-
-    def general_rows(self, conn: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-        """:meth:`rows` by a loop over the columns (the reference the tests compare with)."""
-        compiled = self._compiled(conn, values)
-        cursor = self._cursor(conn)
-        cursor.execute(compiled.sql, compiled.params(values))
-        names, readers = compiled.columns, compiled.readers
-        out = []
-        for raw in cursor.fetchall():
-            row = dict(zip(names, raw, strict=True))
-            for i, name, reader in readers:
-                if raw[i] is not None:
-                    row[name] = reader(raw[i])
-            out.append(row)
-        return out
 
     def first(self, conn: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         found = self.rows(conn, values)
@@ -350,10 +343,7 @@ class Fixed:
         raw = cursor.fetchone()
         if raw is None:
             return None
-        split = compiled.layouts.get(prefixes)
-        if split is None:
-            split = compiled.layouts[prefixes] = _layout(compiled, prefixes)
-        return split(raw)
+        return _layout_of(compiled, prefixes)(raw)
 
     def insert_id(self, conn: Any, values: dict[str, Any]) -> int:
         """Run an ``INSERT ... RETURNING id`` and give the new id."""

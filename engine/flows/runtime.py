@@ -466,10 +466,11 @@ class Runtime:
             self._write_token(token, values)
             self._finish_planned(token, plan)
             return
-        self._write_token(token, values)
+        token.update(values)  # the tasks opened next read the token's new visit
         state = self._open_planned(token, plan)
         if state is not None:  # what the approval keeps between enter and signal
-            self._write_token(token, {"state": state})
+            values["state"] = state
+        self._write_token(token, values)
         self._waiting.add(token["id"])
         self.log("waiting", target.id, token["id"])  # it was active once it moved
 
@@ -689,9 +690,10 @@ def _changed(
 ) -> dict[int, dict[str, Any]]:
     """``changes`` without the columns set back to their stored value (and tokens left unchanged).
 
-    A moved token waits again at its next node: its status column is written
-    as it was, which would rewrite its ``(instance_id, status)`` index entry
-    for nothing. Tests compare the rows with and without this.
+    A moved token waits again at its next node: its status column would be
+    written as it was, an UPDATE term for nothing (and, under the token index of
+    earlier versions, which keyed on the status, an index entry rewritten). Tests
+    compare the rows with and without this.
     """
     out = {}
     for token_id, values in changes.items():

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, literal_column, or_, select, update
 
 from engine.errors import (
+    AlreadyRunning,
     ConflictError,
     FlowError,
     NotFound,
@@ -133,7 +134,8 @@ class FlowService:
         """Start the live version of flow ``name`` on ``record`` = (entity, id); returns the instance.
 
         Raises NotFound for an unknown flow or record, FlowError when the record
-        is of another entity than the flow's or a node cannot run.
+        is of another entity than the flow's or a node cannot run, AlreadyRunning
+        (a ConflictError) when the flow already runs on the record.
         """
         entity, record_id = record if record is not None else (None, None)
 
@@ -178,7 +180,7 @@ class FlowService:
                 ],
             )
         if record_id is not None:
-            self.platform.records(entity).get(int(record_id))  # NotFound for a bad id
+            self._lock_record(conn, entity, int(record_id))
             if parent is None:
                 self._refuse_a_second(conn, name, entity, int(record_id))
         values = {
@@ -201,32 +203,30 @@ class FlowService:
         runtime.save(None)
         return instance
 
-    def _refuse_a_second(self, conn: Any, name: str, entity: str, record_id: int) -> None:
-        """Raise ConflictError when ``name`` already runs on the record (not as a sub-flow).
-
-        Two approvals of one flow on one record would ask the same people twice and
-        race to write the outcome. The record's row is locked first (``FOR UPDATE``;
-        SQLite writes are serial anyway), so two starts at once wait for each other
-        and the second sees the first's instance.
-        """
+    def _lock_record(self, conn: Any, entity: str, record_id: int) -> None:
+        """Lock the record's row (``FOR UPDATE``; SQLite writes are serial anyway), or
+        NotFound: two starts on one record at once wait for each other, so the second
+        sees the first's instance (:meth:`_refuse_a_second`)."""
         table = self.platform.entities.get(entity).table
-        conn.execute(select(table.c.id).where(table.c.id == record_id).with_for_update()).first()
+        found = conn.execute(
+            select(table.c.id).where(table.c.id == record_id).with_for_update()
+        ).first()
+        if found is None:
+            text = t("{entity} {id} does not exist", entity=entity, id=record_id)
+            raise NotFound(text, [error_entry(text, field="record")])
+
+    def _refuse_a_second(self, conn: Any, name: str, entity: str, record_id: int) -> None:
+        """Raise AlreadyRunning when ``name`` already runs on the record (not as a sub-flow):
+        two approvals of one flow on one record would ask the same people twice and race
+        to write the outcome. The record's row is locked (:meth:`_lock_record`)."""
         running = conn.execute(
-            select(flow_instances.c.id)
-            .where(
-                flow_instances.c.entity == entity,
-                flow_instances.c.record_id == record_id,
-                flow_instances.c.flow == name,
-                flow_instances.c.status == "running",
-                flow_instances.c.parent_id.is_(None),
-            )
-            .limit(1)
+            running_on(entity, record_id).where(flow_instances.c.flow == name).limit(1)
         ).scalar()
         if running is not None:
             text = t(
                 "flow {name} already runs on this record: instance {id}", name=name, id=running
             )
-            raise ConflictError(text, [error_entry(text, field="flow")])
+            raise AlreadyRunning(text, [error_entry(text, field="flow")])
 
     def _require_comment(self, instance: dict[str, Any], node: str, outcome: str) -> None:
         """Raise ValidationError when the approval node's ``comment_required`` asks a
@@ -299,7 +299,7 @@ class FlowService:
                 continue
             try:
                 started.append(self.start(name, record=(entity, record["id"]), user=user)["id"])
-            except ConflictError as exc:
+            except AlreadyRunning as exc:
                 # Already running on this record: the running instance decides; a save
                 # (an edit during an approval) neither fails nor files an incident.
                 log.info("flow %s not started again on %s %s: %s", name, entity, record["id"], exc)
@@ -366,15 +366,13 @@ class FlowService:
             stmt = stmt.where(is_status)
         if instance is not None:
             stmt = stmt.where(flow_tasks.c.instance_id == instance)
-        if user is not None or roles:
-            clauses = [flow_tasks.c.assignee == user] if user is not None else []
-            if roles:
-                clauses.append(flow_tasks.c.role.in_(list(roles)))
-            if status is not None:
-                # the status in each term too: SQLite then reads each term from its
-                # open-task index (``ix_flow_task_open_*``, a multi-index OR)
-                clauses = [and_(c, is_status) for c in clauses]
-            stmt = stmt.where(or_(*clauses))
+        clauses = [flow_tasks.c.assignee == user] if user is not None else []
+        clauses.append(flow_tasks.c.role.in_(list(roles)))
+        if status is not None:
+            # the status in each term too: SQLite then reads each term from its
+            # open-task index (``ix_flow_task_open_*``, a multi-index OR)
+            clauses = [and_(c, is_status) for c in clauses]
+        stmt = stmt.where(or_(*clauses))
         with self.platform.db.transaction(write=False) as conn:
             return [_task_view(r) for r in conn.execute(stmt).mappings()]
 
@@ -430,7 +428,7 @@ class FlowService:
                         )
                     ],
                 )
-            if task["kind"] == "approval" and not (comment or "").strip():
+            if task["kind"] in RETURNABLE and not (comment or "").strip():
                 self._require_comment(instance, task["node"], outcome)
             if instance["status"] != "running":
                 raise ConflictError(
@@ -812,6 +810,17 @@ class FlowService:
     def invalidate(self) -> None:
         """Published versions never change, so only a re-created database empties this."""
         self._specs.clear()
+
+
+def running_on(entity: str, record_id: int) -> Any:
+    """SELECT (id, flow) of the instances running on a record, sub-flows' aside: what
+    one-running-instance-per-flow counts (the start's refusal, the record page's offer)."""
+    return select(flow_instances.c.id, flow_instances.c.flow).where(
+        flow_instances.c.entity == entity,
+        flow_instances.c.record_id == record_id,
+        flow_instances.c.status == "running",
+        flow_instances.c.parent_id.is_(None),
+    )
 
 
 #: :meth:`FlowService.tasks`'s fixed reads without roles, by (status, instance, user) given

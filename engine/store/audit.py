@@ -73,18 +73,22 @@ def created_rows(
     ``audit_created``: the same text :func:`audit_rows` writes for
     ``(id, 1, {}, audit_view(record))``, built straight from the record.
     """
-    return [
-        {
-            "at": at,
-            "actor": actor,
-            "entity": entity,
-            "record_id": r["id"],
-            "action": "create",
-            "version": 1,
-            "changes": document(r),
-        }
-        for r in records
-    ]
+    return [_created_row(entity, actor, at, r["id"], "create", document(r)) for r in records]
+
+
+def _created_row(
+    entity: str, actor: str | None, at: dt.datetime, record_id: Any, action: str, changes: str
+) -> dict[str, Any]:
+    """One creation's audit row (a record's, or a chunk's ``create_batch``): version 1."""
+    return {
+        "at": at,
+        "actor": actor,
+        "entity": entity,
+        "record_id": record_id,
+        "action": action,
+        "version": 1,
+        "changes": changes,
+    }
 
 
 def write_created(
@@ -201,17 +205,7 @@ def write_created_batches(
             + orjson.dumps(chunk).decode()
             + "}"
         )
-        rows.append(
-            {
-                "at": at,
-                "actor": actor,
-                "entity": entity,
-                "record_id": chunk[0],
-                "action": BATCH_ACTION,
-                "version": 1,
-                "changes": text,
-            }
-        )
+        rows.append(_created_row(entity, actor, at, chunk[0], BATCH_ACTION, text))
     write(conn, rows)
 
 

@@ -97,3 +97,20 @@ def flow(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     out = copy.deepcopy(base)
     out.update(copy.deepcopy(changes))
     return out
+
+
+def general_rows(fixed: Any, conn: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """``fixed.rows`` by a plain loop over the columns: the reference the generated row
+    functions (``engine.flows.fastsql._layout``) are held to."""
+    compiled = fixed._compiled(conn, values)
+    cursor = fixed._cursor(conn)
+    cursor.execute(compiled.sql, compiled.params(values))
+    names, readers = compiled.columns, compiled.readers
+    out = []
+    for raw in cursor.fetchall():
+        row = dict(zip(names, raw, strict=True))
+        for i, name, reader in readers:
+            if raw[i] is not None:
+                row[name] = reader(raw[i])
+        out.append(row)
+    return out

@@ -38,7 +38,7 @@ def test_on_reject_lets_an_approval_go_without_a_comment(p):
     assert p.flows.instance(inst["id"])["status"] == "completed"
 
 
-def test_always_asks_every_decision_and_never_is_the_default(p):
+def test_always_asks_every_decision(p):
     _, task = _publish(p, "always")
     with pytest.raises(ValidationError):
         p.flows.complete(task["id"], "approve", user="bob")

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import sqlite
 from engine.flows import statements as stm
 from engine.flows.fastsql import _Compiled, _read_sqlite_utc, _write_sqlite_utc, _writer_of
 from engine.store.types import UTCDateTime
-from tests.flows.defs import APPROVAL
+from tests.flows.defs import APPROVAL, general_rows
 
 _SQLITE = sqlite.dialect()
 _TYPE = UTCDateTime()
@@ -119,7 +119,7 @@ def test_the_split_step_row_is_the_popped_one(p):
     with p.db.transaction(write=False) as conn:
         for task in [*tasks, {"id": 10_000}]:
             values = {"b_id": task["id"]}
-            general = stm.TASK_FOR_STEP.general_rows(conn, values)
+            general = general_rows(stm.TASK_FOR_STEP, conn, values)
             assert stm.TASK_FOR_STEP.rows(conn, values) == general
             whole = general[0] if general else None
             parts = stm.TASK_FOR_STEP.first_parts(conn, values, stm.STEP_PREFIXES)
@@ -128,7 +128,7 @@ def test_the_split_step_row_is_the_popped_one(p):
                 continue
             assert parts == _popped(whole)
             # the same values with the same types, datetimes aware
-            (again,) = stm.TASK_FOR_STEP.general_rows(conn, values)
+            (again,) = general_rows(stm.TASK_FOR_STEP, conn, values)
             for got, want in zip(parts, _popped(again), strict=True):
                 assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in want.items()}
             assert parts[0]["created_on"].tzinfo == dt.UTC

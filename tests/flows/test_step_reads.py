@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from engine.flows import steps
 from engine.flows.service import _task_view
 from engine.flows.tables import flow_commands, flow_tasks
-from tests.flows.defs import APPROVAL
+from tests.flows.defs import APPROVAL, general_rows
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_a_command_id_stored_by_a_racing_call_is_answered(approval, monkeypatch)
 
 def test_fixed_rows_are_the_general_loops_rows(approval):
     """``Fixed.rows`` builds each row by a function written for the statement; the
-    loop over the columns it replaced (``general_rows``) gives the same dicts, types
+    loop over the columns it replaced (``tests.flows.defs.general_rows``) gives the same dicts, types
     included, for every read of a step and of the inbox."""
     from engine.flows import service
     from engine.flows import statements as stm
@@ -150,7 +150,7 @@ def test_fixed_rows_are_the_general_loops_rows(approval):
     compared = 0
     with p.db.transaction(write=False) as conn:
         for fixed, given in reads:
-            got, want = fixed.rows(conn, given), fixed.general_rows(conn, given)
+            got, want = fixed.rows(conn, given), general_rows(fixed, conn, given)
             assert got == want, fixed.stmt
             assert [{k: type(v) for k, v in r.items()} for r in got] == [
                 {k: type(v) for k, v in r.items()} for r in want

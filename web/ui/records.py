@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
-from engine.flows.tables import flow_instances
+from engine.flows.service import running_on
 from web.http import model_or_404, platform_of
 from web.i18n import current_lang, gettext, label
 from web.ui.context import sign_in_first
@@ -500,16 +500,7 @@ def startable_flows(entity: str, record_id: int) -> list[dict[str, Any]]:
     p = platform_of()
     with p.db.transaction(write=False) as conn:
         flows = p.repo.all_current(conn, "flow")
-        running = set(
-            conn.execute(
-                select(flow_instances.c.flow).where(
-                    flow_instances.c.entity == entity,
-                    flow_instances.c.record_id == record_id,
-                    flow_instances.c.status == "running",
-                    flow_instances.c.parent_id.is_(None),
-                )
-            ).scalars()
-        )
+        running = {row.flow for row in conn.execute(running_on(entity, record_id))}
     out = []
     for name, (d, _v) in sorted(flows.items()):
         trigger = d.get("trigger") or {}

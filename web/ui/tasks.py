@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 
 from engine.errors import NotFound, PermissionDenied
+from engine.flows.service import RETURNABLE
 from web.http import platform_of
 from web.i18n import gettext, label
 from web.ui.context import sign_in_first
@@ -218,7 +219,7 @@ def inbox() -> Any:
 def _comment_rule(names: _Names, instance: dict[str, Any], task: dict[str, Any]) -> str:
     """The approval node's ``comment_required`` (never, on_reject, always), so the
     decide dialog asks for the comment before the engine refuses a decision without it."""
-    if task["kind"] != "approval":
+    if task["kind"] not in RETURNABLE:  # approvals and their added signers
         return "never"
     node = names.spec(instance["flow"], instance.get("flow_version")).nodes.get(task["node"])
     return str(node.config.get("comment_required", "never")) if node else "never"
