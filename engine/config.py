@@ -37,7 +37,7 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
         str,
         "CN",
         "country (ISO 3166 code) of phone numbers written without +country code, for"
-        " cleansing them on every write and matching duplicates",
+        " cleansing and matching them on import",
     ),
     "smtp_host": (str, None, "SMTP server for scheduled report e-mails (unset: none are sent)"),
     "smtp_port": (int, 25, "SMTP server port"),

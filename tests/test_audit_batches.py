@@ -119,9 +119,8 @@ sizes = st.sampled_from([2, 3, SMALL - 1, SMALL, SMALL + 1, 2 * SMALL + 3])
 @pytest.fixture
 def twins(platform, monkeypatch):
     """Two copies of one entity: ``per_record`` is written with batch rows off. Small
-    chunks (CHUNK and SPAN of 8), so generated batches cross them cheaply."""
+    chunks (CHUNK of 8), so generated batches cross them cheaply."""
     monkeypatch.setattr(audit, "CHUNK", SMALL)
-    monkeypatch.setattr(audit, "SPAN", SMALL)
     platform.meta.save("entity", "account", ACCOUNT)
     platform.meta.save("entity", "per_record", every("per_record"))
     platform.meta.save("entity", "batched", every("batched"))
@@ -202,7 +201,7 @@ def test_entries_follow_updates_and_deletes_in_order(twins) -> None:
 
 
 def test_the_real_chunk(platform) -> None:
-    """The module's own CHUNK and SPAN: a batch of two chunks and one more record."""
+    """The module's own CHUNK: a batch of two chunks and one more record."""
     platform.meta.save("entity", "account", ACCOUNT)
     platform.meta.save("entity", "per_record", every("per_record"))
     platform.meta.save("entity", "batched", every("batched"))
@@ -217,7 +216,7 @@ def test_the_real_chunk(platform) -> None:
 
 
 def test_chunks_split_by_size_and_span() -> None:
-    chunk, span = audit.CHUNK, audit.SPAN
+    chunk = span = audit.CHUNK
     assert audit.batch_chunks([]) == []
     assert audit.batch_chunks(list(range(1, 2 * chunk + 2))) == [
         (0, chunk),
@@ -228,21 +227,21 @@ def test_chunks_split_by_size_and_span() -> None:
     assert audit.batch_chunks([5, 3, 4, 9]) == [(0, 1), (1, 4)]
 
 
-@given(st.lists(st.integers(1, 10 * audit.SPAN), unique=True, max_size=3 * audit.CHUNK))
+@given(st.lists(st.integers(1, 10 * audit.CHUNK), unique=True, max_size=3 * audit.CHUNK))
 def test_every_chunk_fits_the_readers_range(ids: list[int]) -> None:
     """Whatever the ids, the chunks cover them in order, and each id lies in
-    ``[first, first + SPAN)``: the range ``history()`` looks in."""
+    ``[first, first + CHUNK)``: the range ``history()`` looks in."""
     chunks = audit.batch_chunks(ids)
     assert [i for start, stop in chunks for i in ids[start:stop]] == ids
     for start, stop in chunks:
         assert 0 < stop - start <= audit.CHUNK
-        assert all(ids[start] <= i < ids[start] + audit.SPAN for i in ids[start:stop])
+        assert all(ids[start] <= i < ids[start] + audit.CHUNK for i in ids[start:stop])
 
 
 def test_ids_out_of_order_and_with_gaps(twins, monkeypatch) -> None:
     """Ids that are not one ascending run (given by another id source) still read back."""
     p, _ = twins
-    handed = iter([7, 3, 900, 901, 5000, 4, 5001, 2 * audit.SPAN + 7000, 6])
+    handed = iter([7, 3, 900, 901, 5000, 4, 5001, 2 * audit.CHUNK + 7000, 6])
 
     def allocate(conn: Any, table: str, n: int) -> list[int]:
         return (
@@ -253,7 +252,7 @@ def test_ids_out_of_order_and_with_gaps(twins, monkeypatch) -> None:
     monkeypatch.setattr(p.ids, "allocate", allocate)
     rows = [{"title": f"#{i}", "stage": STAGES[i % 5]} for i in range(9)]
     created = p.records("batched", user="ann").create_many(rows)
-    assert [r["id"] for r in created] == [7, 3, 900, 901, 5000, 4, 5001, 2 * audit.SPAN + 7000, 6]
+    assert [r["id"] for r in created] == [7, 3, 900, 901, 5000, 4, 5001, 2 * audit.CHUNK + 7000, 6]
     for row, rec in zip(rows, created, strict=True):
         (entry,) = p.records("batched").history(rec["id"])
         assert entry["action"] == "create" and entry["after"]["title"] == row["title"]

@@ -9,13 +9,8 @@ import pytest
 
 from engine import PermissionDenied
 from engine.errors import TesseraError
-from engine.store.importer import (
-    import_file,
-    normalize_company,
-    normalize_email,
-    normalize_phone,
-    run_report,
-)
+from engine.forms.cleansing import normalize_company, normalize_email, normalize_phone
+from engine.store.importer import import_file, run_report
 from tests.floor_defs import save
 
 LEAD = {

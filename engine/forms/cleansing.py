@@ -1,9 +1,8 @@
 """Cleansing of e-mail, phone and company-name values, defined once.
 
-The e-mail and phone field types call these on every write (form, API, rule
-action, import), so a value is stored in one spelling whichever door it came
-through, and duplicate detection compares stored values as they are. The
-importer's duplicate keys and the duplicate review use the same functions.
+The import cleanses e-mail and phone cells with these, and its duplicate keys
+and the duplicate review compare with them, stored values included (forms and
+the API store e-mails and phones as typed: see ``engine.forms.builtin_types``).
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ _PHONE_CACHE_CAP = 200_000
 
 # The phone_region setting as last read, keyed on the environment variables that can
 # change it: setting() looks for the configuration file on every call (a file-system
-# lookup), which cost about 100 µs per phone cleansed on a write. A process reads its
+# lookup), which cost about 100 µs per phone cell an import cleanses. A process reads its
 # configuration file once; a test or an operator that sets TESSERA_PHONE_REGION or
 # TESSERA_CONFIG is seen at once.
 _REGION: dict[tuple[str | None, str | None], str] = {}
@@ -149,29 +148,7 @@ def _tail_length(text: str, suffix: str) -> int:
     return len(text) - i
 
 
-# What a phone number may be written with besides digits: spaces, separators, brackets,
-# a leading + and an extension marker. Anything else (letters, say) means it is not one.
-_PHONE_CHARS = re.compile(r"^\+?[\d\s\-./()]*(?:\s*(?:ext\.?|x|#)\s*\d+)?$", re.IGNORECASE)
-#: What a stored phone looks like: the E.164 form, or the digits of a number that is not
-#: valid in the region (an internal extension), with its leading ``+`` if it had one.
-PHONE_PATTERN = r"^(\+?[0-9]{3,})?$"
-
-
-def cleanse_phone(value: str, region: str | None = None) -> str:
-    """The phone as stored: E.164 when valid, its digits when it could still be a
-    number (so nothing typed is thrown away), else the trimmed text unchanged, which
-    the phone type's pattern then refuses with a message naming the field."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    if not text:
-        return text
-    if not _PHONE_CHARS.match(text):
-        return text
-    return normalize_phone(text, region) or text
-
-
 __all__ = [
-    "PHONE_PATTERN",
-    "cleanse_phone",
     "normalize_company",
     "normalize_email",
     "normalize_phone",

@@ -50,6 +50,16 @@ class MetaRepository:
         ).scalar()
         return None if text is None else orjson.loads(text)
 
+    def version_hash(self, conn: Connection, kind: str, name: str, version: int) -> str | None:
+        """The content hash stored with a version (:func:`content_hash` of its definition)."""
+        return conn.execute(
+            select(meta_versions.c.hash).where(
+                meta_versions.c.kind == kind,
+                meta_versions.c.name == name,
+                meta_versions.c.version == version,
+            )
+        ).scalar()
+
     def current(self, conn: Connection, kind: str, name: str) -> tuple[Any, int] | None:
         head = self.head(conn, kind, name)
         if head is None or head["deleted"]:

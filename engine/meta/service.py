@@ -122,6 +122,7 @@ class MetaService:
         version running ones use and fill the history with empty steps.
         """
         definition = self._checked(kind, name, definition)
+        unchanged = None
         try:
             with self.platform.db.transaction() as conn:
                 repo = self.platform.repo
@@ -137,15 +138,21 @@ class MetaService:
 
                     (plan,) = apply_entities(self.platform, conn, [definition])
                     definition = plan.new.definition
-                live = None if current is None else repo.definition(conn, kind, name, current)
-                if live is not None and content_hash(live) == content_hash(definition):
-                    return Stored(current, changed=False)
-                version = self.platform.repo.add_version(
-                    conn, kind, name, definition, origin="edit", user=user, note=note
-                )
-        finally:
-            self.platform.metadata_changed()
-        return Stored(version, changed=True)
+                if current is not None and repo.version_hash(
+                    conn, kind, name, current
+                ) == content_hash(definition):
+                    unchanged = Stored(current, changed=False)
+                else:
+                    version = repo.add_version(
+                        conn, kind, name, definition, origin="edit", user=user, note=note
+                    )
+        except BaseException:
+            self.platform.metadata_changed()  # an entity's schema step may have half run
+            raise
+        if unchanged is not None and kind != "entity":
+            return unchanged  # nothing to drop: every cache still holds this version
+        self.platform.metadata_changed()
+        return unchanged or Stored(version, changed=True)
 
     def _checked(self, kind: str, name: str, definition: dict[str, Any]) -> dict[str, Any]:
         _known_kind(kind)

@@ -71,12 +71,15 @@ def table_rows(result: dict[str, Any], lang: str = "en") -> Iterator[tuple[list[
             yield [row["rank"], row["key"], row["value"], row["target"], row["attainment"]], False
         return
     if result.get("type") in FLAT:
+        words: dict[Any, str] = {}  # an RFM segment's words, worked out once per segment
         for row in result["rows"]:
             cells = [row.get(key) for key, _ in FLAT[result["type"]]]
             if result["type"] == "rfm":
                 from engine.reports.rfm import segment_label
 
-                cells[0] = segment_label(cells[0], lang)
+                if cells[0] not in words:
+                    words[cells[0]] = segment_label(cells[0], lang)
+                cells[0] = words[cells[0]]
             yield cells, False
         return
     n_dims = len(result["row_dimensions"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.i18n import t as _t
+from engine.periods import PERIODS
 from engine.rules import ast
 from engine.rules.catalog import (
     ANY,
@@ -31,7 +32,7 @@ from engine.rules.catalog import (
     T,
     closest,
 )
-from engine.rules.functions import AGGREGATE_NAMES, PERIOD_UNITS, functions, get_function
+from engine.rules.functions import AGGREGATE_NAMES, functions, get_function
 from engine.rules.parse import parse_expression
 from engine.rules.runtime import compile_pattern
 
@@ -593,10 +594,10 @@ class Checker:
                 )
         if name in ("start_of", "end_of") and len(args) == 2:
             unit = args[1]
-            if isinstance(unit, ast.Literal) and str(unit.value).lower() not in PERIOD_UNITS:
+            if isinstance(unit, ast.Literal) and str(unit.value).lower() not in PERIODS:
                 self.error(
                     unit,
-                    _t("The period must be one of {options}.", options=_options_text(PERIOD_UNITS)),
+                    _t("The period must be one of {options}.", options=_options_text(PERIODS)),
                 )
         result = _result(fn.returns, types)
         if result is None:

@@ -30,7 +30,6 @@ ERRORS = (OverflowError, ValueError, ArithmeticError)
 
 #: Arithmetic written inline when both sides are numbers. ``+`` in the runtime also
 #: catches OverflowError, which int and Decimal addition never raise.
-_ARITHMETIC = {op: op for op in ARITHMETIC}
 
 
 def _number(c: CompilerPort, node: ast.Expr) -> str:
@@ -52,7 +51,7 @@ def _null_guard(c: CompilerPort, tests: list[tuple[ast.Expr, str]]) -> str:
 
 def binary(c: CompilerPort, node: ast.Binary) -> str | None:
     """``a + b``, ``a - b``, ``a * b`` on two numbers: null if either is null."""
-    op = _ARITHMETIC.get(node.op)
+    op = node.op if node.op in ARITHMETIC else None
     if op is None:
         return None
     left, right = node.left, node.right

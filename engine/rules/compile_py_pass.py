@@ -113,9 +113,8 @@ def compile_chain(links: Sequence[Link], tz: Any) -> Callable[..., list[list[Any
         stages.append((late_guards, [_rename(line, renames) for line in part.lines], first_match))
         if isinstance(link.compiled.target, str):  # scoring, grading: a save writes it
             current[link.compiled.target] = value  # the sets after this one read the value
-            if (
-                link.compiled.whole
-            ):  # the guard a later set asks of it, as compile_py_special writes it
+            # a whole score: the guard a later set asks of it, as compile_py_special writes it
+            if link.compiled.whole:
                 proven.add(f"_type({value}) is {c.const(int)}")
     count = range(len(links))
     last = len(links) - 1

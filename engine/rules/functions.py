@@ -502,12 +502,10 @@ def _register_builtins() -> None:
 _register_builtins()
 _builtins.update(_registry)
 #: Units ``start_of`` and ``end_of`` accept.
-PERIOD_UNITS = PERIODS
 
 __all__ = [
     "AGGREGATE_NAMES",
     "KINDS",
-    "PERIOD_UNITS",
     "Function",
     "functions",
     "get_function",

@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
-from engine.errors import ValidationError, error_entry
-from engine.forms.entity import SYSTEM_FIELDS, label_text
+from engine.errors import error_entry
+from engine.forms.entity import SYSTEM_FIELDS
 from engine.forms.sections import unless_hidden
-from engine.i18n import current_language, t
 from engine.rules import followups, stamps
 from engine.rules.actions import ActionContext, changes_record, run_action
 from engine.rules.assign import assign
@@ -153,10 +152,7 @@ class RuleSave:
                     record[key] = value
             self.views.append(view)
         if errors:
-            entity = label_text(self.model.label, current_language(), self.service.entity)
-            raise ValidationError(
-                t("{count} problem(s) in {entity}", count=len(errors), entity=entity), errors
-            )
+            raise self.service.problems(errors)
 
     def _view(self, record: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
         """What the rules read: the record's fields plus its system fields."""

@@ -174,20 +174,9 @@ class Access:
     def require_row(self, conn: Any, entity: str, action: str, table: Any, record_id: int) -> None:
         """PermissionDenied unless the row is in the action's scope; NotFound if not readable."""
         if not self.row_allowed(conn, entity, "read", table, record_id) and not self.admin:
-            raise NotFound(
-                # The same words whether the row is missing or out of scope: no id is confirmed.
-                t("{entity} {id} not found or not visible to you", entity=entity, id=record_id),
-                [
-                    error_entry(
-                        t(
-                            "{entity} {id} not found or not visible to you",
-                            entity=entity,
-                            id=record_id,
-                        ),
-                        field="id",
-                    )
-                ],
-            )
+            # The same words whether the row is missing or out of scope: no id is confirmed.
+            gone = t("{entity} {id} not found or not visible to you", entity=entity, id=record_id)
+            raise NotFound(gone, [error_entry(gone, field="id")])
         if action != "read" and not self.row_allowed(conn, entity, action, table, record_id):
             raise PermissionDenied(
                 t(

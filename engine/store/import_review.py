@@ -26,6 +26,7 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
+from engine.forms.cleansing import normalize_company, normalize_email, normalize_phone
 from engine.forms.entity import label_text
 from engine.i18n import t as _t
 from engine.store.importer import (
@@ -33,9 +34,6 @@ from engine.store.importer import (
     cell_value,
     importable_fields,
     map_columns,
-    normalize_company,
-    normalize_email,
-    normalize_phone,
     open_source,
 )
 

@@ -9,8 +9,8 @@ rules, permissions and audit as a record created by hand.
 - **Columns** map to fields by key, by label (any language of ``x-label``)
   or by an explicit ``mapping`` (``-`` leaves a column out); unknown columns are
   reported and ignored.
-- **Cleansing**: text is trimmed; e-mail and phone cells are cleansed as every
-  write cleanses them (``engine.forms.cleansing``: e-mail lower-cased, phone in E.164). Company names are compared in a
+- **Cleansing**: text is trimmed; e-mail and phone cells are cleansed
+  (``engine.forms.cleansing``: e-mail lower-cased, phone in E.164). Company names are compared in a
   normalised form (full-width to half-width, case folded, legal suffixes such
   as 有限公司 or Co., Ltd. removed); the stored name stays as written.
 - **Duplicates** against existing records and within the file: the same
@@ -46,9 +46,6 @@ from typing import IO, Any
 from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
 
 from engine.errors import PermissionDenied, TesseraError, ValidationError, error_entry
-
-# Cleansing is defined once, with the field types, so a form, the API and an import
-# store the same value.
 from engine.forms.cleansing import normalize_company, normalize_email, normalize_phone
 from engine.i18n import t as _t
 from engine.store.system import system_metadata
@@ -900,9 +897,6 @@ __all__ = [
     "import_file",
     "import_runs",
     "map_columns",
-    "normalize_company",
-    "normalize_email",
-    "normalize_phone",
     "open_source",
     "run_report",
 ]

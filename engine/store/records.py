@@ -23,7 +23,7 @@ from engine.errors import (
     ValidationError,
     error_entry,
 )
-from engine.forms.entity import SYSTEM_FIELDS, label_text
+from engine.forms.entity import label_text
 from engine.forms.record_codec import new_row_template
 from engine.forms.sections import unless_hidden
 from engine.i18n import current_language, t
@@ -39,6 +39,7 @@ from engine.store.fixed import FixedStatement, execute_driver
 from engine.store.query import child_rows, order_clauses, simple_filters
 from engine.store.schema import fk_name
 from engine.store.values import (
+    SYSTEM_KEYS,
     input_errors,
     known_fields,
     record_from_row,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 #: From this many records on, create_many pauses the cyclic garbage collector.
 BATCH_WITHOUT_GC = 100
 #: The keys a new row's system fields take (not the record's own fields).
-_SYSTEM_KEYS = frozenset(SYSTEM_FIELDS)
 
 
 class RecordService:
@@ -340,14 +340,16 @@ class RecordService:
             else:  # owner and team, when given, take their places among the system keys
                 prepared.append({**new_row_template(), **general})
         if errors:
-            raise ValidationError(
-                t("{count} problem(s) in {entity}", count=len(errors), entity=self._label()), errors
-            )
+            raise self.problems(errors)
         return prepared
 
-    def _label(self) -> str:
-        """The entity's label in the reader's language: messages name it as the pages do."""
-        return label_text(self.model.label, current_language(), self.entity)
+    def problems(self, errors: list[dict[str, Any]]) -> ValidationError:
+        """The error refusing a write with ``errors``: "N problem(s) in <entity>", the
+        entity named by its label in the reader's language, as the pages name it."""
+        entity = label_text(self.model.label, current_language(), self.entity)
+        return ValidationError(
+            t("{count} problem(s) in {entity}", count=len(errors), entity=entity), errors
+        )
 
     def _returned(
         self, records: list[dict[str, Any]], warnings: list[Any], only_ids: bool
@@ -379,7 +381,7 @@ class RecordService:
             if check_each and not self.access.new_record_allowed(
                 self.entity,
                 {
-                    **{k: v for k, v in record.items() if k not in _SYSTEM_KEYS},
+                    **{k: v for k, v in record.items() if k not in SYSTEM_KEYS},
                     "owner": owner,
                     "team": team,
                 },

@@ -85,9 +85,11 @@ audit_log = Table(
     Column("actor", String(64)),
     Column("entity", String(64), nullable=False),
     Column("record_id", BigInteger, nullable=False),
-    Column("action", String(16), nullable=False),  # create | update | delete
+    Column("action", String(16), nullable=False),  # create | create_batch | update | delete
     Column("version", Integer),
-    Column("changes", Text, nullable=False),  # JSON {"before": {...}, "after": {...}}
+    # JSON {"before": {...}, "after": {...}}; a create_batch row (several creations,
+    # record_id the first's) holds "after" as a list with the matching "ids" list
+    Column("changes", Text, nullable=False),
     Index("ix_audit_record", "entity", "record_id"),
 )
 

@@ -22,7 +22,7 @@ REPORTS = sorted(p.stem for p in (CRM / "reports").glob("*.yaml"))
 
 @pytest.fixture(scope="module")
 def director(crm, crm_server):
-    """zhou_qiang (sales director) on a CRM with a won deal, an open one and two orders."""
+    """zhou_qiang (sales director) on a CRM with two more deals (open stages) and two orders."""
     client = signed_in(crm_server, "zhou_qiang")
     _, account, _ = client.post("/api/v1/records/account", {"name": "导出测试有限公司"})
     for name, stage in (("export open", "proposal"), ("export won", "initial_contact")):
@@ -118,8 +118,8 @@ def test_rfm_exports_show_segment_words_not_keys(director, lang, words):
     assert not {"champions", "at_risk", "hibernating", "other"} & set(segments)
 
 
-def test_rfm_page_labels_segments_and_puts_counts_on_their_own_axis(director, crm_server):
-    """The page data maps each segment key to its words; the chart's counts get axis 1."""
+def test_rfm_counts_get_their_own_axis(director, crm_server):
+    """The RFM chart's customer counts are drawn on an axis of their own (axis 1)."""
     status, result, _ = director.get("/api/v1/reports/customer_rfm")
     assert status == 200, result
     series = {s["name"]: s for s in result["chart"]["series"]}
