@@ -31,8 +31,7 @@ COLORS = ["red", "green", "蓝"]
 def every(name: str) -> dict[str, Any]:
     """An entity with a field of each built-in type a create can fill. Left out: files
     (they need an upload first; their entry is the file id, a text) and durations
-    (a batch with a duration value fails in the lead INSERT on SQLite, batch rows or
-    not: a bug of its own, outside the audit)."""
+    (their entry is whole seconds, an integer, which the integer field covers)."""
     return {
         "name": name,
         "title_field": "title",

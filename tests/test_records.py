@@ -240,3 +240,31 @@ def test_audit_history(p):
 def test_unknown_entity(p):
     with pytest.raises(NotFound):
         p.records("nothing")
+
+
+def test_a_duration_is_stored_as_whole_seconds_on_every_write_path(platform):
+    """A duration field (JSON: seconds; Python: a timedelta) is written by create,
+    create_many and update and read back as the same timedelta."""
+    platform.meta.save(
+        "entity",
+        "job",
+        {
+            "name": "job",
+            "label": "Job",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "took": {"type": "integer", "x-type": "duration"},
+                },
+            },
+        },
+    )
+    jobs = platform.records("job")
+    one = jobs.create({"name": "a", "took": 90})
+    assert one["took"] == dt.timedelta(seconds=90)
+    many = jobs.create_many([{"name": "b", "took": 5}, {"name": "c"}])
+    assert [r["took"] for r in many] == [dt.timedelta(seconds=5), None]
+    assert jobs.update(one["id"], {"took": 120})["took"] == dt.timedelta(minutes=2)
+    assert jobs.get(many[0]["id"])["took"] == dt.timedelta(seconds=5)
+    assert jobs.history(many[0]["id"])[0]["after"]["took"] == 5

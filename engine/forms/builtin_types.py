@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeEngine
 
 from engine.forms.field_registry import FieldType, register_field_type
 from engine.i18n import t
-from engine.store.types import JsonType, UTCDateTime
+from engine.store.types import JsonType, Seconds, UTCDateTime
 
 
 def _string_length(prop: dict[str, Any], default: int | None) -> int | None:
@@ -351,7 +351,7 @@ class Duration(FieldType):
     value_kind = "duration"
 
     def column_type(self, prop: dict[str, Any]) -> TypeEngine:
-        return BigInteger()
+        return Seconds()
 
     def to_json(self, value: Any) -> Any:
         if isinstance(value, dt.timedelta):

@@ -155,6 +155,9 @@ CHUNK = 64
 #: The action of a row holding the creation entries of several records.
 BATCH_ACTION = "create_batch"
 
+# A creation entry's text as the codec's ``audit_created`` lays it out (see
+# engine/forms/record_codec.py): ``{"after":<view>,"before":{}}``; a batch row joins the
+# views cut out of it. tests/test_audit_batches.py holds both forms to one history.
 _HEAD, _TAIL = len('{"after":'), -len(',"before":{}}')
 
 

@@ -49,3 +49,17 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Seconds(TypeDecorator):
+    """A duration stored as whole seconds (BIGINT): a ``timedelta`` is bound as its
+    seconds (no driver stores one in an integer column), an int as it is; read as the
+    integer, which the duration field type turns back into a ``timedelta``."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, dt.timedelta):
+            return int(value.total_seconds())
+        return value
